@@ -1,0 +1,158 @@
+/**
+ * The aggregated catalog: every server's tools and prompts under stable `server__item` names, and
+ * their resources and resource templates tagged with the server. It owns no connection; the host
+ * feeds it each server's latest listing and it rebuilds the names (collisions are resolved across all
+ * servers at once, so the result does not depend on the order servers became ready).
+ */
+import type { Prompt, Resource, Tool, ToolAnnotations } from '@modelcontextprotocol/client';
+import type { ToolFilter } from '../config/types.js';
+import type { Listing, ResourceTemplate } from '../session/connection.js';
+import { NameTable } from './naming.js';
+
+/** A tool in the catalog. */
+export interface CatalogTool {
+  /** The catalog name (`server__tool`, LLM-safe, unique across servers). */
+  name: string;
+  /** The server that provides it. */
+  server: string;
+  /** The tool's own name on its server. */
+  tool: string;
+  title?: string;
+  description?: string;
+  inputSchema: Tool['inputSchema'];
+  outputSchema?: Tool['outputSchema'];
+  annotations?: ToolAnnotations;
+}
+
+/** A prompt in the catalog. */
+export interface CatalogPrompt {
+  /** The catalog name (`server__prompt`). */
+  name: string;
+  server: string;
+  /** The prompt's own name on its server. */
+  prompt: string;
+  title?: string;
+  description?: string;
+  arguments?: Prompt['arguments'];
+}
+
+/** A resource in the catalog: addressed by its URI, tagged with its server. */
+export type CatalogResource = Resource & { server: string };
+
+/** A resource template in the catalog, tagged with its server. */
+export type CatalogResourceTemplate = ResourceTemplate & { server: string };
+
+interface ServerEntry {
+  listing: Listing;
+  filter: ToolFilter;
+}
+
+/** Builds `*`-wildcard matchers for a tool filter. */
+function compileFilter(filter: ToolFilter): (tool: string) => boolean {
+  const toRegExp = (pattern: string) =>
+    new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const allow = filter.allow.map(toRegExp);
+  const deny = filter.deny.map(toRegExp);
+  return (tool) => (allow.length === 0 || allow.some((re) => re.test(tool))) && !deny.some((re) => re.test(tool));
+}
+
+/** The catalog across all servers. Rebuilt whenever a server's listing changes. */
+export class Catalog {
+  readonly #servers = new Map<string, ServerEntry>();
+  #tools: CatalogTool[] = [];
+  #toolsByName = new Map<string, CatalogTool>();
+  #prompts: CatalogPrompt[] = [];
+  #promptsByName = new Map<string, CatalogPrompt>();
+  #resources: CatalogResource[] = [];
+  #templates: CatalogResourceTemplate[] = [];
+
+  /** Sets (or replaces) one server's listing. Returns true if its visible tools changed. */
+  setServer(server: string, listing: Listing, filter: ToolFilter): boolean {
+    const before = this.#toolSignature(server);
+    this.#servers.set(server, { listing, filter });
+    this.#rebuild();
+    return before !== this.#toolSignature(server);
+  }
+
+  /** Removes a server's items. Returns true if it had any tools. */
+  removeServer(server: string): boolean {
+    const had = this.#tools.some((tool) => tool.server === server);
+    if (!this.#servers.delete(server)) return false;
+    this.#rebuild();
+    return had;
+  }
+
+  /** Every tool, in server order then the server's own order. */
+  tools(): readonly CatalogTool[] {
+    return this.#tools;
+  }
+
+  /** The tool with this catalog name. */
+  tool(name: string): CatalogTool | undefined {
+    return this.#toolsByName.get(name);
+  }
+
+  prompts(): readonly CatalogPrompt[] {
+    return this.#prompts;
+  }
+
+  prompt(name: string): CatalogPrompt | undefined {
+    return this.#promptsByName.get(name);
+  }
+
+  resources(): readonly CatalogResource[] {
+    return this.#resources;
+  }
+
+  resourceTemplates(): readonly CatalogResourceTemplate[] {
+    return this.#templates;
+  }
+
+  #toolSignature(server: string): string {
+    return JSON.stringify(this.#tools.filter((t) => t.server === server));
+  }
+
+  #rebuild(): void {
+    const visible = new Map<string, Tool[]>();
+    for (const [server, { listing, filter }] of this.#servers) {
+      const allowed = compileFilter(filter);
+      visible.set(server, listing.tools.filter((tool) => allowed(tool.name)));
+    }
+    const toolNames = NameTable.build(
+      [...visible].flatMap(([server, tools]) => tools.map((tool) => ({ server, item: tool.name }))),
+    );
+    this.#tools = [...visible].flatMap(([server, tools]) =>
+      tools.map((tool) => ({
+        name: toolNames.nameOf(server, tool.name)!,
+        server,
+        tool: tool.name,
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        outputSchema: tool.outputSchema,
+        annotations: tool.annotations,
+      })),
+    );
+    this.#toolsByName = new Map(this.#tools.map((tool) => [tool.name, tool]));
+
+    const servers = [...this.#servers];
+    const promptNames = NameTable.build(
+      servers.flatMap(([server, { listing }]) => listing.prompts.map((p) => ({ server, item: p.name }))),
+    );
+    this.#prompts = servers.flatMap(([server, { listing }]) =>
+      listing.prompts.map((p) => ({
+        name: promptNames.nameOf(server, p.name)!,
+        server,
+        prompt: p.name,
+        title: p.title,
+        description: p.description,
+        arguments: p.arguments,
+      })),
+    );
+    this.#promptsByName = new Map(this.#prompts.map((p) => [p.name, p]));
+    this.#resources = servers.flatMap(([server, { listing }]) => listing.resources.map((r) => ({ ...r, server })));
+    this.#templates = servers.flatMap(([server, { listing }]) =>
+      listing.resourceTemplates.map((t) => ({ ...t, server })),
+    );
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Checks tool-call arguments against the tool's JSON Schema `inputSchema` before anything is sent,
+ * turning every schema violation into an `ArgumentProblem` (JSON pointer + readable message).
+ *
+ * Validation uses the Ajv bundled with the MCP SDK, configured exactly as the SDK's own
+ * `AjvJsonSchemaValidator` does (`allErrors`, `strict: false`, formats) and with its `$schema`
+ * dialect dispatch: no `$schema` or 2020-12 → Ajv2020, 2019-09 → Ajv2019, draft-07/06 → classic Ajv.
+ * The SDK only exposes that dispatch's engine privately (its public `getValidator` returns a joined
+ * message, not structured errors), so it is reached through the provider's `_engineFor`; should a
+ * future SDK drop it, the public draft-07 `Ajv` class is used instead. Each schema is compiled in an
+ * engine of its own, so servers' schemas never share `$id`s or caches.
+ *
+ * A schema that does not compile (a broken server) never blocks calls: its validator accepts
+ * everything and carries the reason in `compileError` for the host to log.
+ */
+import { Ajv, AjvJsonSchemaValidator, addFormats } from '@modelcontextprotocol/client/validators/ajv';
+
+import type { ArgumentProblem } from '../errors.js';
+
+/** Checks one set of arguments; an empty array means they are valid. */
+export interface ArgumentsValidator {
+  (args: unknown): ArgumentProblem[];
+  /**
+   * Why the schema could not be compiled, when it could not; this validator then accepts
+   * everything. `undefined` for a working validator.
+   */
+  readonly compileError: string | undefined;
+}
+
+/** The part of an Ajv error object this module reads. */
+interface AjvError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+  /** Set on errors raised while checking a property *name* (the `propertyNames` keyword). */
+  propertyName?: string;
+}
+
+/** A compiled Ajv validate function. */
+interface CompiledSchema {
+  (data: unknown): boolean;
+  errors?: AjvError[] | null;
+}
+
+/** The part of an Ajv instance this module uses. */
+interface AjvEngine {
+  compile(schema: object): CompiledSchema;
+}
+
+/** How many enum values a message lists before eliding the rest. */
+const ENUM_VALUES_SHOWN = 10;
+/** Longest rendering of a value inside a message. */
+const VALUE_CHARS_SHOWN = 40;
+
+const cache = new WeakMap<object, ArgumentsValidator>();
+
+/**
+ * A fresh engine for `schema`'s declared dialect, configured as the SDK configures its own. Throws
+ * (like the SDK) for a `$schema` dialect it does not support.
+ */
+function engineFor(schema: object): AjvEngine {
+  const provider = new AjvJsonSchemaValidator() as unknown as { _engineFor?: (schema: object) => AjvEngine };
+  if (typeof provider._engineFor === 'function') return provider._engineFor(schema);
+  const ajv = new Ajv({ strict: false, validateFormats: true, validateSchema: false, allErrors: true });
+  addFormats(ajv);
+  return ajv as unknown as AjvEngine;
+}
+
+/** A validator that accepts everything, for a schema that cannot be used. */
+function acceptAll(reason: string): ArgumentsValidator {
+  return Object.freeze(Object.assign((_args: unknown): ArgumentProblem[] => [], { compileError: reason }));
+}
+
+/** Escapes one JSON pointer reference token (RFC 6901). */
+function escapeToken(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** The pointer to property `name` of the value at `pointer`. */
+function childPointer(pointer: string, name: unknown): string {
+  return `${pointer}/${escapeToken(String(name))}`;
+}
+
+/** The value at a JSON pointer inside `root`, or `undefined` when there is none. */
+function valueAt(root: unknown, pointer: string): unknown {
+  if (pointer === '') return root;
+  let value = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, token)) return undefined;
+    value = (value as Record<string, unknown>)[token];
+  }
+  return value;
+}
+
+/** The JSON type name of a value (`null`, `array`, `object`, `string`, `number`, `boolean`). */
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** A short rendering of a value for a message: JSON, cut to {@link VALUE_CHARS_SHOWN} characters. */
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > VALUE_CHARS_SHOWN ? `${text.slice(0, VALUE_CHARS_SHOWN - 1)}…` : text;
+}
+
+/** What was given, for a `type` mismatch: the value itself for numbers, its type otherwise. */
+function given(value: unknown): string {
+  return typeof value === 'number' ? `number ${show(value)}` : jsonType(value);
+}
+
+/** The expected types of a `type` error, in words: `string`, `string or number`. */
+function expectedTypes(params: Record<string, unknown>): string {
+  const type = params.type;
+  const types = Array.isArray(type) ? type.map(String) : String(type).split(',');
+  return types.join(' or ');
+}
+
+/** One Ajv error as an argument problem, with the pointer at the offending value and plain words. */
+function toProblem(error: AjvError, args: unknown): ArgumentProblem {
+  const at = error.instancePath;
+  const params = error.params;
+  switch (error.keyword) {
+    case 'required':
+      return { path: childPointer(at, params.missingProperty), message: 'is required' };
+    case 'dependentRequired':
+    case 'dependencies':
+      if (params.missingProperty !== undefined) {
+        return {
+          path: childPointer(at, params.missingProperty),
+          message: `is required when "${String(params.property)}" is present`,
+        };
+      }
+      break;
+    case 'additionalProperties':
+      return {
+        path: childPointer(at, params.additionalProperty),
+        message: `is not allowed (unexpected property "${String(params.additionalProperty)}")`,
+      };
+    case 'unevaluatedProperties':
+      return {
+        path: childPointer(at, params.unevaluatedProperty),
+        message: `is not allowed (unexpected property "${String(params.unevaluatedProperty)}")`,
+      };
+    case 'type':
+      return { path: at, message: `must be ${expectedTypes(params)} (got ${given(valueAt(args, at))})` };
+    case 'enum': {
+      const allowed = Array.isArray(params.allowedValues) ? params.allowedValues : [];
+      const listed = allowed.slice(0, ENUM_VALUES_SHOWN).map(show).join(', ');
+      const more = allowed.length > ENUM_VALUES_SHOWN ? `, … (${allowed.length} values)` : '';
+      return { path: at, message: `must be one of ${listed}${more} (got ${show(valueAt(args, at))})` };
+    }
+    case 'const':
+      return { path: at, message: `must be ${show(params.allowedValue)} (got ${show(valueAt(args, at))})` };
+    case 'false schema':
+      return { path: at, message: 'is not allowed' };
+    case 'propertyNames':
+      return { path: childPointer(at, params.propertyName), message: 'is not a valid property name' };
+  }
+  if (error.propertyName !== undefined) {
+    return { path: childPointer(at, error.propertyName), message: `property name ${error.message ?? 'is invalid'}` };
+  }
+  return { path: at, message: error.message ?? `fails the "${error.keyword}" rule` };
+}
+
+/**
+ * Ajv's errors as problems. A failed `anyOf`/`oneOf` whose branches all failed only on `type` at
+ * the same place becomes one problem (`must be string or number`); other failures keep every
+ * branch's errors, which Ajv lists directly before the `anyOf`/`oneOf` error itself.
+ */
+function toProblems(errors: readonly AjvError[], args: unknown): ArgumentProblem[] {
+  const problems: ArgumentProblem[] = [];
+  const skip = new Set<number>();
+  const replaced = new Map<number, ArgumentProblem>();
+  for (let i = 0; i < errors.length; i++) {
+    const error = errors[i];
+    if (!error || (error.keyword !== 'anyOf' && error.keyword !== 'oneOf')) continue;
+    const branchPrefix = `${error.schemaPath}/`;
+    const branches: number[] = [];
+    for (let j = i - 1; j >= 0 && errors[j]?.schemaPath.startsWith(branchPrefix); j--) branches.push(j);
+    const allTypes = branches.every(
+      (j) => errors[j]?.keyword === 'type' && errors[j]?.instancePath === error.instancePath,
+    );
+    if (branches.length === 0 || !allTypes) continue;
+    const types = [...new Set(branches.reverse().map((j) => expectedTypes(errors[j]?.params ?? {})))];
+    for (const j of branches) skip.add(j);
+    replaced.set(i, {
+      path: error.instancePath,
+      message: `must be ${types.join(' or ')} (got ${given(valueAt(args, error.instancePath))})`,
+    });
+  }
+
+  const seen = new Set<string>();
+  for (let i = 0; i < errors.length; i++) {
+    const error = errors[i];
+    if (!error || skip.has(i)) continue;
+    const problem = replaced.get(i) ?? toProblem(error, args);
+    const key = `${problem.path}\u0000${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+/** Compiles `schema` into a validator, or an accept-everything one carrying the reason it failed. */
+function compile(schema: object): ArgumentsValidator {
+  let validate: CompiledSchema;
+  try {
+    validate = engineFor(schema).compile(schema);
+  } catch (error) {
+    return acceptAll(`inputSchema cannot be compiled: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const check = (args: unknown): ArgumentProblem[] => {
+    const data = args === undefined ? {} : args;
+    if (validate(data)) return [];
+    return toProblems(validate.errors ?? [], data);
+  };
+  return Object.freeze(Object.assign(check, { compileError: undefined }));
+}
+
+/**
+ * The argument checker for a tool's `inputSchema`: call it with the arguments (`undefined` counts
+ * as `{}`) to get every problem, each with the JSON pointer of the offending value (`/by`,
+ * `/items/0/name`; a missing or unexpected property is pointed at by its own path) and a readable
+ * message. An empty array means the arguments are valid.
+ *
+ * Validators are cached per schema object, so calling this on every tool call compiles once. A
+ * schema that cannot be compiled (or is not an object) yields a validator that accepts everything,
+ * with the reason in its `compileError`, so a broken server schema never makes calls impossible.
+ */
+export function argumentsValidator(inputSchema: object): ArgumentsValidator {
+  if (typeof inputSchema !== 'object' || inputSchema === null) {
+    return acceptAll(`inputSchema is not an object (got ${jsonType(inputSchema)})`);
+  }
+  let validator = cache.get(inputSchema);
+  if (!validator) {
+    validator = compile(inputSchema);
+    cache.set(inputSchema, validator);
+  }
+  return validator;
+}
+
+/**
+ * Why `inputSchema` cannot be used for validation, or `undefined` when it can. Shares the cache of
+ * {@link argumentsValidator}, so it costs nothing extra for a schema already in use.
+ */
+export function inputSchemaError(inputSchema: object): string | undefined {
+  return argumentsValidator(inputSchema).compileError;
+}

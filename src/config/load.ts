@@ -1,0 +1,256 @@
+/**
+ * Loading a config: read the file (JSON or JSONC), find the server map (`mcpServers` or VS Code's
+ * `servers`), validate each entry on its own, expand variables, resolve `cwd`, and layer `DEFAULTS`,
+ * the file's `defaults` and the entry's settings into a {@link ServerSpec}. Whole-file problems throw
+ * a `ConfigError`; a bad entry is reported in `invalid` and never stops the others.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { expandString, workspaceFolderOf, type ExpandContext } from './expand.js';
+import { JsonSyntaxError, parseJsonc } from './jsonc.js';
+import { kindOf, parseDefaults, parseServerEntry, type RawDefaults } from './schema.js';
+import { DEFAULTS, type ServerDefaults, type ServerSpec, type ServerSpecBase } from './types.js';
+
+/** A config file path, or an already-parsed config object. */
+export type ConfigInput = string | Record<string, unknown>;
+
+/** Where to take variables and relative paths from. */
+export interface LoadOptions {
+  /** Variables for `${VAR}` expansion; defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Resolves a relative config path, and relative `cwd` entries of an inline config; defaults to `process.cwd()`. */
+  cwd?: string;
+}
+
+/** An entry that could not be used, with every problem found in it. */
+export interface InvalidServer {
+  name: string;
+  issues: ConfigIssue[];
+}
+
+/** A loaded config: the usable servers and the entries that were not. */
+export interface LoadedConfig {
+  /** The absolute path of the file, or `<inline>` for a config object. */
+  source: string;
+  servers: ServerSpec[];
+  invalid: InvalidServer[];
+}
+
+/** The `source` of a config given as an object rather than a file. */
+export const INLINE_SOURCE = '<inline>';
+
+/**
+ * Loads a config file (JSON, or JSONC with comments and trailing commas) or resolves a config object.
+ * Throws `ConfigError` when the file as a whole is unusable: missing or unreadable, invalid JSON (with
+ * line and column), not an object, no `mcpServers`/`servers`, or invalid `defaults`.
+ */
+export async function loadConfig(input: ConfigInput, options: LoadOptions = {}): Promise<LoadedConfig> {
+  if (typeof input !== 'string') return resolveConfig(input, INLINE_SOURCE, options);
+  const source = resolve(options.cwd ?? process.cwd(), input);
+  let text: string;
+  try {
+    text = await readFile(source, 'utf8');
+  } catch (error) {
+    throw new ConfigError([{ file: source, path: '$', message: readFailure(error) }], { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = parseJsonc(text);
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    throw new ConfigError([{ file: source, path: '$', message: `invalid JSON: ${error.message}` }], {
+      cause: error,
+    });
+  }
+  return resolveConfig(raw, source, options);
+}
+
+/**
+ * Resolves an already-parsed config. `source` is the absolute path it was read from (relative `cwd`
+ * entries and `${workspaceFolder}` resolve against its directory) or `<inline>` (they resolve against
+ * `options.cwd`). Throws `ConfigError` for whole-file problems; bad entries go to `invalid`.
+ */
+export function resolveConfig(raw: unknown, source: string, options: LoadOptions = {}): LoadedConfig {
+  const fileError = (path: string, message: string) => new ConfigError([{ file: source, path, message }]);
+  if (kindOf(raw) !== 'object') throw fileError('$', `expected a JSON object, got ${kindOf(raw)}`);
+  const file = raw as Record<string, unknown>;
+
+  const keys = (['mcpServers', 'servers'] as const).filter((k) => file[k] !== undefined);
+  if (keys.length === 2)
+    throw fileError('$', 'has both "mcpServers" and "servers"; expected only one of them');
+  const key = keys[0];
+  if (!key) {
+    throw fileError(
+      '$',
+      'expected a "mcpServers" object (Claude Desktop, Cursor, Claude Code) or a "servers" object (VS Code)',
+    );
+  }
+  const entries = file[key];
+  if (kindOf(entries) !== 'object') {
+    throw fileError(`$.${key}`, `expected an object mapping server names to entries, got ${kindOf(entries)}`);
+  }
+
+  let defaults: ServerDefaults = DEFAULTS;
+  if (file.defaults !== undefined) {
+    const parsed = parseDefaults(file.defaults);
+    if (!parsed.ok) {
+      const issues = parsed.problems.map((p) => ({
+        file: source,
+        path: jsonPath(['defaults', ...p.path]),
+        message: p.message,
+      }));
+      throw new ConfigError(issues);
+    }
+    defaults = layer(DEFAULTS, parsed.data);
+  }
+
+  const inline = source === INLINE_SOURCE;
+  const baseDir = inline ? resolve(options.cwd ?? process.cwd()) : dirname(source);
+  const scope: EntryScope = {
+    source,
+    key,
+    baseDir,
+    defaults,
+    env: options.env ?? process.env,
+    context: { workspaceFolder: inline ? baseDir : workspaceFolderOf(source) },
+  };
+
+  const result: LoadedConfig = { source, servers: [], invalid: [] };
+  for (const [name, value] of Object.entries(entries as Record<string, unknown>)) {
+    const outcome = resolveEntry(name, value, scope);
+    if ('spec' in outcome) result.servers.push(outcome.spec);
+    else result.invalid.push({ name, issues: outcome.issues });
+  }
+  return result;
+}
+
+interface EntryScope {
+  source: string;
+  key: 'mcpServers' | 'servers';
+  baseDir: string;
+  defaults: ServerDefaults;
+  env: Record<string, string | undefined>;
+  context: ExpandContext;
+}
+
+function resolveEntry(
+  name: string,
+  value: unknown,
+  scope: EntryScope,
+): { spec: ServerSpec } | { issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const report = (path: (string | number)[], message: string) =>
+    issues.push({ file: scope.source, path: jsonPath([scope.key, name, ...path]), message, server: name });
+
+  if (name === '') report([], 'expected a non-empty server name');
+  const parsed = parseServerEntry(value);
+  if (!parsed.ok) {
+    for (const p of parsed.problems) report(p.path, p.message);
+    return { issues };
+  }
+  const entry = parsed.data;
+
+  const expand = (text: string, ...path: (string | number)[]): string => {
+    const { value: expanded, missing, unsupported } = expandString(text, scope.env, scope.context);
+    for (const variable of missing) {
+      report(path, `variable ${variable} is not set (set it, or give a default with \${${variable}:-value})`);
+    }
+    for (const reference of unsupported) report(path, unsupportedMessage(reference));
+    return expanded;
+  };
+  const expandValues = (record: Record<string, string> | undefined, field: string) =>
+    Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [k, expand(v, field, k)]));
+
+  const settings = layer(scope.defaults, entry);
+  const base: ServerSpecBase = {
+    name,
+    disabled: entry.disabled ?? false,
+    timeouts: settings.timeouts,
+    tools: { allow: entry.tools?.allow ?? [], deny: entry.tools?.deny ?? [] },
+    restart: settings.restart,
+    source: scope.source,
+  };
+  let spec: ServerSpec;
+  if (entry.transport === 'stdio') {
+    const command = expand(entry.command ?? '', 'command');
+    const args = (entry.args ?? []).map((arg, i) => expand(arg, 'args', i));
+    const env = expandValues(entry.env, 'env');
+    const cwd = entry.cwd === undefined ? undefined : resolve(scope.baseDir, expand(entry.cwd, 'cwd'));
+    if (!command) report(['command'], 'expected a non-empty command after expansion');
+    spec = {
+      ...base,
+      transport: 'stdio',
+      command,
+      args,
+      env,
+      ...(cwd === undefined ? {} : { cwd }),
+      inheritEnv: settings.inheritEnv,
+      stderrBufferBytes: settings.stderrBufferBytes,
+    };
+  } else {
+    const count = issues.length;
+    const url = expand(entry.url ?? '', 'url');
+    if (issues.length === count && !isHttpUrl(url))
+      report(['url'], `expected an http(s) URL, got ${JSON.stringify(url)}`);
+    spec = { ...base, transport: entry.transport, url, headers: expandValues(entry.headers, 'headers') };
+  }
+  return issues.length ? { issues } : { spec };
+}
+
+/** `DEFAULTS` (or the file's defaults) overlaid with the settings an object gives. */
+function layer(base: ServerDefaults, over: RawDefaults): ServerDefaults {
+  return {
+    timeouts: {
+      startupMs: over.startupTimeoutMs ?? base.timeouts.startupMs,
+      callMs: over.callTimeoutMs ?? base.timeouts.callMs,
+      stdinGraceMs: over.stdinGraceMs ?? base.timeouts.stdinGraceMs,
+      termGraceMs: over.termGraceMs ?? base.timeouts.termGraceMs,
+    },
+    restart: {
+      maxRestarts: over.restart?.maxRestarts ?? base.restart.maxRestarts,
+      initialDelayMs: over.restart?.initialDelayMs ?? base.restart.initialDelayMs,
+      maxDelayMs: over.restart?.maxDelayMs ?? base.restart.maxDelayMs,
+      stableAfterMs: over.restart?.stableAfterMs ?? base.restart.stableAfterMs,
+    },
+    inheritEnv: over.inheritEnv ?? base.inheritEnv,
+    stderrBufferBytes: over.stderrBufferBytes ?? base.stderrBufferBytes,
+  };
+}
+
+function unsupportedMessage(reference: string): string {
+  if (reference.startsWith('${input:')) {
+    return `${reference}: VS Code inputs are not supported; put the value in an environment variable and use \${env:NAME}`;
+  }
+  return `${reference} is not supported; use \${VAR}, \${VAR:-default}, \${env:VAR} or \${workspaceFolder}`;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'cannot read config: file not found';
+  if (code === 'EISDIR') return 'cannot read config: expected a file, got a directory';
+  if (code === 'EACCES') return 'cannot read config: permission denied';
+  return `cannot read config: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** `$.mcpServers.github.args[1]`; keys that are not identifiers use brackets: `$.mcpServers["my-server"]`. */
+function jsonPath(segments: readonly (string | number)[]): string {
+  return (
+    '$' +
+    segments
+      .map((s) => {
+        if (typeof s === 'number') return `[${s}]`;
+        return /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+      })
+      .join('')
+  );
+}

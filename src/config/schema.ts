@@ -1,0 +1,165 @@
+/**
+ * The raw shape of a config file's parts, before expansion and defaults: one server entry (the fields
+ * Claude Desktop, Cursor, Claude Code and VS Code use, plus berth's own settings) and the top-level
+ * `defaults`. Validation problems come back as JSON-path segments with messages in plain words.
+ * Unknown keys are ignored: users' files carry other clients' keys (`autoApprove`, `envFile`, …).
+ */
+import { z } from 'zod';
+
+/** One validation problem: where (path segments below the validated value) and what was expected. */
+export interface Problem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** The outcome of validating a value: the parsed data, or every problem found. */
+export type Validated<T> = { ok: true; data: T } | { ok: false; problems: Problem[] };
+
+/** The transports berth speaks. `streamable-http` and `streamableHttp` are accepted as `http`. */
+export type Transport = 'stdio' | 'http' | 'sse';
+
+const TYPE_ALIASES: Record<string, Transport> = {
+  stdio: 'stdio',
+  http: 'http',
+  sse: 'sse',
+  'streamable-http': 'http',
+  streamableHttp: 'http',
+};
+
+/** The JSON kind of a value in words: `null`, `array`, `object`, `string`, `number`, `boolean`. */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return kindOf(value);
+}
+
+function integer(min: 0 | 1) {
+  const what = min === 1 ? 'a positive integer' : 'a non-negative integer';
+  const error = (issue: { input?: unknown }) => `expected ${what}, got ${show(issue.input)}`;
+  return z.int({ error }).min(min, { error });
+}
+
+const positiveInt = integer(1);
+const nonNegativeInt = integer(0);
+const nonEmpty = z.string().min(1, { error: 'expected a non-empty string' });
+const stringRecord = z.record(z.string(), z.string());
+
+const settings = {
+  startupTimeoutMs: positiveInt.optional(),
+  callTimeoutMs: positiveInt.optional(),
+  stdinGraceMs: positiveInt.optional(),
+  termGraceMs: positiveInt.optional(),
+  restart: z
+    .object({
+      maxRestarts: nonNegativeInt.optional(),
+      initialDelayMs: nonNegativeInt.optional(),
+      maxDelayMs: nonNegativeInt.optional(),
+      stableAfterMs: nonNegativeInt.optional(),
+    })
+    .optional(),
+  inheritEnv: z.boolean().optional(),
+  stderrBufferBytes: positiveInt.optional(),
+};
+
+/** The top-level `defaults` object: berth settings applied to every entry unless it overrides them. */
+export const defaultsSchema = z.object(settings);
+
+/** One server entry as written in the file. */
+export const serverEntrySchema = z.object({
+  command: nonEmpty.optional(),
+  args: z.array(z.string()).optional(),
+  env: stringRecord.optional(),
+  cwd: nonEmpty.optional(),
+  type: z.enum(Object.keys(TYPE_ALIASES) as [string, ...string[]]).optional(),
+  url: nonEmpty.optional(),
+  headers: stringRecord.optional(),
+  disabled: z.boolean().optional(),
+  tools: z.object({ allow: z.array(nonEmpty).optional(), deny: z.array(nonEmpty).optional() }).optional(),
+  ...settings,
+});
+
+/** The validated top-level `defaults`. */
+export type RawDefaults = z.output<typeof defaultsSchema>;
+
+/** A validated server entry, with its transport settled (`type` given, or inferred from `command`/`url`). */
+export type RawServerEntry = Omit<z.output<typeof serverEntrySchema>, 'type'> & { transport: Transport };
+
+/** Turns zod's issues into plain words: "expected a string, got number". */
+function readable(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = {
+        boolean: 'true or false',
+        int: 'an integer',
+        record: 'an object',
+        object: 'an object',
+        array: 'an array',
+      };
+      const what = expected[issue.expected as keyof typeof expected] ?? `a ${issue.expected}`;
+      return `expected ${what}, got ${kindOf(issue.input)}`;
+    }
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(issue.input)}`;
+    default:
+      return undefined;
+  }
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown): Validated<T> {
+  const result = schema.safeParse(value, { error: readable });
+  if (result.success) return { ok: true, data: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.map((i) => ({
+      path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      message: i.message,
+    })),
+  };
+}
+
+/** Validates the top-level `defaults` object. */
+export function parseDefaults(value: unknown): Validated<RawDefaults> {
+  return validate(defaultsSchema, value);
+}
+
+/**
+ * Validates one server entry and settles its transport: `type` if given, else `stdio` for `command`
+ * and `http` for `url`. An entry with both `command` and `url`, or neither, is a problem, as is a
+ * `type` that does not match the field present.
+ */
+export function parseServerEntry(value: unknown): Validated<RawServerEntry> {
+  const parsed = validate(serverEntrySchema, value);
+  const problems = parsed.ok ? [] : parsed.problems;
+  if (kindOf(value) !== 'object') return { ok: false, problems };
+  const raw = value as Record<string, unknown>;
+  const hasCommand = raw.command !== undefined;
+  const hasUrl = raw.url !== undefined;
+  const type =
+    typeof raw.type === 'string' && Object.hasOwn(TYPE_ALIASES, raw.type)
+      ? TYPE_ALIASES[raw.type]
+      : undefined;
+  if (hasCommand && hasUrl) {
+    problems.push({
+      path: [],
+      message: 'has both "command" and "url"; expected "command" (stdio) or "url" (http/sse), not both',
+    });
+  } else if (!hasCommand && !hasUrl) {
+    problems.push({ path: [], message: 'expected "command" (a stdio server) or "url" (an http/sse server)' });
+  } else if (type === 'stdio' && !hasCommand) {
+    problems.push({ path: ['type'], message: 'type "stdio" expects "command", but the entry has "url"' });
+  } else if (type && type !== 'stdio' && !hasUrl) {
+    problems.push({
+      path: ['type'],
+      message: `type ${JSON.stringify(raw.type)} expects "url", but the entry has "command"`,
+    });
+  }
+  if (!parsed.ok || problems.length) return { ok: false, problems };
+  const { type: _type, ...entry } = parsed.data;
+  return { ok: true, data: { ...entry, transport: type ?? (hasCommand ? 'stdio' : 'http') } };
+}

@@ -1,0 +1,94 @@
+/**
+ * The resolved shape of a server's configuration: what the rest of berth consumes once a config file
+ * (Claude Desktop / Cursor / Claude Code `mcpServers`, or VS Code `servers`) has been read, expanded
+ * and validated. Every field has a value here; defaults are applied by the loader.
+ */
+
+/** Restart policy for a server whose process or connection dies. */
+export interface RestartPolicy {
+  /** Consecutive failed (re)starts allowed before the server is reported `failed`. 0 disables restarts. */
+  maxRestarts: number;
+  /** First backoff delay. Doubles each attempt, with jitter. */
+  initialDelayMs: number;
+  /** Ceiling for the backoff delay. */
+  maxDelayMs: number;
+  /** A session that stayed up this long resets the consecutive-failure count. */
+  stableAfterMs: number;
+}
+
+/** Deadlines that apply to one server. */
+export interface ServerTimeouts {
+  /** Spawn + MCP handshake must finish within this. */
+  startupMs: number;
+  /** Default per-call deadline (a call may pass its own). Includes waiting for the server to be ready. */
+  callMs: number;
+  /** After stdin is closed, how long to wait for the process to exit before SIGTERM. */
+  stdinGraceMs: number;
+  /** After SIGTERM, how long to wait before SIGKILL. */
+  termGraceMs: number;
+}
+
+/** Which of a server's tools appear in the catalog. Patterns are tool names with `*` wildcards. */
+export interface ToolFilter {
+  /** When non-empty, only tools matching one of these are exposed. */
+  allow: string[];
+  /** Tools matching one of these are hidden (applied after `allow`). */
+  deny: string[];
+}
+
+/** Settings common to every transport. */
+export interface ServerSpecBase {
+  /** The key of the entry in the config (`mcpServers.<name>`). */
+  name: string;
+  /** A disabled server is listed in `status()` but never started. */
+  disabled: boolean;
+  timeouts: ServerTimeouts;
+  tools: ToolFilter;
+  restart: RestartPolicy;
+  /** Where the entry came from, for error messages: file path or `<inline>`. */
+  source: string;
+}
+
+/** A server berth spawns and talks to over stdin/stdout. */
+export interface StdioServerSpec extends ServerSpecBase {
+  transport: 'stdio';
+  command: string;
+  args: string[];
+  /** Variables set on top of the inherited environment. */
+  env: Record<string, string>;
+  /** Working directory; defaults to the host's. */
+  cwd?: string;
+  /**
+   * `false` (default): the child gets only the SDK's safe variables (PATH, HOME, …) plus `env`.
+   * `true`: the child inherits the host's whole environment plus `env`.
+   */
+  inheritEnv: boolean;
+  /** How many bytes of stderr to keep for status and errors. */
+  stderrBufferBytes: number;
+}
+
+/** A remote server reached over Streamable HTTP or legacy SSE. */
+export interface RemoteServerSpec extends ServerSpecBase {
+  transport: 'http' | 'sse';
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** One fully resolved server entry. */
+export type ServerSpec = StdioServerSpec | RemoteServerSpec;
+
+/** Defaults applied to every entry unless the entry overrides them. */
+export interface ServerDefaults {
+  timeouts: ServerTimeouts;
+  restart: RestartPolicy;
+  inheritEnv: boolean;
+  stderrBufferBytes: number;
+}
+
+/** The defaults berth uses when a config says nothing. */
+export const DEFAULTS: ServerDefaults = {
+  timeouts: { startupMs: 30_000, callMs: 60_000, stdinGraceMs: 200, termGraceMs: 500 },
+  restart: { maxRestarts: 5, initialDelayMs: 100, maxDelayMs: 10_000, stableAfterMs: 30_000 },
+  inheritEnv: false,
+  stderrBufferBytes: 16 * 1024,
+};

@@ -1,0 +1,226 @@
+/**
+ * berth's typed errors. Each is branded with a string `code` so callers can branch on it without
+ * `instanceof` across package copies, and each carries the context that explains it (server, phase,
+ * exit status, stderr tail). These are local errors: wire errors from a server stay the SDK's
+ * `ProtocolError`, and a tool result with `isError` is a result, not an error.
+ */
+
+/** Every berth error code. */
+export type BerthErrorCode =
+  | 'CONFIG_INVALID'
+  | 'SERVER_FAILED'
+  | 'SERVER_UNAVAILABLE'
+  | 'SESSION_CLOSED'
+  | 'CALL_TIMEOUT'
+  | 'CALL_ABORTED'
+  | 'UNKNOWN_TOOL'
+  | 'UNKNOWN_PROMPT'
+  | 'UNKNOWN_RESOURCE'
+  | 'INVALID_ARGUMENTS'
+  | 'HOST_CLOSED';
+
+/** Base class of every error berth throws itself. */
+export class BerthError extends Error {
+  /** Stable string code; branch on this rather than on the message. */
+  readonly code: BerthErrorCode;
+
+  constructor(code: BerthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+
+  /** True for any berth error, even one from another copy of the package. */
+  static is(value: unknown): value is BerthError {
+    return value instanceof Error && isBerthCode((value as Partial<BerthError>).code);
+  }
+}
+
+const CODES = new Set<string>([
+  'CONFIG_INVALID',
+  'SERVER_FAILED',
+  'SERVER_UNAVAILABLE',
+  'SESSION_CLOSED',
+  'CALL_TIMEOUT',
+  'CALL_ABORTED',
+  'UNKNOWN_TOOL',
+  'UNKNOWN_PROMPT',
+  'UNKNOWN_RESOURCE',
+  'INVALID_ARGUMENTS',
+  'HOST_CLOSED',
+]);
+function isBerthCode(code: unknown): code is BerthErrorCode {
+  return typeof code === 'string' && CODES.has(code);
+}
+
+/** One problem found in a config file. */
+export interface ConfigIssue {
+  /** The file the problem is in, or `<inline>` for a config object. */
+  file: string;
+  /** JSON path of the offending value, e.g. `$.mcpServers.github.args[2]`. */
+  path: string;
+  /** What was expected there, in words. */
+  message: string;
+  /** The server the problem belongs to, when it belongs to one. */
+  server?: string;
+}
+
+/** Formats a config issue as `file: $.path: message`. */
+export function formatConfigIssue(issue: ConfigIssue): string {
+  return `${issue.file}: ${issue.path}: ${issue.message}`;
+}
+
+/** A config file (or one entry of it) is invalid. Names the file, the JSON path and what was expected. */
+export class ConfigError extends BerthError {
+  /** Every problem found, not only the first. */
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', issues.map(formatConfigIssue).join('\n') || 'invalid config', options);
+    this.issues = issues;
+  }
+}
+
+/** The lifecycle phase a server was in when something went wrong. */
+export type ServerPhase = 'config' | 'spawn' | 'connect' | 'call' | 'idle' | 'close';
+
+/** What berth knows about a server's failure: who, when, how it ended, and what it said. */
+export interface ServerFailureDetails {
+  /** The server's configured name. */
+  server: string;
+  /** What berth was doing with it. */
+  phase: ServerPhase;
+  /** Process exit code, when the process exited by itself. */
+  exitCode?: number | null;
+  /** Signal that ended the process, when one did. */
+  signal?: NodeJS.Signals | null;
+  /** The last lines the server wrote to stderr. */
+  stderrTail?: string;
+  /** The process id, for stdio servers. */
+  pid?: number;
+}
+
+function describeFailure(d: ServerFailureDetails, what: string): string {
+  const parts = [`server "${d.server}" ${what} during ${d.phase}`];
+  if (d.exitCode !== undefined && d.exitCode !== null) parts.push(`exit code ${d.exitCode}`);
+  if (d.signal) parts.push(`signal ${d.signal}`);
+  let message = parts.join(', ');
+  if (d.stderrTail) message += `\n--- stderr (tail) ---\n${d.stderrTail}`;
+  return message;
+}
+
+/** A server failed: it could not start, crashed, exited, or broke the protocol. */
+export class ServerError extends BerthError implements ServerFailureDetails {
+  readonly server: string;
+  readonly phase: ServerPhase;
+  readonly exitCode?: number | null;
+  readonly signal?: NodeJS.Signals | null;
+  readonly stderrTail?: string;
+  readonly pid?: number;
+
+  constructor(details: ServerFailureDetails & { reason?: string }, options?: { cause?: unknown }) {
+    const reason = details.reason ?? (options?.cause instanceof Error ? options.cause.message : 'failed');
+    super('SERVER_FAILED', describeFailure(details, reason), options);
+    this.server = details.server;
+    this.phase = details.phase;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.stderrTail = details.stderrTail;
+    this.pid = details.pid;
+  }
+}
+
+/** A server is not available for calls: disabled, failed past its restart limit, or removed. */
+export class ServerUnavailableError extends BerthError {
+  readonly server: string;
+  readonly state: string;
+
+  constructor(server: string, state: string, options?: { cause?: unknown }) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super('SERVER_UNAVAILABLE', `server "${server}" is ${state}${cause}`, options);
+    this.server = server;
+    this.state = state;
+  }
+}
+
+/** A session was closed while a request on it was pending; `reason` says who closed it and why. */
+export class SessionClosedError extends BerthError {
+  readonly server: string;
+  readonly reason: string;
+
+  constructor(server: string, reason: string, options?: { cause?: unknown }) {
+    super('SESSION_CLOSED', `server "${server}": ${reason}`, options);
+    this.server = server;
+    this.reason = reason;
+  }
+}
+
+/** The host was closed; nothing more can be asked of it. */
+export class HostClosedError extends BerthError {
+  constructor(message = 'host is closed') {
+    super('HOST_CLOSED', message);
+  }
+}
+
+/** A call (or the wait for its server to be ready) ran past its deadline. */
+export class CallTimeoutError extends BerthError {
+  readonly server: string;
+  readonly timeoutMs: number;
+  /** Whether the request had already been sent: if so, the server may or may not have run it. */
+  readonly sent: boolean;
+
+  constructor(server: string, timeoutMs: number, sent: boolean, options?: { cause?: unknown }) {
+    super(
+      'CALL_TIMEOUT',
+      `server "${server}": call timed out after ${timeoutMs} ms ${sent ? '(the request was sent; it may or may not have run)' : 'waiting for the server to be ready'}`,
+      options,
+    );
+    this.server = server;
+    this.timeoutMs = timeoutMs;
+    this.sent = sent;
+  }
+}
+
+/** The caller aborted the call through its `AbortSignal`. */
+export class CallAbortedError extends BerthError {
+  readonly server: string;
+
+  constructor(server: string, options?: { cause?: unknown }) {
+    super('CALL_ABORTED', `server "${server}": call aborted by the caller`, options);
+    this.server = server;
+  }
+}
+
+/** No tool, prompt or resource by that name; `suggestions` lists the nearest names. */
+export class UnknownNameError extends BerthError {
+  readonly requested: string;
+  readonly suggestions: readonly string[];
+
+  constructor(kind: 'tool' | 'prompt' | 'resource', requested: string, suggestions: readonly string[]) {
+    const hint = suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
+    const code = kind === 'tool' ? 'UNKNOWN_TOOL' : kind === 'prompt' ? 'UNKNOWN_PROMPT' : 'UNKNOWN_RESOURCE';
+    super(code, `unknown ${kind} "${requested}"${hint}`);
+    this.requested = requested;
+    this.suggestions = suggestions;
+  }
+}
+
+/** One way the arguments failed the tool's input schema. */
+export interface ArgumentProblem {
+  /** JSON pointer into the arguments, e.g. `/by` (empty for the whole object). */
+  path: string;
+  message: string;
+}
+
+/** Arguments failed the tool's `inputSchema`; nothing was sent to the server. */
+export class InvalidArgumentsError extends BerthError {
+  readonly tool: string;
+  readonly problems: readonly ArgumentProblem[];
+
+  constructor(tool: string, problems: readonly ArgumentProblem[]) {
+    const list = problems.map((p) => `${p.path || '(root)'} ${p.message}`).join('; ');
+    super('INVALID_ARGUMENTS', `invalid arguments for "${tool}": ${list}`);
+    this.tool = tool;
+    this.problems = problems;
+  }
+}

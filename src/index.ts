@@ -1,0 +1,29 @@
+/**
+ * berth's public entry point: `createHost` and the types and errors a user needs. Everything else
+ * is internal.
+ */
+export { createHost, Host } from './host/host.js';
+export type { HostOptions, CallOptions, ServerStatus } from './host/host.js';
+export type { HostEvent, HostEventHandler } from './host/events.js';
+export type { ServerState } from './session/owner.js';
+export type {
+  CatalogTool,
+  CatalogPrompt,
+  CatalogResource,
+  CatalogResourceTemplate,
+} from './catalog/catalog.js';
+export type { ConfigInput } from './config/load.js';
+export type { ServerSpec, StdioServerSpec, RemoteServerSpec } from './config/types.js';
+export {
+  BerthError,
+  ConfigError,
+  ServerError,
+  ServerUnavailableError,
+  SessionClosedError,
+  HostClosedError,
+  CallTimeoutError,
+  CallAbortedError,
+  UnknownNameError,
+  InvalidArgumentsError,
+} from './errors.js';
+export type { BerthErrorCode, ConfigIssue, ServerPhase, ServerFailureDetails, ArgumentProblem } from './errors.js';

@@ -1,0 +1,187 @@
+/**
+ * One stdio server process and everything it started. `ServerProcess` alone spawns the child (as the
+ * leader of a new process group), alone signals it, and alone reaps it. Termination is staged and
+ * recorded: close stdin and wait, SIGTERM the group and wait, SIGKILL the group; each stage waits for
+ * the leader's `exit` (never `close`, which a grandchild holding the pipes could delay forever) and for
+ * the group to be empty.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ServerError } from '../errors.js';
+import { isGroupAlive, signalGroup } from './group.js';
+import { StderrTail } from './stderr-tail.js';
+
+/** What to run. `env` is the child's whole environment (berth computes it; see `childEnvironment`). */
+export interface SpawnSpec {
+  /** The server's name, for errors. */
+  server: string;
+  command: string;
+  args: readonly string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** Bytes of stderr to keep. */
+  stderrBufferBytes: number;
+}
+
+/** How a process ended. */
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** The stage at which termination found the whole group gone. */
+export type TerminationStage = 'already-exited' | 'stdin-closed' | 'sigterm' | 'sigkill';
+
+/** What `terminate()` had to do. */
+export interface TerminationReport {
+  stage: TerminationStage;
+  /** True when SIGKILL was needed. */
+  forced: boolean;
+  /** False only if processes of the group were still running after SIGKILL and its wait. */
+  groupGone: boolean;
+  exit: ExitInfo;
+}
+
+/** Grace periods for `terminate()`. */
+export interface TerminationOptions {
+  stdinGraceMs: number;
+  termGraceMs: number;
+  /** How long to wait for the group to vanish after SIGKILL. */
+  killWaitMs?: number;
+}
+
+const POLL_MS = 15;
+
+/** A running stdio server process (the leader of its own process group). */
+export class ServerProcess {
+  readonly pid: number;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  /** The last bytes the process wrote to stderr. */
+  readonly stderr: StderrTail;
+  /** Resolves when the leader exits. Never rejects. */
+  readonly exited: Promise<ExitInfo>;
+
+  readonly #server: string;
+  #exit: ExitInfo | undefined;
+  #termination: Promise<TerminationReport> | undefined;
+
+  private constructor(child: ChildProcessByStdio<Writable, Readable, Readable>, spec: SpawnSpec) {
+    this.pid = child.pid!;
+    this.stdin = child.stdin;
+    this.stdout = child.stdout;
+    this.#server = spec.server;
+    this.stderr = new StderrTail(spec.stderrBufferBytes);
+    child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+    // Pipe errors (EPIPE after the child died) are expected; the exit is what reports the failure.
+    child.stdin.on('error', () => {});
+    child.stdout.on('error', () => {});
+    child.stderr.on('error', () => {});
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        resolve(this.#exit);
+      });
+    });
+  }
+
+  /** Spawns the server in a new process group; rejects with a `ServerError` (phase `spawn`) if it cannot start. */
+  static spawn(spec: SpawnSpec): Promise<ServerProcess> {
+    return new Promise((resolve, reject) => {
+      let child: ChildProcessByStdio<Writable, Readable, Readable>;
+      try {
+        child = spawn(spec.command, [...spec.args], {
+          cwd: spec.cwd,
+          env: spec.env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+          detached: process.platform !== 'win32', // setsid(): the child leads a new process group
+          windowsHide: true,
+        });
+      } catch (error) {
+        reject(spawnError(spec, error));
+        return;
+      }
+      const onError = (error: Error) => {
+        child.off('spawn', onSpawn);
+        reject(spawnError(spec, error));
+      };
+      const onSpawn = () => {
+        child.off('error', onError);
+        child.on('error', () => {}); // later errors (kill of a dead pid) surface through `exit`
+        resolve(new ServerProcess(child, spec));
+      };
+      child.once('error', onError);
+      child.once('spawn', onSpawn);
+    });
+  }
+
+  /** The exit status, once the leader has exited. */
+  get exitInfo(): ExitInfo | undefined {
+    return this.#exit;
+  }
+
+  /** True while any process of the group (leader or descendants that stayed in it) is running. */
+  isAlive(): boolean {
+    return this.#exit === undefined || isGroupAlive(this.pid);
+  }
+
+  /** Stops the whole process group in stages; idempotent, concurrent callers share one run. */
+  terminate(options: TerminationOptions): Promise<TerminationReport> {
+    this.#termination ??= this.#terminate(options);
+    return this.#termination;
+  }
+
+  async #terminate(options: TerminationOptions): Promise<TerminationReport> {
+    const report = (stage: TerminationStage, forced: boolean, groupGone: boolean): TerminationReport => ({
+      stage,
+      forced,
+      groupGone,
+      exit: this.#exit ?? { code: null, signal: null },
+    });
+    try {
+      if (this.#exit && !isGroupAlive(this.pid)) return report('already-exited', false, true);
+      this.stdin.end();
+      if (await this.#waitGone(options.stdinGraceMs)) return report('stdin-closed', false, true);
+      signalGroup(this.pid, 'SIGTERM');
+      if (await this.#waitGone(options.termGraceMs)) return report('sigterm', false, true);
+      signalGroup(this.pid, 'SIGKILL');
+      const gone = await this.#waitGone(options.killWaitMs ?? 2_000);
+      return report('sigkill', true, gone);
+    } finally {
+      this.stdin.destroy();
+      this.stdout.destroy();
+    }
+  }
+
+  /** Waits up to `ms` for the leader to exit and the group to empty. */
+  async #waitGone(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    const timeouts = new AbortController();
+    try {
+      while (true) {
+        if (this.#exit && !isGroupAlive(this.pid)) return true;
+        const left = deadline - Date.now();
+        if (left <= 0) return false;
+        // Wake on exit or after a short poll, whichever comes first.
+        await Promise.race([
+          this.exited,
+          sleep(Math.min(left, POLL_MS), undefined, { signal: timeouts.signal }).catch(() => {}),
+        ]);
+      }
+    } finally {
+      timeouts.abort();
+    }
+  }
+}
+
+function spawnError(spec: SpawnSpec, error: unknown): ServerError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason =
+    code === 'ENOENT'
+      ? `could not start: command not found: ${spec.command}`
+      : code === 'EACCES'
+        ? `could not start: permission denied: ${spec.command}`
+        : `could not start: ${(error as Error).message}`;
+  return new ServerError({ server: spec.server, phase: 'spawn', reason }, { cause: error });
+}

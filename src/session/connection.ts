@@ -1,0 +1,235 @@
+/**
+ * One live MCP connection to one server: the process (stdio only), the transport and the SDK `Client`,
+ * plus what the server listed (tools, prompts, resources). `openConnection` builds it under a deadline
+ * and, if anything fails half-way, tears down what it built before rejecting, so a failed open leaks
+ * nothing. A returned connection belongs to the `SessionOwner` that opened it, which alone closes it.
+ */
+import {
+  Client,
+  SSEClientTransport,
+  SdkError,
+  SdkErrorCode,
+  StreamableHTTPClientTransport,
+  type Implementation,
+  type Prompt,
+  type Resource,
+  type Tool,
+  type Transport,
+} from '@modelcontextprotocol/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServerSpec } from '../config/types.js';
+import { ServerError, type ServerFailureDetails, type ServerPhase } from '../errors.js';
+import { childEnvironment } from '../process/env.js';
+import { ServerProcess } from '../process/server-process.js';
+import { ProcessTransport } from '../transport/process-transport.js';
+
+/** A resource template as listed by a server. */
+export type ResourceTemplate = Awaited<ReturnType<Client['listResourceTemplates']>>['resourceTemplates'][number];
+
+/** Everything a server lists. Empty arrays for capabilities it does not advertise. */
+export interface Listing {
+  tools: Tool[];
+  prompts: Prompt[];
+  resources: Resource[];
+  resourceTemplates: ResourceTemplate[];
+}
+
+/** What a connection tells its owner while it is open. */
+export interface ConnectionEvents {
+  /** A list changed on the server and has been fetched again. */
+  onListChanged(connection: Connection, listing: Listing): void;
+}
+
+/** How to open a connection. */
+export interface OpenOptions {
+  clientInfo: Implementation;
+  /** Aborted when the owner stops; the open then fails and cleans up. */
+  signal: AbortSignal;
+  events: ConnectionEvents;
+}
+
+/** A connected session to one server. */
+export class Connection {
+  readonly client: Client;
+  /** The server process, for stdio servers. */
+  readonly process: ServerProcess | undefined;
+  /** Resolves once the transport has closed, for whatever reason. Never rejects. */
+  readonly ended: Promise<void>;
+  /** The server's current lists. Replaced (never mutated) when a list changes. */
+  listing: Listing;
+
+  readonly #spec: ServerSpec;
+  #hasEnded = false;
+  #closeReason: string | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Use `openConnection`; the constructor only wires the close notification. */
+  constructor(spec: ServerSpec, client: Client, process: ServerProcess | undefined) {
+    this.#spec = spec;
+    this.client = client;
+    this.process = process;
+    this.listing = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+    this.ended = new Promise<void>((resolve) => {
+      client.onclose = () => {
+        this.#hasEnded = true;
+        resolve();
+      };
+    });
+  }
+
+  /** True once the transport has closed. */
+  get hasEnded(): boolean {
+    return this.#hasEnded;
+  }
+
+  /** Why the owner closed this connection, if it did (undefined when the server went away by itself). */
+  get closeReason(): string | undefined {
+    return this.#closeReason;
+  }
+
+  /** Closes the session and ends the process group in stages. Idempotent. */
+  close(reason: string): Promise<void> {
+    // Only a close that comes before the transport ended is the owner's doing; a crash has no reason.
+    if (!this.#hasEnded) this.#closeReason ??= reason;
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // Client.close() rejects whatever is still pending with ConnectionClosed; the owner maps that.
+    await this.client.close().catch(() => {});
+    if (this.process) {
+      const { stdinGraceMs, termGraceMs } = this.#spec.timeouts;
+      await this.process.terminate({ stdinGraceMs, termGraceMs });
+    }
+  }
+
+  /** What is known about how this connection failed: exit status and stderr tail (waits briefly for the exit). */
+  async failureDetails(phase: ServerPhase): Promise<ServerFailureDetails> {
+    return describeProcess(this.#spec.name, phase, this.process);
+  }
+}
+
+async function describeProcess(
+  server: string,
+  phase: ServerPhase,
+  process: ServerProcess | undefined,
+): Promise<ServerFailureDetails> {
+  if (!process) return { server, phase };
+  if (!process.exitInfo) {
+    // stdout usually closes a moment before the exit is reported; give it a short chance.
+    const wait = new AbortController();
+    await Promise.race([process.exited, sleep(250, undefined, { signal: wait.signal }).catch(() => {})]);
+    wait.abort();
+  }
+  const exit = process.exitInfo;
+  return {
+    server,
+    phase,
+    pid: process.pid,
+    exitCode: exit?.code,
+    signal: exit?.signal,
+    stderrTail: process.stderr.lastLines(20) || undefined,
+  };
+}
+
+/** Opens a connection to `spec` within its startup deadline. Leaks nothing if it fails. */
+export async function openConnection(spec: ServerSpec, options: OpenOptions): Promise<Connection> {
+  const { signal } = options;
+  let process: ServerProcess | undefined;
+  let transport: Transport;
+  if (spec.transport === 'stdio') {
+    process = await ServerProcess.spawn({
+      server: spec.name,
+      command: spec.command,
+      args: spec.args,
+      env: childEnvironment(spec),
+      cwd: spec.cwd,
+      stderrBufferBytes: spec.stderrBufferBytes,
+    });
+    transport = new ProcessTransport(process);
+  } else {
+    const url = new URL(spec.url);
+    const requestInit = { headers: spec.headers };
+    transport =
+      spec.transport === 'sse'
+        ? new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: headerFetch(spec.headers) } })
+        : new StreamableHTTPClientTransport(url, { requestInit });
+  }
+
+  let connection: Connection | undefined;
+  const client = new Client(options.clientInfo, {
+    listChanged: {
+      tools: { onChanged: (error, tools) => !error && tools && update({ tools }) },
+      prompts: { onChanged: (error, prompts) => !error && prompts && update({ prompts }) },
+      resources: {
+        onChanged: (error, resources) => {
+          if (error || !resources || !connection) return;
+          const current = connection;
+          current.client.listResourceTemplates().then(
+            ({ resourceTemplates }) => update({ resources, resourceTemplates }),
+            () => update({ resources }),
+          );
+        },
+      },
+    },
+  });
+  client.onerror = () => {}; // out-of-band noise (a non-JSON line); fatal problems close the transport
+  connection = new Connection(spec, client, process);
+  const opened = connection;
+  function update(patch: Partial<Listing>): void {
+    if (opened.hasEnded) return;
+    opened.listing = { ...opened.listing, ...patch };
+    options.events.onListChanged(opened, opened.listing);
+  }
+
+  const deadline = Date.now() + spec.timeouts.startupMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  try {
+    await client.connect(transport, { signal, timeout: left() });
+    opened.listing = await fetchListing(client, { signal, timeout: left() });
+    return opened;
+  } catch (error) {
+    await opened.close('open failed');
+    if (signal.aborted) throw signal.reason;
+    throw await openError(spec, process, error);
+  }
+}
+
+async function openError(spec: ServerSpec, process: ServerProcess | undefined, error: unknown): Promise<ServerError> {
+  const details = await describeProcess(spec.name, 'connect', process);
+  let reason: string;
+  if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
+    reason = `did not complete the MCP handshake within ${spec.timeouts.startupMs} ms`;
+  } else if (details.exitCode !== undefined || details.signal) {
+    reason = 'exited before completing the MCP handshake';
+  } else {
+    reason = `could not connect: ${(error as Error)?.message ?? String(error)}`;
+  }
+  return new ServerError({ ...details, reason }, { cause: error });
+}
+
+async function fetchListing(client: Client, options: { signal: AbortSignal; timeout: number }): Promise<Listing> {
+  const caps = client.getServerCapabilities() ?? {};
+  const [tools, prompts, resources, resourceTemplates] = await Promise.all([
+    caps.tools ? client.listTools(undefined, options).then((r) => r.tools) : [],
+    caps.prompts ? client.listPrompts(undefined, options).then((r) => r.prompts) : [],
+    caps.resources ? client.listResources(undefined, options).then((r) => r.resources) : [],
+    caps.resources
+      ? client
+          .listResourceTemplates(undefined, options)
+          .then((r) => r.resourceTemplates)
+          .catch(() => [])
+      : [],
+  ]);
+  return { tools, prompts, resources, resourceTemplates };
+}
+
+/** The SSE transport's GET does not take `requestInit`; give it a fetch that adds the headers. */
+function headerFetch(headers: Record<string, string>): typeof fetch {
+  return (input, init) => {
+    const merged = new Headers(init?.headers);
+    for (const [k, v] of Object.entries(headers)) merged.set(k, v);
+    return fetch(input, { ...init, headers: merged });
+  };
+}

@@ -1,0 +1,378 @@
+/**
+ * `SessionOwner`: the single owner of one server's session. Its supervision loop is the only code that
+ * opens a connection and the only code that closes one; everyone else asks the owner. `close()`,
+ * `restart()` and calls only signal the loop and await it, so a close from any caller at any moment
+ * (during connect, mid-request, twice, concurrently) cannot race the loop's own cleanup.
+ *
+ * The loop: open (under the startup deadline) → ready → wait for the connection to end, a restart
+ * request, or stop → close what it opened → back off and reopen, up to the restart limit → `failed`.
+ */
+import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
+import type { CallToolRequest, CallToolResult, Implementation, Progress } from '@modelcontextprotocol/client';
+import type { ServerSpec } from '../config/types.js';
+import {
+  BerthError,
+  CallAbortedError,
+  CallTimeoutError,
+  ServerError,
+  ServerUnavailableError,
+  SessionClosedError,
+  type ServerPhase,
+} from '../errors.js';
+import { delay, onAbort } from '../util/abort.js';
+import { openConnection, type Connection, type Listing } from './connection.js';
+
+/** Where a server is in its life. */
+export type ServerState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped' | 'disabled';
+
+/** What an owner reports to whoever observes it (the host). Called synchronously; must not throw. */
+export interface OwnerObserver {
+  onState(owner: SessionOwner, previous: ServerState, error: BerthError | undefined): void;
+  onListing(owner: SessionOwner, listing: Listing): void;
+  onRestartScheduled(owner: SessionOwner, attempt: number, delayMs: number): void;
+}
+
+/** Per-request options the owner understands. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Deadline for the whole request, including waiting for the server to be ready. */
+  timeoutMs?: number;
+  onProgress?: (progress: Progress) => void;
+}
+
+interface Waiter {
+  resolve(connection: Connection): void;
+  reject(error: Error): void;
+}
+
+/** Supervises one server: opens, watches, restarts and finally closes its connection. */
+export class SessionOwner {
+  readonly spec: ServerSpec;
+  readonly #clientInfo: Implementation;
+  readonly #observer: OwnerObserver;
+
+  #state: ServerState;
+  #since = Date.now();
+  #loop: Promise<void> | undefined;
+  readonly #stop = new AbortController();
+  #stopReason = 'host closed';
+  /** Aborted by `restart()` to end the current cycle; replaced each cycle. */
+  #cycle = new AbortController();
+  #current: Connection | undefined;
+  #listing: Listing | undefined;
+  #lastError: BerthError | undefined;
+  #restarts = 0;
+  #pid: number | undefined;
+  readonly #waiters = new Set<Waiter>();
+  readonly #settledWaiters = new Set<() => void>();
+
+  constructor(spec: ServerSpec, options: { clientInfo: Implementation; observer: OwnerObserver }) {
+    this.spec = spec;
+    this.#clientInfo = options.clientInfo;
+    this.#observer = options.observer;
+    this.#state = spec.disabled ? 'disabled' : 'stopped';
+  }
+
+  /** The server's name. */
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /** When the current state began (ms since epoch). */
+  get since(): number {
+    return this.#since;
+  }
+
+  /** The last error the server produced, if any (kept after recovery, for status). */
+  get lastError(): BerthError | undefined {
+    return this.#lastError;
+  }
+
+  /** The most recent listing; survives restarts so the catalog stays stable while reconnecting. */
+  get listing(): Listing | undefined {
+    return this.#listing;
+  }
+
+  /** How many times the session has been reopened after it was first ready. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** The current server process id (stdio), if one is running. */
+  get pid(): number | undefined {
+    return this.#current?.process?.pid ?? this.#pid;
+  }
+
+  /** The last `lines` lines of the current (or last) process's stderr. */
+  stderrTail(lines = 20): string | undefined {
+    const fromError = this.#lastError instanceof ServerError ? this.#lastError.stderrTail : undefined;
+    return this.#current?.process?.stderr.lastLines(lines) || fromError;
+  }
+
+  /** Starts the supervision loop. Idempotent; a disabled or closed owner stays as it is. */
+  start(): void {
+    if (this.#loop || this.#stop.signal.aborted || this.spec.disabled) return;
+    this.#loop = this.#supervise().catch((error: unknown) => {
+      // The loop handles its own failures; reaching here is a bug. Record it rather than crash the host.
+      this.#lastError = new ServerError({ server: this.name, phase: 'idle', reason: 'supervisor failed' }, { cause: error });
+      this.#setState('failed');
+    });
+  }
+
+  /** Resolves once the server is ready, failed, or stopped (what `createHost` waits for). */
+  settled(): Promise<void> {
+    if (this.#isSettled()) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.add(resolve));
+  }
+
+  #isSettled(): boolean {
+    return this.#state !== 'starting' && this.#state !== 'restarting';
+  }
+
+  /** Asks the loop to reopen the session: from `failed`, or to recycle a running one. */
+  async restart(): Promise<void> {
+    if (this.#stop.signal.aborted || this.spec.disabled) return;
+    if (!this.#loop) return this.start();
+    // Resolve on the next transition into a settled state, not on the current one.
+    const next = new Promise<void>((resolve) => this.#settledWaiters.add(resolve));
+    this.#cycle.abort();
+    await next;
+  }
+
+  /** Stops the loop and waits until it has closed everything it opened. Idempotent. */
+  async close(reason = 'host closed'): Promise<void> {
+    if (!this.#stop.signal.aborted) {
+      this.#stopReason = reason;
+      this.#stop.abort(new SessionClosedError(this.name, reason));
+      // Callers waiting for readiness learn at once; in-flight requests end when the loop closes.
+      this.#rejectWaiters(new SessionClosedError(this.name, reason));
+    }
+    await this.#loop;
+    if (this.#state !== 'disabled') this.#setState('stopped');
+  }
+
+  /** Calls a tool on this server, waiting for readiness within the call's deadline. */
+  async callTool(params: CallToolRequest['params'], options: RequestOptions = {}): Promise<CallToolResult> {
+    return this.request(
+      (connection, timeout) =>
+        connection.client.callTool(params, { signal: options.signal, timeout, onprogress: options.onProgress }),
+      options,
+    ) as Promise<CallToolResult>;
+  }
+
+  /**
+   * Runs `send` against the ready connection with the remaining time budget, and turns failures into
+   * berth errors: timeouts, aborts, the server dying mid-request, or the owner closing the session.
+   */
+  async request<T>(send: (connection: Connection, timeoutMs: number) => Promise<T>, options: RequestOptions = {}): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? this.spec.timeouts.callMs;
+    let connection = this.#current;
+    let budget = timeoutMs;
+    if (!connection) {
+      const started = Date.now();
+      connection = await this.#whenReady(timeoutMs, options.signal);
+      budget = Math.max(1, timeoutMs - (Date.now() - started));
+    }
+    try {
+      return await send(connection, budget);
+    } catch (error) {
+      throw await this.#requestError(error, connection, timeoutMs, options.signal);
+    }
+  }
+
+  async #requestError(error: unknown, connection: Connection, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) return new CallAbortedError(this.name, { cause: signal.reason });
+    if (connection.hasEnded) {
+      if (connection.closeReason) {
+        return new SessionClosedError(this.name, `${connection.closeReason} while the request was in flight`, { cause: error });
+      }
+      const details = await connection.failureDetails('call');
+      return new ServerError({ ...details, reason: 'exited while the request was in flight' }, { cause: error });
+    }
+    if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
+      return new CallTimeoutError(this.name, timeoutMs, true, { cause: error });
+    }
+    return error;
+  }
+
+  /** Waits for the next ready connection, within `timeoutMs` and the caller's signal. */
+  #whenReady(timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
+    if (this.#current) return Promise.resolve(this.#current);
+    const unavailable = this.#unavailableError();
+    if (unavailable) return Promise.reject(unavailable);
+    if (signal?.aborted) return Promise.reject(new CallAbortedError(this.name, { cause: signal.reason }));
+    this.start();
+    return new Promise<Connection>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        settle();
+        reject(new CallTimeoutError(this.name, timeoutMs, false, { cause: this.#lastError }));
+      }, timeoutMs);
+      const abort = () => {
+        settle();
+        reject(new CallAbortedError(this.name, { cause: signal?.reason }));
+      };
+      const waiter: Waiter = {
+        resolve: (connection) => {
+          settle();
+          resolve(connection);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      };
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+        this.#waiters.delete(waiter);
+      };
+      signal?.addEventListener('abort', abort, { once: true });
+      this.#waiters.add(waiter);
+    });
+  }
+
+  #unavailableError(): Error | undefined {
+    if (this.#stop.signal.aborted) return new SessionClosedError(this.name, this.#stopReason);
+    if (this.#state === 'disabled') return new ServerUnavailableError(this.name, 'disabled');
+    if (this.#state === 'failed') return new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError });
+    return undefined;
+  }
+
+  #rejectWaiters(error: Error): void {
+    for (const waiter of [...this.#waiters]) waiter.reject(error);
+  }
+
+  #setState(state: ServerState, error?: BerthError): void {
+    if (state === this.#state) return;
+    const previous = this.#state;
+    this.#state = state;
+    this.#since = Date.now();
+    if (state === 'ready') for (const waiter of [...this.#waiters]) waiter.resolve(this.#current!);
+    if (state === 'failed') this.#rejectWaiters(new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError }));
+    if (this.#isSettled()) {
+      for (const resolve of this.#settledWaiters) resolve();
+      this.#settledWaiters.clear();
+    }
+    this.#observer.onState(this, previous, error);
+  }
+
+  async #supervise(): Promise<void> {
+    const stop = this.#stop.signal;
+    const { restart } = this.spec;
+    let failures = 0;
+    let everReady = false;
+    while (!stop.aborted) {
+      this.#cycle = new AbortController();
+      this.#setState(everReady ? 'restarting' : 'starting');
+      let connection: Connection;
+      try {
+        connection = await openConnection(this.spec, {
+          clientInfo: this.#clientInfo,
+          signal: stop,
+          events: { onListChanged: (changed, listing) => this.#onListing(changed, listing) },
+        });
+      } catch (error) {
+        if (stop.aborted) break;
+        this.#lastError = asServerError(error, this.name, 'connect');
+        failures += 1;
+        // A first start that fails is reported at once; a crashed session retries up to the limit.
+        if (!everReady || failures > restart.maxRestarts) {
+          if (!(await this.#parkFailed())) break;
+          failures = 0;
+          continue;
+        }
+        await this.#backoff(failures);
+        continue;
+      }
+
+      this.#current = connection;
+      this.#pid = connection.process?.pid;
+      if (everReady) this.#restarts += 1;
+      everReady = true;
+      this.#onListing(connection, connection.listing);
+      this.#setState('ready');
+      const readyAt = Date.now();
+
+      const ended = await this.#waitForEnd(connection);
+      this.#current = undefined;
+      if (ended === 'stop') {
+        await connection.close(this.#stopReason);
+        break;
+      }
+      if (ended === 'restart') {
+        await connection.close('restart requested');
+        failures = 0;
+        continue;
+      }
+      // The server went away by itself.
+      const details = await connection.failureDetails('idle');
+      this.#lastError = new ServerError({ ...details, reason: 'exited unexpectedly' });
+      await connection.close('server exited');
+      if (Date.now() - readyAt >= restart.stableAfterMs) failures = 0;
+      failures += 1;
+      if (failures > restart.maxRestarts) {
+        if (!(await this.#parkFailed())) break;
+        failures = 0;
+        continue;
+      }
+      this.#setState('restarting', this.#lastError);
+      await this.#backoff(failures);
+    }
+    this.#current = undefined;
+  }
+
+  #onListing(connection: Connection, listing: Listing): void {
+    if (connection !== this.#current) return; // a list from a connection that is no longer current
+    this.#listing = listing;
+    this.#observer.onListing(this, listing);
+  }
+
+  /** Waits until the connection ends by itself, a restart is requested, or the owner stops. */
+  async #waitForEnd(connection: Connection): Promise<'ended' | 'restart' | 'stop'> {
+    const stop = onAbort(this.#stop.signal);
+    const cycle = onAbort(this.#cycle.signal);
+    try {
+      return await Promise.race([
+        connection.ended.then(() => 'ended' as const),
+        cycle.promise.then(() => 'restart' as const),
+        stop.promise.then(() => 'stop' as const),
+      ]);
+    } finally {
+      stop.dispose();
+      cycle.dispose();
+    }
+  }
+
+  /** Reports `failed` and waits for `restart()` (true) or stop (false). */
+  async #parkFailed(): Promise<boolean> {
+    this.#setState('failed', this.#lastError);
+    const stop = onAbort(this.#stop.signal);
+    const cycle = onAbort(this.#cycle.signal);
+    try {
+      await Promise.race([stop.promise, cycle.promise]);
+    } finally {
+      stop.dispose();
+      cycle.dispose();
+    }
+    return !this.#stop.signal.aborted;
+  }
+
+  /** Exponential backoff with jitter; ends early on stop or restart. */
+  async #backoff(attempt: number): Promise<void> {
+    const { initialDelayMs, maxDelayMs } = this.spec.restart;
+    const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
+    const delayMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.#setState('restarting', this.#lastError);
+    this.#observer.onRestartScheduled(this, attempt, delayMs);
+    await delay(delayMs, AbortSignal.any([this.#stop.signal, this.#cycle.signal]));
+  }
+}
+
+function asServerError(error: unknown, server: string, phase: ServerPhase): BerthError {
+  if (BerthError.is(error)) return error;
+  return new ServerError({ server, phase }, { cause: error });
+}

@@ -1,0 +1,95 @@
+/**
+ * The MCP stdio transport over a `ServerProcess` that berth spawned and owns. It only moves
+ * newline-delimited JSON-RPC (framing is the SDK's `ReadBuffer`/`serializeMessage`); it never spawns
+ * or kills anything. Closing it detaches it from the pipes; ending the process is its owner's job.
+ */
+import {
+  ReadBuffer,
+  SdkError,
+  SdkErrorCode,
+  serializeMessage,
+  type JSONRPCMessage,
+  type Transport,
+} from '@modelcontextprotocol/client';
+import type { ServerProcess } from '../process/server-process.js';
+
+/** A `Transport` bound to an already running server process. */
+export class ProcessTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  readonly #process: ServerProcess;
+  readonly #buffer: ReadBuffer;
+  #closed = false;
+  #started = false;
+
+  constructor(process: ServerProcess, options: { maxMessageBytes?: number } = {}) {
+    this.#process = process;
+    this.#buffer = new ReadBuffer({ maxBufferSize: options.maxMessageBytes });
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) throw new Error('ProcessTransport already started');
+    this.#started = true;
+    const { stdout } = this.#process;
+    stdout.on('data', this.#onData);
+    stdout.once('end', this.#onEnd);
+    stdout.once('close', this.#onEnd);
+    // The process can die with stdout held open by a grandchild: its exit closes the session too.
+    void this.#process.exited.then(this.#onEnd);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    try {
+      this.#buffer.append(chunk);
+    } catch (error) {
+      // A single message over the size limit: the stream can no longer be framed.
+      this.onerror?.(error as Error);
+      void this.close();
+      return;
+    }
+    while (!this.#closed) {
+      let message: JSONRPCMessage | null;
+      try {
+        message = this.#buffer.readMessage();
+      } catch (error) {
+        this.onerror?.(error as Error); // a non-JSON line: report it and keep reading
+        continue;
+      }
+      if (message === null) break;
+      this.onmessage?.(message);
+    }
+  };
+
+  readonly #onEnd = (): void => {
+    void this.close();
+  };
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.#closed) return Promise.reject(new SdkError(SdkErrorCode.NotConnected, 'Not connected'));
+    const { stdin } = this.#process;
+    if (stdin.write(serializeMessage(message))) return Promise.resolve();
+    return new Promise((resolve) => {
+      // Resolve on drain, or when the pipe goes away: the close then rejects whatever was pending.
+      const done = () => {
+        stdin.off('drain', done);
+        stdin.off('close', done);
+        resolve();
+      };
+      stdin.once('drain', done);
+      stdin.once('close', done);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const { stdout } = this.#process;
+    stdout.off('data', this.#onData);
+    stdout.off('end', this.#onEnd);
+    stdout.off('close', this.#onEnd);
+    this.#buffer.clear();
+    this.onclose?.();
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Small helpers for waits that must end: every wait here is bounded by an AbortSignal and removes its
+ * listener and timer when it settles, so nothing lingers after the thing waited for is gone.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Resolves when `signal` aborts; `dispose()` removes the listener if it never does. */
+export function onAbort(signal: AbortSignal): { promise: Promise<void>; dispose: () => void } {
+  if (signal.aborted) return { promise: Promise.resolve(), dispose: () => {} };
+  let listener!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    listener = () => resolve();
+    signal.addEventListener('abort', listener, { once: true });
+  });
+  return { promise, dispose: () => signal.removeEventListener('abort', listener) };
+}
+
+/** Waits `ms`, or less if `signal` aborts first. Never rejects. */
+export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal }).catch(() => {});
+}
+
+/** Waits for `promise` or for `signal` to abort, whichever is first; true if the promise settled first. */
+export async function raceAbort(promise: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  const aborted = onAbort(signal);
+  try {
+    return await Promise.race([promise.then(() => true), aborted.promise.then(() => false)]);
+  } finally {
+    aborted.dispose();
+  }
+}

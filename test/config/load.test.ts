@@ -1,0 +1,416 @@
+// Tests for loadConfig/resolveConfig: formats, type inference, expansion, defaults, per-entry isolation and errors.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, type ConfigIssue } from '../../src/errors.js';
+import { loadConfig, resolveConfig, type LoadedConfig } from '../../src/config/load.js';
+import { DEFAULTS, type RemoteServerSpec, type StdioServerSpec } from '../../src/config/types.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function writeConfig(name: string, content: unknown): Promise<string> {
+  const file = join(dir, name);
+  await mkdir(join(file, '..'), { recursive: true });
+  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return file;
+}
+
+async function configError(promise: Promise<unknown>): Promise<ConfigError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
+}
+
+function throwsConfigError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const inline = (raw: unknown, env: Record<string, string> = {}): LoadedConfig =>
+  resolveConfig(raw, '<inline>', { env, cwd: '/base' });
+const only = <T>(config: LoadedConfig): T => {
+  expect(config.invalid).toEqual([]);
+  expect(config.servers).toHaveLength(1);
+  return config.servers[0] as T;
+};
+const issuesOf = (config: LoadedConfig, name: string): Pick<ConfigIssue, 'path' | 'message'>[] =>
+  config.invalid.find((s) => s.name === name)?.issues.map(({ path, message }) => ({ path, message })) ?? [];
+
+describe('formats', () => {
+  it('loads a Claude Desktop / Cursor / .mcp.json "mcpServers" file', async () => {
+    const file = await writeConfig('claude.json', {
+      mcpServers: { fs: { command: 'npx', args: ['-y', 'server-fs'], env: { A: '1' } } },
+    });
+    const config = await loadConfig(file, { env: {} });
+    expect(config.source).toBe(file);
+    expect(config.invalid).toEqual([]);
+    expect(config.servers).toEqual([
+      {
+        name: 'fs',
+        source: file,
+        transport: 'stdio',
+        command: 'npx',
+        args: ['-y', 'server-fs'],
+        env: { A: '1' },
+        disabled: false,
+        inheritEnv: DEFAULTS.inheritEnv,
+        stderrBufferBytes: DEFAULTS.stderrBufferBytes,
+        timeouts: DEFAULTS.timeouts,
+        restart: DEFAULTS.restart,
+        tools: { allow: [], deny: [] },
+      },
+    ]);
+  });
+
+  it('loads a VS Code "servers" file with comments, trailing commas and ignored inputs', async () => {
+    const file = await writeConfig(
+      'vscode/.vscode/mcp.json',
+      `{
+        // VS Code allows comments
+        "inputs": [{ "type": "promptString", "id": "token", "password": true }],
+        "servers": {
+          "local": { "type": "stdio", "command": "node", "args": ["\${workspaceFolder}/server.js",], },
+          /* a remote one */
+          "remote": { "type": "http", "url": "https://example.com/mcp", "headers": { "X-A": "b" } },
+        },
+      }`,
+    );
+    const config = await loadConfig(file, { env: {} });
+    expect(config.invalid).toEqual([]);
+    const [local, remote] = config.servers as [StdioServerSpec, RemoteServerSpec];
+    expect(local.args).toEqual([join(dir, 'vscode', 'server.js')]);
+    expect(remote).toMatchObject({
+      transport: 'http',
+      url: 'https://example.com/mcp',
+      headers: { 'X-A': 'b' },
+    });
+  });
+
+  it('resolves a relative path against options.cwd', async () => {
+    await writeConfig('rel/x.json', { mcpServers: {} });
+    const config = await loadConfig('rel/x.json', { cwd: dir });
+    expect(config).toEqual({ source: join(dir, 'rel', 'x.json'), servers: [], invalid: [] });
+  });
+
+  it('accepts an already-parsed object as <inline>', async () => {
+    const config = await loadConfig({ mcpServers: { a: { command: 'a' } } }, { env: {} });
+    expect(config.source).toBe('<inline>');
+    expect(config.servers[0]?.source).toBe('<inline>');
+  });
+
+  it('ignores unknown keys of other clients', () => {
+    const spec = only<StdioServerSpec>(
+      inline({
+        globalShortcut: 'x',
+        mcpServers: {
+          a: {
+            command: 'a',
+            autoApprove: ['x'],
+            alwaysAllow: [],
+            timeout: 60,
+            envFile: '.env',
+            transportType: 'x',
+          },
+        },
+      }),
+    );
+    expect(spec).not.toHaveProperty('autoApprove');
+    expect(spec.command).toBe('a');
+  });
+});
+
+describe('transport', () => {
+  it.each([
+    [{ command: 'x' }, 'stdio'],
+    [{ url: 'http://h/mcp' }, 'http'],
+    [{ type: 'sse', url: 'http://h/sse' }, 'sse'],
+    [{ type: 'streamable-http', url: 'http://h/mcp' }, 'http'],
+    [{ type: 'streamableHttp', url: 'http://h/mcp' }, 'http'],
+    [{ type: 'stdio', command: 'x' }, 'stdio'],
+  ])('infers %j as %s', (entry, transport) => {
+    expect(only<{ transport: string }>(inline({ mcpServers: { s: entry } })).transport).toBe(transport);
+  });
+
+  it.each([
+    [{ command: 'x', url: 'http://h' }, '$.mcpServers.s', 'has both "command" and "url"'],
+    [{ args: [] }, '$.mcpServers.s', 'expected "command" (a stdio server) or "url"'],
+    [{ type: 'stdio', url: 'http://h' }, '$.mcpServers.s.type', 'type "stdio" expects "command"'],
+    [{ type: 'sse', command: 'x' }, '$.mcpServers.s.type', 'type "sse" expects "url"'],
+    [{ type: 'ws', url: 'http://h' }, '$.mcpServers.s.type', 'expected one of "stdio", "http", "sse"'],
+    [{ url: 'ftp://h' }, '$.mcpServers.s.url', 'expected an http(s) URL, got "ftp://h"'],
+    ['npx foo', '$.mcpServers.s', 'expected an object, got string'],
+  ])('rejects %j', (entry, path, message) => {
+    const [issue] = issuesOf(inline({ mcpServers: { s: entry } }), 's');
+    expect(issue?.path).toBe(path);
+    expect(issue?.message).toContain(message);
+  });
+});
+
+describe('expansion', () => {
+  const env = { HOME: '/home/me', TOKEN: 'tok', EMPTY: '' };
+
+  it('expands command, args, env, cwd, url and headers', () => {
+    const config = inline(
+      {
+        mcpServers: {
+          local: {
+            command: '${HOME}/bin/srv',
+            args: ['--token=${env:TOKEN}', '--mode=${MODE:-fast}', '${EMPTY:-dflt}', 'cost $5'],
+            env: { KEY: '${TOKEN}' },
+            cwd: '${HOME}/work',
+          },
+          remote: { url: 'https://${HOST:-example.com}/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
+        },
+      },
+      env,
+    );
+    expect(config.invalid).toEqual([]);
+    const [local, remote] = config.servers as [StdioServerSpec, RemoteServerSpec];
+    expect(local).toMatchObject({
+      command: '/home/me/bin/srv',
+      args: ['--token=tok', '--mode=fast', 'dflt', 'cost $5'],
+      env: { KEY: 'tok' },
+      cwd: '/home/me/work',
+    });
+    expect(remote).toMatchObject({
+      url: 'https://example.com/mcp',
+      headers: { Authorization: 'Bearer tok' },
+    });
+  });
+
+  it('makes an entry with a missing variable invalid, pointing at the exact string', () => {
+    const config = inline(
+      {
+        mcpServers: {
+          github: { command: 'gh', args: ['a', '${NOPE}'], env: { GITHUB_TOKEN: '${GITHUB_TOKEN}' } },
+          'my-api': { url: 'http://h', headers: { 'X-Key': '${env:API_KEY}' } },
+          fine: { command: 'ok' },
+        },
+      },
+      env,
+    );
+    expect(config.servers.map((s) => s.name)).toEqual(['fine']);
+    expect(issuesOf(config, 'github')).toEqual([
+      {
+        path: '$.mcpServers.github.args[1]',
+        message: 'variable NOPE is not set (set it, or give a default with ${NOPE:-value})',
+      },
+      {
+        path: '$.mcpServers.github.env.GITHUB_TOKEN',
+        message: 'variable GITHUB_TOKEN is not set (set it, or give a default with ${GITHUB_TOKEN:-value})',
+      },
+    ]);
+    const [apiIssue] = issuesOf(config, 'my-api');
+    expect(apiIssue?.path).toBe('$.mcpServers["my-api"].headers["X-Key"]');
+    expect(apiIssue?.message).toContain('variable API_KEY is not set');
+  });
+
+  it('reports ${input:...} as unsupported VS Code inputs', () => {
+    const config = inline({ servers: { s: { command: 'x', env: { T: '${input:token}' } } } });
+    const [issue, ...rest] = issuesOf(config, 's');
+    expect(rest).toEqual([]);
+    expect(issue?.path).toBe('$.servers.s.env.T');
+    expect(issue?.message).toBe(
+      '${input:token}: VS Code inputs are not supported; put the value in an environment variable and use ${env:NAME}',
+    );
+  });
+
+  it('uses the config file directory as ${workspaceFolder} and for a relative cwd', async () => {
+    const file = await writeConfig('proj/mcp.json', {
+      mcpServers: { s: { command: 'x', args: ['${workspaceFolder}'], cwd: 'sub' } },
+    });
+    const spec = only<StdioServerSpec>(await loadConfig(file, { env: {}, cwd: '/elsewhere' }));
+    expect(spec.args).toEqual([join(dir, 'proj')]);
+    expect(spec.cwd).toBe(join(dir, 'proj', 'sub'));
+  });
+
+  it('resolves an inline relative cwd against options.cwd', () => {
+    const spec = only<StdioServerSpec>(inline({ mcpServers: { s: { command: 'x', cwd: 'sub' } } }));
+    expect(spec.cwd).toBe('/base/sub');
+    expect(only<StdioServerSpec>(inline({ mcpServers: { s: { command: 'x' } } }))).not.toHaveProperty('cwd');
+  });
+
+  it('uses process.env by default', () => {
+    process.env.BERTH_TEST_VAR = 'from-process';
+    try {
+      const config = resolveConfig({ mcpServers: { s: { command: '${BERTH_TEST_VAR}' } } }, '<inline>');
+      expect((config.servers[0] as StdioServerSpec).command).toBe('from-process');
+    } finally {
+      delete process.env.BERTH_TEST_VAR;
+    }
+  });
+});
+
+describe('defaults', () => {
+  it('layers DEFAULTS, then the file defaults, then the entry', () => {
+    const config = inline({
+      defaults: { callTimeoutMs: 5000, restart: { maxRestarts: 1, maxDelayMs: 2000 }, inheritEnv: true },
+      mcpServers: {
+        a: { command: 'a' },
+        b: {
+          command: 'b',
+          callTimeoutMs: 10,
+          startupTimeoutMs: 20,
+          stdinGraceMs: 30,
+          termGraceMs: 40,
+          restart: { maxRestarts: 0 },
+          inheritEnv: false,
+          stderrBufferBytes: 100,
+          disabled: true,
+          tools: { allow: ['read_*'], deny: ['*_delete'] },
+        },
+      },
+    });
+    const [a, b] = config.servers as [StdioServerSpec, StdioServerSpec];
+    expect(a.timeouts).toEqual({ ...DEFAULTS.timeouts, callMs: 5000 });
+    expect(a.restart).toEqual({ ...DEFAULTS.restart, maxRestarts: 1, maxDelayMs: 2000 });
+    expect(a.inheritEnv).toBe(true);
+    expect(a.disabled).toBe(false);
+    expect(b.timeouts).toEqual({ startupMs: 20, callMs: 10, stdinGraceMs: 30, termGraceMs: 40 });
+    expect(b.restart).toEqual({ ...DEFAULTS.restart, maxRestarts: 0, maxDelayMs: 2000 });
+    expect(b).toMatchObject({ inheritEnv: false, stderrBufferBytes: 100, disabled: true });
+    expect(b.tools).toEqual({ allow: ['read_*'], deny: ['*_delete'] });
+  });
+
+  it('does not change DEFAULTS', () => {
+    const before = structuredClone(DEFAULTS);
+    inline({
+      defaults: { callTimeoutMs: 1, restart: { maxRestarts: 0 } },
+      mcpServers: { a: { command: 'a' } },
+    });
+    expect(DEFAULTS).toEqual(before);
+  });
+
+  it('rejects invalid defaults for the whole file', () => {
+    const error = throwsConfigError(() =>
+      resolveConfig(
+        { defaults: { restart: { maxRestarts: -1 }, callTimeoutMs: 0 }, mcpServers: {} },
+        '/x/c.json',
+      ),
+    );
+    expect(error.issues).toEqual([
+      { file: '/x/c.json', path: '$.defaults.callTimeoutMs', message: 'expected a positive integer, got 0' },
+      {
+        file: '/x/c.json',
+        path: '$.defaults.restart.maxRestarts',
+        message: 'expected a non-negative integer, got -1',
+      },
+    ]);
+  });
+});
+
+describe('invalid entries', () => {
+  it('keeps the good entries and reports each bad one with file, path and expectation', async () => {
+    const file = await writeConfig('mixed.json', {
+      mcpServers: {
+        good: { command: 'ok' },
+        github: { command: 'gh', args: ['a', 5], env: { PORT: 3000 } },
+        timing: { command: 'x', callTimeoutMs: 1.5, restart: { initialDelayMs: 'soon' }, disabled: 'yes' },
+        tools: { command: 'x', tools: { allow: 'read' } },
+        '': { command: 'x' },
+        alsoGood: { url: 'https://h/mcp' },
+      },
+    });
+    const config = await loadConfig(file, { env: {} });
+    expect(config.servers.map((s) => s.name)).toEqual(['good', 'alsoGood']);
+    expect(config.invalid.map((s) => s.name)).toEqual(['github', 'timing', 'tools', '']);
+    expect(config.invalid[0]?.issues).toEqual([
+      {
+        file,
+        server: 'github',
+        path: '$.mcpServers.github.args[1]',
+        message: 'expected a string, got number',
+      },
+      {
+        file,
+        server: 'github',
+        path: '$.mcpServers.github.env.PORT',
+        message: 'expected a string, got number',
+      },
+    ]);
+    expect(issuesOf(config, 'timing')).toEqual([
+      { path: '$.mcpServers.timing.disabled', message: 'expected true or false, got string' },
+      { path: '$.mcpServers.timing.callTimeoutMs', message: 'expected a positive integer, got 1.5' },
+      {
+        path: '$.mcpServers.timing.restart.initialDelayMs',
+        message: 'expected a non-negative integer, got "soon"',
+      },
+    ]);
+    expect(issuesOf(config, 'tools')).toEqual([
+      { path: '$.mcpServers.tools.tools.allow', message: 'expected an array, got string' },
+    ]);
+    expect(issuesOf(config, '')).toEqual([
+      { path: '$.mcpServers[""]', message: 'expected a non-empty server name' },
+    ]);
+  });
+});
+
+describe('whole-file errors', () => {
+  it('reports a missing file', async () => {
+    const file = join(dir, 'missing.json');
+    const error = await configError(loadConfig(file));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.issues).toEqual([{ file, path: '$', message: 'cannot read config: file not found' }]);
+    expect(error.message).toBe(`${file}: $: cannot read config: file not found`);
+  });
+
+  it('reports a directory', async () => {
+    const error = await configError(loadConfig(dir));
+    expect(error.issues[0]?.message).toContain('expected a file, got a directory');
+  });
+
+  it('reports invalid JSON with line and column', async () => {
+    const file = await writeConfig(
+      'broken.json',
+      '{\n  "mcpServers": {\n    "a": { "command": "x" }\n    "b": {}\n  }\n}',
+    );
+    const error = await configError(loadConfig(file));
+    expect(error.issues).toEqual([
+      {
+        file,
+        path: '$',
+        message: "invalid JSON: expected ',' or '}' after a property value at line 4, column 5",
+      },
+    ]);
+  });
+
+  it.each([
+    [[], '$', 'expected a JSON object, got array'],
+    [
+      { other: {} },
+      '$',
+      'expected a "mcpServers" object (Claude Desktop, Cursor, Claude Code) or a "servers" object',
+    ],
+    [{ mcpServers: [] }, '$.mcpServers', 'expected an object mapping server names to entries, got array'],
+    [{ servers: 'x' }, '$.servers', 'expected an object mapping server names to entries, got string'],
+    [{ mcpServers: {}, servers: {} }, '$', 'has both "mcpServers" and "servers"'],
+    [{ mcpServers: {}, defaults: [] }, '$.defaults', 'expected an object, got array'],
+  ])('rejects %j', async (raw, path, message) => {
+    const file = await writeConfig('whole.json', raw);
+    const error = await configError(loadConfig(file));
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]).toMatchObject({ file, path });
+    expect(error.issues[0]?.message).toContain(message);
+    expect(error.message).toContain(`${file}: ${path}: `);
+  });
+
+  it('names <inline> for objects', () => {
+    const error = throwsConfigError(() => resolveConfig({}, '<inline>'));
+    expect(error.issues[0]?.file).toBe('<inline>');
+  });
+});
