@@ -101,10 +101,10 @@ export interface ServerFailureDetails {
 }
 
 function describeFailure(d: ServerFailureDetails, what: string): string {
-  const parts = [`server "${d.server}" ${what} during ${d.phase}`];
-  if (d.exitCode !== undefined && d.exitCode !== null) parts.push(`exit code ${d.exitCode}`);
-  if (d.signal) parts.push(`signal ${d.signal}`);
-  let message = parts.join(', ');
+  const facts = [`phase: ${d.phase}`];
+  if (d.exitCode !== undefined && d.exitCode !== null) facts.push(`exit code ${d.exitCode}`);
+  if (d.signal) facts.push(`signal ${d.signal}`);
+  let message = `server "${d.server}" ${what} (${facts.join(', ')})`;
   if (d.stderrTail) message += `\n--- stderr (tail) ---\n${d.stderrTail}`;
   return message;
 }

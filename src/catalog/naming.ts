@@ -60,7 +60,9 @@ function readablePart(server: string, item: string, budget: number): string {
   const itemKeep = Math.min(item.length, room - serverFloor);
   const serverKeep = Math.min(server.length, room - itemKeep);
   return (
-    trimCut(server.slice(0, serverKeep), server) + CATALOG_NAME_SEPARATOR + trimCut(item.slice(0, itemKeep), item)
+    trimCut(server.slice(0, serverKeep), server) +
+    CATALOG_NAME_SEPARATOR +
+    trimCut(item.slice(0, itemKeep), item)
   );
 }
 
@@ -128,7 +130,7 @@ export class NameTable {
     const seen = new Map<string, Set<string>>();
     for (const { server, item } of origins) {
       let items = seen.get(server);
-      if (!items) seen.set(server, (items = new Set()));
+      if (!items) seen.set(server, (items = new Set<string>()));
       if (items.has(item)) continue;
       items.add(item);
       const entry: Entry = {
@@ -172,7 +174,7 @@ export class NameTable {
     for (const entry of entries) {
       byName.set(entry.name, entry.origin);
       let items = byOrigin.get(entry.origin.server);
-      if (!items) byOrigin.set(entry.origin.server, (items = new Map()));
+      if (!items) byOrigin.set(entry.origin.server, (items = new Map<string, string>()));
       items.set(entry.origin.item, entry.name);
     }
     return new NameTable(byName, byOrigin);

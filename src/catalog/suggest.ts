@@ -5,8 +5,8 @@
  */
 import { distance } from 'fastest-levenshtein';
 
-/** Share of the longer name's length that may differ before a candidate counts as unrelated. */
-const MAX_DISTANCE_RATIO = 0.4;
+/** A name may differ in up to 1/this of the longer name's length before it counts as unrelated. */
+const MAX_DISTANCE_DIVISOR = 3;
 
 /** A shortening digest at the end of a catalog name's item part (see `naming.ts`). */
 const DIGEST_SUFFIX = /_[0-9a-f]{8,64}$/;
@@ -21,7 +21,7 @@ function itemPart(name: string): string | undefined {
 
 /** The distance between two lower-cased names, or `Infinity` when it is past the cutoff for their length. */
 function closeness(a: string, b: string): number {
-  const cutoff = Math.max(1, Math.floor(Math.max(a.length, b.length) * MAX_DISTANCE_RATIO));
+  const cutoff = Math.max(1, Math.floor(Math.max(a.length, b.length) / MAX_DISTANCE_DIVISOR));
   // The length difference is a lower bound of the distance: skip the full computation when it is too far.
   if (Math.abs(a.length - b.length) > cutoff) return Infinity;
   const d = distance(a, b);
@@ -43,7 +43,7 @@ function itemForms(candidate: string): string[] {
  * to `requested`; the distance between `requested` (or, when `requested` has a `__`, its part after
  * the last `__`) and the candidate's part after its last `__` (with any shortening digest removed),
  * so a bare tool name like `increment` finds `counter__increment` at distance 0. Each comparison
- * only counts within 40% of the longer string's length (at least 1), so wildly different names are
+ * only counts within a third of the longer string's length (at least 1), so wildly different names are
  * never suggested. Ties are ordered by code-unit order of the candidate, so the result is deterministic.
  */
 export function suggestNames(requested: string, candidates: Iterable<string>, max = 3): string[] {

@@ -2,18 +2,18 @@
  * Checks tool-call arguments against the tool's JSON Schema `inputSchema` before anything is sent,
  * turning every schema violation into an `ArgumentProblem` (JSON pointer + readable message).
  *
- * Validation uses the Ajv bundled with the MCP SDK, configured exactly as the SDK's own
- * `AjvJsonSchemaValidator` does (`allErrors`, `strict: false`, formats) and with its `$schema`
- * dialect dispatch: no `$schema` or 2020-12 → Ajv2020, 2019-09 → Ajv2019, draft-07/06 → classic Ajv.
- * The SDK only exposes that dispatch's engine privately (its public `getValidator` returns a joined
- * message, not structured errors), so it is reached through the provider's `_engineFor`; should a
- * future SDK drop it, the public draft-07 `Ajv` class is used instead. Each schema is compiled in an
- * engine of its own, so servers' schemas never share `$id`s or caches.
+ * Validation uses Ajv with the same settings as the MCP SDK's own validator (`allErrors`,
+ * `strict: false`, formats) and the same `$schema` dialect dispatch: no `$schema` or 2020-12 →
+ * Ajv2020, 2019-09 → Ajv2019, draft-07/06 → classic Ajv. Each schema is compiled in an engine of its
+ * own, so servers' schemas never share `$id`s or caches.
  *
  * A schema that does not compile (a broken server) never blocks calls: its validator accepts
  * everything and carries the reason in `compileError` for the host to log.
  */
-import { Ajv, AjvJsonSchemaValidator, addFormats } from '@modelcontextprotocol/client/validators/ajv';
+import { Ajv } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import * as ajvFormats from 'ajv-formats';
 
 import type { ArgumentProblem } from '../errors.js';
 
@@ -56,14 +56,18 @@ const VALUE_CHARS_SHOWN = 40;
 
 const cache = new WeakMap<object, ArgumentsValidator>();
 
-/**
- * A fresh engine for `schema`'s declared dialect, configured as the SDK configures its own. Throws
- * (like the SDK) for a `$schema` dialect it does not support.
- */
+// ajv-formats is CommonJS: under NodeNext its function arrives as the module's `default`.
+const addFormats = ajvFormats.default as unknown as (ajv: Ajv | Ajv2019 | Ajv2020) => unknown;
+
+/** A fresh engine for `schema`'s declared dialect. Throws for a `$schema` dialect Ajv does not support. */
 function engineFor(schema: object): AjvEngine {
-  const provider = new AjvJsonSchemaValidator() as unknown as { _engineFor?: (schema: object) => AjvEngine };
-  if (typeof provider._engineFor === 'function') return provider._engineFor(schema);
-  const ajv = new Ajv({ strict: false, validateFormats: true, validateSchema: false, allErrors: true });
+  const dialect = (schema as { $schema?: unknown }).$schema;
+  const options = { strict: false, validateFormats: true, validateSchema: false, allErrors: true } as const;
+  let ajv: Ajv | Ajv2019 | Ajv2020;
+  if (typeof dialect !== 'string' || dialect.includes('2020-12')) ajv = new Ajv2020(options);
+  else if (dialect.includes('2019-09')) ajv = new Ajv2019(options);
+  else if (/draft-0[67]/.test(dialect)) ajv = new Ajv(options);
+  else throw new Error(`unsupported $schema dialect: ${dialect}`);
   addFormats(ajv);
   return ajv as unknown as AjvEngine;
 }
@@ -167,7 +171,10 @@ function toProblem(error: AjvError, args: unknown): ArgumentProblem {
       return { path: childPointer(at, params.propertyName), message: 'is not a valid property name' };
   }
   if (error.propertyName !== undefined) {
-    return { path: childPointer(at, error.propertyName), message: `property name ${error.message ?? 'is invalid'}` };
+    return {
+      path: childPointer(at, error.propertyName),
+      message: `property name ${error.message ?? 'is invalid'}`,
+    };
   }
   return { path: at, message: error.message ?? `fails the "${error.keyword}" rule` };
 }
@@ -218,7 +225,9 @@ function compile(schema: object): ArgumentsValidator {
   try {
     validate = engineFor(schema).compile(schema);
   } catch (error) {
-    return acceptAll(`inputSchema cannot be compiled: ${error instanceof Error ? error.message : String(error)}`);
+    return acceptAll(
+      `inputSchema cannot be compiled: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const check = (args: unknown): ArgumentProblem[] => {
     const data = args === undefined ? {} : args;

@@ -1,0 +1,38 @@
+/**
+ * Contender: the raw MCP TypeScript SDK v2 client (`Client` + `StdioClientTransport`), used the way
+ * a plain application would: connect, list tools once, call. This is berth's baseline: berth's own
+ * call path ends in this same `client.callTool`.
+ *
+ * Resolved from the root node_modules (berth's own dependency), so the version always matches berth's.
+ *
+ * Contender contract (every file in bench/contenders/ follows it):
+ *   (the file name is the contender's name, e.g. sdk-v2)
+ *   description                one line for the results file
+ *   versions()                 { package: version } of what is being measured
+ *   open({ command, args })    spawns its own server; resolves to { pid, echo(value) → text, close() }
+ */
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { packageVersion } from '../lib/package-version.mjs';
+
+export const description = 'raw @modelcontextprotocol/client Client + StdioClientTransport';
+
+export function versions() {
+  const pkg = '@modelcontextprotocol/client';
+  return { [pkg]: packageVersion(pkg, import.meta.resolve(pkg)) };
+}
+
+export async function open({ command, args }) {
+  const transport = new StdioClientTransport({ command, args, stderr: 'inherit' });
+  const client = new Client({ name: 'bench-sdk-v2', version: '0.0.0' });
+  await client.connect(transport);
+  await client.listTools();
+  return {
+    pid: transport.pid,
+    async echo(value) {
+      const result = await client.callTool({ name: 'echo', arguments: { value } });
+      return result.content[0].text;
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/**
+ * The benchmark server: a minimal MCP stdio server (SDK v2 server package) with one tool, `echo`,
+ * that returns its `value` argument as text. Every contender spawns its own copy of this script.
+ * It keeps no timers, so it exits by itself once its client closes stdin.
+ */
+import { McpServer } from '@modelcontextprotocol/server';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import * as z from 'zod';
+
+const server = new McpServer({ name: 'bench-echo', version: '1.0.0' });
+
+server.registerTool(
+  'echo',
+  { description: 'Echo a text value', inputSchema: z.object({ value: z.string() }) },
+  async ({ value }) => ({ content: [{ type: 'text', text: value }] }),
+);
+
+await server.connect(new StdioServerTransport());

@@ -1,0 +1,70 @@
+/**
+ * Shared test helpers: config entries for the fixture servers, pid files that fixtures write so a
+ * test can check every process of a tree by pid, and bounded polling.
+ */
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '../src/process/group.js';
+
+export const FIXTURE = fileURLToPath(new URL('./fixtures/fixture-server.mjs', import.meta.url));
+export const WRAPPER = fileURLToPath(new URL('./fixtures/wrapper.mjs', import.meta.url));
+
+/** A temp file the fixtures append `role pid` lines to. */
+export function pidFile(): { path: string; pids(role?: string): number[] } {
+  const path = join(mkdtempSync(join(tmpdir(), 'berth-test-')), 'pids');
+  return {
+    path,
+    pids(role) {
+      if (!existsSync(path)) return [];
+      return readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' '))
+        .filter(([r]) => role === undefined || r === role)
+        .map(([, pid]) => Number(pid));
+    },
+  };
+}
+
+/** A stdio config entry running the fixture server with `flags`. */
+export function fixture(flags: string[] = [], extra: Record<string, unknown> = {}, pids?: { path: string }) {
+  return {
+    command: process.execPath,
+    args: [FIXTURE, ...flags],
+    env: pids ? { FIXTURE_PID_FILE: pids.path } : {},
+    ...extra,
+  };
+}
+
+/** A stdio config entry running the fixture behind the `npx`-like wrapper. */
+export function wrapped(flags: string[] = [], pids?: { path: string }, extra: Record<string, unknown> = {}) {
+  return {
+    command: process.execPath,
+    args: [WRAPPER, FIXTURE, ...flags],
+    env: pids ? { FIXTURE_PID_FILE: pids.path } : {},
+    ...extra,
+  };
+}
+
+/** Polls `condition` every 10 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return condition();
+}
+
+/** The pids of `pids` that are still running (zombies do not count). */
+export function alive(pids: number[]): number[] {
+  return pids.filter((pid) => isProcessAlive(pid));
+}
+
+/** The text of the first content block of a tool result. */
+export function text(result: { content?: unknown }): string {
+  const first = (result.content as Array<{ type: string; text?: string }> | undefined)?.[0];
+  return first?.type === 'text' ? (first.text ?? '') : '';
+}
