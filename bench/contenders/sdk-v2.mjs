@@ -5,11 +5,12 @@
  *
  * Resolved from the root node_modules (berth's own dependency), so the version always matches berth's.
  *
- * Contender contract (every file in bench/contenders/ follows it):
- *   (the file name is the contender's name, e.g. sdk-v2)
+ * Contender contract (every file in bench/contenders/ follows it; the file name is the contender's name):
  *   description                one line for the results file
  *   versions()                 { package: version } of what is being measured
- *   open({ command, args })    spawns its own server; resolves to { pid, echo(value) → text, close() }
+ *   open({ command, args })    spawns its own server process; resolves to
+ *                              { pid, echo(value) → Promise<text>, close() → Promise }
+ * A contender whose packages are not in the root node_modules declares them in bench/package.json.
  */
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';

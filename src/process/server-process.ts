@@ -157,20 +157,14 @@ export class ServerProcess {
   /** Waits up to `ms` for the leader to exit and the group to empty. */
   async #waitGone(ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
-    const timeouts = new AbortController();
-    try {
-      while (true) {
-        if (this.#exit && !isGroupAlive(this.pid)) return true;
-        const left = deadline - Date.now();
-        if (left <= 0) return false;
-        // Wake on exit or after a short poll, whichever comes first.
-        await Promise.race([
-          this.exited,
-          sleep(Math.min(left, POLL_MS), undefined, { signal: timeouts.signal }).catch(() => {}),
-        ]);
-      }
-    } finally {
-      timeouts.abort();
+    while (true) {
+      if (this.#exit && !isGroupAlive(this.pid)) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      // Wake on exit or after a short poll, whichever comes first; the poll timer never outlives the wait.
+      const poll = new AbortController();
+      await Promise.race([this.exited, sleep(Math.min(left, POLL_MS), undefined, { signal: poll.signal }).catch(() => {})]);
+      poll.abort();
     }
   }
 }

@@ -56,7 +56,7 @@ export class SessionOwner {
   #loop: Promise<void> | undefined;
   readonly #stop = new AbortController();
   #stopReason = 'host closed';
-  /** Aborted by `restart()` to end the current cycle; replaced each cycle. */
+  /** Aborted by `restart()` or `close()` to end the current cycle; replaced each cycle. */
   #cycle = new AbortController();
   #current: Connection | undefined;
   #listing: Listing | undefined;
@@ -148,6 +148,7 @@ export class SessionOwner {
     if (!this.#stop.signal.aborted) {
       this.#stopReason = reason;
       this.#stop.abort(new SessionClosedError(this.name, reason));
+      this.#cycle.abort(); // ends whatever the loop is waiting on: a live session, a backoff, a failed park
       // Callers waiting for readiness learn at once; in-flight requests end when the loop closes.
       this.#rejectWaiters(new SessionClosedError(this.name, reason));
     }
@@ -267,6 +268,7 @@ export class SessionOwner {
     let everReady = false;
     while (!stop.aborted) {
       this.#cycle = new AbortController();
+      if (stop.aborted) break;
       this.#setState(everReady ? 'restarting' : 'starting');
       let connection: Connection;
       try {
@@ -333,31 +335,20 @@ export class SessionOwner {
 
   /** Waits until the connection ends by itself, a restart is requested, or the owner stops. */
   async #waitForEnd(connection: Connection): Promise<'ended' | 'restart' | 'stop'> {
-    const stop = onAbort(this.#stop.signal);
     const cycle = onAbort(this.#cycle.signal);
     try {
-      return await Promise.race([
-        connection.ended.then(() => 'ended' as const),
-        cycle.promise.then(() => 'restart' as const),
-        stop.promise.then(() => 'stop' as const),
-      ]);
+      await Promise.race([connection.ended, cycle.promise]);
     } finally {
-      stop.dispose();
       cycle.dispose();
     }
+    if (this.#stop.signal.aborted) return 'stop';
+    return this.#cycle.signal.aborted ? 'restart' : 'ended';
   }
 
   /** Reports `failed` and waits for `restart()` (true) or stop (false). */
   async #parkFailed(): Promise<boolean> {
     this.#setState('failed', this.#lastError);
-    const stop = onAbort(this.#stop.signal);
-    const cycle = onAbort(this.#cycle.signal);
-    try {
-      await Promise.race([stop.promise, cycle.promise]);
-    } finally {
-      stop.dispose();
-      cycle.dispose();
-    }
+    await onAbort(this.#cycle.signal).promise; // resolves only on abort, so nothing to dispose
     return !this.#stop.signal.aborted;
   }
 
@@ -368,7 +359,7 @@ export class SessionOwner {
     const delayMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     this.#setState('restarting', this.#lastError);
     this.#observer.onRestartScheduled(this, attempt, delayMs);
-    await delay(delayMs, AbortSignal.any([this.#stop.signal, this.#cycle.signal]));
+    await delay(delayMs, this.#cycle.signal);
   }
 }
 

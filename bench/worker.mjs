@@ -1,0 +1,97 @@
+/**
+ * One measurement run of one contender, in a fresh process (started by run.mjs with `fork`).
+ *
+ *   node bench/worker.mjs <contender file> '<options JSON>'
+ *
+ * Opens the contender (which spawns its own echo server), then:
+ *   1. warm-up: `warmup` sequential calls, not measured;
+ *   2. latency: `calls` sequential calls, each timed on its own (performance.now, in µs);
+ *   3. throughput: one unmeasured batch, then `batches` batches of `concurrency` calls started
+ *      at once and awaited with Promise.all; calls/second = calls made / time taken.
+ * Every reply is checked against what was sent. Then it closes the contender, checks that the
+ * server process is gone, sends the result over IPC and disconnects. It never calls process.exit:
+ * if the contender leaks a handle, this process stays alive and run.mjs reports it.
+ */
+import { performance } from 'node:perf_hooks';
+import { basename } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { latencySummary } from './lib/stats.mjs';
+
+const SERVER = fileURLToPath(new URL('./servers/echo-server.mjs', import.meta.url));
+const PAYLOAD = 'hello, berth';
+
+const [file, json] = process.argv.slice(2);
+const options = JSON.parse(json);
+const contender = await import(pathToFileURL(file).href);
+
+function check(sent, received) {
+  if (received !== sent) throw new Error(`echo returned ${JSON.stringify(received)} for ${JSON.stringify(sent)}`);
+}
+
+/** Starts `count` calls at once and resolves when all have answered. */
+async function batch(connection, count) {
+  const calls = [];
+  for (let i = 0; i < count; i++) {
+    const value = `v${i}`;
+    calls.push(connection.echo(value).then((text) => check(value, text)));
+  }
+  await Promise.all(calls);
+}
+
+/** True once `pid` no longer exists, polling for up to `ms`. */
+async function gone(pid, ms) {
+  for (const deadline = Date.now() + ms; ; await sleep(10)) {
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if (error.code === 'ESRCH') return true;
+    }
+    if (Date.now() > deadline) return false;
+  }
+}
+
+async function measure() {
+  const connection = await contender.open({ command: process.execPath, args: [SERVER] });
+  const { pid } = connection;
+  let latency;
+  const batches = [];
+  try {
+    for (let i = 0; i < options.warmup; i++) check(PAYLOAD, await connection.echo(PAYLOAD));
+
+    const samples = new Float64Array(options.calls);
+    for (let i = 0; i < options.calls; i++) {
+      const start = performance.now();
+      const text = await connection.echo(PAYLOAD);
+      samples[i] = (performance.now() - start) * 1000;
+      check(PAYLOAD, text);
+    }
+    latency = latencySummary(samples);
+
+    await batch(connection, options.concurrency); // warm-up of the concurrent path
+    for (let b = 0; b < options.batches; b++) {
+      const start = performance.now();
+      await batch(connection, options.concurrency);
+      batches.push((options.concurrency / (performance.now() - start)) * 1000);
+    }
+  } finally {
+    await connection.close();
+  }
+  const total = batches.length * options.concurrency;
+  const seconds = batches.reduce((sum, rate) => sum + options.concurrency / rate, 0);
+  return {
+    contender: basename(file, '.mjs'),
+    description: contender.description,
+    versions: contender.versions(),
+    serverPid: pid,
+    serverExited: pid === undefined || pid === null ? null : await gone(pid, 5000),
+    latencyUs: latency,
+    throughput: { callsPerSec: total / seconds, perBatch: batches },
+  };
+}
+
+try {
+  process.send({ ok: true, result: await measure() }, () => process.disconnect());
+} catch (error) {
+  process.send({ ok: false, error: error?.stack ?? String(error) }, () => process.disconnect());
+}

@@ -1,0 +1,87 @@
+/**
+ * `berth status`: each server's state, transport, pid, tool count, restarts and last error, as an
+ * aligned table; `--verbose` adds each server's full last error, config issues and stderr tail;
+ * `--json` prints `status()`. Also owns the "server not ready" notice other commands print.
+ */
+import { formatConfigIssue } from '../../errors.js';
+import type { Host, ServerStatus } from '../../index.js';
+import { firstLine, indent, table } from '../format.js';
+import type { CliIo } from '../io.js';
+
+/** Options of `berth status`. */
+export interface StatusOptions {
+  json?: boolean;
+  /** Add the full last error, config issues and stderr tail of each server. */
+  verbose?: boolean;
+}
+
+/**
+ * Prints every server's status; returns the exit code: 1 when any server has failed (so `berth status`
+ * works as a health check), else 0.
+ */
+export function statusCommand(host: Host, options: StatusOptions, io: CliIo): number {
+  const servers = host.status();
+  if (options.json) {
+    io.out(JSON.stringify(servers, null, 2));
+    return exitCode(servers);
+  }
+  if (servers.length === 0) {
+    io.err('berth: the config has no servers');
+    return 0;
+  }
+  const rows = servers.map((s) => [
+    s.name,
+    s.state,
+    s.transport,
+    s.pid === undefined ? '-' : String(s.pid),
+    String(s.tools),
+    String(s.restarts),
+    s.lastError ? firstLine(s.lastError.message) : '-',
+  ]);
+  io.out(
+    table(['SERVER', 'STATE', 'TRANSPORT', 'PID', 'TOOLS', 'RESTARTS', 'LAST ERROR'], rows, { maxWidth: io.columns }),
+  );
+  if (options.verbose) {
+    for (const server of servers) {
+      const details = serverDetails(server);
+      if (details) io.out(`\n${server.name}:\n${indent(details)}`);
+    }
+  }
+  return exitCode(servers);
+}
+
+function exitCode(servers: readonly ServerStatus[]): number {
+  return servers.some((s) => s.state === 'failed') ? 1 : 0;
+}
+
+/** The long form of one server's trouble: last error, config issues, stderr tail; `''` when none. */
+function serverDetails(server: ServerStatus): string {
+  const parts: string[] = [];
+  // An entry the config could not use: its issues say it all (its last error repeats them).
+  for (const issue of server.configIssues ?? []) parts.push(`config: ${formatConfigIssue(issue)}`);
+  if (server.lastError && !server.configIssues?.length) {
+    const facts = [server.lastError.code, server.lastError.phase && `phase ${server.lastError.phase}`]
+      .concat(server.lastError.exitCode != null ? [`exit code ${server.lastError.exitCode}`] : [])
+      .concat(server.lastError.signal ? [`signal ${server.lastError.signal}`] : [])
+      .filter(Boolean);
+    // A server error's message already ends with its stderr tail; that is printed below instead.
+    const message = server.lastError.message.split('\n--- stderr (tail) ---\n', 1)[0]!;
+    parts.push(`last error (${facts.join(', ')}):\n${indent(message)}`);
+  }
+  const tail = server.stderrTail?.trimEnd();
+  if (tail) parts.push(`stderr (tail):\n${indent(tail, '  | ')}`);
+  return parts.join('\n');
+}
+
+/**
+ * Names, on stderr, each server that is not ready (its tools are missing from the catalog), with the
+ * first line of its last error and a pointer to `berth status --verbose`.
+ */
+export function warnUnavailable(host: Host, io: CliIo): void {
+  const down = host.status().filter((s) => s.state !== 'ready');
+  for (const server of down) {
+    const reason = server.lastError ? `: ${firstLine(server.lastError.message)}` : '';
+    io.err(`berth: server "${server.name}" is ${server.state}${reason}`);
+  }
+  if (down.some((s) => s.state === 'failed')) io.err('berth: run `berth status --verbose` for details');
+}

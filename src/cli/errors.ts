@@ -1,0 +1,64 @@
+/**
+ * How the CLI reports failures: `UsageError` for bad input it catches itself (invalid JSON arguments),
+ * and `describeError`, which turns any error into the short `berth: …` text printed on stderr, with
+ * the stack (and causes) only when `BERTH_DEBUG=1`.
+ */
+import { BerthError, ConfigError, formatConfigIssue } from '../errors.js';
+
+/** The user gave the CLI something it cannot use; the message says what and how to fix it. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The run was interrupted by a signal (Ctrl-C or `kill`). */
+export class InterruptedError extends Error {
+  readonly signal: NodeJS.Signals;
+
+  constructor(signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+    this.name = 'InterruptedError';
+    this.signal = signal;
+  }
+}
+
+/** True when `BERTH_DEBUG` asks for stack traces. */
+export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.BERTH_DEBUG;
+  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
+}
+
+/**
+ * The text to print for an error: `berth: <message>`. A config error gets one line per issue
+ * (`berth: <file>: <json path>: <what was expected>`). With `debug`, the stack and the cause chain follow.
+ */
+export function describeError(error: unknown, debug = debugEnabled()): string {
+  let text: string;
+  if (error instanceof ConfigError && error.issues.length > 0) {
+    text = error.issues.map((issue) => `berth: ${formatConfigIssue(issue)}`).join('\n');
+  } else if (error instanceof Error) {
+    text = `berth: ${error.message || error.name}`;
+  } else {
+    text = `berth: ${String(error)}`;
+  }
+  if (debug) text += '\n' + debugDetails(error);
+  return text;
+}
+
+function debugDetails(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 8; depth++) {
+    if (current instanceof Error) {
+      const code = BerthError.is(current) ? ` [${current.code}]` : '';
+      parts.push(`${depth === 0 ? '' : 'caused by: '}${current.stack ?? `${current.name}: ${current.message}`}${code}`);
+      current = current.cause;
+    } else {
+      parts.push(`caused by: ${String(current)}`);
+      break;
+    }
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,95 @@
+/**
+ * The `berth` command line as a commander program: `tools`, `call` and `status`, each over a host built
+ * from `--config <path>` or the embedded demo config. It only wires options to the command functions
+ * in `./commands`; each run opens one host, closes it before returning, and sets `process.exitCode`
+ * (never `process.exit()`), so the process ends on its own once every server is gone.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { callCommand, parseArguments, type CallCommandOptions } from './commands/call.js';
+import { statusCommand, type StatusOptions } from './commands/status.js';
+import { toolsCommand, type ToolsOptions } from './commands/tools.js';
+import { describeError } from './errors.js';
+import { processIo, type CliIo } from './io.js';
+import { CLI_CLIENT_INFO, withHost, type CommonOptions } from './session.js';
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new InvalidArgumentError('expected a positive whole number of milliseconds');
+  }
+  return n;
+}
+
+/** Adds the options every command takes. */
+function common(command: Command): Command {
+  return command
+    .option('-c, --config <path>', 'config file (JSON or JSONC); default: the built-in demo servers')
+    .option('--json', 'print JSON on stdout (nothing else)');
+}
+
+/** Builds the program. Each action sets `process.exitCode`; `io` receives all output. */
+export function buildProgram(io: CliIo = processIo()): Command {
+  const program = new Command('berth')
+    .description('A supervised host for Model Context Protocol (MCP) servers.')
+    .version(CLI_CLIENT_INFO.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .addHelpText(
+      'after',
+      `
+Without --config, berth runs two demo servers (counter, toolbox). Try:
+  berth tools
+  berth call counter__increment '{"by": 2}'
+  berth status
+
+Set BERTH_DEBUG=1 to print stack traces with errors.`,
+    );
+
+  common(program.command('tools'))
+    .description('list the tools of every server (catalog name, server, description)')
+    .action(async (options: CommonOptions & ToolsOptions) => {
+      process.exitCode = await withHost(options, io, (host) => toolsCommand(host, options, io));
+    });
+
+  common(program.command('call'))
+    .description('call a tool and print its result')
+    .argument('<tool>', 'catalog name of the tool, e.g. counter__increment')
+    .argument('[json-args]', "arguments as a JSON object, e.g. '{\"by\": 2}' (default {})")
+    .addOption(new Option('-t, --timeout <ms>', 'deadline for the call in milliseconds').argParser(positiveInteger))
+    .action(async (tool: string, json: string | undefined, options: CommonOptions & CallCommandOptions) => {
+      const args = parseArguments(json); // before any server starts
+      process.exitCode = await withHost(options, io, (host, signal) =>
+        callCommand(host, tool, args, options, io, signal),
+      );
+    });
+
+  common(program.command('status'))
+    .description('show each server: state, transport, pid, tools, restarts, last error')
+    .option('-v, --verbose', 'also show each server’s full last error, config issues and stderr tail')
+    .action(async (options: CommonOptions & StatusOptions) => {
+      process.exitCode = await withHost(options, io, (host) => statusCommand(host, options, io));
+    });
+
+  return program;
+}
+
+/** Runs the CLI on `argv` (as `process.argv`); resolves when done, with `process.exitCode` set. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  const io = processIo();
+  // `berth … | head` closes stdout early; that is not an error worth a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  try {
+    await buildProgram(io).parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode; // commander has already printed the message (or help)
+      return;
+    }
+    io.err(describeError(error));
+    process.exitCode = 1;
+  }
+}
+

@@ -1,0 +1,50 @@
+/**
+ * Process-tree ownership: berth spawns each stdio server as the leader of its own process group and
+ * ends the whole group in stages, so wrappers' grandchildren and servers that ignore SIGTERM are gone
+ * after close(). Checked by pid, against real processes.
+ */
+import { describe, expect, it } from 'vitest';
+import { createHost } from '../../src/index.js';
+import { alive, fixture, pidFile, text, wrapped } from '../helpers.js';
+
+describe('close() leaves no process of the tree alive', () => {
+  it('an npx-style wrapper whose server has a grandchild', async () => {
+    const pids = pidFile();
+    const host = await createHost({ mcpServers: { wrapped: wrapped(['--grandchild'], pids) } });
+    expect(text(await host.callTool('wrapped__increment', { by: 1 }))).toBe('1');
+    const tree = pids.pids();
+    expect(pids.pids('wrapper')).toHaveLength(1);
+    expect(pids.pids('server')).toHaveLength(1);
+    expect(pids.pids('grandchild')).toHaveLength(1);
+    expect(alive(tree)).toEqual(tree);
+    await host.close();
+    expect(alive(tree)).toEqual([]);
+  });
+
+  it('a server that ignores SIGTERM and stdin EOF, within the configured grace', async () => {
+    const pids = pidFile();
+    const host = await createHost({
+      mcpServers: {
+        stubborn: fixture(['--ignore-sigterm', '--grandchild'], { stdinGraceMs: 100, termGraceMs: 200 }, pids),
+      },
+    });
+    expect(text(await host.callTool('stubborn__get'))).toBe('0');
+    const tree = pids.pids();
+    expect(tree).toHaveLength(2);
+    const started = Date.now();
+    await host.close();
+    const took = Date.now() - started;
+    expect(alive(tree)).toEqual([]);
+    // Killed at the SIGKILL stage: after both graces, and long before the SDK's 4 s.
+    expect(took).toBeGreaterThanOrEqual(300);
+    expect(took).toBeLessThan(3_000);
+  });
+
+  it('a server that exits on stdin EOF is not signalled at all', async () => {
+    const pids = pidFile();
+    const host = await createHost({ mcpServers: { polite: fixture([], {}, pids) } });
+    const [pid] = pids.pids('server');
+    await host.close();
+    expect(alive([pid!])).toEqual([]);
+  });
+});
