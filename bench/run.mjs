@@ -185,6 +185,15 @@ function render(report) {
       `Target: within ${o.target * 100}% per call (p50 and mean) — ${o.met ? 'MET' : 'MISSED'}.`,
     );
   }
+  const warned = report.runs.filter((r) => Object.keys(r.warnings ?? {}).length > 0);
+  if (warned.length > 0) lines.push('', 'Process warnings in the client (counted by the worker, not printed):');
+  for (const name of Object.keys(summary)) {
+    const totals = {};
+    for (const r of warned.filter((r) => r.contender === name)) {
+      for (const [key, n] of Object.entries(r.warnings)) totals[key] = (totals[key] ?? 0) + n;
+    }
+    for (const [key, n] of Object.entries(totals)) lines.push(`- ${name}: ${key} (×${n} over ${options.runs} runs)`);
+  }
   return lines.join('\n');
 }
 

@@ -8,7 +8,9 @@
  *   2. latency: `calls` sequential calls, each timed on its own (performance.now, in µs);
  *   3. throughput: one unmeasured batch, then `batches` batches of `concurrency` calls started
  *      at once and awaited with Promise.all; calls/second = calls made / time taken.
- * Every reply is checked against what was sent. Then it closes the contender, checks that the
+ * Every reply is checked against what was sent. Process warnings are counted and returned with the
+ * result rather than printed (1,000 blocked writes trip Node's listener-leak warning in most stdio
+ * clients). Then it closes the contender, checks that the
  * server process is gone, sends the result over IPC and disconnects. It never calls process.exit:
  * if the contender leaks a handle, this process stays alive and run.mjs reports it.
  */
@@ -20,6 +22,14 @@ import { latencySummary } from './lib/stats.mjs';
 
 const SERVER = fileURLToPath(new URL('./servers/echo-server.mjs', import.meta.url));
 const PAYLOAD = 'hello, berth';
+
+// Count warnings (by message, digits removed) instead of letting Node print them.
+const warnings = {};
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  const key = `${warning.name}: ${warning.message.replace(/\d+/g, 'N')}`;
+  warnings[key] = (warnings[key] ?? 0) + 1;
+});
 
 const [file, json] = process.argv.slice(2);
 const options = JSON.parse(json);
@@ -87,6 +97,7 @@ async function measure() {
     serverExited: pid === undefined || pid === null ? null : await gone(pid, 5000),
     latencyUs: latency,
     throughput: { callsPerSec: total / seconds, perBatch: batches },
+    warnings,
   };
 }
 

@@ -3,6 +3,7 @@
  * and `describeError`, which turns any error into the short `berth: …` text printed on stderr, with
  * the stack (and causes) only when `BERTH_DEBUG=1`.
  */
+import { inspect } from 'node:util';
 import { BerthError, ConfigError, formatConfigIssue } from '../errors.js';
 
 /** The user gave the CLI something it cannot use; the message says what and how to fix it. */
@@ -41,7 +42,7 @@ export function describeError(error: unknown, debug = debugEnabled()): string {
   } else if (error instanceof Error) {
     text = `berth: ${error.message || error.name}`;
   } else {
-    text = `berth: ${String(error)}`;
+    text = `berth: ${typeof error === 'string' ? error : inspect(error)}`;
   }
   if (debug) text += '\n' + debugDetails(error);
   return text;
@@ -56,7 +57,7 @@ function debugDetails(error: unknown): string {
       parts.push(`${depth === 0 ? '' : 'caused by: '}${current.stack ?? `${current.name}: ${current.message}`}${code}`);
       current = current.cause;
     } else {
-      parts.push(`caused by: ${String(current)}`);
+      parts.push(`caused by: ${inspect(current)}`);
       break;
     }
   }

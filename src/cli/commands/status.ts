@@ -46,6 +46,8 @@ export function statusCommand(host: Host, options: StatusOptions, io: CliIo): nu
       const details = serverDetails(server);
       if (details) io.out(`\n${server.name}:\n${indent(details)}`);
     }
+  } else if (exitCode(servers) !== 0) {
+    io.err('berth: run `berth status --verbose` for details');
   }
   return exitCode(servers);
 }
@@ -60,10 +62,11 @@ function serverDetails(server: ServerStatus): string {
   // An entry the config could not use: its issues say it all (its last error repeats them).
   for (const issue of server.configIssues ?? []) parts.push(`config: ${formatConfigIssue(issue)}`);
   if (server.lastError && !server.configIssues?.length) {
-    const facts = [server.lastError.code, server.lastError.phase && `phase ${server.lastError.phase}`]
-      .concat(server.lastError.exitCode != null ? [`exit code ${server.lastError.exitCode}`] : [])
-      .concat(server.lastError.signal ? [`signal ${server.lastError.signal}`] : [])
-      .filter(Boolean);
+    const { code, phase, exitCode, signal } = server.lastError;
+    const facts = [code];
+    if (phase) facts.push(`phase ${phase}`);
+    if (exitCode !== undefined && exitCode !== null) facts.push(`exit code ${exitCode}`);
+    if (signal) facts.push(`signal ${signal}`);
     // A server error's message already ends with its stderr tail; that is printed below instead.
     const message = server.lastError.message.split('\n--- stderr (tail) ---\n', 1)[0]!;
     parts.push(`last error (${facts.join(', ')}):\n${indent(message)}`);
