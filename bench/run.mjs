@@ -35,7 +35,8 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --contenders a,b  only these contenders (file names in bench/contenders/)
   --quick           smoke test: 2 runs, 200 calls, 50 warm-up, 2 batches of 200
   --json            print the raw results as JSON instead of the table
-  --profile         run the workers under --cpu-prof (profiles in bench/results/profiles/)
+  --profile         run the workers under --cpu-prof (bench/results/profiles/<contender>-run<N>.cpuprofile;
+                    summarize one with node bench/profile-summary.mjs FILE)
   -h, --help        this text`;
 
 function parseOptions() {
@@ -83,9 +84,11 @@ function findContenders(only) {
 }
 
 /** Runs one contender once in a fresh process; resolves with its result once the process has exited by itself. */
-function runWorker(contender, options) {
+function runWorker(contender, options, run) {
   const workerOptions = { calls: options.calls, warmup: options.warmup, concurrency: options.concurrency, batches: options.batches };
-  const execArgv = options.profile ? ['--cpu-prof', '--cpu-prof-dir', join(RESULTS_DIR, 'profiles')] : [];
+  const execArgv = options.profile
+    ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', join(RESULTS_DIR, 'profiles'), '--cpu-prof-name', `${contender.name}-run${run}.cpuprofile`]
+    : [];
   const child = fork(join(BENCH_DIR, 'worker.mjs'), [contender.file, JSON.stringify(workerOptions)], {
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -210,7 +213,7 @@ async function main() {
     log(`run ${run + 1}/${options.runs}:`);
     for (const [position, contender] of order.entries()) {
       log(` ${contender.name}…`);
-      const result = await runWorker(contender, options);
+      const result = await runWorker(contender, options, run + 1);
       runs.push({ run: run + 1, position, ...result });
       log(` ${us(result.latencyUs.p50)} µs p50, ${rate(result.throughput.callsPerSec)}/s;`);
     }
@@ -238,9 +241,11 @@ async function main() {
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  const file = join(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}${options.quick ? '-quick' : ''}.json`);
+  // Smoke tests and profiled runs (slower by design) never replace a real result.
+  const suffix = options.quick ? '-quick' : options.profile ? '-profile' : '';
+  const file = join(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}${suffix}.json`);
   writeFileSync(file, json);
-  if (!options.quick) writeFileSync(join(RESULTS_DIR, 'latest.json'), json);
+  if (!suffix) writeFileSync(join(RESULTS_DIR, 'latest.json'), json);
 
   if (options.json) {
     process.stdout.write(json);

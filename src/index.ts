@@ -26,4 +26,10 @@ export {
   UnknownNameError,
   InvalidArgumentsError,
 } from './errors.js';
-export type { BerthErrorCode, ConfigIssue, ServerPhase, ServerFailureDetails, ArgumentProblem } from './errors.js';
+export type {
+  BerthErrorCode,
+  ConfigIssue,
+  ServerPhase,
+  ServerFailureDetails,
+  ArgumentProblem,
+} from './errors.js';

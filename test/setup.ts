@@ -15,6 +15,8 @@ afterAll(async () => {
   process.off('unhandledRejection', record);
   process.off('uncaughtException', record);
   if (escaped.length > 0) {
-    throw new Error(`unhandled rejections/exceptions escaped:\n${escaped.map((e) => String((e as Error)?.stack ?? e)).join('\n')}`);
+    throw new Error(
+      `unhandled rejections/exceptions escaped:\n${escaped.map((e) => String((e as Error)?.stack ?? e)).join('\n')}`,
+    );
   }
 });

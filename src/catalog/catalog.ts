@@ -50,10 +50,16 @@ interface ServerEntry {
 /** Builds `*`-wildcard matchers for a tool filter. */
 function compileFilter(filter: ToolFilter): (tool: string) => boolean {
   const toRegExp = (pattern: string) =>
-    new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
   const allow = filter.allow.map(toRegExp);
   const deny = filter.deny.map(toRegExp);
-  return (tool) => (allow.length === 0 || allow.some((re) => re.test(tool))) && !deny.some((re) => re.test(tool));
+  return (tool) =>
+    (allow.length === 0 || allow.some((re) => re.test(tool))) && !deny.some((re) => re.test(tool));
 }
 
 /** The catalog across all servers. Rebuilt whenever a server's listing changes. */
@@ -116,7 +122,10 @@ export class Catalog {
     const visible = new Map<string, Tool[]>();
     for (const [server, { listing, filter }] of this.#servers) {
       const allowed = compileFilter(filter);
-      visible.set(server, listing.tools.filter((tool) => allowed(tool.name)));
+      visible.set(
+        server,
+        listing.tools.filter((tool) => allowed(tool.name)),
+      );
     }
     const toolNames = NameTable.build(
       [...visible].flatMap(([server, tools]) => tools.map((tool) => ({ server, item: tool.name }))),
@@ -150,7 +159,9 @@ export class Catalog {
       })),
     );
     this.#promptsByName = new Map(this.#prompts.map((p) => [p.name, p]));
-    this.#resources = servers.flatMap(([server, { listing }]) => listing.resources.map((r) => ({ ...r, server })));
+    this.#resources = servers.flatMap(([server, { listing }]) =>
+      listing.resources.map((r) => ({ ...r, server })),
+    );
     this.#templates = servers.flatMap(([server, { listing }]) =>
       listing.resourceTemplates.map((t) => ({ ...t, server })),
     );

@@ -54,7 +54,9 @@ function debugDetails(error: unknown): string {
   for (let depth = 0; current !== undefined && depth < 8; depth++) {
     if (current instanceof Error) {
       const code = BerthError.is(current) ? ` [${current.code}]` : '';
-      parts.push(`${depth === 0 ? '' : 'caused by: '}${current.stack ?? `${current.name}: ${current.message}`}${code}`);
+      parts.push(
+        `${depth === 0 ? '' : 'caused by: '}${current.stack ?? `${current.name}: ${current.message}`}${code}`,
+      );
       current = current.cause;
     } else {
       parts.push(`caused by: ${inspect(current)}`);

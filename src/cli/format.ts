@@ -28,7 +28,11 @@ export function truncate(text: string, max: number): string {
  * An aligned table: a header row, then one row per entry, columns separated by two spaces. Every
  * column but the last is padded to its widest cell; the last is never padded (no trailing spaces).
  */
-export function table(header: readonly string[], rows: readonly (readonly string[])[], options: TableOptions = {}): string {
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: TableOptions = {},
+): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((row) => width(row[i] ?? ''))));
   const last = header.length - 1;
@@ -102,11 +106,15 @@ function base64Bytes(data: string): number {
  * A compact, human-readable signature of a tool's input schema: `{ by?: integer, text: string }`.
  * Only the top level is spelled out; nested objects show as `object`.
  */
-export function schemaSignature(schema: { properties?: Record<string, unknown>; required?: string[] } | undefined): string {
+export function schemaSignature(
+  schema: { properties?: Record<string, unknown>; required?: string[] } | undefined,
+): string {
   const properties = Object.entries(schema?.properties ?? {});
   if (properties.length === 0) return '{}';
   const required = new Set(schema?.required ?? []);
-  const fields = properties.map(([name, property]) => `${name}${required.has(name) ? '' : '?'}: ${typeName(property)}`);
+  const fields = properties.map(
+    ([name, property]) => `${name}${required.has(name) ? '' : '?'}: ${typeName(property)}`,
+  );
   return `{ ${fields.join(', ')} }`;
 }
 

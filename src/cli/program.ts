@@ -55,8 +55,10 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
   common(program.command('call'))
     .description('call a tool and print its result')
     .argument('<tool>', 'catalog name of the tool, e.g. counter__increment')
-    .argument('[json-args]', "arguments as a JSON object, e.g. '{\"by\": 2}' (default {})")
-    .addOption(new Option('-t, --timeout <ms>', 'deadline for the call in milliseconds').argParser(positiveInteger))
+    .argument('[json-args]', 'arguments as a JSON object, e.g. \'{"by": 2}\' (default {})')
+    .addOption(
+      new Option('-t, --timeout <ms>', 'deadline for the call in milliseconds').argParser(positiveInteger),
+    )
     .action(async (tool: string, json: string | undefined, options: CommonOptions & CallCommandOptions) => {
       const args = parseArguments(json); // before any server starts
       process.exitCode = await withHost(options, io, (host, signal) =>
@@ -92,4 +94,3 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     process.exitCode = 1;
   }
 }
-

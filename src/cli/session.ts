@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { defaultConfig } from '../config/default.js';
-import { createHost, type ConfigInput, type Host } from '../index.js';
+import { loadConfig } from '../config/load.js';
+import { Host, type ConfigInput } from '../index.js';
 import { InterruptedError } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -25,7 +26,8 @@ export function chooseConfig(path: string | undefined): { config: ConfigInput; d
   if (path === undefined) {
     return {
       config: defaultConfig(),
-      description: 'the built-in demo config (servers: counter, toolbox); pass --config <file> to use your own',
+      description:
+        'the built-in demo config (servers: counter, toolbox); pass --config <file> to use your own',
     };
   }
   return { config: path, description: resolve(path) };
@@ -61,7 +63,7 @@ export async function withHost(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const host = await createHost(config, { clientInfo: CLI_CLIENT_INFO });
+    const host = await openHost(config, controller.signal);
     try {
       const code = controller.signal.aborted ? 1 : await command(host, controller.signal);
       return interruptedCode(controller.signal) ?? code;
@@ -72,6 +74,23 @@ export async function withHost(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * What `createHost` does (load, build, start), except that `signal` closes the host even while its
+ * servers are still starting: Ctrl-C need not wait out a slow server's startup deadline.
+ */
+async function openHost(config: ConfigInput, signal: AbortSignal): Promise<Host> {
+  const loaded = await loadConfig(config);
+  const host = new Host(loaded.servers, loaded.invalid, { clientInfo: CLI_CLIENT_INFO });
+  const close = () => void host.close();
+  signal.addEventListener('abort', close, { once: true });
+  try {
+    await host.start();
+  } finally {
+    signal.removeEventListener('abort', close);
+  }
+  return host;
 }
 
 function interruptedCode(signal: AbortSignal): number | undefined {

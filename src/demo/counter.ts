@@ -12,7 +12,10 @@ let value = 0;
 const server = new McpServer({ name: 'berth-demo-counter', version: '0.1.0' });
 
 /** A tool result carrying the counter as text (for people) and structured content (for programs). */
-const result = () => ({ content: [{ type: 'text' as const, text: String(value) }], structuredContent: { value } });
+const result = () => ({
+  content: [{ type: 'text' as const, text: String(value) }],
+  structuredContent: { value },
+});
 const output = z.object({ value: z.number().int().describe('The counter after the call') });
 
 server.registerTool(

@@ -28,7 +28,10 @@ server.registerTool(
   {
     title: 'Add',
     description: 'Add two numbers',
-    inputSchema: z.object({ a: z.number().describe('First addend'), b: z.number().describe('Second addend') }),
+    inputSchema: z.object({
+      a: z.number().describe('First addend'),
+      b: z.number().describe('Second addend'),
+    }),
     outputSchema: z.object({ sum: z.number() }),
     annotations: { readOnlyHint: true, openWorldHint: false },
   },
@@ -63,7 +66,12 @@ server.registerPrompt(
     argsSchema: z.object({ text: z.string().describe('The text to summarize') }),
   },
   ({ text: input }) => ({
-    messages: [{ role: 'user', content: { type: 'text', text: `Summarize the following text in a few sentences:\n\n${input}` } }],
+    messages: [
+      {
+        role: 'user',
+        content: { type: 'text', text: `Summarize the following text in a few sentences:\n\n${input}` },
+      },
+    ],
   }),
 );
 

@@ -30,7 +30,7 @@ import {
   UnknownNameError,
   type ConfigIssue,
 } from '../errors.js';
-import { SessionOwner, type OwnerObserver, type RequestOptions, type ServerState } from '../session/owner.js';
+import { SessionOwner, type OwnerObserver, type ServerState } from '../session/owner.js';
 import { safeEmit, type HostEventHandler } from './events.js';
 
 /** Options for `createHost`. */
@@ -66,7 +66,13 @@ export interface ServerStatus {
   restarts: number;
   /** When the current state began (ISO 8601). */
   since: string;
-  lastError?: { code: string; message: string; phase?: string; exitCode?: number | null; signal?: string | null };
+  lastError?: {
+    code: string;
+    message: string;
+    phase?: string;
+    exitCode?: number | null;
+    signal?: string | null;
+  };
   /** The last lines the server wrote to stderr. */
   stderrTail?: string;
   /** For an entry the config could not use: what is wrong with it. */
@@ -102,7 +108,13 @@ export class Host implements AsyncDisposable {
 
   readonly #observer: OwnerObserver = {
     onState: (owner, previous, error) =>
-      safeEmit(this.#onEvent, { type: 'server:state', server: owner.name, state: owner.state, previous, error }),
+      safeEmit(this.#onEvent, {
+        type: 'server:state',
+        server: owner.name,
+        state: owner.state,
+        previous,
+        error,
+      }),
     onListing: (owner, listing) => {
       if (this.#owners.get(owner.name) !== owner) return;
       if (this.#catalog.setServer(owner.name, listing, owner.spec.tools)) {
@@ -140,7 +152,11 @@ export class Host implements AsyncDisposable {
         lastError: error && {
           code: error.code,
           message: error.message,
-          ...(error instanceof ServerError && { phase: error.phase, exitCode: error.exitCode, signal: error.signal }),
+          ...(error instanceof ServerError && {
+            phase: error.phase,
+            exitCode: error.exitCode,
+            signal: error.signal,
+          }),
         },
         stderrTail: owner.stderrTail(),
       });
@@ -185,11 +201,22 @@ export class Host implements AsyncDisposable {
    * Calls a tool by its catalog name. Arguments are checked against the tool's `inputSchema` first;
    * a result with `isError` is returned, not thrown.
    */
-  async callTool(name: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): Promise<CallToolResult> {
     this.#assertOpen();
     const tool = this.#catalog.tool(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.tool(name)));
     if (!tool) {
-      throw new UnknownNameError('tool', name, suggestNames(name, this.#catalog.tools().map((t) => t.name)));
+      throw new UnknownNameError(
+        'tool',
+        name,
+        suggestNames(
+          name,
+          this.#catalog.tools().map((t) => t.name),
+        ),
+      );
     }
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
@@ -200,11 +227,23 @@ export class Host implements AsyncDisposable {
   }
 
   /** Gets a prompt by its catalog name. */
-  async getPrompt(name: string, args: Record<string, string> = {}, options: CallOptions = {}): Promise<GetPromptResult> {
+  async getPrompt(
+    name: string,
+    args: Record<string, string> = {},
+    options: CallOptions = {},
+  ): Promise<GetPromptResult> {
     this.#assertOpen();
-    const prompt = this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
+    const prompt =
+      this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
     if (!prompt) {
-      throw new UnknownNameError('prompt', name, suggestNames(name, this.#catalog.prompts().map((p) => p.name)));
+      throw new UnknownNameError(
+        'prompt',
+        name,
+        suggestNames(
+          name,
+          this.#catalog.prompts().map((p) => p.name),
+        ),
+      );
     }
     return this.#owner(prompt.server).request(
       (connection, timeout) =>
@@ -220,12 +259,19 @@ export class Host implements AsyncDisposable {
    * Reads a resource by URI, from the server that lists it (or whose template matches it). Pass
    * `server` when several servers could serve the same URI.
    */
-  async readResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<ReadResourceResult> {
+  async readResource(
+    uri: string,
+    options: CallOptions & { server?: string } = {},
+  ): Promise<ReadResourceResult> {
     this.#assertOpen();
     const server = options.server ?? this.#serverForUri(uri);
     if (!server || !this.#owners.has(server)) {
       const known = [...this.#catalog.resources().map((r) => r.uri), ...this.#owners.keys()];
-      throw new UnknownNameError('resource', options.server ?? uri, suggestNames(options.server ?? uri, known));
+      throw new UnknownNameError(
+        'resource',
+        options.server ?? uri,
+        suggestNames(options.server ?? uri, known),
+      );
     }
     return this.#owner(server).request(
       (connection, timeout) =>
@@ -241,7 +287,11 @@ export class Host implements AsyncDisposable {
     const listed = this.#catalog.resources().filter((r) => r.uri === uri);
     if (listed.length === 1) return listed[0]!.server;
     if (listed.length > 1) {
-      throw new UnknownNameError('resource', uri, listed.map((r) => `${r.server}: ${r.uri} (pass { server })`));
+      throw new UnknownNameError(
+        'resource',
+        uri,
+        listed.map((r) => `${r.server}: ${r.uri} (pass { server })`),
+      );
     }
     const template = this.#catalog.resourceTemplates().find((t) => new UriTemplate(t.uriTemplate).match(uri));
     return template?.server;
@@ -300,5 +350,3 @@ export async function createHost(config: ConfigInput, options: HostOptions = {})
   await host.start();
   return host;
 }
-
-

@@ -5,7 +5,10 @@
 import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 
 /** Builds a child's environment from the host's and the entry's settings. */
-export function childEnvironment(options: { env: Record<string, string>; inheritEnv: boolean }): Record<string, string> {
+export function childEnvironment(options: {
+  env: Record<string, string>;
+  inheritEnv: boolean;
+}): Record<string, string> {
   const base: Record<string, string> = {};
   if (options.inheritEnv) {
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) base[key] = value;

@@ -63,7 +63,6 @@ export class ServerProcess {
   /** Resolves when the leader exits. Never rejects. */
   readonly exited: Promise<ExitInfo>;
 
-  readonly #server: string;
   #exit: ExitInfo | undefined;
   #termination: Promise<TerminationReport> | undefined;
 
@@ -71,7 +70,6 @@ export class ServerProcess {
     this.pid = child.pid!;
     this.stdin = child.stdin;
     this.stdout = child.stdout;
-    this.#server = spec.server;
     this.stderr = new StderrTail(spec.stderrBufferBytes);
     child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
     // Pipe errors (EPIPE after the child died) are expected; the exit is what reports the failure.
@@ -163,7 +161,10 @@ export class ServerProcess {
       if (left <= 0) return false;
       // Wake on exit or after a short poll, whichever comes first; the poll timer never outlives the wait.
       const poll = new AbortController();
-      await Promise.race([this.exited, sleep(Math.min(left, POLL_MS), undefined, { signal: poll.signal }).catch(() => {})]);
+      await Promise.race([
+        this.exited,
+        sleep(Math.min(left, POLL_MS), undefined, { signal: poll.signal }).catch(() => {}),
+      ]);
       poll.abort();
     }
   }

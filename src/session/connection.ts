@@ -24,7 +24,9 @@ import { ServerProcess } from '../process/server-process.js';
 import { ProcessTransport } from '../transport/process-transport.js';
 
 /** A resource template as listed by a server. */
-export type ResourceTemplate = Awaited<ReturnType<Client['listResourceTemplates']>>['resourceTemplates'][number];
+export type ResourceTemplate = Awaited<
+  ReturnType<Client['listResourceTemplates']>
+>['resourceTemplates'][number];
 
 /** Everything a server lists. Empty arrays for capabilities it does not advertise. */
 export interface Listing {
@@ -157,16 +159,14 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
         : new StreamableHTTPClientTransport(url, { requestInit });
   }
 
-  let connection: Connection | undefined;
   const client = new Client(options.clientInfo, {
     listChanged: {
       tools: { onChanged: (error, tools) => !error && tools && update({ tools }) },
       prompts: { onChanged: (error, prompts) => !error && prompts && update({ prompts }) },
       resources: {
         onChanged: (error, resources) => {
-          if (error || !resources || !connection) return;
-          const current = connection;
-          current.client.listResourceTemplates().then(
+          if (error || !resources) return;
+          client.listResourceTemplates().then(
             ({ resourceTemplates }) => update({ resources, resourceTemplates }),
             () => update({ resources }),
           );
@@ -175,8 +175,8 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
     },
   });
   client.onerror = () => {}; // out-of-band noise (a non-JSON line); fatal problems close the transport
-  connection = new Connection(spec, client, process);
-  const opened = connection;
+  // List-change callbacks only run after connect, by which time `opened` exists.
+  const opened = new Connection(spec, client, process);
   function update(patch: Partial<Listing>): void {
     if (opened.hasEnded) return;
     opened.listing = { ...opened.listing, ...patch };
@@ -196,7 +196,11 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
   }
 }
 
-async function openError(spec: ServerSpec, process: ServerProcess | undefined, error: unknown): Promise<ServerError> {
+async function openError(
+  spec: ServerSpec,
+  process: ServerProcess | undefined,
+  error: unknown,
+): Promise<ServerError> {
   const details = await describeProcess(spec.name, 'connect', process);
   let reason: string;
   if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
@@ -209,7 +213,10 @@ async function openError(spec: ServerSpec, process: ServerProcess | undefined, e
   return new ServerError({ ...details, reason }, { cause: error });
 }
 
-async function fetchListing(client: Client, options: { signal: AbortSignal; timeout: number }): Promise<Listing> {
+async function fetchListing(
+  client: Client,
+  options: { signal: AbortSignal; timeout: number },
+): Promise<Listing> {
   const caps = client.getServerCapabilities() ?? {};
   const [tools, prompts, resources, resourceTemplates] = await Promise.all([
     caps.tools ? client.listTools(undefined, options).then((r) => r.tools) : [],

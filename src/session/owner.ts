@@ -118,7 +118,10 @@ export class SessionOwner {
     if (this.#loop || this.#stop.signal.aborted || this.spec.disabled) return;
     this.#loop = this.#supervise().catch((error: unknown) => {
       // The loop handles its own failures; reaching here is a bug. Record it rather than crash the host.
-      this.#lastError = new ServerError({ server: this.name, phase: 'idle', reason: 'supervisor failed' }, { cause: error });
+      this.#lastError = new ServerError(
+        { server: this.name, phase: 'idle', reason: 'supervisor failed' },
+        { cause: error },
+      );
       this.#setState('failed');
     });
   }
@@ -158,18 +161,25 @@ export class SessionOwner {
 
   /** Calls a tool on this server, waiting for readiness within the call's deadline. */
   async callTool(params: CallToolRequest['params'], options: RequestOptions = {}): Promise<CallToolResult> {
-    return this.request(
+    return this.request<CallToolResult>(
       (connection, timeout) =>
-        connection.client.callTool(params, { signal: options.signal, timeout, onprogress: options.onProgress }),
+        connection.client.callTool(params, {
+          signal: options.signal,
+          timeout,
+          onprogress: options.onProgress,
+        }),
       options,
-    ) as Promise<CallToolResult>;
+    );
   }
 
   /**
    * Runs `send` against the ready connection with the remaining time budget, and turns failures into
    * berth errors: timeouts, aborts, the server dying mid-request, or the owner closing the session.
    */
-  async request<T>(send: (connection: Connection, timeoutMs: number) => Promise<T>, options: RequestOptions = {}): Promise<T> {
+  async request<T>(
+    send: (connection: Connection, timeoutMs: number) => Promise<T>,
+    options: RequestOptions = {},
+  ): Promise<T> {
     const timeoutMs = options.timeoutMs ?? this.spec.timeouts.callMs;
     let connection = this.#current;
     let budget = timeoutMs;
@@ -185,14 +195,26 @@ export class SessionOwner {
     }
   }
 
-  async #requestError(error: unknown, connection: Connection, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  async #requestError(
+    error: unknown,
+    connection: Connection,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     if (signal?.aborted) return new CallAbortedError(this.name, { cause: signal.reason });
     if (connection.hasEnded) {
       if (connection.closeReason) {
-        return new SessionClosedError(this.name, `${connection.closeReason} while the request was in flight`, { cause: error });
+        return new SessionClosedError(
+          this.name,
+          `${connection.closeReason} while the request was in flight`,
+          { cause: error },
+        );
       }
       const details = await connection.failureDetails('call');
-      return new ServerError({ ...details, reason: 'exited while the request was in flight' }, { cause: error });
+      return new ServerError(
+        { ...details, reason: 'exited while the request was in flight' },
+        { cause: error },
+      );
     }
     if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
       return new CallTimeoutError(this.name, timeoutMs, true, { cause: error });
@@ -239,7 +261,8 @@ export class SessionOwner {
   #unavailableError(): Error | undefined {
     if (this.#stop.signal.aborted) return new SessionClosedError(this.name, this.#stopReason);
     if (this.#state === 'disabled') return new ServerUnavailableError(this.name, 'disabled');
-    if (this.#state === 'failed') return new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError });
+    if (this.#state === 'failed')
+      return new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError });
     return undefined;
   }
 
@@ -253,7 +276,8 @@ export class SessionOwner {
     this.#state = state;
     this.#since = Date.now();
     if (state === 'ready') for (const waiter of [...this.#waiters]) waiter.resolve(this.#current!);
-    if (state === 'failed') this.#rejectWaiters(new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError }));
+    if (state === 'failed')
+      this.#rejectWaiters(new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError }));
     if (this.#isSettled()) {
       for (const resolve of this.#settledWaiters) resolve();
       this.#settledWaiters.clear();

@@ -22,7 +22,12 @@ describe('calls', () => {
 
   beforeAll(async () => {
     host = await createHost(
-      { mcpServers: { counter: fixture([], {}, pids), other: fixture(['--name=other'], { tools: { deny: ['crash', 'add-*'] } }) } },
+      {
+        mcpServers: {
+          counter: fixture([], {}, pids),
+          other: fixture(['--name=other'], { tools: { deny: ['crash', 'add-*'] } }),
+        },
+      },
       { onEvent: (event) => void events.push(event) },
     );
   });
@@ -35,7 +40,10 @@ describe('calls', () => {
   });
 
   it('applies per-server allow/deny filters', () => {
-    const names = host.tools().filter((t) => t.server === 'other').map((t) => t.tool);
+    const names = host
+      .tools()
+      .filter((t) => t.server === 'other')
+      .map((t) => t.tool);
     expect(names).toContain('increment');
     expect(names).not.toContain('crash');
     expect(names).not.toContain('add-tool');
@@ -67,7 +75,11 @@ describe('calls', () => {
 
   it('passes progress notifications to onProgress', async () => {
     const progress: number[] = [];
-    const result = await host.callTool('counter__sleep', { ms: 80 }, { onProgress: (p) => progress.push(p.progress) });
+    const result = await host.callTool(
+      'counter__sleep',
+      { ms: 80 },
+      { onProgress: (p) => progress.push(p.progress) },
+    );
     expect(text(result)).toBe('slept 80');
     expect(progress).toEqual([1, 2, 3, 4]);
   });
@@ -83,7 +95,9 @@ describe('calls', () => {
   });
 
   it('enforces a per-call deadline and keeps the session usable', async () => {
-    const error = await host.callTool('counter__sleep', { ms: 2_000 }, { timeoutMs: 150 }).catch((e: unknown) => e);
+    const error = await host
+      .callTool('counter__sleep', { ms: 2_000 }, { timeoutMs: 150 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CallTimeoutError);
     expect(error).toMatchObject({ server: 'counter', timeoutMs: 150, sent: true });
     expect(text(await host.callTool('counter__echo', { value: 'still here' }))).toBe('still here');
@@ -104,7 +118,9 @@ describe('calls', () => {
   });
 
   it('aggregates prompts and resources and reads them through their server', async () => {
-    expect(host.prompts().map((p) => p.name)).toEqual(expect.arrayContaining(['counter__greet', 'other__greet']));
+    expect(host.prompts().map((p) => p.name)).toEqual(
+      expect.arrayContaining(['counter__greet', 'other__greet']),
+    );
     const prompt = await host.getPrompt('counter__greet', { name: 'Ada' });
     expect(prompt.messages[0]?.content).toMatchObject({ type: 'text', text: 'Hello, Ada!' });
     const resources = host.resources().filter((r) => r.uri === 'fixture://state');

@@ -25,7 +25,9 @@ describe('catalog names', () => {
       expect(names.length).toBe(new Set(names).size);
       for (const name of names) expect(name).toMatch(CATALOG_NAME_PATTERN);
       // The two servers whose names sanitize alike each keep their own tools.
-      const pidTools = tools.filter((t) => t.tool === 'pid' && (t.server === 'my.server' || t.server === 'my_server'));
+      const pidTools = tools.filter(
+        (t) => t.tool === 'pid' && (t.server === 'my.server' || t.server === 'my_server'),
+      );
       expect(pidTools).toHaveLength(2);
       const served = await Promise.all(pidTools.map((t) => host.callTool(t.name).then(text)));
       const expected = pidTools.map((t) => String(host.status().find((s) => s.name === t.server)?.pid));
@@ -33,7 +35,9 @@ describe('catalog names', () => {
       const long = tools.find((t) => t.tool === longTool)!;
       expect(long.name.length).toBeLessThanOrEqual(64);
       expect(text(await host.callTool(long.name))).toBe(longTool);
-      expect(tools.filter((t) => t.server === 'spaces and ünïcödé' && t.tool.startsWith('tool_'))).toHaveLength(3);
+      expect(
+        tools.filter((t) => t.server === 'spaces and ünïcödé' && t.tool.startsWith('tool_')),
+      ).toHaveLength(3);
     } finally {
       await host.close();
     }

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, Host, HostClosedError, SessionClosedError, type HostEvent } from '../../src/index.js';
 import { resolveConfig } from '../../src/config/load.js';
@@ -60,7 +61,10 @@ describe('concurrent first calls', () => {
 describe('close() at any moment', () => {
   it('during connect: the server is stopped and waiting calls are rejected with the cause', async () => {
     const pids = pidFile();
-    const { servers, invalid } = resolveConfig({ mcpServers: { slow: fixture(['--hang-on-start'], {}, pids) } }, '<inline>');
+    const { servers, invalid } = resolveConfig(
+      { mcpServers: { slow: fixture(['--hang-on-start'], {}, pids) } },
+      '<inline>',
+    );
     const host = new Host(servers, invalid);
     const starting = host.start();
     expect(await waitFor(() => pids.pids('server').length === 1)).toBe(true);
@@ -108,7 +112,10 @@ describe('close() at any moment', () => {
     const pids = pidFile();
     let closing: Promise<void> | undefined;
     const events: HostEvent[] = [];
-    const { servers, invalid } = resolveConfig({ mcpServers: { counter: fixture([], {}, pids) } }, '<inline>');
+    const { servers, invalid } = resolveConfig(
+      { mcpServers: { counter: fixture([], {}, pids) } },
+      '<inline>',
+    );
     const host: Host = new Host(servers, invalid, {
       onEvent: (event) => {
         events.push(event);
@@ -142,12 +149,13 @@ describe('a process that uses berth', () => {
       await host.close();
       process.stdout.write(String(Date.now()));
     `;
-    const { closedAt, exitedAt } = await new Promise<{ closedAt: number; exitedAt: number }>((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', script, config], { timeout: 15_000 }, (error, stdout) => {
-        if (error) reject(error);
-        else resolve({ closedAt: Number(stdout), exitedAt: Date.now() });
-      });
-    });
-    expect(exitedAt - closedAt).toBeLessThan(1_000);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, config],
+      {
+        timeout: 15_000,
+      },
+    );
+    expect(Date.now() - Number(stdout)).toBeLessThan(1_000);
   });
 });

@@ -69,7 +69,9 @@ describe('one bad server never stops the others', () => {
 describe('crash recovery', () => {
   it('a crash mid-call rejects with a typed error and stderr tail; the next call succeeds after the restart', async () => {
     const pids = pidFile();
-    const host = await createHost({ mcpServers: { counter: fixture([], { restart: { initialDelayMs: 20 } }, pids) } });
+    const host = await createHost({
+      mcpServers: { counter: fixture([], { restart: { initialDelayMs: 20 } }, pids) },
+    });
     try {
       await host.callTool('counter__increment', { by: 5 });
       const error = await host.callTool('counter__crash').catch((e: unknown) => e);
@@ -96,7 +98,9 @@ describe('crash recovery', () => {
   it('a server that keeps dying is failed after the restart limit, and restart() brings it back', async () => {
     const pids = pidFile();
     const host = await createHost({
-      mcpServers: { flaky: fixture([], { restart: { maxRestarts: 2, initialDelayMs: 10, maxDelayMs: 20 } }, pids) },
+      mcpServers: {
+        flaky: fixture([], { restart: { maxRestarts: 2, initialDelayMs: 10, maxDelayMs: 20 } }, pids),
+      },
     });
     try {
       for (let i = 0; i < 3; i++) {

@@ -25,7 +25,11 @@ describe('close() leaves no process of the tree alive', () => {
     const pids = pidFile();
     const host = await createHost({
       mcpServers: {
-        stubborn: fixture(['--ignore-sigterm', '--grandchild'], { stdinGraceMs: 100, termGraceMs: 200 }, pids),
+        stubborn: fixture(
+          ['--ignore-sigterm', '--grandchild'],
+          { stdinGraceMs: 100, termGraceMs: 200 },
+          pids,
+        ),
       },
     });
     expect(text(await host.callTool('stubborn__get'))).toBe('0');

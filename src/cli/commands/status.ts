@@ -39,7 +39,9 @@ export function statusCommand(host: Host, options: StatusOptions, io: CliIo): nu
     s.lastError ? firstLine(s.lastError.message) : '-',
   ]);
   io.out(
-    table(['SERVER', 'STATE', 'TRANSPORT', 'PID', 'TOOLS', 'RESTARTS', 'LAST ERROR'], rows, { maxWidth: io.columns }),
+    table(['SERVER', 'STATE', 'TRANSPORT', 'PID', 'TOOLS', 'RESTARTS', 'LAST ERROR'], rows, {
+      maxWidth: io.columns,
+    }),
   );
   if (options.verbose) {
     for (const server of servers) {
