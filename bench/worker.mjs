@@ -5,7 +5,8 @@
  *
  * Opens the contender (which spawns its own echo server), then:
  *   1. warm-up: `warmup` sequential calls, not measured;
- *   2. latency: `calls` sequential calls, each timed on its own (performance.now, in µs);
+ *   2. latency: `calls` sequential calls, each timed on its own (performance.now, in µs), plus
+ *      this process's CPU time per call over the same calls;
  *   3. throughput: one unmeasured batch, then `batches` batches of `concurrency` calls started
  *      at once and awaited with Promise.all; calls/second = calls made / time taken.
  * Every reply is checked against what was sent. Process warnings are counted and returned with the
@@ -70,13 +71,18 @@ async function measure() {
     for (let i = 0; i < options.warmup; i++) check(PAYLOAD, await connection.echo(PAYLOAD));
 
     const samples = new Float64Array(options.calls);
+    const cpuBefore = process.cpuUsage();
     for (let i = 0; i < options.calls; i++) {
       const start = performance.now();
       const text = await connection.echo(PAYLOAD);
       samples[i] = (performance.now() - start) * 1000;
       check(PAYLOAD, text);
     }
+    const cpu = process.cpuUsage(cpuBefore);
     latency = latencySummary(samples);
+    // This process's CPU time (all threads, user + system) per sequential call: the client's own
+    // cost, much less sensitive than wall-clock latency to how the OS schedules the two processes.
+    latency.cpuPerCall = (cpu.user + cpu.system) / options.calls;
 
     await batch(connection, options.concurrency); // warm-up of the concurrent path
     for (let b = 0; b < options.batches; b++) {

@@ -2,8 +2,8 @@
  * berth's public entry point: `createHost` and the types and errors a user needs. Everything else
  * is internal.
  */
-export { createHost, Host } from './host/host.js';
-export type { HostOptions, CallOptions, ServerStatus } from './host/host.js';
+export { createHost } from './host/host.js';
+export type { Host, HostOptions, CallOptions, ServerStatus } from './host/host.js';
 export type { HostEvent, HostEventHandler } from './host/events.js';
 export type { ServerState } from './session/owner.js';
 export type {

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { callCommand, parseArguments, type CallCommandOptions } from './commands/call.js';
+import { demoCommand } from './commands/demo.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
 import { toolsCommand, type ToolsOptions } from './commands/tools.js';
 import { describeError } from './errors.js';
@@ -53,7 +54,7 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
     });
 
   common(program.command('call'))
-    .description('call a tool and print its result')
+    .description('call a tool and print its result (exit code 1 on an error)')
     .argument('<tool>', 'catalog name of the tool, e.g. counter__increment')
     .argument('[json-args]', 'arguments as a JSON object, e.g. \'{"by": 2}\' (default {})')
     .addOption(
@@ -67,10 +68,17 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
     });
 
   common(program.command('status'))
-    .description('show each server: state, transport, pid, tools, restarts, last error')
+    .description('show each server: state, pid, tools, restarts, last error (exit code 1 if one failed)')
     .option('-v, --verbose', 'also show each server’s full last error, config issues and stderr tail')
     .action(async (options: CommonOptions & StatusOptions) => {
       process.exitCode = await withHost(options, io, (host) => statusCommand(host, options, io));
+    });
+
+  program
+    .command('demo')
+    .description('a short tour on the built-in demo servers: status, tools, and calls that keep state')
+    .action(async () => {
+      process.exitCode = await withHost({}, io, (host) => demoCommand(host, io));
     });
 
   return program;

@@ -3,10 +3,10 @@
  * host, hands it to a command, and always closes it, so every server process is gone and the CLI
  * exits on its own. Ctrl-C (or SIGTERM) aborts the running command and closes the host the same way.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultConfig } from '../config/default.js';
-import { loadConfig } from '../config/load.js';
-import { Host, type ConfigInput } from '../index.js';
+import { createHost, type ConfigInput, type Host } from '../index.js';
 import { InterruptedError } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -18,8 +18,22 @@ export interface CommonOptions {
   json?: boolean;
 }
 
+/** berth's version, from the package's own `package.json` (two levels up from `dist/cli` and `src/cli`). */
+export const VERSION: string = readVersion();
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
 /** How the CLI introduces itself to servers. */
-export const CLI_CLIENT_INFO = { name: 'berth-cli', version: '0.1.0' } as const;
+export const CLI_CLIENT_INFO = { name: 'berth-cli', version: VERSION } as const;
 
 /** The config a run uses, and how to name it to a person. */
 export function chooseConfig(path: string | undefined): { config: ConfigInput; description: string } {
@@ -63,7 +77,14 @@ export async function withHost(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const host = await openHost(config, controller.signal);
+    let host: Host;
+    try {
+      host = await createHost(config, { clientInfo: CLI_CLIENT_INFO, signal: controller.signal });
+    } catch (error) {
+      const interrupted = interruptedCode(controller.signal);
+      if (interrupted !== undefined) return interrupted;
+      throw error;
+    }
     try {
       const code = controller.signal.aborted ? 1 : await command(host, controller.signal);
       return interruptedCode(controller.signal) ?? code;
@@ -74,23 +95,6 @@ export async function withHost(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-}
-
-/**
- * What `createHost` does (load, build, start), except that `signal` closes the host even while its
- * servers are still starting: Ctrl-C need not wait out a slow server's startup deadline.
- */
-async function openHost(config: ConfigInput, signal: AbortSignal): Promise<Host> {
-  const loaded = await loadConfig(config);
-  const host = new Host(loaded.servers, loaded.invalid, { clientInfo: CLI_CLIENT_INFO });
-  const close = () => void host.close();
-  signal.addEventListener('abort', close, { once: true });
-  try {
-    await host.start();
-  } finally {
-    signal.removeEventListener('abort', close);
-  }
-  return host;
 }
 
 function interruptedCode(signal: AbortSignal): number | undefined {

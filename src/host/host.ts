@@ -39,6 +39,11 @@ export interface HostOptions extends LoadOptions {
   onEvent?: HostEventHandler;
   /** How berth introduces itself to servers. */
   clientInfo?: Implementation;
+  /**
+   * Aborts start-up: `createHost` then closes whatever it started (no need to wait out a slow server's
+   * startup deadline) and rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options for one call. */
@@ -345,8 +350,20 @@ function requestOptions(options: CallOptions, timeout: number) {
  * a server that fails to start is reported in `status()` and never keeps the others from starting.
  */
 export async function createHost(config: ConfigInput, options: HostOptions = {}): Promise<Host> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const loaded = await loadConfig(config, options);
   const host = new Host(loaded.servers, loaded.invalid, options);
-  await host.start();
+  const abort = () => void host.close();
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    await host.start();
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
+  if (signal?.aborted) {
+    await host.close();
+    throw signal.reason;
+  }
   return host;
 }

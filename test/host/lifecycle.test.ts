@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, Host, HostClosedError, SessionClosedError, type HostEvent } from '../../src/index.js';
+import { createHost, HostClosedError, SessionClosedError, type HostEvent } from '../../src/index.js';
+import { Host } from '../../src/host/host.js';
 import { resolveConfig } from '../../src/config/load.js';
 import { SessionOwner } from '../../src/session/owner.js';
 import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
@@ -125,6 +126,19 @@ describe('close() at any moment', () => {
     await host.start();
     await closing;
     expect(host.status()[0]?.state).toBe('stopped');
+    expect(alive(pids.pids())).toEqual([]);
+  });
+
+  it('createHost with an aborted signal stops a slow start-up at once', async () => {
+    const pids = pidFile();
+    const controller = new AbortController();
+    const creating = createHost(
+      { mcpServers: { slow: fixture(['--hang-on-start'], {}, pids), good: fixture([], {}, pids) } },
+      { signal: controller.signal },
+    );
+    expect(await waitFor(() => pids.pids('server').length === 2)).toBe(true);
+    controller.abort(new Error('user pressed Ctrl-C'));
+    await expect(creating).rejects.toThrow('user pressed Ctrl-C');
     expect(alive(pids.pids())).toEqual([]);
   });
 
