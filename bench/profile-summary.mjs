@@ -12,7 +12,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '20' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '20' } },
+});
 if (positionals.length !== 1) {
   console.error('Usage: node bench/profile-summary.mjs FILE.cpuprofile [--top N]');
   process.exit(1);
@@ -32,7 +35,9 @@ function origin({ url, functionName }) {
 }
 
 function label({ functionName, url, lineNumber }) {
-  const where = url ? `${url.startsWith('file:') ? fileURLToPath(url).replace(/.*\/(node_modules|dist|bench)\//, '$1/') : url}:${lineNumber + 1}` : '';
+  const where = url
+    ? `${url.startsWith('file:') ? fileURLToPath(url).replace(/.*\/(node_modules|dist|bench)\//, '$1/') : url}:${lineNumber + 1}`
+    : '';
   return `${functionName || '(anonymous)'} ${where}`.trim();
 }
 
@@ -67,7 +72,8 @@ for (let i = 0; i < profile.samples.length; i++) {
 const pct = (us) => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
 const print = (title, map, n) => {
   console.log(`\n${title}`);
-  for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`  ${pct(us)}  ${key}`);
+  for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n))
+    console.log(`  ${pct(us)}  ${key}`);
 };
 console.log(`${positionals[0]}: ${(total / 1000).toFixed(0)} ms of non-idle samples`);
 print('By origin (self time):', origins, Infinity);

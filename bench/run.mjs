@@ -5,8 +5,10 @@
  * Every file in bench/contenders/ is a contender. For each run, each contender is measured in its
  * own fresh child process (bench/worker.mjs), one after another, never two at once; the order is
  * rotated from run to run so no contender always goes first. Each run yields sequential-call
- * latency (p50/p99/mean) and concurrent throughput; the table reports the median over runs, with
- * min and max, and berth's per-call overhead against the raw SDK v2 client (target: within 10%).
+ * latency (p50/p99/mean), the client's CPU time per call, and concurrent throughput; the table
+ * reports the median over runs, with min and max. berth's per-call overhead against the raw SDK v2
+ * client (target: within 10%) is the median of per-run ratios. Each run also records how much CPU
+ * other processes used meanwhile, to tell disturbed runs apart.
  * Raw results go to bench/results/<date>-<shortsha>.json and bench/results/latest.json.
  */
 import { fork } from 'node:child_process';
@@ -14,7 +16,8 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { gitCommit, machine } from './lib/environment.mjs';
+import { performance } from 'node:perf_hooks';
+import { gitCommit, machine, machineBusySeconds } from './lib/environment.mjs';
 import { spread } from './lib/stats.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -66,7 +69,8 @@ function parseOptions() {
   for (const key of Object.keys(defaults)) {
     if (values[key] === undefined) continue;
     const n = Number(values[key]);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${key} must be a positive integer, got ${values[key]}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`--${key} must be a positive integer, got ${values[key]}`);
     options[key] = n;
   }
   options.contenders = values.contenders?.split(',').map((s) => s.trim());
@@ -80,20 +84,38 @@ function findContenders(only) {
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => basename(f, '.mjs'))
     .sort((a, b) => (a === BASELINE ? -1 : b === BASELINE ? 1 : a.localeCompare(b)));
-  for (const name of only ?? []) if (!names.includes(name)) throw new Error(`unknown contender ${name} (have: ${names})`);
-  return names.filter((n) => !only || only.includes(n)).map((name) => ({ name, file: join(dir, `${name}.mjs`) }));
+  for (const name of only ?? [])
+    if (!names.includes(name)) throw new Error(`unknown contender ${name} (have: ${names})`);
+  return names
+    .filter((n) => !only || only.includes(n))
+    .map((name) => ({ name, file: join(dir, `${name}.mjs`) }));
 }
 
 /** Runs one contender once in a fresh process; resolves with its result once the process has exited by itself. */
 function runWorker(contender, options, run) {
-  const workerOptions = { calls: options.calls, warmup: options.warmup, concurrency: options.concurrency, batches: options.batches };
+  const workerOptions = {
+    calls: options.calls,
+    warmup: options.warmup,
+    concurrency: options.concurrency,
+    batches: options.batches,
+  };
   const execArgv = options.profile
-    ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', join(RESULTS_DIR, 'profiles'), '--cpu-prof-name', `${contender.name}-run${run}.cpuprofile`]
+    ? [
+        '--cpu-prof',
+        '--cpu-prof-interval',
+        '100',
+        '--cpu-prof-dir',
+        join(RESULTS_DIR, 'profiles'),
+        '--cpu-prof-name',
+        `${contender.name}-run${run}.cpuprofile`,
+      ]
     : [];
   const child = fork(join(BENCH_DIR, 'worker.mjs'), [contender.file, JSON.stringify(workerOptions)], {
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const busyBefore = machineBusySeconds();
+  const startedAt = performance.now();
   return new Promise((resolve, reject) => {
     let message;
     let exitTimer;
@@ -103,12 +125,20 @@ function runWorker(contender, options, run) {
       child.kill('SIGKILL');
       reject(error);
     };
-    const timer = setTimeout(() => fail(new Error(`${contender.name}: no result within ${WORKER_TIMEOUT_MS} ms`)), WORKER_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`${contender.name}: no result within ${WORKER_TIMEOUT_MS} ms`)),
+      WORKER_TIMEOUT_MS,
+    );
     child.on('message', (m) => {
       message = m;
       // The worker must now exit on its own: a leaked handle (server, socket, timer) would keep it alive.
       exitTimer = setTimeout(
-        () => fail(new Error(`${contender.name}: worker did not exit on its own within ${EXIT_GRACE_MS} ms after closing`)),
+        () =>
+          fail(
+            new Error(
+              `${contender.name}: worker did not exit on its own within ${EXIT_GRACE_MS} ms after closing`,
+            ),
+          ),
         EXIT_GRACE_MS,
       );
     });
@@ -116,12 +146,24 @@ function runWorker(contender, options, run) {
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       clearTimeout(exitTimer);
-      if (!message) return reject(new Error(`${contender.name}: worker exited (${signal ?? code}) without a result`));
+      if (!message)
+        return reject(new Error(`${contender.name}: worker exited (${signal ?? code}) without a result`));
       if (!message.ok) return reject(new Error(`${contender.name}: ${message.error}`));
       if (message.result.serverExited === false) {
-        return reject(new Error(`${contender.name}: server process ${message.result.serverPid} still running after close`));
+        return reject(
+          new Error(
+            `${contender.name}: server process ${message.result.serverPid} still running after close`,
+          ),
+        );
       }
-      resolve(message.result);
+      // CPU the rest of the machine used meanwhile, in cores: a high value marks a disturbed run.
+      const { worker, server } = message.result.cpuSeconds;
+      const busy = busyBefore === null ? null : machineBusySeconds() - busyBefore;
+      const otherCores =
+        busy === null || server === null
+          ? null
+          : Math.max(0, busy - worker - server) / ((performance.now() - startedAt) / 1000);
+      resolve({ ...message.result, otherCores });
     });
   });
 }
@@ -142,24 +184,43 @@ function summarize(contenders, runs) {
   return summary;
 }
 
-/** berth's cost over the raw client, from the medians: positive = berth is slower. */
-function overhead(summary) {
+/**
+ * berth's cost over the raw client (positive = berth slower), two ways: from the medians over the
+ * runs, and as the median of per-run ratios (berth and the raw client measured back to back in the
+ * same run). Interference from other processes comes and goes; the paired ratios compare
+ * contenders under the same conditions, so the verdict uses them.
+ */
+function overhead(summary, runs) {
   const berth = summary[BASELINE];
   const raw = summary[REFERENCE];
   if (!berth || !raw) return undefined;
-  const result = {
-    against: REFERENCE,
+  const pairs = [];
+  for (const r of runs.filter((r) => r.contender === BASELINE)) {
+    const other = runs.find((o) => o.run === r.run && o.contender === REFERENCE);
+    if (other) pairs.push([r, other]);
+  }
+  const paired = (value) => spread(pairs.map(([b, o]) => value(b) / value(o) - 1)).median;
+  const median = {
     p50: berth.p50.median / raw.p50.median - 1,
-    mean: berth.mean.median / raw.mean.median - 1,
     p50Us: berth.p50.median - raw.p50.median,
+    mean: berth.mean.median / raw.mean.median - 1,
     cpuPerCall: berth.cpuPerCall.median / raw.cpuPerCall.median - 1,
     cpuPerCallUs: berth.cpuPerCall.median - raw.cpuPerCall.median,
     throughput: raw.throughput.median / berth.throughput.median - 1,
-    target: TARGET_OVERHEAD,
   };
-  // The verdict uses the median p50: the mean and p99 follow scheduling noise on a shared machine.
-  result.met = result.p50 <= TARGET_OVERHEAD;
-  return result;
+  const perRun = {
+    p50: paired((r) => r.latencyUs.p50),
+    mean: paired((r) => r.latencyUs.mean),
+    cpuPerCall: paired((r) => r.latencyUs.cpuPerCall),
+    throughput: paired((r) => 1 / r.throughput.callsPerSec),
+  };
+  return {
+    against: REFERENCE,
+    target: TARGET_OVERHEAD,
+    median,
+    paired: perRun,
+    met: perRun.p50 <= TARGET_OVERHEAD,
+  };
 }
 
 const us = (n) => n.toFixed(1);
@@ -180,28 +241,51 @@ function render(report) {
   ];
   for (const [name, s] of Object.entries(summary)) {
     const ratios = base
-      ? [(s.p50.median / base.p50.median).toFixed(2), (s.throughput.median / base.throughput.median).toFixed(2)]
+      ? [
+          (s.p50.median / base.p50.median).toFixed(2),
+          (s.throughput.median / base.throughput.median).toFixed(2),
+        ]
       : ['–', '–'];
-    lines.push(`| ${name} | ${cell(s.p50, us)} | ${cell(s.p99, us)} | ${cell(s.mean, us)} | ${cell(s.cpuPerCall, us)} | ${cell(s.throughput, rate)} | ${ratios.join(' | ')} |`);
+    lines.push(
+      `| ${name} | ${cell(s.p50, us)} | ${cell(s.p99, us)} | ${cell(s.mean, us)} | ${cell(s.cpuPerCall, us)} | ${cell(s.throughput, rate)} | ${ratios.join(' | ')} |`,
+    );
   }
   const o = report.overhead;
   if (o) {
+    const signed = (n) => `${n >= 0 ? '+' : '−'}${us(Math.abs(n))} µs`;
+    const { median: m, paired: p } = o;
     lines.push(
       '',
-      `berth per-call overhead vs ${o.against}: p50 ${pct(o.p50)} (${o.p50Us >= 0 ? '+' : '−'}${us(Math.abs(o.p50Us))} µs), ` +
-        `mean ${pct(o.mean)}, client CPU ${pct(o.cpuPerCall)} (${o.cpuPerCallUs >= 0 ? '+' : '−'}${us(Math.abs(o.cpuPerCallUs))} µs); ` +
-        `throughput cost ${pct(o.throughput)}.`,
-      `Target: berth's p50 within ${o.target * 100}% of ${o.against}'s — ${o.met ? 'MET' : 'MISSED'}.`,
+      `berth's overhead vs ${o.against} (positive = berth slower):`,
+      '',
+      '| | from the medians | median of per-run ratios |',
+      '| --- | --: | --: |',
+      `| p50 latency | ${pct(m.p50)} (${signed(m.p50Us)}) | ${pct(p.p50)} |`,
+      `| mean latency | ${pct(m.mean)} | ${pct(p.mean)} |`,
+      `| client CPU per call | ${pct(m.cpuPerCall)} (${signed(m.cpuPerCallUs)}) | ${pct(p.cpuPerCall)} |`,
+      `| throughput cost | ${pct(m.throughput)} | ${pct(p.throughput)} |`,
+      '',
+      `Target: berth's p50 within ${o.target * 100}% of ${o.against}'s (median of per-run ratios) — ${o.met ? 'MET' : 'MISSED'}.`,
+    );
+  }
+  const other = report.runs.map((r) => r.otherCores).filter((c) => c !== null && c !== undefined);
+  if (other.length > 0) {
+    const load = spread(other);
+    const f = (n) => n.toFixed(2);
+    lines.push(
+      `Other processes used ${f(load.median)} (${f(load.min)}–${f(load.max)}) of ${report.machine.cores} cores during the runs.`,
     );
   }
   const warned = report.runs.filter((r) => Object.keys(r.warnings ?? {}).length > 0);
-  if (warned.length > 0) lines.push('', 'Process warnings in the client (counted by the worker, not printed):');
+  if (warned.length > 0)
+    lines.push('', 'Process warnings in the client (counted by the worker, not printed):');
   for (const name of Object.keys(summary)) {
     const totals = {};
     for (const r of warned.filter((r) => r.contender === name)) {
       for (const [key, n] of Object.entries(r.warnings)) totals[key] = (totals[key] ?? 0) + n;
     }
-    for (const [key, n] of Object.entries(totals)) lines.push(`- ${name}: ${key} (×${n} over ${options.runs} runs)`);
+    for (const [key, n] of Object.entries(totals))
+      lines.push(`- ${name}: ${key} (×${n} over ${options.runs} runs)`);
   }
   return lines.join('\n');
 }
@@ -221,7 +305,8 @@ async function main() {
       log(` ${contender.name}…`);
       const result = await runWorker(contender, options, run + 1);
       runs.push({ run: run + 1, position, ...result });
-      log(` ${us(result.latencyUs.p50)} µs p50, ${rate(result.throughput.callsPerSec)}/s;`);
+      const load = result.otherCores === null ? '' : `, others ${result.otherCores.toFixed(2)} cores`;
+      log(` ${us(result.latencyUs.p50)} µs p50, ${rate(result.throughput.callsPerSec)}/s${load};`);
     }
     log('\n');
   }
@@ -232,7 +317,15 @@ async function main() {
     date: new Date().toISOString(),
     commit,
     machine: machine(),
-    options: { runs: options.runs, calls: options.calls, warmup: options.warmup, concurrency: options.concurrency, batches: options.batches, quick: options.quick, profile: options.profile },
+    options: {
+      runs: options.runs,
+      calls: options.calls,
+      warmup: options.warmup,
+      concurrency: options.concurrency,
+      batches: options.batches,
+      quick: options.quick,
+      profile: options.profile,
+    },
     contenders: Object.fromEntries(
       contenders.map(({ name }) => {
         const first = runs.find((r) => r.contender === name);
@@ -241,7 +334,7 @@ async function main() {
     ),
     orders,
     summary,
-    overhead: overhead(summary),
+    overhead: overhead(summary, runs),
     runs,
   };
 

@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processCpuSeconds } from './lib/environment.mjs';
 import { latencySummary } from './lib/stats.mjs';
 
 const SERVER = fileURLToPath(new URL('./servers/echo-server.mjs', import.meta.url));
@@ -37,7 +38,8 @@ const options = JSON.parse(json);
 const contender = await import(pathToFileURL(file).href);
 
 function check(sent, received) {
-  if (received !== sent) throw new Error(`echo returned ${JSON.stringify(received)} for ${JSON.stringify(sent)}`);
+  if (received !== sent)
+    throw new Error(`echo returned ${JSON.stringify(received)} for ${JSON.stringify(sent)}`);
 }
 
 /** Starts `count` calls at once and resolves when all have answered. */
@@ -66,6 +68,7 @@ async function measure() {
   const connection = await contender.open({ command: process.execPath, args: [SERVER] });
   const { pid } = connection;
   let latency;
+  let serverCpu = null;
   const batches = [];
   try {
     for (let i = 0; i < options.warmup; i++) check(PAYLOAD, await connection.echo(PAYLOAD));
@@ -81,7 +84,7 @@ async function measure() {
     const cpu = process.cpuUsage(cpuBefore);
     latency = latencySummary(samples);
     // This process's CPU time (all threads, user + system) per sequential call: the client's own
-    // cost, much less sensitive than wall-clock latency to how the OS schedules the two processes.
+    // cost, without the time spent waiting for the server (it still grows if both share a core).
     latency.cpuPerCall = (cpu.user + cpu.system) / options.calls;
 
     await batch(connection, options.concurrency); // warm-up of the concurrent path
@@ -91,8 +94,10 @@ async function measure() {
       batches.push((options.concurrency / (performance.now() - start)) * 1000);
     }
   } finally {
+    serverCpu = processCpuSeconds(pid); // read while the server still exists
     await connection.close();
   }
+  const own = process.cpuUsage();
   const total = batches.length * options.concurrency;
   const seconds = batches.reduce((sum, rate) => sum + options.concurrency / rate, 0);
   return {
@@ -104,6 +109,8 @@ async function measure() {
     latencyUs: latency,
     throughput: { callsPerSec: total / seconds, perBatch: batches },
     warnings,
+    // CPU seconds used by this process (whole life) and by the server (until close), for run.mjs.
+    cpuSeconds: { worker: (own.user + own.system) / 1e6, server: serverCpu },
   };
 }
 

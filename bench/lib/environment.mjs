@@ -1,5 +1,9 @@
-/** What a result was measured on: the machine (CPU, cores, memory, OS, Node) and the git commit. */
+/**
+ * What a result was measured on: the machine (CPU, cores, memory, OS, Node), the git commit, and
+ * how busy the machine was (so runs disturbed by other processes can be told apart).
+ */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export function machine() {
@@ -16,7 +20,8 @@ export function machine() {
 
 /** The commit of the working tree at `cwd`, and whether it has uncommitted changes. */
 export function gitCommit(cwd) {
-  const git = (...args) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const git = (...args) =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
     const sha = git('rev-parse', 'HEAD');
     return { sha, short: sha.slice(0, 7), dirty: git('status', '--porcelain').length > 0 };
@@ -24,3 +29,30 @@ export function gitCommit(cwd) {
     return { sha: null, short: 'nogit', dirty: null };
   }
 }
+
+/**
+ * CPU time (seconds) the whole machine has spent busy, from /proc/stat (Linux; null elsewhere).
+ * run.mjs subtracts what the worker and its server used to see how much other processes took.
+ */
+export function machineBusySeconds() {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (seconds) a process has used so far, from /proc/<pid>/stat (Linux; null elsewhere). */
+export function processCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields after "pid (comm) "
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime + stime
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICKS = 100; // USER_HZ: 100 on every mainstream Linux

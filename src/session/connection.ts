@@ -208,9 +208,19 @@ async function openError(
   } else if (details.exitCode !== undefined || details.signal) {
     reason = 'exited before completing the MCP handshake';
   } else {
-    reason = `could not connect: ${(error as Error)?.message ?? String(error)}`;
+    reason = `could not connect: ${messageChain(error)}`;
   }
   return new ServerError({ ...details, reason }, { cause: error });
+}
+
+/** An error's message followed by its causes' (`fetch failed: connect ECONNREFUSED 127.0.0.1:1`). */
+function messageChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e !== undefined && depth < 5; e = (e as Error).cause, depth++) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (message && !parts.includes(message)) parts.push(message);
+  }
+  return parts.join(': ');
 }
 
 async function fetchListing(

@@ -23,6 +23,7 @@ export class ProcessTransport implements Transport {
   readonly #buffer: ReadBuffer;
   #closed = false;
   #started = false;
+  #drained: Promise<void> | undefined;
 
   constructor(process: ServerProcess, options: { maxMessageBytes?: number } = {}) {
     this.#process = process;
@@ -70,16 +71,19 @@ export class ProcessTransport implements Transport {
     if (this.#closed) return Promise.reject(new SdkError(SdkErrorCode.NotConnected, 'Not connected'));
     const { stdin } = this.#process;
     if (stdin.write(serializeMessage(message))) return Promise.resolve();
-    return new Promise((resolve) => {
-      // Resolve on drain, or when the pipe goes away: the close then rejects whatever was pending.
+    // Every write that finds the pipe full waits for the same drain: one pair of listeners, however
+    // many requests are in flight. It also ends when the pipe goes away (the close rejects what is pending).
+    this.#drained ??= new Promise((resolve) => {
       const done = () => {
         stdin.off('drain', done);
         stdin.off('close', done);
+        this.#drained = undefined;
         resolve();
       };
       stdin.once('drain', done);
       stdin.once('close', done);
     });
+    return this.#drained;
   }
 
   async close(): Promise<void> {
