@@ -217,7 +217,7 @@ async function openError(
 function messageChain(error: unknown): string {
   const parts: string[] = [];
   for (let e = error, depth = 0; e !== undefined && depth < 5; e = (e as Error).cause, depth++) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
     if (message && !parts.includes(message)) parts.push(message);
   }
   return parts.join(': ');
