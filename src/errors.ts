@@ -16,7 +16,9 @@ export type BerthErrorCode =
   | 'UNKNOWN_TOOL'
   | 'UNKNOWN_PROMPT'
   | 'UNKNOWN_RESOURCE'
+  | 'UNKNOWN_SERVER'
   | 'INVALID_ARGUMENTS'
+  | 'KEY_REQUIRED'
   | 'HOST_CLOSED';
 
 /** Base class of every error berth throws itself. */
@@ -46,7 +48,9 @@ const CODES = new Set<string>([
   'UNKNOWN_TOOL',
   'UNKNOWN_PROMPT',
   'UNKNOWN_RESOURCE',
+  'UNKNOWN_SERVER',
   'INVALID_ARGUMENTS',
+  'KEY_REQUIRED',
   'HOST_CLOSED',
 ]);
 function isBerthCode(code: unknown): code is BerthErrorCode {
@@ -196,9 +200,10 @@ export class UnknownNameError extends BerthError {
   readonly requested: string;
   readonly suggestions: readonly string[];
 
-  constructor(kind: 'tool' | 'prompt' | 'resource', requested: string, suggestions: readonly string[]) {
+  constructor(kind: 'tool' | 'prompt' | 'resource' | 'server', requested: string, suggestions: readonly string[]) {
     const hint = suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
-    const code = kind === 'tool' ? 'UNKNOWN_TOOL' : kind === 'prompt' ? 'UNKNOWN_PROMPT' : 'UNKNOWN_RESOURCE';
+    const codes = { tool: 'UNKNOWN_TOOL', prompt: 'UNKNOWN_PROMPT', resource: 'UNKNOWN_RESOURCE', server: 'UNKNOWN_SERVER' } as const;
+    const code = codes[kind];
     super(code, `unknown ${kind} "${requested}"${hint}`);
     this.requested = requested;
     this.suggestions = suggestions;
@@ -222,5 +227,18 @@ export class InvalidArgumentsError extends BerthError {
     super('INVALID_ARGUMENTS', `invalid arguments for "${tool}": ${list}`);
     this.tool = tool;
     this.problems = problems;
+  }
+}
+
+/** A keyed server was called without a key. */
+export class KeyRequiredError extends BerthError {
+  readonly server: string;
+
+  constructor(server: string) {
+    super(
+      'KEY_REQUIRED',
+      `server "${server}" has session scope "keyed": pass a key (a conversation, thread or user id) with the call`,
+    );
+    this.server = server;
   }
 }

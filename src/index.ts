@@ -4,7 +4,9 @@
  */
 export { createHost } from './host/host.js';
 export type { Host, HostOptions, CallOptions, ServerStatus } from './host/host.js';
-export type { HostEvent, HostEventHandler } from './host/events.js';
+export type { HostEvent, HostEventHandler, ReloadSummary } from './host/events.js';
+export type { Toolset, ToolsetOptions } from './host/toolset.js';
+export type { SessionInfo } from './scope/runtime.js';
 export type { ServerState } from './session/owner.js';
 export type {
   CatalogTool,
@@ -13,7 +15,7 @@ export type {
   CatalogResourceTemplate,
 } from './catalog/catalog.js';
 export type { ConfigInput } from './config/load.js';
-export type { ServerSpec, StdioServerSpec, RemoteServerSpec } from './config/types.js';
+export type { ServerSpec, StdioServerSpec, RemoteServerSpec, SessionScope, SessionPolicy } from './config/types.js';
 export {
   BerthError,
   ConfigError,
@@ -25,6 +27,7 @@ export {
   CallAbortedError,
   UnknownNameError,
   InvalidArgumentsError,
+  KeyRequiredError,
 } from './errors.js';
 export type {
   BerthErrorCode,

@@ -8,6 +8,7 @@ import type { Prompt, Resource, Tool, ToolAnnotations } from '@modelcontextproto
 import type { ToolFilter } from '../config/types.js';
 import type { Listing, ResourceTemplate } from '../session/connection.js';
 import { NameTable } from './naming.js';
+import { wildcardMatcher } from './wildcard.js';
 
 /** A tool in the catalog. */
 export interface CatalogTool {
@@ -47,19 +48,11 @@ interface ServerEntry {
   filter: ToolFilter;
 }
 
-/** Builds `*`-wildcard matchers for a tool filter. */
+/** Whether a tool passes a server's allow/deny filter. */
 function compileFilter(filter: ToolFilter): (tool: string) => boolean {
-  const toRegExp = (pattern: string) =>
-    new RegExp(
-      `^${pattern
-        .split('*')
-        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-    );
-  const allow = filter.allow.map(toRegExp);
-  const deny = filter.deny.map(toRegExp);
-  return (tool) =>
-    (allow.length === 0 || allow.some((re) => re.test(tool))) && !deny.some((re) => re.test(tool));
+  const allowed = wildcardMatcher(filter.allow);
+  const denied = wildcardMatcher(filter.deny);
+  return (tool) => (filter.allow.length === 0 || allowed(tool)) && !denied(tool);
 }
 
 /** The catalog across all servers. Rebuilt whenever a server's listing changes. */

@@ -169,6 +169,7 @@ function resolveEntry(
     timeouts: settings.timeouts,
     tools: { allow: entry.tools?.allow ?? [], deny: entry.tools?.deny ?? [] },
     restart: settings.restart,
+    session: settings.session,
     source: scope.source,
   };
   let spec: ServerSpec;
@@ -212,6 +213,13 @@ function layer(base: ServerDefaults, over: RawDefaults): ServerDefaults {
       initialDelayMs: over.restart?.initialDelayMs ?? base.restart.initialDelayMs,
       maxDelayMs: over.restart?.maxDelayMs ?? base.restart.maxDelayMs,
       stableAfterMs: over.restart?.stableAfterMs ?? base.restart.stableAfterMs,
+    },
+    session: {
+      scope: over.session ?? base.session.scope,
+      maxSessions: over.maxSessions ?? base.session.maxSessions,
+      idleTimeoutMs: over.idleTimeoutMs ?? base.session.idleTimeoutMs,
+      prewarm: over.prewarm ?? base.session.prewarm,
+      drainTimeoutMs: over.drainTimeoutMs ?? base.session.drainTimeoutMs,
     },
     inheritEnv: over.inheritEnv ?? base.inheritEnv,
     stderrBufferBytes: over.stderrBufferBytes ?? base.stderrBufferBytes,

@@ -65,6 +65,11 @@ const settings = {
     .optional(),
   inheritEnv: z.boolean().optional(),
   stderrBufferBytes: positiveInt.optional(),
+  session: z.enum(['shared', 'keyed', 'per-call']).optional(),
+  maxSessions: positiveInt.optional(),
+  idleTimeoutMs: positiveInt.optional(),
+  prewarm: nonNegativeInt.optional(),
+  drainTimeoutMs: nonNegativeInt.optional(),
 };
 
 /** The top-level `defaults` object: berth settings applied to every entry unless it overrides them. */

@@ -36,6 +36,26 @@ export interface ToolFilter {
   deny: string[];
 }
 
+/** How sessions to a server are scoped. */
+export type SessionScope = 'shared' | 'keyed' | 'per-call';
+
+/** Session scope and its limits. */
+export interface SessionPolicy {
+  /**
+   * `shared`: one persistent session for every caller. `keyed`: one persistent session per key (a
+   * conversation, thread or user id). `per-call`: a fresh session for each call.
+   */
+  scope: SessionScope;
+  /** keyed: the most sessions alive at once; the least recently used idle one is evicted. */
+  maxSessions: number;
+  /** keyed: a session unused this long is closed. */
+  idleTimeoutMs: number;
+  /** per-call: sessions kept spawned and initialized ahead of need. */
+  prewarm: number;
+  /** How long closing a session (eviction, `closeKey`, removal, reload) waits for its in-flight calls. */
+  drainTimeoutMs: number;
+}
+
 /** Settings common to every transport. */
 export interface ServerSpecBase {
   /** The key of the entry in the config (`mcpServers.<name>`). */
@@ -45,6 +65,7 @@ export interface ServerSpecBase {
   timeouts: ServerTimeouts;
   tools: ToolFilter;
   restart: RestartPolicy;
+  session: SessionPolicy;
   /** Where the entry came from, for error messages: file path or `<inline>`. */
   source: string;
 }
@@ -81,6 +102,7 @@ export type ServerSpec = StdioServerSpec | RemoteServerSpec;
 export interface ServerDefaults {
   timeouts: ServerTimeouts;
   restart: RestartPolicy;
+  session: SessionPolicy;
   inheritEnv: boolean;
   stderrBufferBytes: number;
 }
@@ -89,6 +111,7 @@ export interface ServerDefaults {
 export const DEFAULTS: ServerDefaults = {
   timeouts: { startupMs: 30_000, callMs: 60_000, stdinGraceMs: 200, termGraceMs: 500 },
   restart: { maxRestarts: 5, initialDelayMs: 100, maxDelayMs: 10_000, stableAfterMs: 30_000 },
+  session: { scope: 'shared', maxSessions: 16, idleTimeoutMs: 600_000, prewarm: 0, drainTimeoutMs: 30_000 },
   inheritEnv: false,
   stderrBufferBytes: 16 * 1024,
 };

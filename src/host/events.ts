@@ -1,10 +1,20 @@
 /**
  * The events a host reports through `onEvent`. Handlers are called synchronously and may call back
- * into the host (even `close()`); a handler that throws or rejects is reported as a warning and never
- * disturbs the host.
+ * into the host (even `close()` or `reload()`); a handler that throws or rejects is reported as a
+ * warning and never disturbs the host.
  */
-import type { BerthError, ConfigIssue } from '../errors.js';
+import type { BerthError, ConfigError, ConfigIssue } from '../errors.js';
 import type { ServerState } from '../session/owner.js';
+
+/** What a reload changed. */
+export interface ReloadSummary {
+  added: string[];
+  removed: string[];
+  replaced: string[];
+  unchanged: string[];
+  /** Entries of the new config that are invalid (a running server of that name keeps running). */
+  invalid: string[];
+}
 
 /** Everything a host reports. Discriminated by `type`. */
 export type HostEvent =
@@ -18,7 +28,14 @@ export type HostEvent =
     }
   | { type: 'server:restart-scheduled'; server: string; attempt: number; delayMs: number }
   | { type: 'server:invalid'; server: string; issues: ConfigIssue[] }
-  | { type: 'tools:changed'; server: string };
+  | { type: 'server:added'; server: string }
+  | { type: 'server:removed'; server: string }
+  | { type: 'server:replaced'; server: string }
+  | { type: 'session:opened'; server: string; key?: string }
+  | { type: 'session:closed'; server: string; key?: string; reason: string }
+  | { type: 'tools:changed'; server: string }
+  | { type: 'config:reloaded'; summary: ReloadSummary }
+  | { type: 'config:error'; error: ConfigError };
 
 /** A handler for host events. */
 export type HostEventHandler = (event: HostEvent) => void | Promise<void>;
@@ -35,8 +52,5 @@ export function safeEmit(handler: HostEventHandler | undefined, event: HostEvent
 }
 
 function warnHandlerFailed(error: unknown): void {
-  process.emitWarning(
-    `berth: onEvent handler failed: ${(error as Error)?.stack ?? String(error)}`,
-    'BerthWarning',
-  );
+  process.emitWarning(`berth: onEvent handler failed: ${(error as Error)?.stack ?? String(error)}`, 'BerthWarning');
 }

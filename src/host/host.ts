@@ -1,8 +1,12 @@
 /**
- * The host: one `SessionOwner` per configured server, the aggregated catalog, and the call path
- * (look up the name, validate the arguments, ask the owner). The host never opens or closes a
- * connection itself; it starts owners and, on `close()`, asks each to stop and awaits them all.
+ * The host: one `ServerRuntime` per configured server (which owns that server's sessions in its
+ * scope), the aggregated catalog, and the call path (look up the name, validate the arguments, ask
+ * the runtime). The host never opens or closes a session itself. Changes to the set of servers (add,
+ * remove, replace, reload, watch) run one at a time; a replaced server's new runtime is started
+ * before the old one is drained and closed, so calls land on one or the other and none is lost.
  */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import {
   UriTemplate,
   type CallToolResult,
@@ -20,7 +24,14 @@ import {
 } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../catalog/validate.js';
-import { loadConfig, type ConfigInput, type InvalidServer, type LoadOptions } from '../config/load.js';
+import {
+  INLINE_SOURCE,
+  loadConfig,
+  resolveConfig,
+  type ConfigInput,
+  type InvalidServer,
+  type LoadOptions,
+} from '../config/load.js';
 import type { ServerSpec } from '../config/types.js';
 import {
   ConfigError,
@@ -30,8 +41,11 @@ import {
   UnknownNameError,
   type ConfigIssue,
 } from '../errors.js';
-import { SessionOwner, type OwnerObserver, type ServerState } from '../session/owner.js';
-import { safeEmit, type HostEventHandler } from './events.js';
+import { createRuntime, type RuntimeObserver, type ServerRuntime, type SessionInfo } from '../scope/index.js';
+import type { Connection } from '../session/connection.js';
+import type { ServerState } from '../session/owner.js';
+import { safeEmit, type HostEvent, type HostEventHandler, type ReloadSummary } from './events.js';
+import { Toolset, type ToolsetOptions } from './toolset.js';
 
 /** Options for `createHost`. */
 export interface HostOptions extends LoadOptions {
@@ -44,6 +58,8 @@ export interface HostOptions extends LoadOptions {
    * startup deadline) and rejects with the signal's reason.
    */
   signal?: AbortSignal;
+  /** Reload whenever the config file changes (only when the config is a file path). */
+  watch?: boolean;
 }
 
 /** Options for one call. */
@@ -56,6 +72,8 @@ export interface CallOptions {
   onProgress?: (progress: Progress) => void;
   /** Sent as the request's `_meta`. */
   meta?: Record<string, unknown>;
+  /** Selects the session of a `keyed` server: a conversation, thread or user id. Ignored by other scopes. */
+  key?: string;
 }
 
 /** One server's state, as `status()` reports it. */
@@ -63,7 +81,9 @@ export interface ServerStatus {
   name: string;
   state: ServerState;
   transport: ServerSpec['transport'] | 'unknown';
-  /** The server process id (stdio), while one runs. */
+  /** The session scope (`shared`, `keyed`, `per-call`). */
+  scope?: ServerSpec['session']['scope'];
+  /** The shared session's process id (stdio, shared scope), while one runs. */
   pid?: number;
   /** How many of its tools are in the catalog. */
   tools: number;
@@ -71,13 +91,9 @@ export interface ServerStatus {
   restarts: number;
   /** When the current state began (ISO 8601). */
   since: string;
-  lastError?: {
-    code: string;
-    message: string;
-    phase?: string;
-    exitCode?: number | null;
-    signal?: string | null;
-  };
+  /** The live sessions (one for shared; one per key for keyed; prewarmed and busy ones for per-call). */
+  sessions?: SessionInfo[];
+  lastError?: { code: string; message: string; phase?: string; exitCode?: number | null; signal?: string | null };
   /** The last lines the server wrote to stderr. */
   stderrTail?: string;
   /** For an entry the config could not use: what is wrong with it. */
@@ -85,88 +101,114 @@ export interface ServerStatus {
 }
 
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'berth', version: '0.1.0' };
+const EMPTY_LISTING = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+/** How long the watcher waits for a burst of file events to end before reloading. */
+const WATCH_DEBOUNCE_MS = 100;
 
 /** A running set of MCP servers behind one catalog. Create it with `createHost`. */
 export class Host implements AsyncDisposable {
-  readonly #owners = new Map<string, SessionOwner>();
+  readonly #servers = new Map<string, ServerRuntime>();
   readonly #invalid = new Map<string, InvalidServer>();
   readonly #catalog = new Catalog();
   readonly #onEvent: HostEventHandler | undefined;
   readonly #clientInfo: Implementation;
+  readonly #loadOptions: LoadOptions;
+  /** The config `reload()` rereads by default. */
+  readonly #configSource: ConfigInput | undefined;
+  /** Runtimes started by a change and not yet installed; `close()` closes them too. */
+  readonly #pending = new Set<ServerRuntime>();
+  /** Changes to the set of servers, one at a time. */
+  #changes: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
+  #watcher: FSWatcher | undefined;
+  #watchTimer: NodeJS.Timeout | undefined;
   readonly #createdAt = Date.now();
 
-  /** Use `createHost`; this only builds the (not yet started) owners. */
-  constructor(servers: readonly ServerSpec[], invalid: readonly InvalidServer[], options: HostOptions = {}) {
+  /** Use `createHost`; this only builds the (not yet started) runtimes. */
+  constructor(
+    servers: readonly ServerSpec[],
+    invalid: readonly InvalidServer[],
+    options: HostOptions & { configSource?: ConfigInput } = {},
+  ) {
     this.#onEvent = options.onEvent;
     this.#clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO;
-    for (const entry of invalid) {
-      this.#invalid.set(entry.name, entry);
-      safeEmit(this.#onEvent, { type: 'server:invalid', server: entry.name, issues: entry.issues });
-    }
-    for (const spec of servers) this.#owners.set(spec.name, this.#createOwner(spec));
+    this.#loadOptions = { env: options.env, cwd: options.cwd };
+    this.#configSource = options.configSource;
+    for (const entry of invalid) this.#recordInvalid(entry);
+    for (const spec of servers) this.#servers.set(spec.name, this.#createRuntime(spec));
   }
 
-  #createOwner(spec: ServerSpec): SessionOwner {
-    return new SessionOwner(spec, { clientInfo: this.#clientInfo, observer: this.#observer });
+  #emit(event: HostEvent): void {
+    safeEmit(this.#onEvent, event);
   }
 
-  readonly #observer: OwnerObserver = {
-    onState: (owner, previous, error) =>
-      safeEmit(this.#onEvent, {
-        type: 'server:state',
-        server: owner.name,
-        state: owner.state,
-        previous,
-        error,
-      }),
-    onListing: (owner, listing) => {
-      if (this.#owners.get(owner.name) !== owner) return;
-      if (this.#catalog.setServer(owner.name, listing, owner.spec.tools)) {
-        safeEmit(this.#onEvent, { type: 'tools:changed', server: owner.name });
-      }
+  #createRuntime(spec: ServerSpec): ServerRuntime {
+    return createRuntime(spec, { clientInfo: this.#clientInfo, observer: this.#observer });
+  }
+
+  readonly #observer: RuntimeObserver = {
+    onState: (runtime, previous, error) =>
+      this.#emit({ type: 'server:state', server: runtime.name, state: runtime.state, previous, error }),
+    onListing: (runtime, listing) => {
+      if (this.#servers.get(runtime.name) === runtime) this.#updateCatalog(runtime.name, listing, runtime.spec);
     },
-    onRestartScheduled: (owner, attempt, delayMs) =>
-      safeEmit(this.#onEvent, { type: 'server:restart-scheduled', server: owner.name, attempt, delayMs }),
+    onRestartScheduled: (runtime, attempt, delayMs) =>
+      this.#emit({ type: 'server:restart-scheduled', server: runtime.name, attempt, delayMs }),
+    onSession: (runtime, change, key, reason) =>
+      this.#emit(
+        change === 'opened'
+          ? { type: 'session:opened', server: runtime.name, key }
+          : { type: 'session:closed', server: runtime.name, key, reason: reason ?? 'closed' },
+      ),
   };
+
+  #updateCatalog(name: string, listing: ServerRuntime['listing'], spec: ServerSpec): void {
+    if (this.#catalog.setServer(name, listing ?? EMPTY_LISTING, spec.tools)) {
+      this.#emit({ type: 'tools:changed', server: name });
+    }
+  }
+
+  #recordInvalid(entry: InvalidServer): void {
+    this.#invalid.set(entry.name, entry);
+    this.#emit({ type: 'server:invalid', server: entry.name, issues: entry.issues });
+  }
 
   /** Starts every enabled server in parallel; resolves when each is ready or has failed. */
   async start(): Promise<void> {
-    for (const owner of this.#owners.values()) owner.start();
+    for (const runtime of this.#servers.values()) runtime.start();
     await this.ready();
   }
 
   /** Resolves when no server is starting or restarting. */
   async ready(): Promise<void> {
-    await Promise.all([...this.#owners.values()].map((owner) => owner.settled()));
+    await Promise.all([...this.#servers.values(), ...this.#pending].map((runtime) => runtime.settled()));
   }
 
   /** Every server's state, including entries the config could not use. */
   status(): ServerStatus[] {
     const rows: ServerStatus[] = [];
-    for (const owner of this.#owners.values()) {
-      const error = owner.lastError;
+    for (const runtime of this.#servers.values()) {
+      const error = runtime.lastError;
       rows.push({
-        name: owner.name,
-        state: owner.state,
-        transport: owner.spec.transport,
-        pid: owner.state === 'ready' ? owner.pid : undefined,
-        tools: this.#catalog.tools().filter((tool) => tool.server === owner.name).length,
-        restarts: owner.restarts,
-        since: new Date(owner.since).toISOString(),
+        name: runtime.name,
+        state: runtime.state,
+        transport: runtime.spec.transport,
+        scope: runtime.spec.session.scope,
+        pid: runtime.pid,
+        tools: this.#catalog.tools().filter((tool) => tool.server === runtime.name).length,
+        restarts: runtime.restarts,
+        since: new Date(runtime.since).toISOString(),
+        sessions: runtime.sessions(),
         lastError: error && {
           code: error.code,
           message: error.message,
-          ...(error instanceof ServerError && {
-            phase: error.phase,
-            exitCode: error.exitCode,
-            signal: error.signal,
-          }),
+          ...(error instanceof ServerError && { phase: error.phase, exitCode: error.exitCode, signal: error.signal }),
         },
-        stderrTail: owner.stderrTail(),
+        stderrTail: runtime.stderrTail(),
       });
     }
     for (const entry of this.#invalid.values()) {
+      if (this.#servers.has(entry.name)) continue;
       const error = new ConfigError(entry.issues);
       rows.push({
         name: entry.name,
@@ -206,55 +248,38 @@ export class Host implements AsyncDisposable {
    * Calls a tool by its catalog name. Arguments are checked against the tool's `inputSchema` first;
    * a result with `isError` is returned, not thrown.
    */
-  async callTool(
-    name: string,
-    args: Record<string, unknown> = {},
-    options: CallOptions = {},
-  ): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<CallToolResult> {
     this.#assertOpen();
     const tool = this.#catalog.tool(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.tool(name)));
     if (!tool) {
-      throw new UnknownNameError(
-        'tool',
-        name,
-        suggestNames(
-          name,
-          this.#catalog.tools().map((t) => t.name),
-        ),
-      );
+      throw new UnknownNameError('tool', name, suggestNames(name, this.#catalog.tools().map((t) => t.name)));
     }
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
-    return this.#owner(tool.server).callTool(
-      { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) },
+    return this.#request(
+      tool.server,
+      (connection, timeout) =>
+        connection.client.callTool(
+          { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) },
+          { signal: options.signal, timeout, onprogress: options.onProgress },
+        ),
       options,
     );
   }
 
   /** Gets a prompt by its catalog name. */
-  async getPrompt(
-    name: string,
-    args: Record<string, string> = {},
-    options: CallOptions = {},
-  ): Promise<GetPromptResult> {
+  async getPrompt(name: string, args: Record<string, string> = {}, options: CallOptions = {}): Promise<GetPromptResult> {
     this.#assertOpen();
-    const prompt =
-      this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
+    const prompt = this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
     if (!prompt) {
-      throw new UnknownNameError(
-        'prompt',
-        name,
-        suggestNames(
-          name,
-          this.#catalog.prompts().map((p) => p.name),
-        ),
-      );
+      throw new UnknownNameError('prompt', name, suggestNames(name, this.#catalog.prompts().map((p) => p.name)));
     }
-    return this.#owner(prompt.server).request(
+    return this.#request(
+      prompt.server,
       (connection, timeout) =>
         connection.client.getPrompt(
           { name: prompt.prompt, arguments: args, ...(options.meta && { _meta: options.meta }) },
-          requestOptions(options, timeout),
+          { signal: options.signal, timeout, onprogress: options.onProgress },
         ),
       options,
     );
@@ -264,55 +289,230 @@ export class Host implements AsyncDisposable {
    * Reads a resource by URI, from the server that lists it (or whose template matches it). Pass
    * `server` when several servers could serve the same URI.
    */
-  async readResource(
-    uri: string,
-    options: CallOptions & { server?: string } = {},
-  ): Promise<ReadResourceResult> {
+  async readResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<ReadResourceResult> {
     this.#assertOpen();
     const server = options.server ?? this.#serverForUri(uri);
-    if (!server || !this.#owners.has(server)) {
-      const known = [...this.#catalog.resources().map((r) => r.uri), ...this.#owners.keys()];
-      throw new UnknownNameError(
-        'resource',
-        options.server ?? uri,
-        suggestNames(options.server ?? uri, known),
-      );
+    if (!server) {
+      throw new UnknownNameError('resource', uri, suggestNames(uri, this.#catalog.resources().map((r) => r.uri)));
     }
-    return this.#owner(server).request(
+    return this.#request(
+      server,
       (connection, timeout) =>
         connection.client.readResource(
           { uri, ...(options.meta && { _meta: options.meta }) },
-          requestOptions(options, timeout),
+          { signal: options.signal, timeout, onprogress: options.onProgress },
         ),
       options,
     );
+  }
+
+  #request<T>(
+    server: string,
+    send: (connection: Connection, timeoutMs: number) => Promise<T>,
+    options: CallOptions,
+  ): Promise<T> {
+    return this.#runtime(server).request(send, options);
   }
 
   #serverForUri(uri: string): string | undefined {
     const listed = this.#catalog.resources().filter((r) => r.uri === uri);
     if (listed.length === 1) return listed[0]!.server;
     if (listed.length > 1) {
-      throw new UnknownNameError(
-        'resource',
-        uri,
-        listed.map((r) => `${r.server}: ${r.uri} (pass { server })`),
-      );
+      throw new UnknownNameError('resource', uri, listed.map((r) => `${r.server}: ${r.uri} (pass { server })`));
     }
     const template = this.#catalog.resourceTemplates().find((t) => new UriTemplate(t.uriTemplate).match(uri));
     return template?.server;
   }
 
+  /** Ends every keyed session of `key`, after its in-flight calls (within each server's drain deadline). */
+  async closeKey(key: string): Promise<void> {
+    await Promise.all([...this.#servers.values()].map((runtime) => runtime.closeKey(key)));
+  }
+
+  /**
+   * A light, key-bound view for one agent run or conversation: its tools, `callTool`, and `close()`
+   * that ends the key's sessions. Creating one opens nothing.
+   */
+  toolset(options: ToolsetOptions): Toolset {
+    this.#assertOpen();
+    return new Toolset(this, options);
+  }
+
   /** Restarts one server: reopens a failed one, or recycles a running one. */
   async restart(name: string): Promise<void> {
     this.#assertOpen();
-    await this.#owner(name).restart();
+    await this.#runtime(name).restart();
+  }
+
+  /**
+   * Adds a server at runtime from a config entry (as it would appear under `mcpServers`). Resolves
+   * when it is ready or has failed. An invalid entry throws `ConfigError`; an existing name throws.
+   */
+  add(name: string, entry: Record<string, unknown>): Promise<void> {
+    return this.#change(async () => {
+      if (this.#servers.has(name)) {
+        throw new ConfigError([
+          { file: INLINE_SOURCE, path: `$.mcpServers.${name}`, message: `a server named "${name}" already exists; use replace()`, server: name },
+        ]);
+      }
+      await this.#add(this.#resolveEntry(name, entry));
+    });
+  }
+
+  /** Removes a server: its tools leave the catalog first, then its in-flight calls drain, then it closes. */
+  remove(name: string): Promise<void> {
+    return this.#change(async () => {
+      if (!this.#servers.has(name) && this.#invalid.delete(name)) return;
+      this.#runtime(name); // throws for an unknown name
+      await this.#remove(name);
+    });
+  }
+
+  /**
+   * Replaces a server with a new config entry: the new one is started (a new process, never the old
+   * one), then takes over the name, then the old one drains its in-flight calls and closes.
+   */
+  replace(name: string, entry: Record<string, unknown>): Promise<void> {
+    return this.#change(() => this.#replace(this.#resolveEntry(name, entry)));
+  }
+
+  /**
+   * Rereads the config (the original file by default) and applies the difference: unchanged servers
+   * keep running untouched, changed ones are replaced, removed ones stop, added ones start. An entry
+   * that became invalid leaves its running server as it is. A file that cannot be used throws
+   * `ConfigError` and changes nothing.
+   */
+  reload(config?: ConfigInput): Promise<ReloadSummary> {
+    return this.#change(async () => {
+      const source = config ?? this.#configSource;
+      if (source === undefined) throw new Error('reload() needs a config: this host was not created from one');
+      const loaded = await loadConfig(source, this.#loadOptions);
+      this.#assertOpen();
+      const summary: ReloadSummary = { added: [], removed: [], replaced: [], unchanged: [], invalid: [] };
+      const next = new Map(loaded.servers.map((spec) => [spec.name, spec]));
+      const invalid = new Map(loaded.invalid.map((entry) => [entry.name, entry]));
+      const work: Promise<void>[] = [];
+      for (const name of this.#servers.keys()) {
+        if (!next.has(name) && !invalid.has(name)) {
+          summary.removed.push(name);
+          work.push(this.#remove(name));
+        }
+      }
+      for (const spec of next.values()) {
+        const current = this.#servers.get(spec.name);
+        if (!current) {
+          summary.added.push(spec.name);
+          work.push(this.#add(spec));
+        } else if (canonical(current.spec) !== canonical(spec)) {
+          summary.replaced.push(spec.name);
+          work.push(this.#replace(spec));
+        } else {
+          summary.unchanged.push(spec.name);
+        }
+      }
+      for (const name of [...this.#invalid.keys()]) if (!invalid.has(name)) this.#invalid.delete(name);
+      for (const entry of invalid.values()) {
+        summary.invalid.push(entry.name);
+        this.#recordInvalid(entry);
+      }
+      await Promise.all(work);
+      this.#emit({ type: 'config:reloaded', summary });
+      return summary;
+    });
+  }
+
+  /** Runs one change to the set of servers after the ones before it. */
+  #change<T>(change: () => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const result = this.#changes.then(change);
+    this.#changes = result.catch(() => {});
+    return result;
+  }
+
+  #resolveEntry(name: string, entry: Record<string, unknown>): ServerSpec {
+    const { servers, invalid } = resolveConfig({ mcpServers: { [name]: entry } }, INLINE_SOURCE, this.#loadOptions);
+    if (invalid.length > 0) throw new ConfigError(invalid.flatMap((i) => i.issues));
+    return servers[0]!;
+  }
+
+  /** Starts a runtime for `spec` and waits until it is ready or failed; closes it if the host closed meanwhile. */
+  async #startRuntime(spec: ServerSpec): Promise<ServerRuntime> {
+    const runtime = this.#createRuntime(spec);
+    this.#pending.add(runtime);
+    try {
+      runtime.start();
+      await runtime.settled();
+    } finally {
+      this.#pending.delete(runtime);
+    }
+    if (this.#closing) {
+      await runtime.close('host closed');
+      throw new HostClosedError();
+    }
+    return runtime;
+  }
+
+  #install(runtime: ServerRuntime): void {
+    this.#servers.set(runtime.name, runtime);
+    this.#invalid.delete(runtime.name);
+    this.#updateCatalog(runtime.name, runtime.listing, runtime.spec);
+  }
+
+  async #add(spec: ServerSpec): Promise<void> {
+    this.#install(await this.#startRuntime(spec));
+    this.#emit({ type: 'server:added', server: spec.name });
+  }
+
+  async #remove(name: string): Promise<void> {
+    const runtime = this.#servers.get(name);
+    if (!runtime) return;
+    this.#servers.delete(name);
+    if (this.#catalog.removeServer(name)) this.#emit({ type: 'tools:changed', server: name });
+    await runtime.close('server removed', { drain: true });
+    this.#emit({ type: 'server:removed', server: name });
+  }
+
+  async #replace(spec: ServerSpec): Promise<void> {
+    const next = await this.#startRuntime(spec);
+    const previous = this.#servers.get(spec.name);
+    this.#install(next);
+    this.#emit({ type: previous ? 'server:replaced' : 'server:added', server: spec.name });
+    await previous?.close('server replaced', { drain: true });
+  }
+
+  /** Starts watching the config file; every change (after a short quiet period) triggers `reload()`. */
+  watchConfig(): void {
+    const source = this.#configSource;
+    if (typeof source !== 'string' || this.#watcher) return;
+    const file = resolve(this.#loadOptions.cwd ?? process.cwd(), source);
+    // Watch the directory: editors often replace the file, which ends a watch on the file itself.
+    this.#watcher = watch(dirname(file), (_event, changed) => {
+      if (changed !== null && changed !== basename(file)) return;
+      clearTimeout(this.#watchTimer);
+      this.#watchTimer = setTimeout(() => {
+        if (this.#closing) return;
+        this.reload().catch((error: unknown) => {
+          if (error instanceof ConfigError) this.#emit({ type: 'config:error', error });
+        });
+      }, WATCH_DEBOUNCE_MS);
+    });
+    this.#watcher.on('error', () => this.#stopWatching());
+  }
+
+  #stopWatching(): void {
+    clearTimeout(this.#watchTimer);
+    this.#watcher?.close();
+    this.#watcher = undefined;
   }
 
   /** Stops every server and waits until every process is gone. Idempotent; concurrent calls share one close. */
   close(): Promise<void> {
-    this.#closing ??= Promise.all([...this.#owners.values()].map((owner) => owner.close('host closed'))).then(
-      () => undefined,
-    );
+    this.#closing ??= (async () => {
+      this.#stopWatching();
+      const runtimes = [...this.#servers.values(), ...this.#pending];
+      await Promise.all(runtimes.map((runtime) => runtime.close('host closed')));
+      await this.#changes; // a change in progress sees the close and stops
+    })();
     return this.#closing;
   }
 
@@ -325,23 +525,28 @@ export class Host implements AsyncDisposable {
     if (this.#closing) throw new HostClosedError();
   }
 
-  #owner(name: string): SessionOwner {
-    const owner = this.#owners.get(name);
-    if (!owner) throw new UnknownNameError('resource', name, suggestNames(name, this.#owners.keys()));
-    return owner;
+  #runtime(name: string): ServerRuntime {
+    const runtime = this.#servers.get(name);
+    if (!runtime) throw new UnknownNameError('server', name, suggestNames(name, this.#servers.keys()));
+    return runtime;
   }
 
   /** If some server is still starting, waits for startup to settle and looks again. */
   async #lookupAfterStartup<T>(find: () => T | undefined): Promise<T | undefined> {
-    const starting = [...this.#owners.values()].some((o) => o.state === 'starting');
+    const starting = this.#pending.size > 0 || [...this.#servers.values()].some((r) => r.state === 'starting');
     if (!starting) return undefined;
     await this.ready();
     return find();
   }
 }
 
-function requestOptions(options: CallOptions, timeout: number) {
-  return { signal: options.signal, timeout, onprogress: options.onProgress };
+/** A stable text form of a spec (keys sorted), so reload compares configurations, not key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
 }
 
 /**
@@ -353,7 +558,7 @@ export async function createHost(config: ConfigInput, options: HostOptions = {})
   const { signal } = options;
   signal?.throwIfAborted();
   const loaded = await loadConfig(config, options);
-  const host = new Host(loaded.servers, loaded.invalid, options);
+  const host = new Host(loaded.servers, loaded.invalid, { ...options, configSource: config });
   const abort = () => void host.close();
   signal?.addEventListener('abort', abort, { once: true });
   try {
@@ -365,5 +570,6 @@ export async function createHost(config: ConfigInput, options: HostOptions = {})
     await host.close();
     throw signal.reason;
   }
+  if (options.watch) host.watchConfig();
   return host;
 }

@@ -38,8 +38,8 @@ export interface Listing {
 
 /** What a connection tells its owner while it is open. */
 export interface ConnectionEvents {
-  /** A list changed on the server and has been fetched again. */
-  onListChanged(connection: Connection, listing: Listing): void;
+  /** A list changed on the server and has been fetched again; `changed` holds only what changed. */
+  onListChanged(connection: Connection, listing: Listing, changed: Partial<Listing>): void;
 }
 
 /** How to open a connection. */
@@ -48,6 +48,8 @@ export interface OpenOptions {
   /** Aborted when the owner stops; the open then fails and cleans up. */
   signal: AbortSignal;
   events: ConnectionEvents;
+  /** Fetch tools, prompts and resources after connecting (false when the listing is known already). */
+  fetchListing: boolean;
 }
 
 /** A connected session to one server. */
@@ -180,14 +182,14 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
   function update(patch: Partial<Listing>): void {
     if (opened.hasEnded) return;
     opened.listing = { ...opened.listing, ...patch };
-    options.events.onListChanged(opened, opened.listing);
+    options.events.onListChanged(opened, opened.listing, patch);
   }
 
   const deadline = Date.now() + spec.timeouts.startupMs;
   const left = () => Math.max(1, deadline - Date.now());
   try {
     await client.connect(transport, { signal, timeout: left() });
-    opened.listing = await fetchListing(client, { signal, timeout: left() });
+    if (options.fetchListing) opened.listing = await fetchListing(client, { signal, timeout: left() });
     return opened;
   } catch (error) {
     await opened.close('open failed');

@@ -28,8 +28,19 @@ export type ServerState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stop
 /** What an owner reports to whoever observes it (the host). Called synchronously; must not throw. */
 export interface OwnerObserver {
   onState(owner: SessionOwner, previous: ServerState, error: BerthError | undefined): void;
-  onListing(owner: SessionOwner, listing: Listing): void;
+  /** A listing arrived: the whole of it on open (`changed` = `listing`), or a list that changed. */
+  onListing(owner: SessionOwner, listing: Listing, changed: Partial<Listing>): void;
   onRestartScheduled(owner: SessionOwner, attempt: number, delayMs: number): void;
+  /** The last in-flight request finished. */
+  onIdle?(owner: SessionOwner): void;
+}
+
+/** How an owner is built. */
+export interface OwnerOptions {
+  clientInfo: Implementation;
+  observer: OwnerObserver;
+  /** Fetch the server's lists on every open (default true). Scoped sessions reuse their server's listing. */
+  fetchListing?: boolean;
 }
 
 /** Per-request options the owner understands. */
@@ -65,12 +76,33 @@ export class SessionOwner {
   #pid: number | undefined;
   readonly #waiters = new Set<Waiter>();
   readonly #settledWaiters = new Set<() => void>();
+  readonly #fetchListing: boolean;
+  #inFlight = 0;
+  #lastUsed = Date.now();
+  readonly #idleWaiters = new Set<() => void>();
 
-  constructor(spec: ServerSpec, options: { clientInfo: Implementation; observer: OwnerObserver }) {
+  constructor(spec: ServerSpec, options: OwnerOptions) {
     this.spec = spec;
     this.#clientInfo = options.clientInfo;
     this.#observer = options.observer;
+    this.#fetchListing = options.fetchListing ?? true;
     this.#state = spec.disabled ? 'disabled' : 'stopped';
+  }
+
+  /** Requests started and not yet finished (including those waiting for readiness). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** When the last request started or finished (ms since epoch). */
+  get lastUsed(): number {
+    return this.#lastUsed;
+  }
+
+  /** Resolves when no request is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.add(resolve));
   }
 
   /** The server's name. */
@@ -146,8 +178,17 @@ export class SessionOwner {
     await next;
   }
 
-  /** Stops the loop and waits until it has closed everything it opened. Idempotent. */
-  async close(reason = 'host closed'): Promise<void> {
+  /**
+   * Stops the loop and waits until it has closed everything it opened. With `drainMs`, first waits
+   * (that long at most) for in-flight requests to finish, so they complete rather than fail.
+   * Idempotent; concurrent callers share the one stop.
+   */
+  async close(reason = 'host closed', options: { drainMs?: number } = {}): Promise<void> {
+    if (options.drainMs && this.#inFlight > 0 && !this.#stop.signal.aborted) {
+      const timeout = new AbortController();
+      await Promise.race([this.whenIdle(), delay(options.drainMs, timeout.signal)]);
+      timeout.abort();
+    }
     if (!this.#stop.signal.aborted) {
       this.#stopReason = reason;
       this.#stop.abort(new SessionClosedError(this.name, reason));
@@ -181,17 +222,28 @@ export class SessionOwner {
     options: RequestOptions = {},
   ): Promise<T> {
     const timeoutMs = options.timeoutMs ?? this.spec.timeouts.callMs;
-    let connection = this.#current;
-    let budget = timeoutMs;
-    if (!connection) {
-      const started = Date.now();
-      connection = await this.#whenReady(timeoutMs, options.signal);
-      budget = Math.max(1, timeoutMs - (Date.now() - started));
-    }
+    this.#inFlight += 1;
+    this.#lastUsed = Date.now();
     try {
-      return await send(connection, budget);
-    } catch (error) {
-      throw await this.#requestError(error, connection, timeoutMs, options.signal);
+      let connection = this.#current;
+      let budget = timeoutMs;
+      if (!connection) {
+        const started = Date.now();
+        connection = await this.#whenReady(timeoutMs, options.signal);
+        budget = Math.max(1, timeoutMs - (Date.now() - started));
+      }
+      try {
+        return await send(connection, budget);
+      } catch (error) {
+        throw await this.#requestError(error, connection, timeoutMs, options.signal);
+      }
+    } finally {
+      this.#lastUsed = Date.now();
+      if (--this.#inFlight === 0) {
+        for (const resolve of this.#idleWaiters) resolve();
+        this.#idleWaiters.clear();
+        this.#observer.onIdle?.(this);
+      }
     }
   }
 
@@ -299,7 +351,8 @@ export class SessionOwner {
         connection = await openConnection(this.spec, {
           clientInfo: this.#clientInfo,
           signal: stop,
-          events: { onListChanged: (changed, listing) => this.#onListing(changed, listing) },
+          fetchListing: this.#fetchListing,
+          events: { onListChanged: (from, listing, changed) => this.#onListing(from, listing, changed) },
         });
       } catch (error) {
         if (stop.aborted) break;
@@ -319,7 +372,7 @@ export class SessionOwner {
       this.#pid = connection.process?.pid;
       if (everReady) this.#restarts += 1;
       everReady = true;
-      this.#onListing(connection, connection.listing);
+      if (this.#fetchListing) this.#onListing(connection, connection.listing, connection.listing);
       this.#setState('ready');
       const readyAt = Date.now();
 
@@ -351,10 +404,10 @@ export class SessionOwner {
     this.#current = undefined;
   }
 
-  #onListing(connection: Connection, listing: Listing): void {
+  #onListing(connection: Connection, listing: Listing, changed: Partial<Listing>): void {
     if (connection !== this.#current) return; // a list from a connection that is no longer current
     this.#listing = listing;
-    this.#observer.onListing(this, listing);
+    this.#observer.onListing(this, listing, changed);
   }
 
   /** Waits until the connection ends by itself, a restart is requested, or the owner stops. */

@@ -29,3 +29,32 @@ export async function raceAbort(promise: Promise<unknown>, signal: AbortSignal):
     aborted.dispose();
   }
 }
+
+/** How a bounded wait ended. */
+export type WaitOutcome = 'woken' | 'timeout' | 'aborted';
+
+/**
+ * Waits until `subscribe`'s wake callback fires, `deadline` (ms since epoch) passes, or `signal`
+ * aborts. `subscribe` registers the wake callback and returns its unregister function; the timer,
+ * the abort listener and the registration are all released when the wait ends.
+ */
+export function waitForWake(
+  subscribe: (wake: () => void) => () => void,
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<WaitOutcome> {
+  if (signal?.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve) => {
+    let unsubscribe = () => {};
+    const finish = (outcome: WaitOutcome) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
+      resolve(outcome);
+    };
+    const onAbort = () => finish('aborted');
+    const timer = setTimeout(() => finish('timeout'), Math.max(0, deadline - Date.now()));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    unsubscribe = subscribe(() => finish('woken'));
+  });
+}

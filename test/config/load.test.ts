@@ -72,6 +72,7 @@ describe('formats', () => {
         stderrBufferBytes: DEFAULTS.stderrBufferBytes,
         timeouts: DEFAULTS.timeouts,
         restart: DEFAULTS.restart,
+        session: DEFAULTS.session,
         tools: { allow: [], deny: [] },
       },
     ]);
@@ -412,5 +413,28 @@ describe('whole-file errors', () => {
   it('names <inline> for objects', () => {
     const error = throwsConfigError(() => resolveConfig({}, '<inline>'));
     expect(error.issues[0]?.file).toBe('<inline>');
+  });
+});
+
+describe('session settings', () => {
+  it('default to a shared session and take per-entry and defaults overrides', () => {
+    const config = resolveConfig(
+      {
+        defaults: { drainTimeoutMs: 1_000 },
+        mcpServers: {
+          plain: { command: 'x' },
+          browser: { command: 'x', session: 'keyed', maxSessions: 4, idleTimeoutMs: 5_000 },
+          sandbox: { command: 'x', session: 'per-call', prewarm: 2 },
+          wrong: { command: 'x', session: 'per-user' },
+        },
+      },
+      '<inline>',
+    );
+    const byName = Object.fromEntries(config.servers.map((s) => [s.name, s.session]));
+    expect(byName.plain).toEqual({ ...DEFAULTS.session, drainTimeoutMs: 1_000 });
+    expect(byName.browser).toMatchObject({ scope: 'keyed', maxSessions: 4, idleTimeoutMs: 5_000 });
+    expect(byName.sandbox).toMatchObject({ scope: 'per-call', prewarm: 2 });
+    expect(config.invalid[0]?.issues[0]).toMatchObject({ path: '$.mcpServers.wrong.session' });
+    expect(config.invalid[0]?.issues[0]?.message).toMatch(/expected one of "shared", "keyed", "per-call"/);
   });
 });

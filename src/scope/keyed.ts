@@ -1,0 +1,186 @@
+/**
+ * The `keyed` scope: one persistent session per key (a conversation, thread or user id), each with
+ * its own `SessionOwner`. The runtime alone creates and closes those owners. At most `maxSessions`
+ * are alive at once, counting sessions still closing: a new key takes a free slot, or evicts the
+ * least recently used idle session and waits until its process is gone. A session with a call in
+ * flight is never evicted; one closed by `closeKey`, idle timeout or shutdown is drained first.
+ */
+import type { ServerSpec } from '../config/types.js';
+import { CallAbortedError, CallTimeoutError, KeyRequiredError } from '../errors.js';
+import type { Connection } from '../session/connection.js';
+import type { SessionOwner } from '../session/owner.js';
+import { waitForWake } from '../util/abort.js';
+import { ProbedRuntime } from './probed.js';
+import type { RuntimeDeps, ScopedRequestOptions, SessionInfo } from './runtime.js';
+
+interface KeyedSession {
+  key: string;
+  owner: SessionOwner;
+  /** Callers that hold this session between finding it and starting their request. */
+  reserved: number;
+}
+
+/** A server with one session per key. */
+export class KeyedRuntime extends ProbedRuntime {
+  readonly #sessions = new Map<string, KeyedSession>();
+  readonly #opening = new Map<string, Promise<KeyedSession>>();
+  /** Sessions created and not yet fully closed: what `maxSessions` bounds. */
+  #live = 0;
+  readonly #wakers = new Set<() => void>();
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(spec: ServerSpec, deps: RuntimeDeps) {
+    super(spec, deps);
+  }
+
+  sessions(): SessionInfo[] {
+    return [...this.#sessions.values()].map(({ key, owner }) => ({
+      key,
+      state: owner.state,
+      pid: owner.pid,
+      inFlight: owner.inFlight,
+      lastUsed: new Date(owner.lastUsed).toISOString(),
+    }));
+  }
+
+  async request<T>(
+    send: (connection: Connection, timeoutMs: number) => Promise<T>,
+    options: ScopedRequestOptions,
+  ): Promise<T> {
+    const { key } = options;
+    if (key === undefined) throw new KeyRequiredError(this.name);
+    const unavailable = this.unavailable();
+    if (unavailable) throw unavailable;
+    const timeoutMs = options.timeoutMs ?? this.spec.timeouts.callMs;
+    const deadline = Date.now() + timeoutMs;
+    const session = await this.#acquire(key, deadline, options);
+    // The owner counts the request as in flight before `request` returns, so the reservation can go.
+    const pending = session.owner.request(send, { ...options, timeoutMs: Math.max(1, deadline - Date.now()) });
+    session.reserved -= 1;
+    return pending;
+  }
+
+  async closeKey(key: string): Promise<void> {
+    await this.#opening.get(key)?.catch(() => {});
+    const session = this.#sessions.get(key);
+    if (session) await this.#retire(session, 'closed for its key', true);
+  }
+
+  protected async closeSessions(reason: string, drain: boolean): Promise<void> {
+    await Promise.all([...this.#opening.values()].map((opening) => opening.catch(() => {})));
+    await Promise.all([...this.#sessions.values()].map((session) => this.#retire(session, reason, drain)));
+    this.#stopSweeper();
+  }
+
+  protected override onOwnerIdle(): void {
+    this.#wake();
+  }
+
+  /** The session for `key`, reserved for the caller; opens one (within the deadline) if there is none. */
+  async #acquire(key: string, deadline: number, options: ScopedRequestOptions): Promise<KeyedSession> {
+    while (true) {
+      const existing = this.#sessions.get(key);
+      if (existing) {
+        existing.reserved += 1;
+        return existing;
+      }
+      const opening = this.#opening.get(key);
+      if (opening) {
+        await opening.catch(() => {});
+        continue; // take it from the map (or open again if it is already gone)
+      }
+      const created = this.#open(key, deadline, options);
+      this.#opening.set(key, created);
+      try {
+        return await created; // reserved for us by #open
+      } finally {
+        this.#opening.delete(key);
+      }
+    }
+  }
+
+  async #open(key: string, deadline: number, options: ScopedRequestOptions): Promise<KeyedSession> {
+    await this.#takeSlot(deadline, options.signal, options.timeoutMs ?? this.spec.timeouts.callMs);
+    const unavailable = this.unavailable();
+    if (unavailable) {
+      this.#freeSlot();
+      throw unavailable;
+    }
+    const session: KeyedSession = { key, owner: this.newOwner(), reserved: 1 };
+    this.#sessions.set(key, session);
+    session.owner.start();
+    this.deps.observer.onSession(this, 'opened', key);
+    this.#startSweeper();
+    return session;
+  }
+
+  /** Waits for a free slot, evicting the least recently used idle session when all are taken. */
+  async #takeSlot(deadline: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
+    while (this.#live >= this.spec.session.maxSessions) {
+      const victim = this.#leastRecentlyUsedIdle();
+      if (victim) void this.#retire(victim, 'evicted (least recently used)', false);
+      const outcome = await waitForWake((wake) => this.#subscribe(wake), deadline, signal);
+      if (outcome === 'timeout') throw new CallTimeoutError(this.name, timeoutMs, false);
+      if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
+    }
+    this.#live += 1;
+  }
+
+  #freeSlot(): void {
+    this.#live -= 1;
+    this.#wake();
+  }
+
+  #leastRecentlyUsedIdle(): KeyedSession | undefined {
+    let victim: KeyedSession | undefined;
+    for (const session of this.#sessions.values()) {
+      if (session.reserved > 0 || session.owner.inFlight > 0) continue;
+      if (!victim || session.owner.lastUsed < victim.owner.lastUsed) victim = session;
+    }
+    return victim;
+  }
+
+  /** Takes a session out of the map and closes it; its slot frees once its process is gone. */
+  #retire(session: KeyedSession, reason: string, drain: boolean): Promise<void> {
+    if (this.#sessions.get(session.key) === session) this.#sessions.delete(session.key);
+    const drainMs = drain ? this.spec.session.drainTimeoutMs : 0;
+    return this.track(
+      session.owner.close(reason, { drainMs }).then(() => {
+        this.#freeSlot();
+        this.deps.observer.onSession(this, 'closed', session.key, reason);
+      }),
+    );
+  }
+
+  #subscribe(wake: () => void): () => void {
+    this.#wakers.add(wake);
+    return () => this.#wakers.delete(wake);
+  }
+
+  #wake(): void {
+    for (const wake of [...this.#wakers]) wake();
+  }
+
+  /** One coarse timer retires sessions idle past `idleTimeoutMs`; it runs only while sessions exist. */
+  #startSweeper(): void {
+    if (this.#sweeper) return;
+    const { idleTimeoutMs } = this.spec.session;
+    this.#sweeper = setInterval(() => this.#sweep(), Math.max(10, Math.min(1_000, idleTimeoutMs / 4)));
+    this.#sweeper.unref();
+  }
+
+  #stopSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  #sweep(): void {
+    const cutoff = Date.now() - this.spec.session.idleTimeoutMs;
+    for (const session of [...this.#sessions.values()]) {
+      if (session.reserved === 0 && session.owner.inFlight === 0 && session.owner.lastUsed <= cutoff) {
+        void this.#retire(session, 'idle timeout', false);
+      }
+    }
+    if (this.#sessions.size === 0) this.#stopSweeper();
+  }
+}

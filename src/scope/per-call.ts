@@ -1,0 +1,88 @@
+/**
+ * The `per-call` scope: every call gets a session no call has used before, opened and closed by its
+ * own `SessionOwner`. With `prewarm: n`, the runtime keeps n sessions spawned and initialized ahead
+ * of need, so isolation does not put a process start on the call's path; each is used for exactly one
+ * call and then retired, and a replacement starts at once. The runtime owns the pool and every close.
+ */
+import type { ServerSpec } from '../config/types.js';
+import type { Connection } from '../session/connection.js';
+import type { SessionOwner } from '../session/owner.js';
+import { ProbedRuntime } from './probed.js';
+import type { RuntimeDeps, ScopedRequestOptions, SessionInfo } from './runtime.js';
+
+/** A server that gives each call a fresh session. */
+export class PerCallRuntime extends ProbedRuntime {
+  /** Prewarmed sessions, oldest first; none has served a call. */
+  readonly #pool: SessionOwner[] = [];
+  /** Sessions serving a call right now. */
+  readonly #busy = new Set<SessionOwner>();
+
+  constructor(spec: ServerSpec, deps: RuntimeDeps) {
+    super(spec, deps);
+  }
+
+  sessions(): SessionInfo[] {
+    return [...this.#pool, ...this.#busy].map((owner) => ({
+      state: owner.state,
+      pid: owner.pid,
+      inFlight: owner.inFlight,
+      lastUsed: new Date(owner.lastUsed).toISOString(),
+    }));
+  }
+
+  async request<T>(
+    send: (connection: Connection, timeoutMs: number) => Promise<T>,
+    options: ScopedRequestOptions,
+  ): Promise<T> {
+    const unavailable = this.unavailable();
+    if (unavailable) throw unavailable;
+    const owner = this.#pool.shift() ?? this.#spawn();
+    this.#busy.add(owner);
+    this.#refill();
+    try {
+      return await owner.request(send, options);
+    } finally {
+      this.#busy.delete(owner);
+      void this.#retire(owner, 'per-call session done');
+    }
+  }
+
+  async closeKey(): Promise<void> {}
+
+  protected override onReady(): void {
+    this.#refill();
+  }
+
+  /** A crashed per-call session is not restarted: its one call has failed, and the next call gets a new one. */
+  protected override ownerRestartPolicy(): ServerSpec['restart'] {
+    return { ...this.spec.restart, maxRestarts: 0 };
+  }
+
+  protected async closeSessions(reason: string, drain: boolean): Promise<void> {
+    const pooled = this.#pool.splice(0);
+    await Promise.all([
+      ...pooled.map((owner) => this.#retire(owner, reason)),
+      ...[...this.#busy].map((owner) => this.#retire(owner, reason, drain)),
+    ]);
+  }
+
+  #spawn(): SessionOwner {
+    const owner = this.newOwner();
+    owner.start();
+    this.deps.observer.onSession(this, 'opened', undefined);
+    return owner;
+  }
+
+  /** Tops the pool up to `prewarm` ready-or-starting sessions. */
+  #refill(): void {
+    if (this.closedReason || this.state !== 'ready') return;
+    while (this.#pool.length < this.spec.session.prewarm) this.#pool.push(this.#spawn());
+  }
+
+  #retire(owner: SessionOwner, reason: string, drain = false): Promise<void> {
+    const drainMs = drain ? this.spec.session.drainTimeoutMs : 0;
+    return this.track(
+      owner.close(reason, { drainMs }).then(() => this.deps.observer.onSession(this, 'closed', undefined, reason)),
+    );
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The common part of the `keyed` and `per-call` scopes. Their sessions come and go, so the server's
+ * listing is fetched once per configuration by a short-lived probe session and shared by every
+ * session after it (sessions then skip the listing step; a list change on any of them updates it).
+ * The runtime owns its probe and its sessions' closes: it tracks each close it starts and awaits
+ * them all when it closes.
+ */
+import type { ServerSpec } from '../config/types.js';
+import { ServerUnavailableError, SessionClosedError, type BerthError } from '../errors.js';
+import type { Listing } from '../session/connection.js';
+import { SessionOwner, type ServerState } from '../session/owner.js';
+import type { RuntimeDeps, ScopedRequestOptions, ServerRuntime, SessionInfo } from './runtime.js';
+import type { Connection } from '../session/connection.js';
+
+/** Base of the scopes whose sessions are opened on demand. */
+export abstract class ProbedRuntime implements ServerRuntime {
+  readonly spec: ServerSpec;
+  protected readonly deps: RuntimeDeps;
+  #state: ServerState;
+  #since = Date.now();
+  #lastError: BerthError | undefined;
+  #listing: Listing | undefined;
+  #restarts = 0;
+  #probing: Promise<void> | undefined;
+  #probeOwner: SessionOwner | undefined;
+  /** Set once `close()` began: the reason every later request is refused with. */
+  protected closedReason: string | undefined;
+  readonly #closes = new Set<Promise<void>>();
+
+  constructor(spec: ServerSpec, deps: RuntimeDeps) {
+    this.spec = spec;
+    this.deps = deps;
+    this.#state = spec.disabled ? 'disabled' : 'stopped';
+  }
+
+  get name() {
+    return this.spec.name;
+  }
+  get state() {
+    return this.#state;
+  }
+  get since() {
+    return this.#since;
+  }
+  get lastError() {
+    return this.#lastError;
+  }
+  get restarts() {
+    return this.#restarts;
+  }
+  get listing() {
+    return this.#listing;
+  }
+  get pid(): number | undefined {
+    return undefined; // each session has its own; see sessions()
+  }
+  stderrTail(): string | undefined {
+    const error = this.#lastError as { stderrTail?: string } | undefined;
+    return error?.stderrTail;
+  }
+
+  abstract sessions(): SessionInfo[];
+  abstract request<T>(
+    send: (connection: Connection, timeoutMs: number) => Promise<T>,
+    options: ScopedRequestOptions,
+  ): Promise<T>;
+  abstract closeKey(key: string): Promise<void>;
+  /** Closes every session of the scope (after in-flight calls when `drain`). */
+  protected abstract closeSessions(reason: string, drain: boolean): Promise<void>;
+  /** Called when a probe has made the server ready. */
+  protected onReady(): void {}
+
+  start(): void {
+    if (this.#probing || this.spec.disabled || this.closedReason) return;
+    this.#probing = this.#probe();
+  }
+
+  async settled(): Promise<void> {
+    await this.#probing;
+  }
+
+  async restart(): Promise<void> {
+    if (this.spec.disabled || this.closedReason) return;
+    await this.#probing;
+    await this.closeSessions('restart requested', false);
+    this.#restarts += 1;
+    this.#probing = this.#probe();
+    await this.#probing;
+  }
+
+  async close(reason: string, options: { drain?: boolean } = {}): Promise<void> {
+    this.closedReason ??= reason;
+    if (this.#probeOwner) this.track(this.#probeOwner.close(reason)); // a probe in progress stops now
+    await this.#probing;
+    await this.closeSessions(reason, options.drain ?? false);
+    await Promise.all(this.#closes);
+    if (this.#state !== 'disabled') this.#setState('stopped');
+  }
+
+  /** Opens one session, reads the listing, and closes it. */
+  async #probe(): Promise<void> {
+    this.#setState('starting');
+    const probe = new SessionOwner(
+      { ...this.spec, restart: { ...this.spec.restart, maxRestarts: 0 } },
+      {
+        clientInfo: this.deps.clientInfo,
+        observer: { onState: () => {}, onListing: () => {}, onRestartScheduled: () => {} },
+      },
+    );
+    this.#probeOwner = probe;
+    probe.start();
+    await probe.settled();
+    this.#probeOwner = undefined;
+    if (probe.state === 'ready' && probe.listing && !this.closedReason) {
+      this.#listing = probe.listing;
+      this.deps.observer.onListing(this, probe.listing);
+      this.#setState('ready');
+      this.onReady();
+    } else if (!this.closedReason) {
+      this.#lastError = probe.lastError;
+      this.#setState('failed', probe.lastError);
+    }
+    this.track(probe.close('listing fetched'));
+  }
+
+  /** A session owner of this scope: no listing of its own; list changes update the shared listing. */
+  protected newOwner(): SessionOwner {
+    return new SessionOwner(
+      { ...this.spec, restart: this.ownerRestartPolicy() },
+      {
+        clientInfo: this.deps.clientInfo,
+        fetchListing: false,
+        observer: {
+          onState: (owner, _previous, error) => {
+            if (owner.state === 'failed' || owner.state === 'restarting') this.#lastError = error ?? owner.lastError;
+          },
+          onListing: (_owner, _listing, changed) => {
+            this.#listing = { ...(this.#listing ?? { tools: [], prompts: [], resources: [], resourceTemplates: [] }), ...changed };
+            this.deps.observer.onListing(this, this.#listing);
+          },
+          onRestartScheduled: (_owner, attempt, delayMs) => this.deps.observer.onRestartScheduled(this, attempt, delayMs),
+          onIdle: (owner) => this.onOwnerIdle(owner),
+        },
+      },
+    );
+  }
+
+  /** The restart policy of this scope's sessions. */
+  protected ownerRestartPolicy(): ServerSpec['restart'] {
+    return this.spec.restart;
+  }
+
+  /** A session finished its last in-flight request. */
+  protected onOwnerIdle(_owner: SessionOwner): void {}
+
+  /** Keeps a close this runtime started, so `close()` can await it. */
+  protected track(closing: Promise<void>): Promise<void> {
+    this.#closes.add(closing);
+    const forget = () => void this.#closes.delete(closing);
+    closing.then(forget, forget);
+    return closing;
+  }
+
+  /** Why a request cannot be served now, if it cannot. */
+  protected unavailable(): Error | undefined {
+    if (this.closedReason) return new SessionClosedError(this.name, this.closedReason);
+    if (this.#state === 'disabled') return new ServerUnavailableError(this.name, 'disabled');
+    if (this.#state === 'failed') return new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError });
+    return undefined;
+  }
+
+  #setState(state: ServerState, error?: BerthError): void {
+    if (state === this.#state) return;
+    const previous = this.#state;
+    this.#state = state;
+    this.#since = Date.now();
+    this.deps.observer.onState(this, previous, error);
+  }
+}

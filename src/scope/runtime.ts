@@ -1,0 +1,70 @@
+/**
+ * `ServerRuntime`: what the host holds for one configured server, whatever its session scope. A
+ * runtime owns the `SessionOwner`s of its scope (one shared, one per key, or one per call): it alone
+ * creates them and alone closes them; the host only asks it for requests, key closes and its own close.
+ */
+import type { Implementation } from '@modelcontextprotocol/client';
+import type { ServerSpec } from '../config/types.js';
+import type { BerthError } from '../errors.js';
+import type { Listing } from '../session/connection.js';
+import type { RequestOptions, ServerState } from '../session/owner.js';
+import type { Connection } from '../session/connection.js';
+
+/** One live session of a runtime, for `status()`. */
+export interface SessionInfo {
+  /** The key of a keyed session. */
+  key?: string;
+  state: ServerState;
+  pid?: number;
+  inFlight: number;
+  /** When it was last used (ISO 8601). */
+  lastUsed: string;
+}
+
+/** What a runtime reports to the host. Called synchronously; must not throw. */
+export interface RuntimeObserver {
+  onState(runtime: ServerRuntime, previous: ServerState, error: BerthError | undefined): void;
+  onListing(runtime: ServerRuntime, listing: Listing): void;
+  onRestartScheduled(runtime: ServerRuntime, attempt: number, delayMs: number): void;
+  onSession(runtime: ServerRuntime, change: 'opened' | 'closed', key: string | undefined, reason?: string): void;
+}
+
+/** What a runtime needs to build owners. */
+export interface RuntimeDeps {
+  clientInfo: Implementation;
+  observer: RuntimeObserver;
+}
+
+/** Options of one request: the owner's, plus the key that selects a keyed session. */
+export type ScopedRequestOptions = RequestOptions & { key?: string };
+
+/** One configured server, behind its session scope. */
+export interface ServerRuntime {
+  readonly spec: ServerSpec;
+  readonly name: string;
+  /** The server's state: its shared session's, or (keyed, per-call) whether its listing is known. */
+  readonly state: ServerState;
+  /** When the current state began (ms since epoch). */
+  readonly since: number;
+  readonly lastError: BerthError | undefined;
+  readonly restarts: number;
+  /** The server's tools, prompts and resources: fetched once per configuration, shared by all sessions. */
+  readonly listing: Listing | undefined;
+  /** The pid of the shared session's process (shared scope). */
+  readonly pid: number | undefined;
+  stderrTail(): string | undefined;
+  /** The live sessions. */
+  sessions(): SessionInfo[];
+  /** Begins starting; idempotent. */
+  start(): void;
+  /** Resolves when the server is ready, failed or stopped. */
+  settled(): Promise<void>;
+  /** Runs `send` on the session the scope selects. */
+  request<T>(send: (connection: Connection, timeoutMs: number) => Promise<T>, options: ScopedRequestOptions): Promise<T>;
+  /** Ends the sessions of `key` (keyed scope), after their in-flight calls (within the drain deadline). */
+  closeKey(key: string): Promise<void>;
+  /** Reopens a failed server, or recycles a running one. */
+  restart(): Promise<void>;
+  /** Closes every session, after in-flight calls when `drain` is set (within the drain deadline). */
+  close(reason: string, options?: { drain?: boolean }): Promise<void>;
+}

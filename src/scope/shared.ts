@@ -1,0 +1,79 @@
+/**
+ * The `shared` scope: one persistent session for every caller, requests multiplexed on it. The
+ * runtime is a thin face over its single `SessionOwner`.
+ */
+import type { ServerSpec } from '../config/types.js';
+import type { Connection } from '../session/connection.js';
+import { SessionOwner } from '../session/owner.js';
+import type { RuntimeDeps, ScopedRequestOptions, ServerRuntime, SessionInfo } from './runtime.js';
+
+/** A server whose callers all share one session. */
+export class SharedRuntime implements ServerRuntime {
+  readonly spec: ServerSpec;
+  readonly #owner: SessionOwner;
+
+  constructor(spec: ServerSpec, deps: RuntimeDeps) {
+    this.spec = spec;
+    const { observer } = deps;
+    this.#owner = new SessionOwner(spec, {
+      clientInfo: deps.clientInfo,
+      observer: {
+        onState: (_owner, previous, error) => observer.onState(this, previous, error),
+        onListing: (owner) => owner.listing && observer.onListing(this, owner.listing),
+        onRestartScheduled: (_owner, attempt, delayMs) => observer.onRestartScheduled(this, attempt, delayMs),
+      },
+    });
+  }
+
+  get name() {
+    return this.spec.name;
+  }
+  get state() {
+    return this.#owner.state;
+  }
+  get since() {
+    return this.#owner.since;
+  }
+  get lastError() {
+    return this.#owner.lastError;
+  }
+  get restarts() {
+    return this.#owner.restarts;
+  }
+  get listing() {
+    return this.#owner.listing;
+  }
+  get pid() {
+    return this.#owner.state === 'ready' ? this.#owner.pid : undefined;
+  }
+  stderrTail() {
+    return this.#owner.stderrTail();
+  }
+
+  sessions(): SessionInfo[] {
+    const owner = this.#owner;
+    return [{ state: owner.state, pid: this.pid, inFlight: owner.inFlight, lastUsed: new Date(owner.lastUsed).toISOString() }];
+  }
+
+  start(): void {
+    this.#owner.start();
+  }
+
+  settled(): Promise<void> {
+    return this.#owner.settled();
+  }
+
+  request<T>(send: (connection: Connection, timeoutMs: number) => Promise<T>, options: ScopedRequestOptions): Promise<T> {
+    return this.#owner.request(send, options);
+  }
+
+  async closeKey(): Promise<void> {}
+
+  restart(): Promise<void> {
+    return this.#owner.restart();
+  }
+
+  close(reason: string, options: { drain?: boolean } = {}): Promise<void> {
+    return this.#owner.close(reason, { drainMs: options.drain ? this.spec.session.drainTimeoutMs : 0 });
+  }
+}
