@@ -200,9 +200,18 @@ export class UnknownNameError extends BerthError {
   readonly requested: string;
   readonly suggestions: readonly string[];
 
-  constructor(kind: 'tool' | 'prompt' | 'resource' | 'server', requested: string, suggestions: readonly string[]) {
+  constructor(
+    kind: 'tool' | 'prompt' | 'resource' | 'server',
+    requested: string,
+    suggestions: readonly string[],
+  ) {
     const hint = suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
-    const codes = { tool: 'UNKNOWN_TOOL', prompt: 'UNKNOWN_PROMPT', resource: 'UNKNOWN_RESOURCE', server: 'UNKNOWN_SERVER' } as const;
+    const codes = {
+      tool: 'UNKNOWN_TOOL',
+      prompt: 'UNKNOWN_PROMPT',
+      resource: 'UNKNOWN_RESOURCE',
+      server: 'UNKNOWN_SERVER',
+    } as const;
     const code = codes[kind];
     super(code, `unknown ${kind} "${requested}"${hint}`);
     this.requested = requested;

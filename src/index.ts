@@ -15,7 +15,13 @@ export type {
   CatalogResourceTemplate,
 } from './catalog/catalog.js';
 export type { ConfigInput } from './config/load.js';
-export type { ServerSpec, StdioServerSpec, RemoteServerSpec, SessionScope, SessionPolicy } from './config/types.js';
+export type {
+  ServerSpec,
+  StdioServerSpec,
+  RemoteServerSpec,
+  SessionScope,
+  SessionPolicy,
+} from './config/types.js';
 export {
   BerthError,
   ConfigError,

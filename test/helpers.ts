@@ -11,20 +11,21 @@ import { isProcessAlive } from '../src/process/group.js';
 export const FIXTURE = fileURLToPath(new URL('./fixtures/fixture-server.mjs', import.meta.url));
 export const WRAPPER = fileURLToPath(new URL('./fixtures/wrapper.mjs', import.meta.url));
 
-/** A temp file the fixtures append `role pid` lines to. */
-export function pidFile(): { path: string; pids(role?: string): number[] } {
+/** A temp file the fixtures append `role pid` lines to; `pids(role)` reads the distinct pids of a role (or all). */
+export function pidFile(): { path: string; pids(role?: string): number[]; count(role: string): number } {
   const path = join(mkdtempSync(join(tmpdir(), 'berth-test-')), 'pids');
+  const lines = (role?: string) =>
+    existsSync(path)
+      ? readFileSync(path, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.split(' '))
+          .filter(([r]) => role === undefined || r === role)
+      : [];
   return {
     path,
-    pids(role) {
-      if (!existsSync(path)) return [];
-      return readFileSync(path, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => line.split(' '))
-        .filter(([r]) => role === undefined || r === role)
-        .map(([, pid]) => Number(pid));
-    },
+    pids: (role) => [...new Set(lines(role).map(([, pid]) => Number(pid)))],
+    count: (role) => lines(role).length,
   };
 }
 

@@ -6,7 +6,12 @@
 export function wildcardMatcher(patterns: readonly string[]): (name: string) => boolean {
   const expressions = patterns.map(
     (pattern) =>
-      new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`),
+      new RegExp(
+        `^${pattern
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
   );
   return (name) => expressions.some((re) => re.test(name));
 }

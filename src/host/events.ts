@@ -52,5 +52,8 @@ export function safeEmit(handler: HostEventHandler | undefined, event: HostEvent
 }
 
 function warnHandlerFailed(error: unknown): void {
-  process.emitWarning(`berth: onEvent handler failed: ${(error as Error)?.stack ?? String(error)}`, 'BerthWarning');
+  process.emitWarning(
+    `berth: onEvent handler failed: ${(error as Error)?.stack ?? String(error)}`,
+    'BerthWarning',
+  );
 }

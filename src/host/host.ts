@@ -93,7 +93,13 @@ export interface ServerStatus {
   since: string;
   /** The live sessions (one for shared; one per key for keyed; prewarmed and busy ones for per-call). */
   sessions?: SessionInfo[];
-  lastError?: { code: string; message: string; phase?: string; exitCode?: number | null; signal?: string | null };
+  lastError?: {
+    code: string;
+    message: string;
+    phase?: string;
+    exitCode?: number | null;
+    signal?: string | null;
+  };
   /** The last lines the server wrote to stderr. */
   stderrTail?: string;
   /** For an entry the config could not use: what is wrong with it. */
@@ -150,7 +156,8 @@ export class Host implements AsyncDisposable {
     onState: (runtime, previous, error) =>
       this.#emit({ type: 'server:state', server: runtime.name, state: runtime.state, previous, error }),
     onListing: (runtime, listing) => {
-      if (this.#servers.get(runtime.name) === runtime) this.#updateCatalog(runtime.name, listing, runtime.spec);
+      if (this.#servers.get(runtime.name) === runtime)
+        this.#updateCatalog(runtime.name, listing, runtime.spec);
     },
     onRestartScheduled: (runtime, attempt, delayMs) =>
       this.#emit({ type: 'server:restart-scheduled', server: runtime.name, attempt, delayMs }),
@@ -202,7 +209,11 @@ export class Host implements AsyncDisposable {
         lastError: error && {
           code: error.code,
           message: error.message,
-          ...(error instanceof ServerError && { phase: error.phase, exitCode: error.exitCode, signal: error.signal }),
+          ...(error instanceof ServerError && {
+            phase: error.phase,
+            exitCode: error.exitCode,
+            signal: error.signal,
+          }),
         },
         stderrTail: runtime.stderrTail(),
       });
@@ -248,11 +259,22 @@ export class Host implements AsyncDisposable {
    * Calls a tool by its catalog name. Arguments are checked against the tool's `inputSchema` first;
    * a result with `isError` is returned, not thrown.
    */
-  async callTool(name: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): Promise<CallToolResult> {
     this.#assertOpen();
     const tool = this.#catalog.tool(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.tool(name)));
     if (!tool) {
-      throw new UnknownNameError('tool', name, suggestNames(name, this.#catalog.tools().map((t) => t.name)));
+      throw new UnknownNameError(
+        'tool',
+        name,
+        suggestNames(
+          name,
+          this.#catalog.tools().map((t) => t.name),
+        ),
+      );
     }
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
@@ -268,11 +290,23 @@ export class Host implements AsyncDisposable {
   }
 
   /** Gets a prompt by its catalog name. */
-  async getPrompt(name: string, args: Record<string, string> = {}, options: CallOptions = {}): Promise<GetPromptResult> {
+  async getPrompt(
+    name: string,
+    args: Record<string, string> = {},
+    options: CallOptions = {},
+  ): Promise<GetPromptResult> {
     this.#assertOpen();
-    const prompt = this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
+    const prompt =
+      this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
     if (!prompt) {
-      throw new UnknownNameError('prompt', name, suggestNames(name, this.#catalog.prompts().map((p) => p.name)));
+      throw new UnknownNameError(
+        'prompt',
+        name,
+        suggestNames(
+          name,
+          this.#catalog.prompts().map((p) => p.name),
+        ),
+      );
     }
     return this.#request(
       prompt.server,
@@ -289,11 +323,21 @@ export class Host implements AsyncDisposable {
    * Reads a resource by URI, from the server that lists it (or whose template matches it). Pass
    * `server` when several servers could serve the same URI.
    */
-  async readResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<ReadResourceResult> {
+  async readResource(
+    uri: string,
+    options: CallOptions & { server?: string } = {},
+  ): Promise<ReadResourceResult> {
     this.#assertOpen();
     const server = options.server ?? this.#serverForUri(uri);
     if (!server) {
-      throw new UnknownNameError('resource', uri, suggestNames(uri, this.#catalog.resources().map((r) => r.uri)));
+      throw new UnknownNameError(
+        'resource',
+        uri,
+        suggestNames(
+          uri,
+          this.#catalog.resources().map((r) => r.uri),
+        ),
+      );
     }
     return this.#request(
       server,
@@ -318,7 +362,11 @@ export class Host implements AsyncDisposable {
     const listed = this.#catalog.resources().filter((r) => r.uri === uri);
     if (listed.length === 1) return listed[0]!.server;
     if (listed.length > 1) {
-      throw new UnknownNameError('resource', uri, listed.map((r) => `${r.server}: ${r.uri} (pass { server })`));
+      throw new UnknownNameError(
+        'resource',
+        uri,
+        listed.map((r) => `${r.server}: ${r.uri} (pass { server })`),
+      );
     }
     const template = this.#catalog.resourceTemplates().find((t) => new UriTemplate(t.uriTemplate).match(uri));
     return template?.server;
@@ -352,7 +400,12 @@ export class Host implements AsyncDisposable {
     return this.#change(async () => {
       if (this.#servers.has(name)) {
         throw new ConfigError([
-          { file: INLINE_SOURCE, path: `$.mcpServers.${name}`, message: `a server named "${name}" already exists; use replace()`, server: name },
+          {
+            file: INLINE_SOURCE,
+            path: `$.mcpServers.${name}`,
+            message: `a server named "${name}" already exists; use replace()`,
+            server: name,
+          },
         ]);
       }
       await this.#add(this.#resolveEntry(name, entry));
@@ -385,7 +438,8 @@ export class Host implements AsyncDisposable {
   reload(config?: ConfigInput): Promise<ReloadSummary> {
     return this.#change(async () => {
       const source = config ?? this.#configSource;
-      if (source === undefined) throw new Error('reload() needs a config: this host was not created from one');
+      if (source === undefined)
+        throw new Error('reload() needs a config: this host was not created from one');
       const loaded = await loadConfig(source, this.#loadOptions);
       this.#assertOpen();
       const summary: ReloadSummary = { added: [], removed: [], replaced: [], unchanged: [], invalid: [] };
@@ -430,7 +484,11 @@ export class Host implements AsyncDisposable {
   }
 
   #resolveEntry(name: string, entry: Record<string, unknown>): ServerSpec {
-    const { servers, invalid } = resolveConfig({ mcpServers: { [name]: entry } }, INLINE_SOURCE, this.#loadOptions);
+    const { servers, invalid } = resolveConfig(
+      { mcpServers: { [name]: entry } },
+      INLINE_SOURCE,
+      this.#loadOptions,
+    );
     if (invalid.length > 0) throw new ConfigError(invalid.flatMap((i) => i.issues));
     return servers[0]!;
   }
@@ -533,7 +591,8 @@ export class Host implements AsyncDisposable {
 
   /** If some server is still starting, waits for startup to settle and looks again. */
   async #lookupAfterStartup<T>(find: () => T | undefined): Promise<T | undefined> {
-    const starting = this.#pending.size > 0 || [...this.#servers.values()].some((r) => r.state === 'starting');
+    const starting =
+      this.#pending.size > 0 || [...this.#servers.values()].some((r) => r.state === 'starting');
     if (!starting) return undefined;
     await this.ready();
     return find();

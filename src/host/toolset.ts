@@ -41,10 +41,21 @@ export class Toolset implements AsyncDisposable {
   }
 
   /** Calls one of this toolset's tools, on this toolset's key. */
-  async callTool(name: string, args: Record<string, unknown> = {}, options: Omit<CallOptions, 'key'> = {}): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown> = {},
+    options: Omit<CallOptions, 'key'> = {},
+  ): Promise<CallToolResult> {
     const tool = this.#host.tools().find((t) => t.name === name);
     if (tool && !this.#includes(tool)) {
-      throw new UnknownNameError('tool', name, suggestNames(name, this.tools().map((t) => t.name)));
+      throw new UnknownNameError(
+        'tool',
+        name,
+        suggestNames(
+          name,
+          this.tools().map((t) => t.name),
+        ),
+      );
     }
     return this.#host.callTool(name, args, { ...options, key: this.key });
   }

@@ -55,7 +55,10 @@ export class KeyedRuntime extends ProbedRuntime {
     const deadline = Date.now() + timeoutMs;
     const session = await this.#acquire(key, deadline, options);
     // The owner counts the request as in flight before `request` returns, so the reservation can go.
-    const pending = session.owner.request(send, { ...options, timeoutMs: Math.max(1, deadline - Date.now()) });
+    const pending = session.owner.request(send, {
+      ...options,
+      timeoutMs: Math.max(1, deadline - Date.now()),
+    });
     session.reserved -= 1;
     return pending;
   }

@@ -82,7 +82,9 @@ export class PerCallRuntime extends ProbedRuntime {
   #retire(owner: SessionOwner, reason: string, drain = false): Promise<void> {
     const drainMs = drain ? this.spec.session.drainTimeoutMs : 0;
     return this.track(
-      owner.close(reason, { drainMs }).then(() => this.deps.observer.onSession(this, 'closed', undefined, reason)),
+      owner
+        .close(reason, { drainMs })
+        .then(() => this.deps.observer.onSession(this, 'closed', undefined, reason)),
     );
   }
 }

@@ -90,7 +90,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
 
   async close(reason: string, options: { drain?: boolean } = {}): Promise<void> {
     this.closedReason ??= reason;
-    if (this.#probeOwner) this.track(this.#probeOwner.close(reason)); // a probe in progress stops now
+    if (this.#probeOwner) void this.track(this.#probeOwner.close(reason)); // a probe in progress stops now
     await this.#probing;
     await this.closeSessions(reason, options.drain ?? false);
     await Promise.all(this.#closes);
@@ -120,7 +120,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       this.#lastError = probe.lastError;
       this.#setState('failed', probe.lastError);
     }
-    this.track(probe.close('listing fetched'));
+    void this.track(probe.close('listing fetched'));
   }
 
   /** A session owner of this scope: no listing of its own; list changes update the shared listing. */
@@ -132,13 +132,18 @@ export abstract class ProbedRuntime implements ServerRuntime {
         fetchListing: false,
         observer: {
           onState: (owner, _previous, error) => {
-            if (owner.state === 'failed' || owner.state === 'restarting') this.#lastError = error ?? owner.lastError;
+            if (owner.state === 'failed' || owner.state === 'restarting')
+              this.#lastError = error ?? owner.lastError;
           },
           onListing: (_owner, _listing, changed) => {
-            this.#listing = { ...(this.#listing ?? { tools: [], prompts: [], resources: [], resourceTemplates: [] }), ...changed };
+            this.#listing = {
+              ...(this.#listing ?? { tools: [], prompts: [], resources: [], resourceTemplates: [] }),
+              ...changed,
+            };
             this.deps.observer.onListing(this, this.#listing);
           },
-          onRestartScheduled: (_owner, attempt, delayMs) => this.deps.observer.onRestartScheduled(this, attempt, delayMs),
+          onRestartScheduled: (_owner, attempt, delayMs) =>
+            this.deps.observer.onRestartScheduled(this, attempt, delayMs),
           onIdle: (owner) => this.onOwnerIdle(owner),
         },
       },
@@ -165,7 +170,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
   protected unavailable(): Error | undefined {
     if (this.closedReason) return new SessionClosedError(this.name, this.closedReason);
     if (this.#state === 'disabled') return new ServerUnavailableError(this.name, 'disabled');
-    if (this.#state === 'failed') return new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError });
+    if (this.#state === 'failed')
+      return new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError });
     return undefined;
   }
 

@@ -26,7 +26,12 @@ export interface RuntimeObserver {
   onState(runtime: ServerRuntime, previous: ServerState, error: BerthError | undefined): void;
   onListing(runtime: ServerRuntime, listing: Listing): void;
   onRestartScheduled(runtime: ServerRuntime, attempt: number, delayMs: number): void;
-  onSession(runtime: ServerRuntime, change: 'opened' | 'closed', key: string | undefined, reason?: string): void;
+  onSession(
+    runtime: ServerRuntime,
+    change: 'opened' | 'closed',
+    key: string | undefined,
+    reason?: string,
+  ): void;
 }
 
 /** What a runtime needs to build owners. */
@@ -60,7 +65,10 @@ export interface ServerRuntime {
   /** Resolves when the server is ready, failed or stopped. */
   settled(): Promise<void>;
   /** Runs `send` on the session the scope selects. */
-  request<T>(send: (connection: Connection, timeoutMs: number) => Promise<T>, options: ScopedRequestOptions): Promise<T>;
+  request<T>(
+    send: (connection: Connection, timeoutMs: number) => Promise<T>,
+    options: ScopedRequestOptions,
+  ): Promise<T>;
   /** Ends the sessions of `key` (keyed scope), after their in-flight calls (within the drain deadline). */
   closeKey(key: string): Promise<void>;
   /** Reopens a failed server, or recycles a running one. */

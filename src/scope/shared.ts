@@ -52,7 +52,14 @@ export class SharedRuntime implements ServerRuntime {
 
   sessions(): SessionInfo[] {
     const owner = this.#owner;
-    return [{ state: owner.state, pid: this.pid, inFlight: owner.inFlight, lastUsed: new Date(owner.lastUsed).toISOString() }];
+    return [
+      {
+        state: owner.state,
+        pid: this.pid,
+        inFlight: owner.inFlight,
+        lastUsed: new Date(owner.lastUsed).toISOString(),
+      },
+    ];
   }
 
   start(): void {
@@ -63,7 +70,10 @@ export class SharedRuntime implements ServerRuntime {
     return this.#owner.settled();
   }
 
-  request<T>(send: (connection: Connection, timeoutMs: number) => Promise<T>, options: ScopedRequestOptions): Promise<T> {
+  request<T>(
+    send: (connection: Connection, timeoutMs: number) => Promise<T>,
+    options: ScopedRequestOptions,
+  ): Promise<T> {
     return this.#owner.request(send, options);
   }
 

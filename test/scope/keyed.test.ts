@@ -1,0 +1,120 @@
+/**
+ * The keyed scope's limits, with real processes counted by pid: the `maxSessions` cap holds under
+ * 50 concurrent keys, idle sessions are retired, and neither eviction nor `closeKey` ever cuts a call
+ * in flight.
+ */
+import { describe, expect, it } from 'vitest';
+import { createHost, type HostEvent } from '../../src/index.js';
+import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
+
+describe('keyed sessions', () => {
+  it('50 concurrent keys with maxSessions 8: never more than 8 live processes, no call fails', async () => {
+    const pids = pidFile();
+    const host = await createHost({
+      mcpServers: { k: fixture([], { session: 'keyed', maxSessions: 8 }, pids) },
+    });
+    try {
+      expect(await waitFor(() => alive(pids.pids('server')).length === 0)).toBe(true); // the probe is gone
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, alive(pids.pids('server')).length)), 2);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          host.callTool('k__echo', { value: `key-${i}` }, { key: `key-${i}`, timeoutMs: 60_000 }).then(text),
+        ),
+      );
+      clearInterval(sampler);
+      expect(results).toEqual(Array.from({ length: 50 }, (_, i) => `key-${i}`));
+      expect(pids.pids('server').length).toBe(51); // the probe, then one session per key
+      expect(peak).toBeGreaterThan(1);
+      expect(peak).toBeLessThanOrEqual(8);
+      expect(host.status()[0]?.sessions?.length).toBeLessThanOrEqual(8);
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  }, 120_000);
+
+  it('an idle session is retired with its process after idleTimeoutMs', async () => {
+    const pids = pidFile();
+    const events: HostEvent[] = [];
+    const host = await createHost(
+      { mcpServers: { k: fixture([], { session: 'keyed', idleTimeoutMs: 200 }, pids) } },
+      { onEvent: (event) => void events.push(event) },
+    );
+    try {
+      const pid = Number(text(await host.callTool('k__pid', {}, { key: 'conv' })));
+      expect(alive([pid])).toEqual([pid]);
+      expect(await waitFor(() => alive([pid]).length === 0, 5_000)).toBe(true);
+      expect(host.status()[0]?.sessions).toEqual([]);
+      const retired = (e: HostEvent) =>
+        e.type === 'session:closed' && e.key === 'conv' && e.reason === 'idle timeout';
+      expect(await waitFor(() => events.some(retired))).toBe(true);
+      // The key simply gets a new session next time.
+      expect(text(await host.callTool('k__get', {}, { key: 'conv' }))).toBe('0');
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('closeKey while a call is in flight: the call completes, then the process is gone', async () => {
+    const pids = pidFile();
+    const host = await createHost({ mcpServers: { k: fixture([], { session: 'keyed' }, pids) } });
+    try {
+      const pid = Number(text(await host.callTool('k__pid', {}, { key: 'conv' })));
+      const call = host.callTool('k__sleep', { ms: 400 }, { key: 'conv' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await host.closeKey('conv');
+      expect(text(await call)).toBe('slept 400');
+      expect(alive([pid])).toEqual([]);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('eviction never closes a session with a call in flight: the new key waits for it', async () => {
+    const pids = pidFile();
+    const host = await createHost({
+      mcpServers: { k: fixture([], { session: 'keyed', maxSessions: 1 }, pids) },
+    });
+    try {
+      const first = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
+      const busy = host.callTool('k__sleep', { ms: 400 }, { key: 'a' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const other = host.callTool('k__pid', {}, { key: 'b' });
+      expect(text(await busy)).toBe('slept 400');
+      const second = Number(text(await other));
+      expect(second).not.toBe(first);
+      expect(alive([first])).toEqual([]);
+      expect(host.status()[0]?.sessions?.map((s) => s.key)).toEqual(['b']);
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+});
+
+describe('per-call sessions with prewarm', () => {
+  it('each call sees a never-used process; nothing outlives close()', async () => {
+    const pids = pidFile();
+    const host = await createHost({
+      mcpServers: { p: fixture([], { session: 'per-call', prewarm: 2 }, pids) },
+    });
+    const served: string[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        served.push(text(await host.callTool('p__pid')));
+        expect(text(await host.callTool('p__increment'))).toBe('1');
+      }
+      expect(new Set(served).size).toBe(5);
+      // Prewarmed: by now the pool holds two ready sessions that have served nothing.
+      expect(
+        await waitFor(
+          () => (host.status()[0]?.sessions ?? []).filter((s) => s.state === 'ready').length === 2,
+        ),
+      ).toBe(true);
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+});
