@@ -60,6 +60,7 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
     .addOption(
       new Option('-t, --timeout <ms>', 'deadline for the call in milliseconds').argParser(positiveInteger),
     )
+    .option('-k, --key <key>', 'session key, for a server whose session scope is "keyed"')
     .action(async (tool: string, json: string | undefined, options: CommonOptions & CallCommandOptions) => {
       const args = parseArguments(json); // before any server starts
       process.exitCode = await withHost(options, io, (host, signal) =>

@@ -223,6 +223,18 @@ describe('berth --config', () => {
     for (const pid of pids) expect(isProcessAlive(pid), `server ${pid} outlived the CLI`).toBe(false);
   });
 
+  it('call --key selects the session of a keyed server; without it the error says what to pass', async () => {
+    const config = await writeConfig('keyed.json', {
+      mcpServers: { fx: { command: process.execPath, args: [FIXTURE], session: 'keyed' } },
+    });
+    const missing = await berth(['call', 'fx__get', '--config', config]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/session scope "keyed": pass a key/);
+    const keyed = await berth(['call', 'fx__increment', '{"by": 3}', '--key', 'conv-1', '--config', config]);
+    expect(keyed.code).toBe(0);
+    expect(keyed.stdout).toBe('3\n');
+  });
+
   it('a tool result with isError exits 1 and prints the error text on stderr', async () => {
     const config = await writeConfig('fail.json', {
       mcpServers: { fx: { command: process.execPath, args: [FIXTURE] } },

@@ -15,6 +15,8 @@ export interface CallCommandOptions {
   json?: boolean;
   /** Deadline for the call in milliseconds (default: the server's `callTimeoutMs`). */
   timeout?: number;
+  /** The session key, for a server with `"session": "keyed"`. */
+  key?: string;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function callCommand(
 ): Promise<number> {
   let result;
   try {
-    result = await host.callTool(tool, args, { timeoutMs: options.timeout, signal });
+    result = await host.callTool(tool, args, { timeoutMs: options.timeout, signal, key: options.key });
   } catch (error) {
     io.err(describeError(error));
     if (error instanceof UnknownNameError) {
