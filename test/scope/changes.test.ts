@@ -193,6 +193,34 @@ describe('reload', () => {
     }
   });
 
+  it('called from inside a tool call’s progress callback, completes within its deadline', async () => {
+    const path = configFile({ mcpServers: { a: fixture() } });
+    const host = await createHost(path);
+    try {
+      let reloaded: Promise<unknown> | undefined;
+      const result = await host.callTool(
+        'a__sleep',
+        { ms: 200 },
+        {
+          onProgress: () => {
+            if (reloaded) return;
+            writeFileSync(path, JSON.stringify({ mcpServers: { a: fixture(), b: fixture() } }));
+            reloaded = host.reload();
+          },
+        },
+      );
+      expect(text(result)).toBe('slept 200');
+      const outcome = await Promise.race([
+        reloaded!.then(() => 'done'),
+        new Promise((resolve) => setTimeout(() => resolve('deadline passed'), 15_000)),
+      ]);
+      expect(outcome).toBe('done');
+      expect(host.status().map((s) => s.name)).toEqual(['a', 'b']);
+    } finally {
+      await host.close();
+    }
+  });
+
   it('watch mode follows the file, and reports a broken edit without stopping anything', async () => {
     const events: HostEvent[] = [];
     const path = configFile({ mcpServers: { a: fixture() } });
