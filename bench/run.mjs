@@ -9,16 +9,20 @@
  * reports the median over runs, with min and max. berth's per-call overhead against the raw SDK v2
  * client (target: within 10%) is the median of per-run ratios. Each run also records how much CPU
  * other processes used meanwhile, to tell disturbed runs apart.
+ *
+ * A second part, the session-scope benchmark (scopes.mjs, scope-worker.mjs), measures berth's paced
+ * sequential call latency under each session scope (shared, keyed, per-call with and without
+ * prewarm). `--only calls` or `--only scopes` runs one part.
  * Raw results go to bench/results/<date>-<shortsha>.json and bench/results/latest.json.
  */
-import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { performance } from 'node:perf_hooks';
-import { gitCommit, machine, machineBusySeconds } from './lib/environment.mjs';
+import { runChild } from './lib/child.mjs';
+import { gitCommit, machine } from './lib/environment.mjs';
 import { spread } from './lib/stats.mjs';
+import { benchScopes, findScopeVariants, renderScopes } from './scopes.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT_DIR = join(BENCH_DIR, '..');
@@ -26,8 +30,7 @@ const RESULTS_DIR = join(BENCH_DIR, 'results');
 const BASELINE = 'berth'; // ratios are against this contender
 const REFERENCE = 'sdk-v2'; // berth's overhead is measured against this one
 const TARGET_OVERHEAD = 0.1;
-const WORKER_TIMEOUT_MS = 10 * 60_000;
-const EXIT_GRACE_MS = 10_000;
+const PARTS = ['calls', 'scopes'];
 
 const USAGE = `Usage: node bench/run.mjs [options]
   --runs N          runs per contender (default 5)
@@ -37,7 +40,13 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --concurrency N   calls in flight at once for throughput (default 1000)
   --batches N       measured concurrent batches per run (default 5)
   --contenders a,b  only these contenders (file names in bench/contenders/)
-  --quick           smoke test: 2 runs, 200 calls, 50 warm-up, 2 batches of 200 (numbers not meaningful)
+  --only PART       run only one part: calls (berth vs the raw SDK) or scopes (session scopes)
+  --scope-calls N   session scopes: measured calls per run (default 20)
+  --scope-warmup N  session scopes: unmeasured calls first (default 3)
+  --scope-interval MS  session scopes: one call every MS ms (default 300)
+  --scopes a,b      session scopes: only these variants (${findScopeVariants().map((v) => v.name)})
+  --quick           smoke test: 2 runs, 200 calls, 50 warm-up, 2 batches of 200; 5 scope calls
+                    after 1 warm-up (numbers not meaningful)
   --json            print the raw results as JSON instead of the table
   --profile         run the workers under --cpu-prof (bench/results/profiles/<contender>-run<N>.cpuprofile;
                     summarize one with node bench/profile-summary.mjs FILE)
@@ -52,6 +61,11 @@ function parseOptions() {
       concurrency: { type: 'string' },
       batches: { type: 'string' },
       contenders: { type: 'string' },
+      only: { type: 'string' },
+      'scope-calls': { type: 'string' },
+      'scope-warmup': { type: 'string' },
+      'scope-interval': { type: 'string' },
+      scopes: { type: 'string' },
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -65,15 +79,25 @@ function parseOptions() {
   const defaults = values.quick
     ? { runs: 2, calls: 200, warmup: 50, concurrency: 200, batches: 2 }
     : { runs: 5, calls: 2000, warmup: 5000, concurrency: 1000, batches: 5 };
+  Object.assign(defaults, {
+    'scope-calls': values.quick ? 5 : 20,
+    'scope-warmup': values.quick ? 1 : 3,
+    'scope-interval': 300,
+  });
   const options = { ...defaults, quick: values.quick, json: values.json, profile: values.profile };
   for (const key of Object.keys(defaults)) {
     if (values[key] === undefined) continue;
     const n = Number(values[key]);
-    if (!Number.isInteger(n) || n < 1)
-      throw new Error(`--${key} must be a positive integer, got ${values[key]}`);
+    const min = key === 'scope-warmup' ? 0 : 1;
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`--${key} must be an integer ≥ ${min}, got ${values[key]}`);
     options[key] = n;
   }
+  if (values.only !== undefined && !PARTS.includes(values.only))
+    throw new Error(`--only must be one of ${PARTS}, got ${values.only}`);
+  options.parts = values.only ? [values.only] : PARTS;
   options.contenders = values.contenders?.split(',').map((s) => s.trim());
+  options.scopes = values.scopes?.split(',').map((s) => s.trim());
   return options;
 }
 
@@ -99,72 +123,14 @@ function runWorker(contender, options, run) {
     concurrency: options.concurrency,
     batches: options.batches,
   };
-  const execArgv = options.profile
-    ? [
-        '--cpu-prof',
-        '--cpu-prof-interval',
-        '100',
-        '--cpu-prof-dir',
-        join(RESULTS_DIR, 'profiles'),
-        '--cpu-prof-name',
-        `${contender.name}-run${run}.cpuprofile`,
-      ]
-    : [];
-  const child = fork(join(BENCH_DIR, 'worker.mjs'), [contender.file, JSON.stringify(workerOptions)], {
-    execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const busyBefore = machineBusySeconds();
-  const startedAt = performance.now();
-  return new Promise((resolve, reject) => {
-    let message;
-    let exitTimer;
-    const fail = (error) => {
-      clearTimeout(timer);
-      clearTimeout(exitTimer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    const timer = setTimeout(
-      () => fail(new Error(`${contender.name}: no result within ${WORKER_TIMEOUT_MS} ms`)),
-      WORKER_TIMEOUT_MS,
-    );
-    child.on('message', (m) => {
-      message = m;
-      // The worker must now exit on its own: a leaked handle (server, socket, timer) would keep it alive.
-      exitTimer = setTimeout(
-        () =>
-          fail(
-            new Error(
-              `${contender.name}: worker did not exit on its own within ${EXIT_GRACE_MS} ms after closing`,
-            ),
-          ),
-        EXIT_GRACE_MS,
-      );
-    });
-    child.on('error', fail);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(exitTimer);
-      if (!message)
-        return reject(new Error(`${contender.name}: worker exited (${signal ?? code}) without a result`));
-      if (!message.ok) return reject(new Error(`${contender.name}: ${message.error}`));
-      if (message.result.serverExited === false) {
-        return reject(
-          new Error(
-            `${contender.name}: server process ${message.result.serverPid} still running after close`,
-          ),
-        );
-      }
-      // CPU the rest of the machine used meanwhile, in cores: a high value marks a disturbed run.
-      const { worker, server } = message.result.cpuSeconds;
-      const busy = busyBefore === null ? null : machineBusySeconds() - busyBefore;
-      const otherCores =
-        busy === null || server === null
-          ? null
-          : Math.max(0, busy - worker - server) / ((performance.now() - startedAt) / 1000);
-      resolve({ ...message.result, otherCores });
-    });
+  return runChild({
+    name: contender.name,
+    script: join(BENCH_DIR, 'worker.mjs'),
+    args: [contender.file, JSON.stringify(workerOptions)],
+    profile: options.profile && {
+      dir: join(RESULTS_DIR, 'profiles'),
+      name: `${contender.name}-run${run}.cpuprofile`,
+    },
   });
 }
 
@@ -290,10 +256,9 @@ function render(report) {
   return lines.join('\n');
 }
 
-async function main() {
-  const options = parseOptions();
+/** The berth-vs-raw-SDK part: every contender in every run; the report's calls fields. */
+async function benchCalls(options, log) {
   const contenders = findContenders(options.contenders);
-  const log = (s) => process.stderr.write(s);
   const runs = [];
   const orders = [];
   for (let run = 0; run < options.runs; run++) {
@@ -310,22 +275,8 @@ async function main() {
     }
     log('\n');
   }
-
-  const commit = gitCommit(ROOT_DIR);
   const summary = summarize(contenders, runs);
-  const report = {
-    date: new Date().toISOString(),
-    commit,
-    machine: machine(),
-    options: {
-      runs: options.runs,
-      calls: options.calls,
-      warmup: options.warmup,
-      concurrency: options.concurrency,
-      batches: options.batches,
-      quick: options.quick,
-      profile: options.profile,
-    },
+  return {
     contenders: Object.fromEntries(
       contenders.map(({ name }) => {
         const first = runs.find((r) => r.contender === name);
@@ -337,11 +288,56 @@ async function main() {
     overhead: overhead(summary, runs),
     runs,
   };
+}
+
+async function main() {
+  const options = parseOptions();
+  const log = (s) => process.stderr.write(s);
+  const scopeVariants = findScopeVariants(options.scopes);
+  findContenders(options.contenders); // fail on an unknown name before anything runs
+  const calls = options.parts.includes('calls') ? await benchCalls(options, log) : {};
+  const scopes = options.parts.includes('scopes')
+    ? await benchScopes({
+        variants: scopeVariants,
+        runs: options.runs,
+        calls: options['scope-calls'],
+        warmup: options['scope-warmup'],
+        intervalMs: options['scope-interval'],
+        profileDir: options.profile ? join(RESULTS_DIR, 'profiles') : undefined,
+        script: join(BENCH_DIR, 'scope-worker.mjs'),
+        log,
+      })
+    : undefined;
+
+  const commit = gitCommit(ROOT_DIR);
+  const report = {
+    date: new Date().toISOString(),
+    commit,
+    machine: machine(),
+    options: {
+      parts: options.parts,
+      runs: options.runs,
+      calls: options.calls,
+      warmup: options.warmup,
+      concurrency: options.concurrency,
+      batches: options.batches,
+      quick: options.quick,
+      profile: options.profile,
+    },
+    ...calls,
+    scopes,
+  };
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  // Smoke tests and profiled runs (slower by design) never replace a real result.
-  const suffix = options.quick ? '-quick' : options.profile ? '-profile' : '';
+  // Smoke tests, profiled runs (slower by design) and one-part runs never replace a full result.
+  const suffix = options.quick
+    ? '-quick'
+    : options.profile
+      ? '-profile'
+      : options.parts.length === 1
+        ? `-${options.parts[0]}`
+        : '';
   const file = join(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}${suffix}.json`);
   writeFileSync(file, json);
   if (!suffix) writeFileSync(join(RESULTS_DIR, 'latest.json'), json);
@@ -352,7 +348,8 @@ async function main() {
     const m = report.machine;
     console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`);
     console.log(`commit ${commit.short}${commit.dirty ? ' (uncommitted changes)' : ''}\n`);
-    console.log(render(report));
+    if (report.summary) console.log(render(report));
+    if (report.scopes) console.log(`${report.summary ? '\n' : ''}${renderScopes(report.scopes)}`);
   }
   log(`\nresults: ${file}\n`);
 }

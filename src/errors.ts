@@ -102,6 +102,8 @@ export interface ServerFailureDetails {
   stderrTail?: string;
   /** The process id, for stdio servers. */
   pid?: number;
+  /** True when a request had been sent when the session was lost: it may or may not have run. */
+  outcomeUnknown?: boolean;
 }
 
 function describeFailure(d: ServerFailureDetails, what: string): string {
@@ -109,6 +111,7 @@ function describeFailure(d: ServerFailureDetails, what: string): string {
   if (d.exitCode !== undefined && d.exitCode !== null) facts.push(`exit code ${d.exitCode}`);
   if (d.signal) facts.push(`signal ${d.signal}`);
   let message = `server "${d.server}" ${what} (${facts.join(', ')})`;
+  if (d.outcomeUnknown) message += '; the request was sent, so it may or may not have run';
   if (d.stderrTail) message += `\n--- stderr (tail) ---\n${d.stderrTail}`;
   return message;
 }
@@ -121,6 +124,7 @@ export class ServerError extends BerthError implements ServerFailureDetails {
   readonly signal?: NodeJS.Signals | null;
   readonly stderrTail?: string;
   readonly pid?: number;
+  readonly outcomeUnknown?: boolean;
 
   constructor(details: ServerFailureDetails & { reason?: string }, options?: { cause?: unknown }) {
     const reason = details.reason ?? (options?.cause instanceof Error ? options.cause.message : 'failed');
@@ -131,6 +135,7 @@ export class ServerError extends BerthError implements ServerFailureDetails {
     this.signal = details.signal;
     this.stderrTail = details.stderrTail;
     this.pid = details.pid;
+    this.outcomeUnknown = details.outcomeUnknown;
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * What a result was measured on: the machine (CPU, cores, memory, OS, Node), the git commit, and
- * how busy the machine was (so runs disturbed by other processes can be told apart).
+ * how busy the machine was (so runs disturbed by other processes can be told apart), and a
+ * worker's child processes (which must all be gone once it has closed) and their CPU time.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export function machine() {
@@ -53,6 +54,45 @@ export function processCpuSeconds(pid) {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU time (seconds) of the children of `pid` that have exited and been reaped, from /proc (Linux;
+ * null elsewhere): after a worker has closed all its servers, what they used in all.
+ */
+export function reapedChildrenCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS; // cutime + cstime
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The pids of the live (non-zombie) child processes of `pid` whose command line contains `match`,
+ * from /proc (Linux; null elsewhere).
+ */
+export function childPids(pid, match) {
+  let entries;
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const children = [];
+  for (const name of entries) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) !== pid || state === 'Z') continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(match)) children.push(Number(name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children;
 }
 
 const CLOCK_TICKS = 100; // USER_HZ: 100 on every mainstream Linux

@@ -170,6 +170,7 @@ function resolveEntry(
     tools: { allow: entry.tools?.allow ?? [], deny: entry.tools?.deny ?? [] },
     restart: settings.restart,
     session: settings.session,
+    health: settings.health,
     source: scope.source,
   };
   let spec: ServerSpec;
@@ -220,6 +221,12 @@ function layer(base: ServerDefaults, over: RawDefaults): ServerDefaults {
       idleTimeoutMs: over.idleTimeoutMs ?? base.session.idleTimeoutMs,
       prewarm: over.prewarm ?? base.session.prewarm,
       drainTimeoutMs: over.drainTimeoutMs ?? base.session.drainTimeoutMs,
+    },
+    health: {
+      pingIntervalMs: over.pingIntervalMs ?? base.health.pingIntervalMs,
+      pingTimeoutMs: over.pingTimeoutMs ?? base.health.pingTimeoutMs,
+      retrySafe: over.retrySafe ?? base.health.retrySafe,
+      maxMessageBytes: over.maxMessageBytes ?? base.health.maxMessageBytes,
     },
     inheritEnv: over.inheritEnv ?? base.inheritEnv,
     stderrBufferBytes: over.stderrBufferBytes ?? base.stderrBufferBytes,

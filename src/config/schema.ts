@@ -70,6 +70,10 @@ const settings = {
   idleTimeoutMs: positiveInt.optional(),
   prewarm: nonNegativeInt.optional(),
   drainTimeoutMs: nonNegativeInt.optional(),
+  pingIntervalMs: nonNegativeInt.optional(),
+  pingTimeoutMs: positiveInt.optional(),
+  retrySafe: z.boolean().optional(),
+  maxMessageBytes: positiveInt.optional(),
 };
 
 /** The top-level `defaults` object: berth settings applied to every entry unless it overrides them. */

@@ -56,6 +56,21 @@ export interface SessionPolicy {
   drainTimeoutMs: number;
 }
 
+/** Liveness checks and recovery behaviour. */
+export interface HealthPolicy {
+  /** Send `ping` this often while a session is idle or busy; 0 turns health checks off. */
+  pingIntervalMs: number;
+  /** A ping not answered within this fails the check, and the session is restarted. */
+  pingTimeoutMs: number;
+  /**
+   * Retry a call once after its session was lost mid-call, for every tool of this server. Without it,
+   * only tools annotated `readOnlyHint` or `idempotentHint` are retried.
+   */
+  retrySafe: boolean;
+  /** stdio: a single message larger than this closes the session with a clear error. */
+  maxMessageBytes: number;
+}
+
 /** Settings common to every transport. */
 export interface ServerSpecBase {
   /** The key of the entry in the config (`mcpServers.<name>`). */
@@ -66,6 +81,7 @@ export interface ServerSpecBase {
   tools: ToolFilter;
   restart: RestartPolicy;
   session: SessionPolicy;
+  health: HealthPolicy;
   /** Where the entry came from, for error messages: file path or `<inline>`. */
   source: string;
 }
@@ -103,6 +119,7 @@ export interface ServerDefaults {
   timeouts: ServerTimeouts;
   restart: RestartPolicy;
   session: SessionPolicy;
+  health: HealthPolicy;
   inheritEnv: boolean;
   stderrBufferBytes: number;
 }
@@ -112,6 +129,7 @@ export const DEFAULTS: ServerDefaults = {
   timeouts: { startupMs: 30_000, callMs: 60_000, stdinGraceMs: 200, termGraceMs: 500 },
   restart: { maxRestarts: 5, initialDelayMs: 100, maxDelayMs: 10_000, stableAfterMs: 30_000 },
   session: { scope: 'shared', maxSessions: 16, idleTimeoutMs: 600_000, prewarm: 0, drainTimeoutMs: 30_000 },
+  health: { pingIntervalMs: 0, pingTimeoutMs: 5_000, retrySafe: false, maxMessageBytes: 10 * 1024 * 1024 },
   inheritEnv: false,
   stderrBufferBytes: 16 * 1024,
 };

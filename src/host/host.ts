@@ -278,15 +278,29 @@ export class Host implements AsyncDisposable {
     }
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
-    return this.#request(
-      tool.server,
-      (connection, timeout) =>
-        connection.client.callTool(
-          { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) },
-          { signal: options.signal, timeout, onprogress: options.onProgress },
-        ),
-      options,
-    );
+    const started = Date.now();
+    const send = (connection: Connection, timeout: number) =>
+      connection.client.callTool(
+        { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) },
+        { signal: options.signal, timeout, onprogress: options.onProgress },
+      );
+    try {
+      return await this.#request(tool.server, send, options);
+    } catch (error) {
+      // A session lost mid-call: retry once, but only where running the tool twice is safe.
+      if (!(error instanceof ServerError && error.outcomeUnknown && this.#retrySafe(tool))) throw error;
+      const timeoutMs =
+        (options.timeoutMs ?? this.#runtime(tool.server).spec.timeouts.callMs) - (Date.now() - started);
+      if (timeoutMs <= 0) throw error;
+      return this.#request(tool.server, send, { ...options, timeoutMs });
+    }
+  }
+
+  /** Whether a call of `tool` may be sent again after its outcome was lost. */
+  #retrySafe(tool: CatalogTool): boolean {
+    const { annotations } = tool;
+    if (annotations?.readOnlyHint || annotations?.idempotentHint) return true;
+    return this.#servers.get(tool.server)?.spec.health.retrySafe ?? false;
   }
 
   /** Gets a prompt by its catalog name. */

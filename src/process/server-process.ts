@@ -3,7 +3,8 @@
  * leader of a new process group), alone signals it, and alone reaps it. Termination is staged and
  * recorded: close stdin and wait, SIGTERM the group and wait, SIGKILL the group; each stage waits for
  * the leader's `exit` (never `close`, which a grandchild holding the pipes could delay forever) and for
- * the group to be empty.
+ * the group to be empty. Each group is registered with the host-death watchdog (`watchdog.ts`) from
+ * spawn until termination finds it gone, so it is reaped even if the host dies without terminating it.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -11,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ServerError } from '../errors.js';
 import { isGroupAlive, signalGroup } from './group.js';
 import { StderrTail } from './stderr-tail.js';
+import { unwatchGroup, watchGroup } from './watchdog.js';
 
 /** What to run. `env` is the child's whole environment (berth computes it; see `childEnvironment`). */
 export interface SpawnSpec {
@@ -107,6 +109,7 @@ export class ServerProcess {
       const onSpawn = () => {
         child.off('error', onError);
         child.on('error', () => {}); // later errors (kill of a dead pid) surface through `exit`
+        watchGroup(child.pid!); // reaped by the watchdog if this host dies without terminating it
         resolve(new ServerProcess(child, spec));
       };
       child.once('error', onError);
@@ -149,6 +152,8 @@ export class ServerProcess {
     } finally {
       this.stdin.destroy();
       this.stdout.destroy();
+      // Once the group is gone its id may be reused: the watchdog must forget it.
+      if (this.#exit && !isGroupAlive(this.pid)) unwatchGroup(this.pid);
     }
   }
 

@@ -63,13 +63,15 @@ export class Connection {
   listing: Listing;
 
   readonly #spec: ServerSpec;
+  readonly #transport: Transport;
   #hasEnded = false;
   #closeReason: string | undefined;
   #closing: Promise<void> | undefined;
 
   /** Use `openConnection`; the constructor only wires the close notification. */
-  constructor(spec: ServerSpec, client: Client, process: ServerProcess | undefined) {
+  constructor(spec: ServerSpec, client: Client, transport: Transport, process: ServerProcess | undefined) {
     this.#spec = spec;
+    this.#transport = transport;
     this.client = client;
     this.process = process;
     this.listing = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
@@ -84,6 +86,11 @@ export class Connection {
   /** True once the transport has closed. */
   get hasEnded(): boolean {
     return this.#hasEnded;
+  }
+
+  /** A protocol violation that made the transport close itself (an oversized message), if one did. */
+  get transportFailure(): Error | undefined {
+    return this.#transport instanceof ProcessTransport ? this.#transport.failure : undefined;
   }
 
   /** Why the owner closed this connection, if it did (undefined when the server went away by itself). */
@@ -151,7 +158,7 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
       cwd: spec.cwd,
       stderrBufferBytes: spec.stderrBufferBytes,
     });
-    transport = new ProcessTransport(process);
+    transport = new ProcessTransport(process, { maxMessageBytes: spec.health.maxMessageBytes });
   } else {
     const url = new URL(spec.url);
     const requestInit = { headers: spec.headers };
@@ -178,7 +185,7 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
   });
   client.onerror = () => {}; // out-of-band noise (a non-JSON line); fatal problems close the transport
   // List-change callbacks only run after connect, by which time `opened` exists.
-  const opened = new Connection(spec, client, process);
+  const opened = new Connection(spec, client, transport, process);
   function update(patch: Partial<Listing>): void {
     if (opened.hasEnded) return;
     opened.listing = { ...opened.listing, ...patch };

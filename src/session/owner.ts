@@ -7,7 +7,7 @@
  * The loop: open (under the startup deadline) → ready → wait for the connection to end, a restart
  * request, or stop → close what it opened → back off and reopen, up to the restart limit → `failed`.
  */
-import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
+import { SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
 import type { CallToolRequest, CallToolResult, Implementation, Progress } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import {
@@ -225,15 +225,20 @@ export class SessionOwner {
     this.#inFlight += 1;
     this.#lastUsed = Date.now();
     try {
-      let connection = this.#current;
-      let budget = timeoutMs;
-      if (!connection) {
-        const started = Date.now();
-        connection = await this.#whenReady(timeoutMs, options.signal);
-        budget = Math.max(1, timeoutMs - (Date.now() - started));
-      }
+      const deadline = Date.now() + timeoutMs;
+      const budget = () => Math.max(1, deadline - Date.now());
+      let connection = this.#current ?? (await this.#whenReady(timeoutMs, options.signal));
       try {
-        return await send(connection, budget);
+        return await send(connection, budget());
+      } catch (error) {
+        if (!isExpiredSession(error))
+          throw await this.#requestError(error, connection, timeoutMs, options.signal);
+        // The remote server no longer knows this session (it restarted): open a new one and retry once.
+        if (this.#current === connection) this.#cycle.abort();
+      }
+      connection = await this.#whenReady(budget(), options.signal, connection);
+      try {
+        return await send(connection, budget());
       } catch (error) {
         throw await this.#requestError(error, connection, timeoutMs, options.signal);
       }
@@ -263,10 +268,11 @@ export class SessionOwner {
         );
       }
       const details = await connection.failureDetails('call');
-      return new ServerError(
-        { ...details, reason: 'exited while the request was in flight' },
-        { cause: error },
-      );
+      const failure = connection.transportFailure;
+      const reason = failure
+        ? `${failure.message}; the session was closed`
+        : 'exited while the request was in flight';
+      return new ServerError({ ...details, reason, outcomeUnknown: true }, { cause: failure ?? error });
     }
     if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
       return new CallTimeoutError(this.name, timeoutMs, true, { cause: error });
@@ -275,8 +281,8 @@ export class SessionOwner {
   }
 
   /** Waits for the next ready connection, within `timeoutMs` and the caller's signal. */
-  #whenReady(timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
-    if (this.#current) return Promise.resolve(this.#current);
+  #whenReady(timeoutMs: number, signal?: AbortSignal, stale?: Connection): Promise<Connection> {
+    if (this.#current && this.#current !== stale) return Promise.resolve(this.#current);
     const unavailable = this.#unavailableError();
     if (unavailable) return Promise.reject(unavailable);
     if (signal?.aborted) return Promise.reject(new CallAbortedError(this.name, { cause: signal.reason }));
@@ -387,10 +393,19 @@ export class SessionOwner {
         failures = 0;
         continue;
       }
-      // The server went away by itself.
-      const details = await connection.failureDetails('idle');
-      this.#lastError = new ServerError({ ...details, reason: 'exited unexpectedly' });
-      await connection.close('server exited');
+      if (ended === 'unhealthy') {
+        const details = await connection.failureDetails('idle');
+        const reason = `did not answer a health check ping within ${this.spec.health.pingTimeoutMs} ms`;
+        this.#lastError = new ServerError({ ...details, reason });
+        await connection.close('health check failed');
+      } else {
+        // The server went away by itself, or broke the protocol so badly the transport closed.
+        const details = await connection.failureDetails('idle');
+        const failure = connection.transportFailure;
+        const reason = failure ? `${failure.message}; the session was closed` : 'exited unexpectedly';
+        this.#lastError = new ServerError({ ...details, reason }, { cause: failure });
+        await connection.close('server exited');
+      }
       if (Date.now() - readyAt >= restart.stableAfterMs) failures = 0;
       failures += 1;
       if (failures > restart.maxRestarts) {
@@ -410,16 +425,49 @@ export class SessionOwner {
     this.#observer.onListing(this, listing, changed);
   }
 
-  /** Waits until the connection ends by itself, a restart is requested, or the owner stops. */
-  async #waitForEnd(connection: Connection): Promise<'ended' | 'restart' | 'stop'> {
+  /**
+   * Waits until the connection ends by itself, fails a health check, a restart is requested, or the
+   * owner stops. The health checks run only during this wait and end with it.
+   */
+  async #waitForEnd(connection: Connection): Promise<'ended' | 'unhealthy' | 'restart' | 'stop'> {
     const cycle = onAbort(this.#cycle.signal);
+    const watching = new AbortController();
+    let unhealthy = false;
     try {
-      await Promise.race([connection.ended, cycle.promise]);
+      await Promise.race([
+        connection.ended,
+        cycle.promise,
+        this.#watchHealth(connection, watching.signal).then((failed) => {
+          unhealthy = failed;
+        }),
+      ]);
     } finally {
+      watching.abort();
       cycle.dispose();
     }
     if (this.#stop.signal.aborted) return 'stop';
-    return this.#cycle.signal.aborted ? 'restart' : 'ended';
+    if (this.#cycle.signal.aborted) return 'restart';
+    return unhealthy ? 'unhealthy' : 'ended';
+  }
+
+  /**
+   * Pings the server every `pingIntervalMs` while `signal` is live. Resolves true at the first ping not
+   * answered within `pingTimeoutMs`; otherwise never resolves (so it never wins the race it is in).
+   */
+  async #watchHealth(connection: Connection, signal: AbortSignal): Promise<boolean> {
+    const { pingIntervalMs, pingTimeoutMs } = this.spec.health;
+    if (pingIntervalMs > 0) {
+      while (!signal.aborted) {
+        await delay(pingIntervalMs, signal);
+        if (signal.aborted) break;
+        try {
+          await connection.client.ping({ timeout: pingTimeoutMs, signal });
+        } catch {
+          if (!signal.aborted && !connection.hasEnded) return true;
+        }
+      }
+    }
+    return new Promise<boolean>(() => {});
   }
 
   /** Reports `failed` and waits for `restart()` (true) or stop (false). */
@@ -438,6 +486,11 @@ export class SessionOwner {
     this.#observer.onRestartScheduled(this, attempt, delayMs);
     await delay(delayMs, this.#cycle.signal);
   }
+}
+
+/** An HTTP 404 on a request: the remote server has forgotten this session (it restarted, or expired it). */
+function isExpiredSession(error: unknown): boolean {
+  return error instanceof SdkHttpError && error.status === 404;
 }
 
 function asServerError(error: unknown, server: string, phase: ServerPhase): BerthError {

@@ -21,13 +21,21 @@ export class ProcessTransport implements Transport {
 
   readonly #process: ServerProcess;
   readonly #buffer: ReadBuffer;
+  readonly #maxMessageBytes: number | undefined;
+  #failure: Error | undefined;
   #closed = false;
   #started = false;
   #drained: Promise<void> | undefined;
 
   constructor(process: ServerProcess, options: { maxMessageBytes?: number } = {}) {
     this.#process = process;
+    this.#maxMessageBytes = options.maxMessageBytes;
     this.#buffer = new ReadBuffer({ maxBufferSize: options.maxMessageBytes });
+  }
+
+  /** Why the transport closed itself (a protocol violation it cannot recover from), if it did. */
+  get failure(): Error | undefined {
+    return this.#failure;
   }
 
   async start(): Promise<void> {
@@ -46,7 +54,11 @@ export class ProcessTransport implements Transport {
       this.#buffer.append(chunk);
     } catch (error) {
       // A single message over the size limit: the stream can no longer be framed.
-      this.onerror?.(error as Error);
+      this.#failure = new Error(
+        `sent a message larger than maxMessageBytes (${this.#maxMessageBytes ?? 'the default'} bytes)`,
+        { cause: error },
+      );
+      this.onerror?.(this.#failure);
       void this.close();
       return;
     }

@@ -73,6 +73,7 @@ describe('formats', () => {
         timeouts: DEFAULTS.timeouts,
         restart: DEFAULTS.restart,
         session: DEFAULTS.session,
+        health: DEFAULTS.health,
         tools: { allow: [], deny: [] },
       },
     ]);
