@@ -25,6 +25,7 @@ export class ProcessTransport implements Transport {
   #failure: Error | undefined;
   #closed = false;
   #started = false;
+  #delivering = false;
   #drained: Promise<void> | undefined;
 
   constructor(process: ServerProcess, options: { maxMessageBytes?: number } = {}) {
@@ -62,18 +63,37 @@ export class ProcessTransport implements Transport {
       void this.close();
       return;
     }
-    while (!this.#closed) {
-      let message: JSONRPCMessage | null;
-      try {
-        message = this.#buffer.readMessage();
-      } catch (error) {
-        this.onerror?.(error as Error); // a non-JSON line: report it and keep reading
-        continue;
-      }
-      if (message === null) break;
-      this.onmessage?.(message);
-    }
+    if (!this.#delivering) void this.#deliver();
   };
+
+  /**
+   * Hands every complete message to `onmessage`, in wire order. The SDK handles a response at once
+   * but a notification one microtask later, so after each notification this yields a microtask:
+   * otherwise a response in the same chunk would overtake it (and a call's last progress would be lost).
+   */
+  async #deliver(): Promise<void> {
+    this.#delivering = true;
+    try {
+      while (!this.#closed) {
+        let message: JSONRPCMessage | null;
+        try {
+          message = this.#buffer.readMessage();
+        } catch (error) {
+          this.onerror?.(error as Error); // a non-JSON line: report it and keep reading
+          continue;
+        }
+        if (message === null) break;
+        try {
+          this.onmessage?.(message);
+        } catch (error) {
+          this.onerror?.(error as Error);
+        }
+        if (!('id' in message)) await Promise.resolve();
+      }
+    } finally {
+      this.#delivering = false;
+    }
+  }
 
   readonly #onEnd = (): void => {
     void this.close();

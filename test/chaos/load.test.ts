@@ -33,7 +33,9 @@ describe('load', () => {
     try {
       expect(host.status().every((s) => s.state === 'ready')).toBe(true);
       // Warm every path once, then take the baseline.
-      await Promise.all(Object.keys(servers).map((name) => host.callTool(`${name}__echo`, { value: 'warm' })));
+      await Promise.all(
+        Object.keys(servers).map((name) => host.callTool(`${name}__echo`, { value: 'warm' })),
+      );
       const baseline = await settledHeap();
 
       const results = new Array<string>(CALLS);

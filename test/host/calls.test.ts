@@ -84,6 +84,17 @@ describe('calls', () => {
     expect(progress).toEqual([1, 2, 3, 4]);
   });
 
+  it('delivers every progress notification, even those sharing a chunk with the result', async () => {
+    const progress: number[] = [];
+    const result = await host.callTool(
+      'counter__burst',
+      { n: 50 },
+      { onProgress: (p) => progress.push(p.progress) },
+    );
+    expect(text(result)).toBe('sent 50');
+    expect(progress).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+
   it('cancels on the wire when the signal aborts', async () => {
     const controller = new AbortController();
     const pending = host.callTool('counter__sleep', { ms: 2_000 }, { signal: controller.signal });

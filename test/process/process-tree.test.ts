@@ -11,14 +11,16 @@ describe('close() leaves no process of the tree alive', () => {
   it('an npx-style wrapper whose server has a grandchild', async () => {
     const pids = pidFile();
     const host = await createHost({ mcpServers: { wrapped: wrapped(['--grandchild'], pids) } });
-    expect(text(await host.callTool('wrapped__increment', { by: 1 }))).toBe('1');
-    const tree = pids.pids();
-    expect(pids.pids('wrapper')).toHaveLength(1);
-    expect(pids.pids('server')).toHaveLength(1);
-    expect(pids.pids('grandchild')).toHaveLength(1);
-    expect(alive(tree)).toEqual(tree);
-    await host.close();
-    expect(alive(tree)).toEqual([]);
+    try {
+      expect(text(await host.callTool('wrapped__increment', { by: 1 }))).toBe('1');
+      expect(pids.pids('wrapper')).toHaveLength(1);
+      expect(pids.pids('server')).toHaveLength(1);
+      expect(pids.pids('grandchild')).toHaveLength(1);
+      expect(alive(pids.pids())).toEqual(pids.pids());
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
   });
 
   it('a server that ignores SIGTERM and stdin EOF, within the configured grace', async () => {
@@ -32,13 +34,16 @@ describe('close() leaves no process of the tree alive', () => {
         ),
       },
     });
-    expect(text(await host.callTool('stubborn__get'))).toBe('0');
-    const tree = pids.pids();
-    expect(tree).toHaveLength(2);
-    const started = Date.now();
-    await host.close();
-    const took = Date.now() - started;
-    expect(alive(tree)).toEqual([]);
+    let took = 0;
+    try {
+      expect(text(await host.callTool('stubborn__get'))).toBe('0');
+      expect(pids.pids(), 'server and grandchild').toHaveLength(2);
+    } finally {
+      const started = Date.now();
+      await host.close();
+      took = Date.now() - started;
+    }
+    expect(alive(pids.pids())).toEqual([]);
     // Killed at the SIGKILL stage: after both graces, and long before the SDK's 4 s.
     expect(took).toBeGreaterThanOrEqual(300);
     expect(took).toBeLessThan(3_000);
@@ -47,8 +52,8 @@ describe('close() leaves no process of the tree alive', () => {
   it('a server that exits on stdin EOF is not signalled at all', async () => {
     const pids = pidFile();
     const host = await createHost({ mcpServers: { polite: fixture([], {}, pids) } });
-    const [pid] = pids.pids('server');
     await host.close();
-    expect(alive([pid!])).toEqual([]);
+    expect(pids.pids('server')).toHaveLength(1);
+    expect(alive(pids.pids())).toEqual([]);
   });
 });
