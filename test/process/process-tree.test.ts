@@ -34,7 +34,7 @@ describe('close() leaves no process of the tree alive', () => {
         ),
       },
     });
-    let took = 0;
+    let took: number;
     try {
       expect(text(await host.callTool('stubborn__get'))).toBe('0');
       expect(pids.pids(), 'server and grandchild').toHaveLength(2);
