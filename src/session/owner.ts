@@ -171,7 +171,10 @@ export class SessionOwner {
   /** Asks the loop to reopen the session: from `failed`, or to recycle a running one. */
   async restart(): Promise<void> {
     if (this.#stop.signal.aborted || this.spec.disabled) return;
-    if (!this.#loop) return this.start();
+    if (!this.#loop) {
+      this.start();
+      return this.settled();
+    }
     // Resolve on the next transition into a settled state, not on the current one.
     const next = new Promise<void>((resolve) => this.#settledWaiters.add(resolve));
     this.#cycle.abort();
