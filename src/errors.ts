@@ -19,6 +19,7 @@ export type BerthErrorCode =
   | 'UNKNOWN_SERVER'
   | 'INVALID_ARGUMENTS'
   | 'KEY_REQUIRED'
+  | 'POLICY_DENIED'
   | 'HOST_CLOSED';
 
 /** Base class of every error berth throws itself. */
@@ -51,6 +52,7 @@ const CODES = new Set<string>([
   'UNKNOWN_SERVER',
   'INVALID_ARGUMENTS',
   'KEY_REQUIRED',
+  'POLICY_DENIED',
   'HOST_CLOSED',
 ]);
 function isBerthCode(code: unknown): code is BerthErrorCode {
@@ -254,5 +256,15 @@ export class KeyRequiredError extends BerthError {
       `server "${server}" has session scope "keyed": pass a key (a conversation, thread or user id) with the call`,
     );
     this.server = server;
+  }
+}
+
+/** A policy interceptor refused the call; nothing was sent. */
+export class PolicyDeniedError extends BerthError {
+  readonly tool: string;
+
+  constructor(tool: string, reason: string) {
+    super('POLICY_DENIED', `call to "${tool}" refused: ${reason}`);
+    this.tool = tool;
   }
 }

@@ -34,6 +34,7 @@ export {
   UnknownNameError,
   InvalidArgumentsError,
   KeyRequiredError,
+  PolicyDeniedError,
 } from './errors.js';
 export type {
   BerthErrorCode,
@@ -42,3 +43,7 @@ export type {
   ServerFailureDetails,
   ArgumentProblem,
 } from './errors.js';
+export type { Middleware, RequestContext, InterceptedMethod } from './host/middleware.js';
+export { injectHeaders, injectMeta } from './middleware/inject.js';
+export { toolPolicy, type ToolPolicyOptions, type PolicyDecision } from './middleware/policy.js';
+export { logRequests, redact, type LogRequestsOptions, type RequestLogEntry } from './middleware/log.js';

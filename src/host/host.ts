@@ -10,6 +10,8 @@ import { basename, dirname, resolve } from 'node:path';
 import {
   UriTemplate,
   type CallToolResult,
+  type Client,
+  type CompleteResult,
   type GetPromptResult,
   type Implementation,
   type Progress,
@@ -45,6 +47,7 @@ import { createRuntime, type RuntimeObserver, type ServerRuntime, type SessionIn
 import type { Connection } from '../session/connection.js';
 import type { ServerState } from '../session/owner.js';
 import { safeEmit, type HostEvent, type HostEventHandler, type ReloadSummary } from './events.js';
+import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';
 import { Toolset, type ToolsetOptions } from './toolset.js';
 
 /** Options for `createHost`. */
@@ -74,6 +77,8 @@ export interface CallOptions {
   meta?: Record<string, unknown>;
   /** Selects the session of a `keyed` server: a conversation, thread or user id. Ignored by other scopes. */
   key?: string;
+  /** A per-call object handed to interceptors as `ctx.context` (an auth identity, a trace id, …). */
+  context?: Record<string, unknown>;
 }
 
 /** One server's state, as `status()` reports it. */
@@ -128,6 +133,8 @@ export class Host implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   #watcher: FSWatcher | undefined;
   #watchTimer: NodeJS.Timeout | undefined;
+  readonly #middlewares: Middleware[] = [];
+  #chain = compose([]);
   readonly #createdAt = Date.now();
 
   /** Use `createHost`; this only builds the (not yet started) runtimes. */
@@ -256,43 +263,35 @@ export class Host implements AsyncDisposable {
   }
 
   /**
+   * Adds interceptors around every request berth sends for a caller (tool calls, prompts, resource
+   * reads, completions), outermost first. See `RequestContext` for what they can read and change.
+   */
+  use(...middlewares: Middleware[]): this {
+    this.#middlewares.push(...middlewares);
+    this.#chain = compose([...this.#middlewares]);
+    return this;
+  }
+
+  /**
    * Calls a tool by its catalog name. Arguments are checked against the tool's `inputSchema` first;
    * a result with `isError` is returned, not thrown.
    */
-  async callTool(
-    name: string,
-    args: Record<string, unknown> = {},
-    options: CallOptions = {},
-  ): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<CallToolResult> {
     this.#assertOpen();
     const tool = this.#catalog.tool(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.tool(name)));
-    if (!tool) {
-      throw new UnknownNameError(
-        'tool',
-        name,
-        suggestNames(
-          name,
-          this.#catalog.tools().map((t) => t.name),
-        ),
-      );
-    }
+    if (!tool) throw new UnknownNameError('tool', name, suggestNames(name, this.#catalog.tools().map((t) => t.name)));
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
+    const params = { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) };
     const started = Date.now();
-    const send = (connection: Connection, timeout: number) =>
-      connection.client.callTool(
-        { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) },
-        { signal: options.signal, timeout, onprogress: options.onProgress },
-      );
     try {
-      return await this.#request(tool.server, send, options);
+      return await this.#send(tool.server, 'tools/call', params, options, name);
     } catch (error) {
       // A session lost mid-call: retry once, but only where running the tool twice is safe.
       if (!(error instanceof ServerError && error.outcomeUnknown && this.#retrySafe(tool))) throw error;
-      const timeoutMs =
-        (options.timeoutMs ?? this.#runtime(tool.server).spec.timeouts.callMs) - (Date.now() - started);
+      const timeoutMs = (options.timeoutMs ?? this.#runtime(tool.server).spec.timeouts.callMs) - (Date.now() - started);
       if (timeoutMs <= 0) throw error;
-      return this.#request(tool.server, send, { ...options, timeoutMs });
+      return this.#send(tool.server, 'tools/call', params, { ...options, timeoutMs }, name);
     }
   }
 
@@ -304,72 +303,98 @@ export class Host implements AsyncDisposable {
   }
 
   /** Gets a prompt by its catalog name. */
-  async getPrompt(
-    name: string,
-    args: Record<string, string> = {},
-    options: CallOptions = {},
-  ): Promise<GetPromptResult> {
+  async getPrompt(name: string, args: Record<string, string> = {}, options: CallOptions = {}): Promise<GetPromptResult> {
     this.#assertOpen();
-    const prompt =
-      this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
+    const prompt = this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
     if (!prompt) {
-      throw new UnknownNameError(
-        'prompt',
-        name,
-        suggestNames(
-          name,
-          this.#catalog.prompts().map((p) => p.name),
-        ),
-      );
+      throw new UnknownNameError('prompt', name, suggestNames(name, this.#catalog.prompts().map((p) => p.name)));
     }
-    return this.#request(
-      prompt.server,
-      (connection, timeout) =>
-        connection.client.getPrompt(
-          { name: prompt.prompt, arguments: args, ...(options.meta && { _meta: options.meta }) },
-          { signal: options.signal, timeout, onprogress: options.onProgress },
-        ),
-      options,
-    );
+    const params = { name: prompt.prompt, arguments: args, ...(options.meta && { _meta: options.meta }) };
+    return this.#send(prompt.server, 'prompts/get', params, options, name);
   }
 
   /**
    * Reads a resource by URI, from the server that lists it (or whose template matches it). Pass
    * `server` when several servers could serve the same URI.
    */
-  async readResource(
-    uri: string,
-    options: CallOptions & { server?: string } = {},
-  ): Promise<ReadResourceResult> {
+  async readResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<ReadResourceResult> {
     this.#assertOpen();
     const server = options.server ?? this.#serverForUri(uri);
     if (!server) {
-      throw new UnknownNameError(
-        'resource',
-        uri,
-        suggestNames(
-          uri,
-          this.#catalog.resources().map((r) => r.uri),
-        ),
-      );
+      throw new UnknownNameError('resource', uri, suggestNames(uri, this.#catalog.resources().map((r) => r.uri)));
     }
-    return this.#request(
-      server,
-      (connection, timeout) =>
-        connection.client.readResource(
-          { uri, ...(options.meta && { _meta: options.meta }) },
-          { signal: options.signal, timeout, onprogress: options.onProgress },
-        ),
-      options,
-    );
+    return this.#send(server, 'resources/read', { uri, ...(options.meta && { _meta: options.meta }) }, options);
   }
 
-  #request<T>(
+  /**
+   * Asks a server to complete an argument of a prompt (by catalog name) or of a resource template (by
+   * its URI template; pass `server` when several servers have it).
+   */
+  async complete(
+    ref: { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string },
+    argument: { name: string; value: string },
+    options: CallOptions & { server?: string; context?: { arguments?: Record<string, string> } } = {},
+  ): Promise<CompleteResult> {
+    this.#assertOpen();
+    let server: string | undefined;
+    let wireRef: typeof ref = ref;
+    if (ref.type === 'ref/prompt') {
+      const prompt = this.#catalog.prompt(ref.name);
+      if (!prompt) {
+        throw new UnknownNameError('prompt', ref.name, suggestNames(ref.name, this.#catalog.prompts().map((p) => p.name)));
+      }
+      server = prompt.server;
+      wireRef = { type: 'ref/prompt', name: prompt.prompt };
+    } else {
+      server =
+        options.server ?? this.#catalog.resourceTemplates().find((t) => t.uriTemplate === ref.uri)?.server;
+      if (!server) throw new UnknownNameError('resource', ref.uri, []);
+    }
+    const params = { ref: wireRef, argument, ...(options.context && { context: options.context }) };
+    return this.#send(server, 'completion/complete', params, options);
+  }
+
+  /**
+   * Sends one request through the interceptors to `server`'s runtime, which picks the session. Without
+   * interceptors it goes straight to the runtime (the hot path allocates no context).
+   */
+  #send<T>(
     server: string,
-    send: (connection: Connection, timeoutMs: number) => Promise<T>,
+    method: InterceptedMethod,
+    params: Record<string, unknown>,
     options: CallOptions,
+    name?: string,
   ): Promise<T> {
-    return this.#runtime(server).request(send, options);
+    const runtime = this.#runtime(server);
+    const perform = (wire: Record<string, unknown>, headers?: Record<string, string>): Promise<T> =>
+      runtime.request((connection, timeout) => {
+        const sendOptions = { signal: options.signal, timeout, onprogress: options.onProgress, headers };
+        const { client } = connection;
+        switch (method) {
+          case 'tools/call':
+            return client.callTool(wire as Parameters<Client['callTool']>[0], sendOptions) as Promise<T>;
+          case 'prompts/get':
+            return client.getPrompt(wire as Parameters<Client['getPrompt']>[0], sendOptions) as Promise<T>;
+          case 'resources/read':
+            return client.readResource(wire as Parameters<Client['readResource']>[0], sendOptions) as Promise<T>;
+          case 'completion/complete':
+            return client.complete(wire as Parameters<Client['complete']>[0], sendOptions) as Promise<T>;
+        }
+      }, options);
+    if (this.#middlewares.length === 0) return perform(params);
+    const ctx: RequestContext = {
+      server,
+      transport: runtime.spec.transport,
+      method,
+      params,
+      headers: {},
+      name,
+      key: options.key,
+      context: options.context ?? {},
+    };
+    return this.#chain(ctx, () =>
+      perform(ctx.params, Object.keys(ctx.headers).length > 0 ? ctx.headers : undefined),
+    ) as Promise<T>;
   }
 
   #serverForUri(uri: string): string | undefined {

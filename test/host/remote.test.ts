@@ -26,7 +26,7 @@ describe('Streamable HTTP servers', () => {
   });
   afterAll(async () => {
     const exited = once(server, 'exit');
-    server.kill('SIGTERM');
+    server.kill('SIGKILL');
     await exited;
   });
 

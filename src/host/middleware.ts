@@ -1,0 +1,58 @@
+/**
+ * Interceptors: a middleware chain around every request berth sends on a caller's behalf (tool
+ * calls, prompts, resource reads, completions). Each middleware gets the request's context and a
+ * `next()` that runs the rest of the chain and finally the request itself; it may read or change the
+ * params and headers, return a different result, or throw to refuse the call. The chain runs in the
+ * caller's call path, never on a shared connection's lifecycle. Composition follows Hono's
+ * `compose.ts`: a `dispatch(i)` that refuses a second `next()` from the same middleware.
+ */
+import type { ServerSpec } from '../config/types.js';
+
+/** The request methods interceptors see. */
+export type InterceptedMethod = 'tools/call' | 'prompts/get' | 'resources/read' | 'completion/complete';
+
+/** What a middleware knows about one request, and may change. */
+export interface RequestContext {
+  /** The server the request goes to. */
+  readonly server: string;
+  /** How that server is reached. */
+  readonly transport: ServerSpec['transport'];
+  readonly method: InterceptedMethod;
+  /**
+   * The request's params as they will be sent (for `tools/call`: `name` is the server's own tool name,
+   * `arguments`, `_meta`). Change them in place or replace the object.
+   */
+  params: Record<string, unknown>;
+  /** Extra HTTP headers for this request (Streamable HTTP servers; stdio has no headers). */
+  headers: Record<string, string>;
+  /** The catalog name the caller used (`server__tool`), for tool calls and prompts. */
+  readonly name?: string;
+  /** The session key of the call, if any. */
+  readonly key?: string;
+  /** The per-call object the caller passed as `context` (an auth identity, a trace, …). */
+  readonly context: Readonly<Record<string, unknown>>;
+}
+
+/** One interceptor. Call `next()` at most once; return (or transform) its result. */
+export type Middleware = (ctx: RequestContext, next: () => Promise<unknown>) => Promise<unknown>;
+
+/** Runs `middlewares` around `handler`, outermost first. */
+export function compose(
+  middlewares: readonly Middleware[],
+): (ctx: RequestContext, handler: () => Promise<unknown>) => Promise<unknown> {
+  return (ctx, handler) => {
+    let index = -1;
+    const dispatch = (i: number): Promise<unknown> => {
+      if (i <= index) return Promise.reject(new Error('berth: next() called more than once in a middleware'));
+      index = i;
+      const middleware = middlewares[i];
+      if (!middleware) return handler();
+      try {
+        return Promise.resolve(middleware(ctx, () => dispatch(i + 1)));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    return dispatch(0);
+  };
+}

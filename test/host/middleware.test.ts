@@ -1,0 +1,114 @@
+/**
+ * Interceptors, against a real stdio server and a real Streamable HTTP server: a per-call identity
+ * reaches every transport (headers on HTTP, `_meta` everywhere) without crossing between concurrent
+ * calls; logs are redacted; a tool policy denies or asks for approval before anything is sent.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createHost,
+  injectHeaders,
+  injectMeta,
+  logRequests,
+  PolicyDeniedError,
+  toolPolicy,
+  type Host,
+  type RequestLogEntry,
+} from '../../src/index.js';
+import { fixture, text } from '../helpers.js';
+
+const HTTP_FIXTURE = fileURLToPath(new URL('../fixtures/http-server.mjs', import.meta.url));
+
+describe('interceptors', () => {
+  let server: ChildProcess;
+  let host: Host;
+  const logged: RequestLogEntry[] = [];
+  const approvals: string[] = [];
+
+  beforeAll(async () => {
+    server = spawn(process.execPath, [HTTP_FIXTURE], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(server.stdout!, 'data')) as [Buffer];
+    const url = `http://127.0.0.1:${/PORT (\d+)/.exec(String(line))![1]}/mcp`;
+    host = await createHost({ mcpServers: { local: fixture(), remote: { url } } });
+    const user = (ctx: { context: Readonly<Record<string, unknown>> }) =>
+      ctx.context.user as string | undefined;
+    host.use(
+      logRequests({ log: (entry) => logged.push(entry) }),
+      toolPolicy({
+        rules: { local__crash: 'deny', local__fail: 'approve' },
+        approve: (ctx) => {
+          approvals.push(String(ctx.context.user));
+          return ctx.context.user === 'admin';
+        },
+      }),
+      injectHeaders((ctx) => (user(ctx) ? { 'x-user': user(ctx)! } : undefined)),
+      injectMeta((ctx) => (user(ctx) ? { user: user(ctx) } : undefined)),
+    );
+  });
+  afterAll(async () => {
+    await host.close();
+    const exited = once(server, 'exit');
+    server.kill('SIGKILL');
+    await exited;
+  });
+
+  it('carry a per-call identity to a stdio server as _meta', async () => {
+    const meta = JSON.parse(
+      text(await host.callTool('local__meta', {}, { context: { user: 'ada' } })),
+    ) as object;
+    expect(meta).toMatchObject({ user: 'ada' });
+  });
+
+  it('carry it to an HTTP server as a header, and never across concurrent calls', async () => {
+    const users = Array.from({ length: 30 }, (_, i) => `user-${i}`);
+    const seen = await Promise.all(
+      users.map((user) =>
+        host.callTool('remote__whoami', {}, { context: { user } }).then((r) => JSON.parse(text(r)) as object),
+      ),
+    );
+    expect(seen).toEqual(users.map((user) => ({ header: user, meta: user })));
+    expect(JSON.parse(text(await host.callTool('remote__whoami')))).toEqual({ header: null, meta: null });
+  });
+
+  it('log each request with secrets redacted', async () => {
+    logged.length = 0;
+    await host.callTool('local__echo', { value: 'visible' }, { meta: { authorization: 'Bearer s3cret' } });
+    const entry = logged.at(-1)!;
+    expect(entry).toMatchObject({
+      server: 'local',
+      method: 'tools/call',
+      name: 'local__echo',
+      outcome: 'ok',
+    });
+    expect(JSON.stringify(entry)).toContain('visible');
+    expect(JSON.stringify(entry)).not.toContain('s3cret');
+  });
+
+  it('deny or require approval by tool name, before anything is sent', async () => {
+    const before = Number(text(await host.callTool('local__pid')));
+    await expect(host.callTool('local__crash')).rejects.toBeInstanceOf(PolicyDeniedError);
+    expect(Number(text(await host.callTool('local__pid')))).toBe(before); // the crash never reached the server
+    await expect(host.callTool('local__fail', {}, { context: { user: 'guest' } })).rejects.toThrow(
+      /approval refused/,
+    );
+    const approved = await host.callTool('local__fail', {}, { context: { user: 'admin' } });
+    expect(approved.isError).toBe(true); // let through: the tool's own error result
+    expect(approvals).toEqual(['guest', 'admin']);
+    expect(logged.filter((e) => e.outcome === 'error').map((e) => e.name)).toContain('local__crash');
+  });
+
+  it('refuse a second next() from one middleware', async () => {
+    const strict = await createHost({ mcpServers: { s: fixture() } });
+    try {
+      strict.use(async (_ctx, next) => {
+        await next();
+        return next();
+      });
+      await expect(strict.callTool('s__get')).rejects.toThrow(/next\(\) called more than once/);
+    } finally {
+      await strict.close();
+    }
+  });
+});
