@@ -2,7 +2,7 @@
  * One measurement of one berth session scope, in a fresh process (started by run.mjs with `fork`).
  *
  *   node bench/scope-worker.mjs '<options JSON>'
- *   options: { variant: { name, entry, key }, calls, warmup, intervalMs }
+ *   options: { variant: { name, entry, key, driver }, calls, warmup, intervalMs }
  *
  * Starts a berth host (from ../dist) with bench/servers/echo-server.mjs configured as
  * `variant.entry` (`session`, `prewarm`, …), waits until any prewarmed sessions are ready, then
@@ -12,6 +12,10 @@
  * long the caller was blocked by work berth does synchronously on the call path). `variant.key` is
  * 'same' (one key for every call), 'fresh' (a new key per call) or absent (no key).
  *
+ * `driver: 'sdk'` measures a reference instead of berth: the raw SDK client with one prewarmed
+ * server process per call, its replacement spawned only after the reply. That is the least a fresh
+ * session per call can cost here: what per-call with prewarm would cost with nothing else on the path.
+ *
  * Then it closes the host and checks that no echo server started by this process is left (berth's
  * own process-group reaper, also a child, lives until this process exits and then ends by itself).
  * It never calls process.exit: a leaked handle keeps it alive and run.mjs reports it.
@@ -19,6 +23,8 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createHost } from '../dist/index.js';
 import { childPids, reapedChildrenCpuSeconds } from './lib/environment.mjs';
 import { latencySummary } from './lib/stats.mjs';
@@ -32,20 +38,60 @@ async function until(test, ms) {
   return true;
 }
 
-async function measure() {
+/** berth with the echo server under `variant.entry`, once any prewarmed sessions are ready. */
+async function openBerth() {
   const host = await createHost({
     mcpServers: { bench: { command: process.execPath, args: [SERVER], ...variant.entry } },
   });
+  const [status] = host.status();
+  const pooled = () => host.status()[0].sessions ?? [];
+  const prewarm = variant.entry.prewarm ?? 0;
+  if (
+    status?.state !== 'ready' ||
+    !(await until(() => pooled().filter((s) => s.state === 'ready').length >= prewarm, 10_000))
+  ) {
+    await host.close();
+    throw new Error(`berth could not start the echo server: ${JSON.stringify(host.status())}`);
+  }
+  return {
+    call: (value, key) => host.callTool('bench__echo', { value }, { key }),
+    close: () => host.close(),
+  };
+}
+
+/** The raw-SDK reference: a fresh, already initialized server process for each call. */
+async function openRawPerCall() {
+  const open = async () => {
+    const client = new Client({ name: 'bench-scope', version: '0.0.0' });
+    await client.connect(
+      new StdioClientTransport({ command: process.execPath, args: [SERVER], stderr: 'inherit' }),
+    );
+    return client;
+  };
+  let next = open();
+  await next;
+  const closing = [];
+  return {
+    async call(value) {
+      const client = await next;
+      const result = await client.callTool({ name: 'echo', arguments: { value } });
+      // Close this one and start its replacement after the caller has its reply.
+      next = new Promise((resolve) => setImmediate(resolve)).then(open);
+      setImmediate(() => closing.push(client.close()));
+      return result;
+    },
+    async close() {
+      await (await next).close();
+      await Promise.all(closing);
+    },
+  };
+}
+
+async function measure() {
+  const target = variant.driver === 'sdk' ? await openRawPerCall() : await openBerth();
   const latency = new Float64Array(calls);
   const blocked = new Float64Array(calls);
   try {
-    const [status] = host.status();
-    if (status?.state !== 'ready') throw new Error(`berth could not start the echo server: ${JSON.stringify(status)}`);
-    const prewarm = variant.entry.prewarm ?? 0;
-    const pooled = () => host.status()[0].sessions ?? [];
-    if (!(await until(() => pooled().filter((s) => s.state === 'ready').length >= prewarm, 10_000)))
-      throw new Error(`prewarmed sessions not ready: ${JSON.stringify(pooled())}`);
-
     let next = performance.now();
     for (let i = -warmup; i < calls; i++) {
       await sleep(Math.max(0, next - performance.now()));
@@ -53,27 +99,28 @@ async function measure() {
       const key = variant.key === 'fresh' ? `key-${i}` : variant.key === 'same' ? 'bench' : undefined;
       const start = performance.now();
       next = start + intervalMs;
-      const pending = host.callTool('bench__echo', { value }, { key });
+      const pending = target.call(value, key);
       const returned = performance.now();
       const result = await pending;
       const end = performance.now();
       const text = result.content[0]?.text;
-      if (text !== value) throw new Error(`echo returned ${JSON.stringify(text)} for ${JSON.stringify(value)}`);
+      if (text !== value)
+        throw new Error(`echo returned ${JSON.stringify(text)} for ${JSON.stringify(value)}`);
       if (i < 0) continue;
       latency[i] = end - start;
       blocked[i] = returned - start;
     }
   } finally {
-    await host.close();
+    await target.close();
   }
-  // berth's close resolves once each server's process group is gone; allow a moment for reaping.
+  // Closing resolves once each server process is gone; allow a moment for reaping.
   const servers = () => childPids(process.pid, SERVER);
   await until(() => (servers() ?? []).length === 0, 5_000);
   const leftover = servers();
   const own = process.cpuUsage();
   return {
     variant: variant.name,
-    entry: variant.entry,
+    entry: variant.entry ?? null,
     key: variant.key ?? null,
     latencyMs: latencySummary(latency),
     blockedMs: latencySummary(blocked),

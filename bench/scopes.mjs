@@ -4,7 +4,8 @@
  * (scope-worker.mjs) per run, the order rotated from run to run. Calls are sequential and paced
  * (one every `intervalMs`) so a per-call prewarm pool can refill between calls. Reported per
  * variant: p50/p99/min/max latency and how long `callTool` blocked its caller (median over runs,
- * with min and max), and p50 as a ratio to `shared` (median of per-run ratios).
+ * with min and max), and p50 as a ratio to `shared` (median of per-run ratios). A last row, not
+ * berth, is the raw SDK client on a fresh prewarmed process per call: the floor for per-call.
  * Target: per-call with prewarm under 5 ms p50.
  */
 import { spread } from './lib/stats.mjs';
@@ -21,6 +22,8 @@ export const SCOPE_VARIANTS = [
   { name: 'per-call', entry: { session: 'per-call' } },
   { name: 'per-call-prewarm1', entry: { session: 'per-call', prewarm: 1 } },
   { name: 'per-call-prewarm2', entry: { session: 'per-call', prewarm: 2 } },
+  // Not berth: the raw SDK client on a fresh prewarmed process per call (see scope-worker.mjs).
+  { name: 'sdk-v2-fresh-process', driver: 'sdk' },
 ];
 
 /** The variants named in `only` (all when undefined). */
@@ -55,11 +58,12 @@ export async function benchScopes({ variants, runs, calls, warmup, intervalMs, p
     log('\n');
   }
   const summary = {};
-  for (const { name, entry, key } of variants) {
+  for (const { name, entry, key, driver } of variants) {
     const mine = results.filter((r) => r.variant === name);
     const of = (f) => spread(mine.map(f));
     summary[name] = {
-      entry,
+      driver: driver ?? 'berth',
+      entry: entry ?? null,
       key: key ?? null,
       p50: of((r) => r.latencyMs.p50),
       p99: of((r) => r.latencyMs.p99),
@@ -69,7 +73,9 @@ export async function benchScopes({ variants, runs, calls, warmup, intervalMs, p
       p50VsShared: pairedRatio(results, name),
     };
   }
-  const prewarmed = Object.entries(summary).filter(([, s]) => s.entry.session === 'per-call' && s.entry.prewarm);
+  const prewarmed = Object.entries(summary).filter(
+    ([, s]) => s.entry?.session === 'per-call' && s.entry.prewarm,
+  );
   const target = {
     p50Ms: SCOPE_TARGET_MS,
     variants: prewarmed.map(([name]) => name),
@@ -114,7 +120,9 @@ export function renderScopes(scopes) {
   if (other.length > 0) {
     const load = spread(other);
     const f = (n) => n.toFixed(2);
-    lines.push(`Other processes used ${f(load.median)} (${f(load.min)}–${f(load.max)}) cores during the scope runs.`);
+    lines.push(
+      `Other processes used ${f(load.median)} (${f(load.min)}–${f(load.max)}) cores during the scope runs.`,
+    );
   }
   return lines.join('\n');
 }

@@ -18,7 +18,15 @@ const EXIT_GRACE_MS = 10_000;
  */
 export function runChild({ name, script, args, profile }) {
   const execArgv = profile
-    ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profile.dir, '--cpu-prof-name', profile.name]
+    ? [
+        '--cpu-prof',
+        '--cpu-prof-interval',
+        '100',
+        '--cpu-prof-dir',
+        profile.dir,
+        '--cpu-prof-name',
+        profile.name,
+      ]
     : [];
   const child = fork(script, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const busyBefore = machineBusySeconds();
@@ -40,7 +48,8 @@ export function runChild({ name, script, args, profile }) {
       message = m;
       // The worker must now exit on its own: a leaked handle (server, socket, timer) would keep it alive.
       exitTimer = setTimeout(
-        () => fail(new Error(`${name}: worker did not exit on its own within ${EXIT_GRACE_MS} ms after closing`)),
+        () =>
+          fail(new Error(`${name}: worker did not exit on its own within ${EXIT_GRACE_MS} ms after closing`)),
         EXIT_GRACE_MS,
       );
     });
@@ -51,7 +60,9 @@ export function runChild({ name, script, args, profile }) {
       if (!message) return reject(new Error(`${name}: worker exited (${signal ?? code}) without a result`));
       if (!message.ok) return reject(new Error(`${name}: ${message.error}`));
       if (message.result.serverExited === false) {
-        return reject(new Error(`${name}: server process ${message.result.serverPid} still running after close`));
+        return reject(
+          new Error(`${name}: server process ${message.result.serverPid} still running after close`),
+        );
       }
       // CPU the rest of the machine used meanwhile, in cores: a high value marks a disturbed run.
       const { worker, server } = message.result.cpuSeconds ?? {};

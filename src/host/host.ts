@@ -44,7 +44,6 @@ import {
   type ConfigIssue,
 } from '../errors.js';
 import { createRuntime, type RuntimeObserver, type ServerRuntime, type SessionInfo } from '../scope/index.js';
-import type { Connection } from '../session/connection.js';
 import type { ServerState } from '../session/owner.js';
 import { safeEmit, type HostEvent, type HostEventHandler, type ReloadSummary } from './events.js';
 import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';

@@ -53,7 +53,7 @@ export function logRequests(options: LogRequestsOptions): Middleware {
       durationMs: Math.round((performance.now() - started) * 100) / 100,
       outcome,
       params: redact(ctx.params, extra),
-      ...(error !== undefined && { error: error instanceof Error ? error.message : String(error) }),
+      ...(error !== undefined && { error: error instanceof Error ? error.message : JSON.stringify(error) }),
     });
     try {
       const result = await next();
