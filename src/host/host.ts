@@ -275,10 +275,22 @@ export class Host implements AsyncDisposable {
    * Calls a tool by its catalog name. Arguments are checked against the tool's `inputSchema` first;
    * a result with `isError` is returned, not thrown.
    */
-  async callTool(name: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): Promise<CallToolResult> {
     this.#assertOpen();
     const tool = this.#catalog.tool(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.tool(name)));
-    if (!tool) throw new UnknownNameError('tool', name, suggestNames(name, this.#catalog.tools().map((t) => t.name)));
+    if (!tool)
+      throw new UnknownNameError(
+        'tool',
+        name,
+        suggestNames(
+          name,
+          this.#catalog.tools().map((t) => t.name),
+        ),
+      );
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
     const params = { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) };
@@ -288,7 +300,8 @@ export class Host implements AsyncDisposable {
     } catch (error) {
       // A session lost mid-call: retry once, but only where running the tool twice is safe.
       if (!(error instanceof ServerError && error.outcomeUnknown && this.#retrySafe(tool))) throw error;
-      const timeoutMs = (options.timeoutMs ?? this.#runtime(tool.server).spec.timeouts.callMs) - (Date.now() - started);
+      const timeoutMs =
+        (options.timeoutMs ?? this.#runtime(tool.server).spec.timeouts.callMs) - (Date.now() - started);
       if (timeoutMs <= 0) throw error;
       return this.#send(tool.server, 'tools/call', params, { ...options, timeoutMs }, name);
     }
@@ -302,11 +315,23 @@ export class Host implements AsyncDisposable {
   }
 
   /** Gets a prompt by its catalog name. */
-  async getPrompt(name: string, args: Record<string, string> = {}, options: CallOptions = {}): Promise<GetPromptResult> {
+  async getPrompt(
+    name: string,
+    args: Record<string, string> = {},
+    options: CallOptions = {},
+  ): Promise<GetPromptResult> {
     this.#assertOpen();
-    const prompt = this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
+    const prompt =
+      this.#catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.prompt(name)));
     if (!prompt) {
-      throw new UnknownNameError('prompt', name, suggestNames(name, this.#catalog.prompts().map((p) => p.name)));
+      throw new UnknownNameError(
+        'prompt',
+        name,
+        suggestNames(
+          name,
+          this.#catalog.prompts().map((p) => p.name),
+        ),
+      );
     }
     const params = { name: prompt.prompt, arguments: args, ...(options.meta && { _meta: options.meta }) };
     return this.#send(prompt.server, 'prompts/get', params, options, name);
@@ -316,13 +341,28 @@ export class Host implements AsyncDisposable {
    * Reads a resource by URI, from the server that lists it (or whose template matches it). Pass
    * `server` when several servers could serve the same URI.
    */
-  async readResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<ReadResourceResult> {
+  async readResource(
+    uri: string,
+    options: CallOptions & { server?: string } = {},
+  ): Promise<ReadResourceResult> {
     this.#assertOpen();
     const server = options.server ?? this.#serverForUri(uri);
     if (!server) {
-      throw new UnknownNameError('resource', uri, suggestNames(uri, this.#catalog.resources().map((r) => r.uri)));
+      throw new UnknownNameError(
+        'resource',
+        uri,
+        suggestNames(
+          uri,
+          this.#catalog.resources().map((r) => r.uri),
+        ),
+      );
     }
-    return this.#send(server, 'resources/read', { uri, ...(options.meta && { _meta: options.meta }) }, options);
+    return this.#send(
+      server,
+      'resources/read',
+      { uri, ...(options.meta && { _meta: options.meta }) },
+      options,
+    );
   }
 
   /**
@@ -340,7 +380,14 @@ export class Host implements AsyncDisposable {
     if (ref.type === 'ref/prompt') {
       const prompt = this.#catalog.prompt(ref.name);
       if (!prompt) {
-        throw new UnknownNameError('prompt', ref.name, suggestNames(ref.name, this.#catalog.prompts().map((p) => p.name)));
+        throw new UnknownNameError(
+          'prompt',
+          ref.name,
+          suggestNames(
+            ref.name,
+            this.#catalog.prompts().map((p) => p.name),
+          ),
+        );
       }
       server = prompt.server;
       wireRef = { type: 'ref/prompt', name: prompt.prompt };
@@ -375,7 +422,10 @@ export class Host implements AsyncDisposable {
           case 'prompts/get':
             return client.getPrompt(wire as Parameters<Client['getPrompt']>[0], sendOptions) as Promise<T>;
           case 'resources/read':
-            return client.readResource(wire as Parameters<Client['readResource']>[0], sendOptions) as Promise<T>;
+            return client.readResource(
+              wire as Parameters<Client['readResource']>[0],
+              sendOptions,
+            ) as Promise<T>;
           case 'completion/complete':
             return client.complete(wire as Parameters<Client['complete']>[0], sendOptions) as Promise<T>;
         }

@@ -35,7 +35,9 @@ export function redact(value: unknown, extra: readonly RegExp[] = []): unknown {
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
     Object.entries(value).map(([key, inner]) =>
-      SECRET_KEYS.test(key) || extra.some((re) => re.test(key)) ? [key, '[redacted]'] : [key, redact(inner, extra)],
+      SECRET_KEYS.test(key) || extra.some((re) => re.test(key))
+        ? [key, '[redacted]']
+        : [key, redact(inner, extra)],
     ),
   );
 }

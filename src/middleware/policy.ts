@@ -32,7 +32,10 @@ export function toolPolicy(options: ToolPolicyOptions): Middleware {
     const decision = rules.find((rule) => rule.matches(name))?.decision ?? options.fallback ?? 'allow';
     if (decision === 'deny') throw new PolicyDeniedError(name, 'denied by policy');
     if (decision === 'approve' && !(await options.approve?.(ctx))) {
-      throw new PolicyDeniedError(name, options.approve ? 'approval refused' : 'needs approval, and no approver is set');
+      throw new PolicyDeniedError(
+        name,
+        options.approve ? 'approval refused' : 'needs approval, and no approver is set',
+      );
     }
     return next();
   };
