@@ -48,8 +48,8 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --quick           smoke test: 2 runs, 200 calls, 50 warm-up, 2 batches of 200; 5 scope calls
                     after 1 warm-up (numbers not meaningful)
   --json            print the raw results as JSON instead of the table
-  --profile         run the workers under --cpu-prof (bench/results/profiles/<contender>-run<N>.cpuprofile;
-                    summarize one with node bench/profile-summary.mjs FILE)
+  --profile         run the workers under --cpu-prof (bench/results/profiles/<contender>-run<N>.cpuprofile,
+                    scope-<variant>-run<N>.cpuprofile; summarize one with node bench/profile-summary.mjs FILE)
   -h, --help        this text`;
 
 function parseOptions() {

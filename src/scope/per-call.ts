@@ -16,13 +16,17 @@ export class PerCallRuntime extends ProbedRuntime {
   readonly #pool: SessionOwner[] = [];
   /** Sessions serving a call right now. */
   readonly #busy = new Set<SessionOwner>();
+  /** Sessions that served their call and wait to be retired. */
+  readonly #spent = new Set<SessionOwner>();
+  /** Retire-and-refill work scheduled after a reply. */
+  readonly #deferred = new Set<NodeJS.Immediate>();
 
   constructor(spec: ServerSpec, deps: RuntimeDeps) {
     super(spec, deps);
   }
 
   sessions(): SessionInfo[] {
-    return [...this.#pool, ...this.#busy].map((owner) => ({
+    return [...this.#pool, ...this.#busy, ...this.#spent].map((owner) => ({
       state: owner.state,
       pid: owner.pid,
       inFlight: owner.inFlight,
@@ -38,13 +42,28 @@ export class PerCallRuntime extends ProbedRuntime {
     if (unavailable) throw unavailable;
     const owner = this.#pool.shift() ?? this.#spawn();
     this.#busy.add(owner);
-    this.#refill();
     try {
       return await owner.request(send, options);
     } finally {
       this.#busy.delete(owner);
-      void this.#retire(owner, 'per-call session done');
+      this.#spent.add(owner);
+      // Spawning blocks the event loop for a moment: start the replacement, and retire the used
+      // session, after the caller has its result rather than on its path.
+      this.#afterReply(() => {
+        this.#spent.delete(owner);
+        void this.#retire(owner, 'per-call session done');
+        this.#refill();
+      });
     }
+  }
+
+  /** Runs `work` on the next turn of the event loop, unless the runtime closes first. */
+  #afterReply(work: () => void): void {
+    const immediate = setImmediate(() => {
+      this.#deferred.delete(immediate);
+      work();
+    });
+    this.#deferred.add(immediate);
   }
 
   async closeKey(): Promise<void> {}
@@ -59,7 +78,10 @@ export class PerCallRuntime extends ProbedRuntime {
   }
 
   protected async closeSessions(reason: string, drain: boolean): Promise<void> {
-    const pooled = this.#pool.splice(0);
+    for (const immediate of this.#deferred) clearImmediate(immediate);
+    this.#deferred.clear();
+    const pooled = [...this.#pool.splice(0), ...this.#spent];
+    this.#spent.clear();
     await Promise.all([
       ...pooled.map((owner) => this.#retire(owner, reason)),
       ...[...this.#busy].map((owner) => this.#retire(owner, reason, drain)),

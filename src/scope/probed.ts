@@ -5,6 +5,7 @@
  * The runtime owns its probe and its sessions' closes: it tracks each close it starts and awaits
  * them all when it closes.
  */
+import { InMemoryResponseCacheStore } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import { ServerUnavailableError, SessionClosedError, type BerthError } from '../errors.js';
 import type { Listing } from '../session/connection.js';
@@ -26,6 +27,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
   /** Set once `close()` began: the reason every later request is refused with. */
   protected closedReason: string | undefined;
   readonly #closes = new Set<Promise<void>>();
+  /** One SDK response cache for the probe and every session, so the probe's listing serves them all. */
+  readonly #responseCache = new InMemoryResponseCacheStore();
 
   constructor(spec: ServerSpec, deps: RuntimeDeps) {
     this.spec = spec;
@@ -104,6 +107,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       { ...this.spec, restart: { ...this.spec.restart, maxRestarts: 0 } },
       {
         clientInfo: this.deps.clientInfo,
+        responseCacheStore: this.#responseCache,
         observer: { onState: () => {}, onListing: () => {}, onRestartScheduled: () => {} },
       },
     );
@@ -130,6 +134,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       {
         clientInfo: this.deps.clientInfo,
         fetchListing: false,
+        responseCacheStore: this.#responseCache,
         observer: {
           onState: (owner, _previous, error) => {
             if (owner.state === 'failed' || owner.state === 'restarting')

@@ -12,6 +12,7 @@ import {
   StreamableHTTPClientTransport,
   type Implementation,
   type Prompt,
+  type ResponseCacheStore,
   type Resource,
   type Tool,
   type Transport,
@@ -50,6 +51,11 @@ export interface OpenOptions {
   events: ConnectionEvents;
   /** Fetch tools, prompts and resources after connecting (false when the listing is known already). */
   fetchListing: boolean;
+  /**
+   * The SDK response cache to use. Sessions of one server share one, so a session that skipped the
+   * listing still finds the tools' output schemas (cached by whichever session listed them).
+   */
+  responseCacheStore?: ResponseCacheStore;
 }
 
 /** A connected session to one server. */
@@ -169,6 +175,7 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
   }
 
   const client = new Client(options.clientInfo, {
+    ...(options.responseCacheStore && { responseCacheStore: options.responseCacheStore }),
     listChanged: {
       tools: { onChanged: (error, tools) => !error && tools && update({ tools }) },
       prompts: { onChanged: (error, prompts) => !error && prompts && update({ prompts }) },

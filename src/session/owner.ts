@@ -8,7 +8,13 @@
  * request, or stop → close what it opened → back off and reopen, up to the restart limit → `failed`.
  */
 import { SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
-import type { CallToolRequest, CallToolResult, Implementation, Progress } from '@modelcontextprotocol/client';
+import type {
+  CallToolRequest,
+  CallToolResult,
+  Implementation,
+  Progress,
+  ResponseCacheStore,
+} from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import {
   BerthError,
@@ -41,6 +47,8 @@ export interface OwnerOptions {
   observer: OwnerObserver;
   /** Fetch the server's lists on every open (default true). Scoped sessions reuse their server's listing. */
   fetchListing?: boolean;
+  /** The SDK response cache, shared by the sessions of one server (see `OpenOptions`). */
+  responseCacheStore?: ResponseCacheStore;
 }
 
 /** Per-request options the owner understands. */
@@ -77,6 +85,7 @@ export class SessionOwner {
   readonly #waiters = new Set<Waiter>();
   readonly #settledWaiters = new Set<() => void>();
   readonly #fetchListing: boolean;
+  readonly #responseCacheStore: ResponseCacheStore | undefined;
   #inFlight = 0;
   #lastUsed = Date.now();
   readonly #idleWaiters = new Set<() => void>();
@@ -86,6 +95,7 @@ export class SessionOwner {
     this.#clientInfo = options.clientInfo;
     this.#observer = options.observer;
     this.#fetchListing = options.fetchListing ?? true;
+    this.#responseCacheStore = options.responseCacheStore;
     this.#state = spec.disabled ? 'disabled' : 'stopped';
   }
 
@@ -361,6 +371,7 @@ export class SessionOwner {
           clientInfo: this.#clientInfo,
           signal: stop,
           fetchListing: this.#fetchListing,
+          responseCacheStore: this.#responseCacheStore,
           events: { onListChanged: (from, listing, changed) => this.#onListing(from, listing, changed) },
         });
       } catch (error) {
