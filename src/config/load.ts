@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { expandString, workspaceFolderOf, type ExpandContext } from './expand.js';
 import { JsonSyntaxError, parseJsonc } from './jsonc.js';
@@ -171,6 +172,16 @@ function resolveEntry(
     restart: settings.restart,
     session: settings.session,
     health: settings.health,
+    client: {
+      ...(entry.roots && {
+        roots: entry.roots.map((root, i) => rootUri(expand(root, 'roots', i), scope.baseDir)),
+      }),
+      offer: {
+        roots: entry.capabilities?.roots ?? true,
+        sampling: entry.capabilities?.sampling ?? true,
+        elicitation: entry.capabilities?.elicitation ?? true,
+      },
+    },
     source: scope.source,
   };
   let spec: ServerSpec;
@@ -231,6 +242,11 @@ function layer(base: ServerDefaults, over: RawDefaults): ServerDefaults {
     inheritEnv: over.inheritEnv ?? base.inheritEnv,
     stderrBufferBytes: over.stderrBufferBytes ?? base.stderrBufferBytes,
   };
+}
+
+/** A root as a URI: a path (relative to `baseDir`) becomes a `file://` URI; a URI is kept. */
+export function rootUri(root: string, baseDir: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(root) ? root : pathToFileURL(resolve(baseDir, root)).href;
 }
 
 function unsupportedMessage(reference: string): string {

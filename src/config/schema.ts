@@ -90,6 +90,14 @@ export const serverEntrySchema = z.object({
   headers: stringRecord.optional(),
   disabled: z.boolean().optional(),
   tools: z.object({ allow: z.array(nonEmpty).optional(), deny: z.array(nonEmpty).optional() }).optional(),
+  roots: z.array(nonEmpty).optional(),
+  capabilities: z
+    .object({
+      roots: z.boolean().optional(),
+      sampling: z.boolean().optional(),
+      elicitation: z.boolean().optional(),
+    })
+    .optional(),
   ...settings,
 });
 

@@ -71,6 +71,14 @@ export interface HealthPolicy {
   maxMessageBytes: number;
 }
 
+/** What berth offers this server as a client. */
+export interface ClientPolicy {
+  /** This server's own roots (file URIs), instead of the host's. */
+  roots?: string[];
+  /** Which client capabilities to offer it (each also needs the host to provide it). */
+  offer: { roots: boolean; sampling: boolean; elicitation: boolean };
+}
+
 /** Settings common to every transport. */
 export interface ServerSpecBase {
   /** The key of the entry in the config (`mcpServers.<name>`). */
@@ -82,6 +90,7 @@ export interface ServerSpecBase {
   restart: RestartPolicy;
   session: SessionPolicy;
   health: HealthPolicy;
+  client: ClientPolicy;
   /** Where the entry came from, for error messages: file path or `<inline>`. */
   source: string;
 }

@@ -34,6 +34,10 @@ export type HostEvent =
   | { type: 'session:opened'; server: string; key?: string }
   | { type: 'session:closed'; server: string; key?: string; reason: string }
   | { type: 'tools:changed'; server: string }
+  /** A server's log message (`notifications/message`). */
+  | { type: 'server:log'; server: string; level: string; logger?: string; data: unknown }
+  /** A subscribed resource changed (`notifications/resources/updated`). */
+  | { type: 'resource:updated'; server: string; uri: string }
   | { type: 'config:reloaded'; summary: ReloadSummary }
   | { type: 'config:error'; error: ConfigError };
 

@@ -7,11 +7,17 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   UriTemplate,
   type CallToolResult,
   type Client,
   type CompleteResult,
+  type CreateMessageRequest,
+  type CreateMessageResult,
+  type ElicitRequest,
+  type ElicitResult,
+  type Root,
   type GetPromptResult,
   type Implementation,
   type Progress,
@@ -30,6 +36,7 @@ import {
   INLINE_SOURCE,
   loadConfig,
   resolveConfig,
+  rootUri,
   type ConfigInput,
   type InvalidServer,
   type LoadOptions,
@@ -44,6 +51,7 @@ import {
   type ConfigIssue,
 } from '../errors.js';
 import { createRuntime, type RuntimeObserver, type ServerRuntime, type SessionInfo } from '../scope/index.js';
+import type { ClientFeatures } from '../session/connection.js';
 import type { ServerState } from '../session/owner.js';
 import { safeEmit, type HostEvent, type HostEventHandler, type ReloadSummary } from './events.js';
 import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';
@@ -62,6 +70,21 @@ export interface HostOptions extends LoadOptions {
   signal?: AbortSignal;
   /** Reload whenever the config file changes (only when the config is a file path). */
   watch?: boolean;
+  /**
+   * The directories (paths or `file://` URIs) servers may use, offered as the `roots` capability.
+   * Pass `[]` to offer roots now and set them later with `setRoots()`. An entry's own `roots` win.
+   */
+  roots?: ReadonlyArray<string | Root>;
+  /** Answers servers' `sampling/createMessage` requests (with your LLM). Offered only when set. */
+  sampling?: (
+    params: CreateMessageRequest['params'],
+    context: { server: string },
+  ) => Promise<CreateMessageResult>;
+  /**
+   * Answers servers' `elicitation/create` requests: form mode (a JSON schema to fill; schema defaults
+   * are applied to accepted content) and URL mode. Offered only when set.
+   */
+  elicitation?: (params: ElicitRequest['params'], context: { server: string }) => Promise<ElicitResult>;
 }
 
 /** Options for one call. */
@@ -133,6 +156,9 @@ export class Host implements AsyncDisposable {
   #watcher: FSWatcher | undefined;
   #watchTimer: NodeJS.Timeout | undefined;
   readonly #middlewares: Middleware[] = [];
+  #roots: Root[] | undefined;
+  readonly #sampling: HostOptions['sampling'];
+  readonly #elicitation: HostOptions['elicitation'];
   #chain = compose([]);
   readonly #createdAt = Date.now();
 
@@ -146,6 +172,9 @@ export class Host implements AsyncDisposable {
     this.#clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO;
     this.#loadOptions = { env: options.env, cwd: options.cwd };
     this.#configSource = options.configSource;
+    this.#roots = options.roots && normalizeRoots(options.roots, this.#loadOptions.cwd);
+    this.#sampling = options.sampling;
+    this.#elicitation = options.elicitation;
     for (const entry of invalid) this.#recordInvalid(entry);
     for (const spec of servers) this.#servers.set(spec.name, this.#createRuntime(spec));
   }
@@ -155,7 +184,66 @@ export class Host implements AsyncDisposable {
   }
 
   #createRuntime(spec: ServerSpec): ServerRuntime {
-    return createRuntime(spec, { clientInfo: this.#clientInfo, observer: this.#observer });
+    return createRuntime(spec, {
+      clientInfo: this.#clientInfo,
+      observer: this.#observer,
+      features: this.#featuresFor(spec),
+    });
+  }
+
+  /** The client features one server is offered: the host's handlers, narrowed by the entry's settings. */
+  #featuresFor(spec: ServerSpec): ClientFeatures {
+    const server = spec.name;
+    const { offer, roots: ownRoots } = spec.client;
+    const sampling = this.#sampling;
+    const elicitation = this.#elicitation;
+    const serverRoots = ownRoots && normalizeRoots(ownRoots);
+    return {
+      ...(offer.roots && (serverRoots || this.#roots) && { roots: () => serverRoots ?? this.#roots ?? [] }),
+      ...(offer.sampling && sampling && { sampling: (params) => sampling(params, { server }) }),
+      ...(offer.elicitation && elicitation && { elicitation: (params) => elicitation(params, { server }) }),
+      onLog: (params) =>
+        this.#emit({
+          type: 'server:log',
+          server,
+          level: params.level,
+          logger: params.logger,
+          data: params.data,
+        }),
+      onResourceUpdated: (uri) => this.#emit({ type: 'resource:updated', server, uri }),
+    };
+  }
+
+  /**
+   * Changes the roots offered to servers (those without roots of their own) and tells every live
+   * session with `notifications/roots/list_changed`. Needs `roots` in the host options (even `[]`).
+   */
+  setRoots(roots: ReadonlyArray<string | Root>): void {
+    this.#assertOpen();
+    this.#roots = normalizeRoots(roots, this.#loadOptions.cwd);
+    for (const runtime of this.#servers.values()) runtime.notifyRootsChanged();
+  }
+
+  /** The roots offered to servers without roots of their own. */
+  roots(): readonly Root[] {
+    return this.#roots ?? [];
+  }
+
+  /**
+   * Subscribes to updates of a resource (`resource:updated` events). The subscription is kept across
+   * restarts. Needs a shared-scope server that supports subscriptions.
+   */
+  async subscribeResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<void> {
+    this.#assertOpen();
+    const server = options.server ?? this.#serverForUri(uri);
+    if (!server) throw new UnknownNameError('resource', uri, []);
+    await this.#runtime(server).subscribe(uri, options);
+  }
+
+  /** Ends a resource subscription. */
+  async unsubscribeResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<void> {
+    const server = options.server ?? this.#serverForUri(uri);
+    if (server) await this.#runtime(server).unsubscribe(uri, options);
   }
 
   readonly #observer: RuntimeObserver = {
@@ -685,6 +773,15 @@ export class Host implements AsyncDisposable {
     await this.ready();
     return find();
   }
+}
+
+/** Roots as the protocol wants them: `file://` URIs with a name. */
+function normalizeRoots(roots: ReadonlyArray<string | Root>, cwd = process.cwd()): Root[] {
+  return roots.map((root) => {
+    if (typeof root !== 'string') return root;
+    const uri = rootUri(root, cwd);
+    return { uri, name: basename(fileURLToPath(uri)) || uri };
+  });
 }
 
 /** A stable text form of a spec (keys sorted), so reload compares configurations, not key order. */

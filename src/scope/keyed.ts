@@ -33,6 +33,10 @@ export class KeyedRuntime extends ProbedRuntime {
     super(spec, deps);
   }
 
+  protected owners(): Iterable<SessionOwner> {
+    return [...this.#sessions.values()].map((session) => session.owner);
+  }
+
   sessions(): SessionInfo[] {
     return [...this.#sessions.values()].map(({ key, owner }) => ({
       key,

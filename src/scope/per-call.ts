@@ -25,6 +25,10 @@ export class PerCallRuntime extends ProbedRuntime {
     super(spec, deps);
   }
 
+  protected owners(): Iterable<SessionOwner> {
+    return [...this.#pool, ...this.#busy];
+  }
+
   sessions(): SessionInfo[] {
     return [...this.#pool, ...this.#busy, ...this.#spent].map((owner) => ({
       state: owner.state,

@@ -68,6 +68,21 @@ export abstract class ProbedRuntime implements ServerRuntime {
     options: ScopedRequestOptions,
   ): Promise<T>;
   abstract closeKey(key: string): Promise<void>;
+  /** The live session owners, for notifications that go to every session. */
+  protected abstract owners(): Iterable<SessionOwner>;
+
+  notifyRootsChanged(): void {
+    for (const owner of this.owners()) owner.notifyRootsChanged();
+  }
+
+  async subscribe(): Promise<void> {
+    throw new ServerUnavailableError(
+      this.name,
+      `"${this.spec.session.scope}" scoped (resource subscriptions need a shared session)`,
+    );
+  }
+
+  async unsubscribe(): Promise<void> {}
   /** Closes every session of the scope (after in-flight calls when `drain`). */
   protected abstract closeSessions(reason: string, drain: boolean): Promise<void>;
   /** Called when a probe has made the server ready. */
@@ -107,6 +122,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       { ...this.spec, restart: { ...this.spec.restart, maxRestarts: 0 } },
       {
         clientInfo: this.deps.clientInfo,
+        features: this.deps.features,
         responseCacheStore: this.#responseCache,
         observer: { onState: () => {}, onListing: () => {}, onRestartScheduled: () => {} },
       },
@@ -133,6 +149,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       { ...this.spec, restart: this.ownerRestartPolicy() },
       {
         clientInfo: this.deps.clientInfo,
+        features: this.deps.features,
         fetchListing: false,
         responseCacheStore: this.#responseCache,
         observer: {

@@ -8,7 +8,7 @@ import type { ServerSpec } from '../config/types.js';
 import type { BerthError } from '../errors.js';
 import type { Listing } from '../session/connection.js';
 import type { RequestOptions, ServerState } from '../session/owner.js';
-import type { Connection } from '../session/connection.js';
+import type { ClientFeatures, Connection } from '../session/connection.js';
 
 /** One live session of a runtime, for `status()`. */
 export interface SessionInfo {
@@ -38,6 +38,8 @@ export interface RuntimeObserver {
 export interface RuntimeDeps {
   clientInfo: Implementation;
   observer: RuntimeObserver;
+  /** Client-side features offered on every session of this server. */
+  features?: ClientFeatures;
 }
 
 /** Options of one request: the owner's, plus the key that selects a keyed session. */
@@ -73,6 +75,12 @@ export interface ServerRuntime {
   closeKey(key: string): Promise<void>;
   /** Reopens a failed server, or recycles a running one. */
   restart(): Promise<void>;
+  /** Tells every live session that the client's roots changed. */
+  notifyRootsChanged(): void;
+  /** Subscribes to a resource's updates (shared scope; kept across restarts). */
+  subscribe(uri: string, options: ScopedRequestOptions): Promise<void>;
+  /** Ends a resource subscription. */
+  unsubscribe(uri: string, options: ScopedRequestOptions): Promise<void>;
   /** Closes every session, after in-flight calls when `drain` is set (within the drain deadline). */
   close(reason: string, options?: { drain?: boolean }): Promise<void>;
 }

@@ -17,6 +17,7 @@ export class SharedRuntime implements ServerRuntime {
     const { observer } = deps;
     this.#owner = new SessionOwner(spec, {
       clientInfo: deps.clientInfo,
+      features: deps.features,
       observer: {
         onState: (_owner, previous, error) => observer.onState(this, previous, error),
         onListing: (owner) => owner.listing && observer.onListing(this, owner.listing),
@@ -78,6 +79,18 @@ export class SharedRuntime implements ServerRuntime {
   }
 
   async closeKey(): Promise<void> {}
+
+  notifyRootsChanged(): void {
+    this.#owner.notifyRootsChanged();
+  }
+
+  subscribe(uri: string, options: ScopedRequestOptions): Promise<void> {
+    return this.#owner.subscribe(uri, options);
+  }
+
+  unsubscribe(uri: string, options: ScopedRequestOptions): Promise<void> {
+    return this.#owner.unsubscribe(uri, options);
+  }
 
   restart(): Promise<void> {
     return this.#owner.restart();

@@ -11,7 +11,14 @@ import {
   SdkErrorCode,
   StreamableHTTPClientTransport,
   type Implementation,
+  type ClientCapabilities,
+  type CreateMessageRequest,
+  type CreateMessageResult,
+  type ElicitRequest,
+  type ElicitResult,
+  type LoggingMessageNotification,
   type Prompt,
+  type Root,
   type ResponseCacheStore,
   type Resource,
   type Tool,
@@ -37,6 +44,41 @@ export interface Listing {
   resourceTemplates: ResourceTemplate[];
 }
 
+/** What berth offers servers as a client: each feature is declared as a capability only when set. */
+export interface ClientFeatures {
+  /** The roots servers may use; answering `roots/list`. */
+  roots?: () => Root[];
+  /** Answers `sampling/createMessage`. */
+  sampling?: (params: CreateMessageRequest['params']) => Promise<CreateMessageResult>;
+  /** Answers `elicitation/create` (form and URL modes; form defaults are applied to accepted content). */
+  elicitation?: (params: ElicitRequest['params']) => Promise<ElicitResult>;
+  /** Receives log messages (`notifications/message`). */
+  onLog?: (params: LoggingMessageNotification['params']) => void;
+  /** Receives `notifications/resources/updated` for subscribed resources. */
+  onResourceUpdated?: (uri: string) => void;
+}
+
+/** The client capabilities the set features call for. */
+function capabilitiesFor(features: ClientFeatures): ClientCapabilities {
+  return {
+    ...(features.roots && { roots: { listChanged: true } }),
+    ...(features.sampling && { sampling: {} }),
+    ...(features.elicitation && { elicitation: { form: { applyDefaults: true }, url: {} } }),
+  };
+}
+
+/** Registers the handlers behind `features` on a client that has not connected yet. */
+function installFeatures(client: Client, features: ClientFeatures): void {
+  const { roots, sampling, elicitation, onLog, onResourceUpdated } = features;
+  if (roots) client.setRequestHandler('roots/list', () => ({ roots: roots() }));
+  if (sampling) client.setRequestHandler('sampling/createMessage', (request) => sampling(request.params));
+  if (elicitation) client.setRequestHandler('elicitation/create', (request) => elicitation(request.params));
+  if (onLog) client.setNotificationHandler('notifications/message', (n) => onLog(n.params));
+  if (onResourceUpdated) {
+    client.setNotificationHandler('notifications/resources/updated', (n) => onResourceUpdated(n.params.uri));
+  }
+}
+
 /** What a connection tells its owner while it is open. */
 export interface ConnectionEvents {
   /** A list changed on the server and has been fetched again; `changed` holds only what changed. */
@@ -56,6 +98,8 @@ export interface OpenOptions {
    * listing still finds the tools' output schemas (cached by whichever session listed them).
    */
   responseCacheStore?: ResponseCacheStore;
+  /** Client-side features offered to the server. */
+  features?: ClientFeatures;
 }
 
 /** A connected session to one server. */
@@ -175,6 +219,7 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
   }
 
   const client = new Client(options.clientInfo, {
+    capabilities: capabilitiesFor(options.features ?? {}),
     ...(options.responseCacheStore && { responseCacheStore: options.responseCacheStore }),
     listChanged: {
       tools: { onChanged: (error, tools) => !error && tools && update({ tools }) },
@@ -191,6 +236,7 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
     },
   });
   client.onerror = () => {}; // out-of-band noise (a non-JSON line); fatal problems close the transport
+  installFeatures(client, options.features ?? {});
   // List-change callbacks only run after connect, by which time `opened` exists.
   const opened = new Connection(spec, client, transport, process);
   function update(patch: Partial<Listing>): void {

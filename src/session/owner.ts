@@ -26,7 +26,7 @@ import {
   type ServerPhase,
 } from '../errors.js';
 import { delay, onAbort } from '../util/abort.js';
-import { openConnection, type Connection, type Listing } from './connection.js';
+import { openConnection, type ClientFeatures, type Connection, type Listing } from './connection.js';
 
 /** Where a server is in its life. */
 export type ServerState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped' | 'disabled';
@@ -49,6 +49,8 @@ export interface OwnerOptions {
   fetchListing?: boolean;
   /** The SDK response cache, shared by the sessions of one server (see `OpenOptions`). */
   responseCacheStore?: ResponseCacheStore;
+  /** Client-side features (roots, sampling, elicitation, notifications) offered on every session. */
+  features?: ClientFeatures;
 }
 
 /** Per-request options the owner understands. */
@@ -86,6 +88,9 @@ export class SessionOwner {
   readonly #settledWaiters = new Set<() => void>();
   readonly #fetchListing: boolean;
   readonly #responseCacheStore: ResponseCacheStore | undefined;
+  readonly #features: ClientFeatures | undefined;
+  /** Resource URIs subscribed to; every new session subscribes to them again. */
+  readonly #subscriptions = new Set<string>();
   #inFlight = 0;
   #lastUsed = Date.now();
   readonly #idleWaiters = new Set<() => void>();
@@ -96,6 +101,7 @@ export class SessionOwner {
     this.#observer = options.observer;
     this.#fetchListing = options.fetchListing ?? true;
     this.#responseCacheStore = options.responseCacheStore;
+    this.#features = options.features;
     this.#state = spec.disabled ? 'disabled' : 'stopped';
   }
 
@@ -211,6 +217,36 @@ export class SessionOwner {
     }
     await this.#loop;
     if (this.#state !== 'disabled') this.#setState('stopped');
+  }
+
+  /** Tells the current session that the client's roots changed (`notifications/roots/list_changed`). */
+  notifyRootsChanged(): void {
+    this.#current?.client.sendRootsListChanged().catch(() => {}); // a session that just closed needs no news
+  }
+
+  /** Subscribes to updates of a resource, now and on every session this owner opens later. */
+  async subscribe(uri: string, options: RequestOptions = {}): Promise<void> {
+    this.#subscriptions.add(uri);
+    await this.request(
+      (connection, timeout) => connection.client.subscribeResource({ uri }, { timeout }),
+      options,
+    );
+  }
+
+  /** Ends a subscription. */
+  async unsubscribe(uri: string, options: RequestOptions = {}): Promise<void> {
+    if (!this.#subscriptions.delete(uri)) return;
+    await this.request(
+      (connection, timeout) => connection.client.unsubscribeResource({ uri }, { timeout }),
+      options,
+    );
+  }
+
+  /** A reopened session subscribes again to what its predecessor was subscribed to. */
+  #resubscribe(connection: Connection): void {
+    for (const uri of this.#subscriptions) {
+      connection.client.subscribeResource({ uri }).catch(() => {}); // reported by the next explicit request
+    }
   }
 
   /** Calls a tool on this server, waiting for readiness within the call's deadline. */
@@ -372,6 +408,7 @@ export class SessionOwner {
           signal: stop,
           fetchListing: this.#fetchListing,
           responseCacheStore: this.#responseCacheStore,
+          features: this.#features,
           events: { onListChanged: (from, listing, changed) => this.#onListing(from, listing, changed) },
         });
       } catch (error) {
@@ -393,6 +430,7 @@ export class SessionOwner {
       if (everReady) this.#restarts += 1;
       everReady = true;
       if (this.#fetchListing) this.#onListing(connection, connection.listing, connection.listing);
+      this.#resubscribe(connection);
       this.#setState('ready');
       const readyAt = Date.now();
 

@@ -74,6 +74,7 @@ describe('formats', () => {
         restart: DEFAULTS.restart,
         session: DEFAULTS.session,
         health: DEFAULTS.health,
+        client: { offer: { roots: true, sampling: true, elicitation: true } },
         tools: { allow: [], deny: [] },
       },
     ]);
