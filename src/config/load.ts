@@ -172,6 +172,7 @@ function resolveEntry(
     restart: settings.restart,
     session: settings.session,
     health: settings.health,
+    era: entry.era ?? 'auto',
     client: {
       ...(entry.roots && {
         roots: entry.roots.map((root, i) => rootUri(expand(root, 'roots', i), scope.baseDir)),

@@ -91,6 +91,7 @@ export const serverEntrySchema = z.object({
   disabled: z.boolean().optional(),
   tools: z.object({ allow: z.array(nonEmpty).optional(), deny: z.array(nonEmpty).optional() }).optional(),
   roots: z.array(nonEmpty).optional(),
+  era: z.enum(['auto', 'legacy']).optional(),
   capabilities: z
     .object({
       roots: z.boolean().optional(),

@@ -79,6 +79,9 @@ export interface ClientPolicy {
   offer: { roots: boolean; sampling: boolean; elicitation: boolean };
 }
 
+/** Which protocol era to speak: negotiate (`auto`), or the 2025 `initialize` handshake only (`legacy`). */
+export type EraSetting = 'auto' | 'legacy';
+
 /** Settings common to every transport. */
 export interface ServerSpecBase {
   /** The key of the entry in the config (`mcpServers.<name>`). */
@@ -91,6 +94,11 @@ export interface ServerSpecBase {
   session: SessionPolicy;
   health: HealthPolicy;
   client: ClientPolicy;
+  /**
+   * `auto` (default): probe with `server/discover` once, fall back to `initialize`, remember the
+   * verdict. `legacy`: skip the probe (for servers that misbehave on unknown requests before init).
+   */
+  era: EraSetting;
   /** Where the entry came from, for error messages: file path or `<inline>`. */
   source: string;
 }

@@ -9,6 +9,7 @@ import { InMemoryResponseCacheStore } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import { ServerUnavailableError, SessionClosedError, type BerthError } from '../errors.js';
 import type { Listing } from '../session/connection.js';
+import { EraMemory } from '../session/era.js';
 import { SessionOwner, type ServerState } from '../session/owner.js';
 import type { RuntimeDeps, ScopedRequestOptions, ServerRuntime, SessionInfo } from './runtime.js';
 import type { Connection } from '../session/connection.js';
@@ -29,6 +30,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
   readonly #closes = new Set<Promise<void>>();
   /** One SDK response cache for the probe and every session, so the probe's listing serves them all. */
   readonly #responseCache = new InMemoryResponseCacheStore();
+  /** One era memory: the probe negotiates, every session after it reuses the verdict. */
+  readonly #era = new EraMemory();
 
   constructor(spec: ServerSpec, deps: RuntimeDeps) {
     this.spec = spec;
@@ -123,6 +126,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       {
         clientInfo: this.deps.clientInfo,
         features: this.deps.features,
+        era: this.#era,
         responseCacheStore: this.#responseCache,
         observer: { onState: () => {}, onListing: () => {}, onRestartScheduled: () => {} },
       },
@@ -150,6 +154,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       {
         clientInfo: this.deps.clientInfo,
         features: this.deps.features,
+        era: this.#era,
         fetchListing: false,
         responseCacheStore: this.#responseCache,
         observer: {

@@ -18,6 +18,7 @@ import {
   type ElicitResult,
   type LoggingMessageNotification,
   type Prompt,
+  type PriorDiscovery,
   type Root,
   type ResponseCacheStore,
   type Resource,
@@ -30,6 +31,7 @@ import { ServerError, type ServerFailureDetails, type ServerPhase } from '../err
 import { childEnvironment } from '../process/env.js';
 import { ServerProcess } from '../process/server-process.js';
 import { ProcessTransport } from '../transport/process-transport.js';
+import type { EraMemory } from './era.js';
 
 /** A resource template as listed by a server. */
 export type ResourceTemplate = Awaited<
@@ -100,6 +102,8 @@ export interface OpenOptions {
   responseCacheStore?: ResponseCacheStore;
   /** Client-side features offered to the server. */
   features?: ClientFeatures;
+  /** The server's negotiated era from earlier connects; updated by this one. */
+  era?: EraMemory;
 }
 
 /** A connected session to one server. */
@@ -220,6 +224,7 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
 
   const client = new Client(options.clientInfo, {
     capabilities: capabilitiesFor(options.features ?? {}),
+    versionNegotiation: { mode: spec.era === 'legacy' ? 'legacy' : 'auto' },
     ...(options.responseCacheStore && { responseCacheStore: options.responseCacheStore }),
     listChanged: {
       tools: { onChanged: (error, tools) => !error && tools && update({ tools }) },
@@ -247,15 +252,34 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
 
   const deadline = Date.now() + spec.timeouts.startupMs;
   const left = () => Math.max(1, deadline - Date.now());
+  // The handshake does not always honour the signal (the era probe, for one): closing the transport
+  // fails whatever is pending at once, so a stop during connect never waits out a startup deadline.
+  const abortOpen = () => void transport.close();
+  signal.addEventListener('abort', abortOpen, { once: true });
   try {
-    await client.connect(transport, { signal, timeout: left() });
+    const prior = spec.era === 'legacy' ? undefined : options.era?.prior;
+    await client.connect(transport, { signal, timeout: left(), ...(prior && { prior }) });
+    if (options.era) options.era.prior = verdictOf(client);
     if (options.fetchListing) opened.listing = await fetchListing(client, { signal, timeout: left() });
     return opened;
   } catch (error) {
+    if (options.era && isEraFailure(error)) options.era.prior = undefined; // stale verdict: probe next time
     await opened.close('open failed');
     if (signal.aborted) throw signal.reason;
     throw await openError(spec, process, error);
+  } finally {
+    signal.removeEventListener('abort', abortOpen);
   }
+}
+
+/** The era verdict a connected client reached, in the form `connect({ prior })` takes. */
+function verdictOf(client: Client): PriorDiscovery {
+  const discover = client.getDiscoverResult();
+  return client.getProtocolEra() === 'modern' && discover ? { kind: 'modern', discover } : { kind: 'legacy' };
+}
+
+function isEraFailure(error: unknown): boolean {
+  return error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed;
 }
 
 async function openError(

@@ -27,6 +27,7 @@ import {
 } from '../errors.js';
 import { delay, onAbort } from '../util/abort.js';
 import { openConnection, type ClientFeatures, type Connection, type Listing } from './connection.js';
+import { EraMemory } from './era.js';
 
 /** Where a server is in its life. */
 export type ServerState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped' | 'disabled';
@@ -51,6 +52,8 @@ export interface OwnerOptions {
   responseCacheStore?: ResponseCacheStore;
   /** Client-side features (roots, sampling, elicitation, notifications) offered on every session. */
   features?: ClientFeatures;
+  /** Shared era memory (scoped sessions of one server share one); by default the owner keeps its own. */
+  era?: EraMemory;
 }
 
 /** Per-request options the owner understands. */
@@ -89,6 +92,7 @@ export class SessionOwner {
   readonly #fetchListing: boolean;
   readonly #responseCacheStore: ResponseCacheStore | undefined;
   readonly #features: ClientFeatures | undefined;
+  readonly #era: EraMemory;
   /** Resource URIs subscribed to; every new session subscribes to them again. */
   readonly #subscriptions = new Set<string>();
   #inFlight = 0;
@@ -102,6 +106,7 @@ export class SessionOwner {
     this.#fetchListing = options.fetchListing ?? true;
     this.#responseCacheStore = options.responseCacheStore;
     this.#features = options.features;
+    this.#era = options.era ?? new EraMemory();
     this.#state = spec.disabled ? 'disabled' : 'stopped';
   }
 
@@ -409,6 +414,7 @@ export class SessionOwner {
           fetchListing: this.#fetchListing,
           responseCacheStore: this.#responseCacheStore,
           features: this.#features,
+          era: this.#era,
           events: { onListChanged: (from, listing, changed) => this.#onListing(from, listing, changed) },
         });
       } catch (error) {

@@ -75,6 +75,7 @@ describe('formats', () => {
         session: DEFAULTS.session,
         health: DEFAULTS.health,
         client: { offer: { roots: true, sampling: true, elicitation: true } },
+        era: 'auto',
         tools: { allow: [], deny: [] },
       },
     ]);

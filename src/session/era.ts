@@ -1,0 +1,14 @@
+/**
+ * Protocol-era memory. berth connects with the SDK's version negotiation (`auto`): a first connect
+ * asks the server with `server/discover` and falls back to the 2025 `initialize` handshake. The
+ * verdict (the discovery result of a 2026-07-28 server, or "legacy") is kept per server configuration
+ * and handed to every later connect of that server as `prior`, so a restart or a new session never
+ * pays for the probe again.
+ */
+import type { PriorDiscovery } from '@modelcontextprotocol/client';
+
+/** What is known about how one server (configuration) negotiates. */
+export class EraMemory {
+  /** The verdict of the last successful connect, if any. */
+  prior: PriorDiscovery | undefined;
+}
