@@ -14,6 +14,10 @@
  * sequential call latency under each session scope (shared, keyed, per-call with and without
  * prewarm). `--only calls` or `--only scopes` runs one part.
  * Raw results go to bench/results/<date>-<shortsha>.json and bench/results/latest.json.
+ *
+ * `--soak SECONDS` runs the soak instead (soak.mjs, soak-worker.mjs): mixed calls against several
+ * servers while their processes are killed at random, then a check that nothing survives close.
+ * Its results go to bench/results/<date>-<shortsha>-soak.json.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -23,6 +27,7 @@ import { runChild } from './lib/child.mjs';
 import { gitCommit, machine } from './lib/environment.mjs';
 import { spread } from './lib/stats.mjs';
 import { benchScopes, findScopeVariants, renderScopes } from './scopes.mjs';
+import { renderSoak, runSoak, soakPassed } from './soak.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT_DIR = join(BENCH_DIR, '..');
@@ -45,6 +50,8 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --scope-warmup N  session scopes: unmeasured calls first (default 3)
   --scope-interval MS  session scopes: one call every MS ms (default 300)
   --scopes a,b      session scopes: only these variants (${findScopeVariants().map((v) => v.name)})
+  --soak SECONDS    run only the soak: mixed calls against 6 servers for SECONDS while killing
+                    server processes at random (see docs/reliability.md#soak)
   --quick           smoke test: 2 runs, 200 calls, 50 warm-up, 2 batches of 200; 5 scope calls
                     after 1 warm-up (numbers not meaningful)
   --json            print the raw results as JSON instead of the table
@@ -66,6 +73,7 @@ function parseOptions() {
       'scope-warmup': { type: 'string' },
       'scope-interval': { type: 'string' },
       scopes: { type: 'string' },
+      soak: { type: 'string' },
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -96,6 +104,12 @@ function parseOptions() {
   if (values.only !== undefined && !PARTS.includes(values.only))
     throw new Error(`--only must be one of ${PARTS}, got ${values.only}`);
   options.parts = values.only ? [values.only] : PARTS;
+  if (values.soak !== undefined) {
+    const seconds = Number(values.soak);
+    if (!Number.isInteger(seconds) || seconds < 1)
+      throw new Error(`--soak must be an integer ≥ 1 (seconds), got ${values.soak}`);
+    options.soak = seconds;
+  }
   options.contenders = values.contenders?.split(',').map((s) => s.trim());
   options.scopes = values.scopes?.split(',').map((s) => s.trim());
   return options;
@@ -290,9 +304,33 @@ async function benchCalls(options, log) {
   };
 }
 
+/** The soak instead of the benchmark: its own results file, never latest.json. */
+async function soakMain(options, log) {
+  const soak = await runSoak({ seconds: options.soak, script: join(BENCH_DIR, 'soak-worker.mjs'), log });
+  const commit = gitCommit(ROOT_DIR);
+  const report = { date: new Date().toISOString(), commit, machine: machine(), soak };
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}-soak.json`);
+  writeFileSync(file, json);
+  if (options.json) {
+    process.stdout.write(json);
+  } else {
+    const m = report.machine;
+    console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`);
+    console.log(`commit ${commit.short}${commit.dirty ? ' (uncommitted changes)' : ''}\n`);
+    console.log(renderSoak(soak));
+    if (soak.otherCores !== null)
+      console.log(`Other processes used ${soak.otherCores.toFixed(2)} cores meanwhile.`);
+  }
+  log(`\nresults: ${file}\n`);
+  if (!soakPassed(soak)) process.exitCode = 1;
+}
+
 async function main() {
   const options = parseOptions();
   const log = (s) => process.stderr.write(s);
+  if (options.soak !== undefined) return soakMain(options, log);
   const scopeVariants = findScopeVariants(options.scopes);
   findContenders(options.contenders); // fail on an unknown name before anything runs
   const calls = options.parts.includes('calls') ? await benchCalls(options, log) : {};

@@ -14,9 +14,10 @@ const EXIT_GRACE_MS = 10_000;
 
 /**
  * Forks `script` with `args`; resolves with its result (plus `otherCores`) once it has exited by
- * itself. With `profile` ({ dir, name }) the worker runs under `node --cpu-prof`.
+ * itself. With `profile` ({ dir, name }) the worker runs under `node --cpu-prof`; `timeoutMs` is
+ * how long it may take to send its result (default 10 min).
  */
-export function runChild({ name, script, args, profile }) {
+export function runChild({ name, script, args, profile, timeoutMs = WORKER_TIMEOUT_MS }) {
   const execArgv = profile
     ? [
         '--cpu-prof',
@@ -40,10 +41,7 @@ export function runChild({ name, script, args, profile }) {
       child.kill('SIGKILL');
       reject(error);
     };
-    const timer = setTimeout(
-      () => fail(new Error(`${name}: no result within ${WORKER_TIMEOUT_MS} ms`)),
-      WORKER_TIMEOUT_MS,
-    );
+    const timer = setTimeout(() => fail(new Error(`${name}: no result within ${timeoutMs} ms`)), timeoutMs);
     child.on('message', (m) => {
       message = m;
       // The worker must now exit on its own: a leaked handle (server, socket, timer) would keep it alive.

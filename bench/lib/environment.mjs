@@ -96,3 +96,29 @@ export function childPids(pid, match) {
 }
 
 const CLOCK_TICKS = 100; // USER_HZ: 100 on every mainstream Linux
+
+/**
+ * Every live (non-zombie) process, from /proc (Linux; null elsewhere): pid, parent, process group
+ * and command line. The soak uses it to look for server processes left behind after close.
+ */
+export function liveProcesses() {
+  let entries;
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const processes = [];
+  for (const name of entries) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue;
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      processes.push({ pid: Number(name), ppid: Number(ppid), pgrp: Number(pgrp), cmdline });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return processes;
+}
