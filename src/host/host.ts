@@ -17,6 +17,7 @@ import {
   type CreateMessageResult,
   type ElicitRequest,
   type ElicitResult,
+  type FetchLike,
   type Root,
   type GetPromptResult,
   type Implementation,
@@ -85,6 +86,8 @@ export interface HostOptions extends LoadOptions {
    * are applied to accepted content) and URL mode. Offered only when set.
    */
   elicitation?: (params: ElicitRequest['params'], context: { server: string }) => Promise<ElicitResult>;
+  /** The `fetch` remote (Streamable HTTP, SSE) transports use: for proxies, custom agents, tests. */
+  fetch?: FetchLike;
 }
 
 /** Options for one call. */
@@ -159,6 +162,7 @@ export class Host implements AsyncDisposable {
   #roots: Root[] | undefined;
   readonly #sampling: HostOptions['sampling'];
   readonly #elicitation: HostOptions['elicitation'];
+  readonly #fetch: FetchLike | undefined;
   #chain = compose([]);
   readonly #createdAt = Date.now();
 
@@ -175,6 +179,7 @@ export class Host implements AsyncDisposable {
     this.#roots = options.roots && normalizeRoots(options.roots, this.#loadOptions.cwd);
     this.#sampling = options.sampling;
     this.#elicitation = options.elicitation;
+    this.#fetch = options.fetch;
     for (const entry of invalid) this.#recordInvalid(entry);
     for (const spec of servers) this.#servers.set(spec.name, this.#createRuntime(spec));
   }
@@ -188,6 +193,7 @@ export class Host implements AsyncDisposable {
       clientInfo: this.#clientInfo,
       observer: this.#observer,
       features: this.#featuresFor(spec),
+      fetch: this.#fetch,
     });
   }
 

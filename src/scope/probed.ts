@@ -126,6 +126,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       {
         clientInfo: this.deps.clientInfo,
         features: this.deps.features,
+        fetch: this.deps.fetch,
         era: this.#era,
         responseCacheStore: this.#responseCache,
         observer: { onState: () => {}, onListing: () => {}, onRestartScheduled: () => {} },
@@ -154,6 +155,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       {
         clientInfo: this.deps.clientInfo,
         features: this.deps.features,
+        fetch: this.deps.fetch,
         era: this.#era,
         fetchListing: false,
         responseCacheStore: this.#responseCache,

@@ -3,7 +3,7 @@
  * runtime owns the `SessionOwner`s of its scope (one shared, one per key, or one per call): it alone
  * creates them and alone closes them; the host only asks it for requests, key closes and its own close.
  */
-import type { Implementation } from '@modelcontextprotocol/client';
+import type { FetchLike, Implementation } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import type { BerthError } from '../errors.js';
 import type { Listing } from '../session/connection.js';
@@ -40,6 +40,8 @@ export interface RuntimeDeps {
   observer: RuntimeObserver;
   /** Client-side features offered on every session of this server. */
   features?: ClientFeatures;
+  /** The `fetch` for remote transports. */
+  fetch?: FetchLike;
 }
 
 /** Options of one request: the owner's, plus the key that selects a keyed session. */

@@ -18,6 +18,7 @@ export class SharedRuntime implements ServerRuntime {
     this.#owner = new SessionOwner(spec, {
       clientInfo: deps.clientInfo,
       features: deps.features,
+      fetch: deps.fetch,
       observer: {
         onState: (_owner, previous, error) => observer.onState(this, previous, error),
         onListing: (owner) => owner.listing && observer.onListing(this, owner.listing),

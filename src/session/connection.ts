@@ -9,7 +9,9 @@ import {
   SSEClientTransport,
   SdkError,
   SdkErrorCode,
+  SdkHttpError,
   StreamableHTTPClientTransport,
+  type FetchLike,
   type Implementation,
   type ClientCapabilities,
   type CreateMessageRequest,
@@ -102,8 +104,10 @@ export interface OpenOptions {
   responseCacheStore?: ResponseCacheStore;
   /** Client-side features offered to the server. */
   features?: ClientFeatures;
-  /** The server's negotiated era from earlier connects; updated by this one. */
+  /** The server's negotiated era (and HTTP transport) from earlier connects; updated by this one. */
   era?: EraMemory;
+  /** The `fetch` remote transports use (default: the global one). */
+  fetch?: FetchLike;
 }
 
 /** A connected session to one server. */
@@ -200,6 +204,36 @@ async function describeProcess(
 
 /** Opens a connection to `spec` within its startup deadline. Leaks nothing if it fails. */
 export async function openConnection(spec: ServerSpec, options: OpenOptions): Promise<Connection> {
+  if (spec.transport !== 'http' || options.era?.remote === 'sse') {
+    return openOnce(spec, options, spec.transport === 'stdio' ? 'stdio' : 'sse');
+  }
+  try {
+    const connection = await openOnce(spec, options, 'http');
+    if (options.era) options.era.remote = 'http';
+    return connection;
+  } catch (error) {
+    // Streamable HTTP first; a server that only speaks the legacy HTTP+SSE transport refuses the POST
+    // with 400, 404 or 405 (the statuses the spec names for this fallback).
+    if (options.signal.aborted || !isLegacyHttpRefusal(error)) throw error;
+    const connection = await openOnce(spec, options, 'sse');
+    if (options.era) options.era.remote = 'sse';
+    return connection;
+  }
+}
+
+function isLegacyHttpRefusal(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof SdkHttpError && [400, 404, 405].includes(e.status)) return true;
+  }
+  return false;
+}
+
+/** One attempt over one transport kind. */
+async function openOnce(
+  spec: ServerSpec,
+  options: OpenOptions,
+  kind: 'stdio' | 'http' | 'sse',
+): Promise<Connection> {
   const { signal } = options;
   let process: ServerProcess | undefined;
   let transport: Transport;
@@ -216,10 +250,15 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
   } else {
     const url = new URL(spec.url);
     const requestInit = { headers: spec.headers };
+    const fetchImpl = options.fetch;
     transport =
-      spec.transport === 'sse'
-        ? new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: headerFetch(spec.headers) } })
-        : new StreamableHTTPClientTransport(url, { requestInit });
+      kind === 'sse'
+        ? new SSEClientTransport(url, {
+            requestInit,
+            ...(fetchImpl && { fetch: fetchImpl }),
+            eventSourceInit: { fetch: headerFetch(spec.headers, fetchImpl) },
+          })
+        : new StreamableHTTPClientTransport(url, { requestInit, ...(fetchImpl && { fetch: fetchImpl }) });
   }
 
   const client = new Client(options.clientInfo, {
@@ -329,10 +368,10 @@ async function fetchListing(
 }
 
 /** The SSE transport's GET does not take `requestInit`; give it a fetch that adds the headers. */
-function headerFetch(headers: Record<string, string>): typeof fetch {
+function headerFetch(headers: Record<string, string>, fetchImpl: FetchLike = fetch): typeof fetch {
   return (input, init) => {
     const merged = new Headers(init?.headers);
     for (const [k, v] of Object.entries(headers)) merged.set(k, v);
-    return fetch(input, { ...init, headers: merged });
+    return fetchImpl(input instanceof Request ? input.url : input, { ...init, headers: merged });
   };
 }

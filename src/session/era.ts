@@ -3,7 +3,8 @@
  * asks the server with `server/discover` and falls back to the 2025 `initialize` handshake. The
  * verdict (the discovery result of a 2026-07-28 server, or "legacy") is kept per server configuration
  * and handed to every later connect of that server as `prior`, so a restart or a new session never
- * pays for the probe again.
+ * pays for the probe again. Likewise a remote server's transport: once it fell back from Streamable
+ * HTTP to legacy HTTP+SSE, later connects go straight to SSE.
  */
 import type { PriorDiscovery } from '@modelcontextprotocol/client';
 
@@ -11,4 +12,6 @@ import type { PriorDiscovery } from '@modelcontextprotocol/client';
 export class EraMemory {
   /** The verdict of the last successful connect, if any. */
   prior: PriorDiscovery | undefined;
+  /** For a remote server: whether Streamable HTTP worked or it fell back to legacy HTTP+SSE. */
+  remote: 'http' | 'sse' | undefined;
 }

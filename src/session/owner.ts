@@ -14,6 +14,7 @@ import type {
   Implementation,
   Progress,
   ResponseCacheStore,
+  FetchLike,
 } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import {
@@ -54,6 +55,8 @@ export interface OwnerOptions {
   features?: ClientFeatures;
   /** Shared era memory (scoped sessions of one server share one); by default the owner keeps its own. */
   era?: EraMemory;
+  /** The `fetch` for remote transports. */
+  fetch?: FetchLike;
 }
 
 /** Per-request options the owner understands. */
@@ -93,6 +96,7 @@ export class SessionOwner {
   readonly #responseCacheStore: ResponseCacheStore | undefined;
   readonly #features: ClientFeatures | undefined;
   readonly #era: EraMemory;
+  readonly #fetch: FetchLike | undefined;
   /** Resource URIs subscribed to; every new session subscribes to them again. */
   readonly #subscriptions = new Set<string>();
   #inFlight = 0;
@@ -107,6 +111,7 @@ export class SessionOwner {
     this.#responseCacheStore = options.responseCacheStore;
     this.#features = options.features;
     this.#era = options.era ?? new EraMemory();
+    this.#fetch = options.fetch;
     this.#state = spec.disabled ? 'disabled' : 'stopped';
   }
 
@@ -415,6 +420,7 @@ export class SessionOwner {
           responseCacheStore: this.#responseCacheStore,
           features: this.#features,
           era: this.#era,
+          fetch: this.#fetch,
           events: { onListChanged: (from, listing, changed) => this.#onListing(from, listing, changed) },
         });
       } catch (error) {
