@@ -106,6 +106,8 @@ export interface ServerFailureDetails {
   pid?: number;
   /** True when a request had been sent when the session was lost: it may or may not have run. */
   outcomeUnknown?: boolean;
+  /** True when the server refused us with HTTP 401: it needs authorization, not a restart. */
+  needsAuthorization?: boolean;
 }
 
 function describeFailure(d: ServerFailureDetails, what: string): string {
@@ -127,6 +129,7 @@ export class ServerError extends BerthError implements ServerFailureDetails {
   readonly stderrTail?: string;
   readonly pid?: number;
   readonly outcomeUnknown?: boolean;
+  readonly needsAuthorization?: boolean;
 
   constructor(details: ServerFailureDetails & { reason?: string }, options?: { cause?: unknown }) {
     const reason = details.reason ?? (options?.cause instanceof Error ? options.cause.message : 'failed');
@@ -138,6 +141,7 @@ export class ServerError extends BerthError implements ServerFailureDetails {
     this.stderrTail = details.stderrTail;
     this.pid = details.pid;
     this.outcomeUnknown = details.outcomeUnknown;
+    this.needsAuthorization = details.needsAuthorization;
   }
 }
 

@@ -208,6 +208,18 @@ function resolveEntry(
     if (issues.length === count && !isHttpUrl(url))
       report(['url'], `expected an http(s) URL, got ${JSON.stringify(url)}`);
     spec = { ...base, transport: entry.transport, url, headers: expandValues(entry.headers, 'headers') };
+    if (entry.auth) {
+      const auth = entry.auth;
+      spec.auth =
+        auth.type === 'bearer'
+          ? { type: 'bearer', token: expand(auth.token, 'auth', 'token') }
+          : {
+              type: 'client_credentials',
+              clientId: expand(auth.clientId, 'auth', 'clientId'),
+              clientSecret: expand(auth.clientSecret, 'auth', 'clientSecret'),
+              ...(auth.scope && { scope: expand(auth.scope, 'auth', 'scope') }),
+            };
+    }
   }
   return issues.length ? { issues } : { spec };
 }

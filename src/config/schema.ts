@@ -92,6 +92,17 @@ export const serverEntrySchema = z.object({
   tools: z.object({ allow: z.array(nonEmpty).optional(), deny: z.array(nonEmpty).optional() }).optional(),
   roots: z.array(nonEmpty).optional(),
   era: z.enum(['auto', 'legacy']).optional(),
+  auth: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('bearer'), token: nonEmpty }),
+      z.object({
+        type: z.literal('client_credentials'),
+        clientId: nonEmpty,
+        clientSecret: nonEmpty,
+        scope: nonEmpty.optional(),
+      }),
+    ])
+    .optional(),
   capabilities: z
     .object({
       roots: z.boolean().optional(),

@@ -121,11 +121,21 @@ export interface StdioServerSpec extends ServerSpecBase {
   stderrBufferBytes: number;
 }
 
+/**
+ * Credentials for a remote server, from its config entry: a static bearer token (usually from an
+ * environment variable), or an OAuth client-credentials grant. Interactive OAuth needs the
+ * application (`authProvider` in the host options).
+ */
+export type AuthSpec =
+  | { type: 'bearer'; token: string }
+  | { type: 'client_credentials'; clientId: string; clientSecret: string; scope?: string };
+
 /** A remote server reached over Streamable HTTP or legacy SSE. */
 export interface RemoteServerSpec extends ServerSpecBase {
   transport: 'http' | 'sse';
   url: string;
   headers: Record<string, string>;
+  auth?: AuthSpec;
 }
 
 /** One fully resolved server entry. */

@@ -9,7 +9,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  ClientCredentialsProvider,
   UriTemplate,
+  type AuthProvider,
   type CallToolResult,
   type Client,
   type CompleteResult,
@@ -18,6 +20,7 @@ import {
   type ElicitRequest,
   type ElicitResult,
   type FetchLike,
+  type OAuthClientProvider,
   type Root,
   type GetPromptResult,
   type Implementation,
@@ -31,6 +34,7 @@ import {
   type CatalogResourceTemplate,
   type CatalogTool,
 } from '../catalog/catalog.js';
+import { sanitizeNamePart } from '../catalog/naming.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../catalog/validate.js';
 import {
@@ -48,6 +52,7 @@ import {
   HostClosedError,
   InvalidArgumentsError,
   ServerError,
+  ServerUnavailableError,
   UnknownNameError,
   type ConfigIssue,
 } from '../errors.js';
@@ -88,6 +93,13 @@ export interface HostOptions extends LoadOptions {
   elicitation?: (params: ElicitRequest['params'], context: { server: string }) => Promise<ElicitResult>;
   /** The `fetch` remote (Streamable HTTP, SSE) transports use: for proxies, custom agents, tests. */
   fetch?: FetchLike;
+  /**
+   * Credentials for remote servers whose config entry has no `auth`: return an SDK `AuthProvider`
+   * (bearer tokens) or `OAuthClientProvider` (OAuth, incl. the SDK's client-credentials and JWT
+   * providers) for a server, or undefined. A code flow leaves the server `unauthorized` until
+   * `finishAuth()`.
+   */
+  authProvider?: (server: string) => AuthProvider | OAuthClientProvider | undefined;
 }
 
 /** Options for one call. */
@@ -163,6 +175,7 @@ export class Host implements AsyncDisposable {
   readonly #sampling: HostOptions['sampling'];
   readonly #elicitation: HostOptions['elicitation'];
   readonly #fetch: FetchLike | undefined;
+  readonly #authProvider: HostOptions['authProvider'];
   #chain = compose([]);
   readonly #createdAt = Date.now();
 
@@ -180,6 +193,7 @@ export class Host implements AsyncDisposable {
     this.#sampling = options.sampling;
     this.#elicitation = options.elicitation;
     this.#fetch = options.fetch;
+    this.#authProvider = options.authProvider;
     for (const entry of invalid) this.#recordInvalid(entry);
     for (const spec of servers) this.#servers.set(spec.name, this.#createRuntime(spec));
   }
@@ -194,7 +208,23 @@ export class Host implements AsyncDisposable {
       observer: this.#observer,
       features: this.#featuresFor(spec),
       fetch: this.#fetch,
+      authProvider: this.#authFor(spec),
     });
+  }
+
+  /** The credentials of a remote server: its config entry's `auth`, or the host's provider. */
+  #authFor(spec: ServerSpec): AuthProvider | OAuthClientProvider | undefined {
+    if (spec.transport === 'stdio') return undefined;
+    const { auth } = spec;
+    if (auth?.type === 'bearer') return { token: async () => auth.token };
+    if (auth?.type === 'client_credentials') {
+      return new ClientCredentialsProvider({
+        clientId: auth.clientId,
+        clientSecret: auth.clientSecret,
+        scope: auth.scope,
+      });
+    }
+    return this.#authProvider?.(spec.name);
   }
 
   /** The client features one server is offered: the host's handlers, narrowed by the entry's settings. */
@@ -376,15 +406,19 @@ export class Host implements AsyncDisposable {
   ): Promise<CallToolResult> {
     this.#assertOpen();
     const tool = this.#catalog.tool(name) ?? (await this.#lookupAfterStartup(() => this.#catalog.tool(name)));
-    if (!tool)
-      throw new UnknownNameError(
-        'tool',
-        name,
-        suggestNames(
+    if (!tool) {
+      throw (
+        this.#downServerFor(name) ??
+        new UnknownNameError(
+          'tool',
           name,
-          this.#catalog.tools().map((t) => t.name),
-        ),
+          suggestNames(
+            name,
+            this.#catalog.tools().map((t) => t.name),
+          ),
+        )
       );
+    }
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
     const params = { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) };
@@ -399,6 +433,18 @@ export class Host implements AsyncDisposable {
       if (timeoutMs <= 0) throw error;
       return this.#send(tool.server, 'tools/call', params, { ...options, timeoutMs }, name);
     }
+  }
+
+  /**
+   * For a name that is not in the catalog but starts with a server's `name__` prefix: that server's
+   * unavailability (failed, unauthorized, disabled), which explains the miss better than "unknown".
+   */
+  #downServerFor(name: string): ServerUnavailableError | undefined {
+    for (const runtime of this.#servers.values()) {
+      if (runtime.state === 'ready' || !name.startsWith(`${sanitizeNamePart(runtime.name)}__`)) continue;
+      return new ServerUnavailableError(runtime.name, runtime.state, { cause: runtime.lastError });
+    }
+    return undefined;
   }
 
   /** Whether a call of `tool` may be sent again after its outcome was lost. */
@@ -566,6 +612,15 @@ export class Host implements AsyncDisposable {
   toolset(options: ToolsetOptions): Toolset {
     this.#assertOpen();
     return new Toolset(this, options);
+  }
+
+  /**
+   * Finishes the OAuth code flow of an `unauthorized` server: pass the authorization code or the whole
+   * redirect callback query; the server then reconnects with its new tokens.
+   */
+  async finishAuth(server: string, callback: string | URLSearchParams): Promise<void> {
+    this.#assertOpen();
+    await this.#runtime(server).finishAuthorization(callback);
   }
 
   /** Restarts one server: reopens a failed one, or recycles a running one. */

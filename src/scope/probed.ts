@@ -86,6 +86,13 @@ export abstract class ProbedRuntime implements ServerRuntime {
   }
 
   async unsubscribe(): Promise<void> {}
+
+  async finishAuthorization(): Promise<void> {
+    throw new ServerUnavailableError(
+      this.name,
+      `"${this.spec.session.scope}" scoped (finish interactive authorization on a shared-scope server)`,
+    );
+  }
   /** Closes every session of the scope (after in-flight calls when `drain`). */
   protected abstract closeSessions(reason: string, drain: boolean): Promise<void>;
   /** Called when a probe has made the server ready. */
@@ -127,6 +134,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
         clientInfo: this.deps.clientInfo,
         features: this.deps.features,
         fetch: this.deps.fetch,
+        authProvider: this.deps.authProvider,
         era: this.#era,
         responseCacheStore: this.#responseCache,
         observer: { onState: () => {}, onListing: () => {}, onRestartScheduled: () => {} },
@@ -156,6 +164,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
         clientInfo: this.deps.clientInfo,
         features: this.deps.features,
         fetch: this.deps.fetch,
+        authProvider: this.deps.authProvider,
         era: this.#era,
         fetchListing: false,
         responseCacheStore: this.#responseCache,

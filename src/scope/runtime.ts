@@ -3,7 +3,12 @@
  * runtime owns the `SessionOwner`s of its scope (one shared, one per key, or one per call): it alone
  * creates them and alone closes them; the host only asks it for requests, key closes and its own close.
  */
-import type { FetchLike, Implementation } from '@modelcontextprotocol/client';
+import type {
+  AuthProvider,
+  FetchLike,
+  Implementation,
+  OAuthClientProvider,
+} from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import type { BerthError } from '../errors.js';
 import type { Listing } from '../session/connection.js';
@@ -42,6 +47,8 @@ export interface RuntimeDeps {
   features?: ClientFeatures;
   /** The `fetch` for remote transports. */
   fetch?: FetchLike;
+  /** Credentials for this (remote) server, shared by all its sessions. */
+  authProvider?: AuthProvider | OAuthClientProvider;
 }
 
 /** Options of one request: the owner's, plus the key that selects a keyed session. */
@@ -77,6 +84,8 @@ export interface ServerRuntime {
   closeKey(key: string): Promise<void>;
   /** Reopens a failed server, or recycles a running one. */
   restart(): Promise<void>;
+  /** Finishes a pending OAuth authorization and reconnects (shared scope). */
+  finishAuthorization(callback: string | URLSearchParams): Promise<void>;
   /** Tells every live session that the client's roots changed. */
   notifyRootsChanged(): void;
   /** Subscribes to a resource's updates (shared scope; kept across restarts). */

@@ -19,6 +19,7 @@ export class SharedRuntime implements ServerRuntime {
       clientInfo: deps.clientInfo,
       features: deps.features,
       fetch: deps.fetch,
+      authProvider: deps.authProvider,
       observer: {
         onState: (_owner, previous, error) => observer.onState(this, previous, error),
         onListing: (owner) => owner.listing && observer.onListing(this, owner.listing),
@@ -80,6 +81,10 @@ export class SharedRuntime implements ServerRuntime {
   }
 
   async closeKey(): Promise<void> {}
+
+  finishAuthorization(callback: string | URLSearchParams): Promise<void> {
+    return this.#owner.finishAuthorization(callback);
+  }
 
   notifyRootsChanged(): void {
     this.#owner.notifyRootsChanged();

@@ -11,7 +11,10 @@ import {
   SdkErrorCode,
   SdkHttpError,
   StreamableHTTPClientTransport,
+  UnauthorizedError,
+  type AuthProvider,
   type FetchLike,
+  type OAuthClientProvider,
   type Implementation,
   type ClientCapabilities,
   type CreateMessageRequest,
@@ -108,6 +111,26 @@ export interface OpenOptions {
   era?: EraMemory;
   /** The `fetch` remote transports use (default: the global one). */
   fetch?: FetchLike;
+  /** Credentials for a remote server (a bearer-token source or an OAuth client). */
+  authProvider?: AuthProvider | OAuthClientProvider;
+}
+
+/** An OAuth authorization that a connect started and the application must finish (the code flow). */
+export interface PendingAuthorization {
+  /** Exchanges the authorization code (or the whole callback query) for tokens, on the transport that asked. */
+  finish(callback: string | URLSearchParams): Promise<void>;
+  /** Releases that transport. */
+  discard(): Promise<void>;
+}
+
+const pendingAuthorizations = new WeakMap<object, PendingAuthorization>();
+
+/** The authorization a failed open left pending, if its error was a 401 with an OAuth provider. */
+export function takePendingAuthorization(error: unknown): PendingAuthorization | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const pending = pendingAuthorizations.get(error);
+  pendingAuthorizations.delete(error);
+  return pending;
 }
 
 /** A connected session to one server. */
@@ -221,6 +244,15 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
   }
 }
 
+/** A 401 from a remote server (with or without an auth provider), however the SDK wrapped it. */
+function isUnauthorized(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof UnauthorizedError) return true;
+    if (e instanceof SdkHttpError && e.status === 401) return true;
+  }
+  return false;
+}
+
 function isLegacyHttpRefusal(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     if (e instanceof SdkHttpError && [400, 404, 405].includes(e.status)) return true;
@@ -251,14 +283,18 @@ async function openOnce(
     const url = new URL(spec.url);
     const requestInit = { headers: spec.headers };
     const fetchImpl = options.fetch;
+    const common = {
+      requestInit,
+      ...(fetchImpl && { fetch: fetchImpl }),
+      ...(options.authProvider && { authProvider: options.authProvider }),
+    };
     transport =
       kind === 'sse'
         ? new SSEClientTransport(url, {
-            requestInit,
-            ...(fetchImpl && { fetch: fetchImpl }),
+            ...common,
             eventSourceInit: { fetch: headerFetch(spec.headers, fetchImpl) },
           })
-        : new StreamableHTTPClientTransport(url, { requestInit, ...(fetchImpl && { fetch: fetchImpl }) });
+        : new StreamableHTTPClientTransport(url, common);
   }
 
   const client = new Client(options.clientInfo, {
@@ -303,6 +339,20 @@ async function openOnce(
     return opened;
   } catch (error) {
     if (options.era && isEraFailure(error)) options.era.prior = undefined; // stale verdict: probe next time
+    const remote =
+      transport instanceof StreamableHTTPClientTransport || transport instanceof SSEClientTransport
+        ? transport
+        : undefined;
+    if (!signal.aborted && remote && options.authProvider && isUnauthorized(error)) {
+      // An OAuth code flow has begun: keep the transport that holds it, for the application to finish.
+      const failure = await openError(spec, process, error);
+      pendingAuthorizations.set(failure, {
+        finish: (callback) =>
+          typeof callback === 'string' ? remote.finishAuth(callback) : remote.finishAuth(callback),
+        discard: () => opened.close('authorization abandoned'),
+      });
+      throw failure;
+    }
     await opened.close('open failed');
     if (signal.aborted) throw signal.reason;
     throw await openError(spec, process, error);
@@ -328,6 +378,10 @@ async function openError(
 ): Promise<ServerError> {
   const details = await describeProcess(spec.name, 'connect', process);
   let reason: string;
+  if (isUnauthorized(error)) {
+    reason = 'needs authorization (HTTP 401): configure its auth, or finish the authorization flow';
+    return new ServerError({ ...details, reason, needsAuthorization: true }, { cause: error });
+  }
   if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
     reason = `did not complete the MCP handshake within ${spec.timeouts.startupMs} ms`;
   } else if (details.exitCode !== undefined || details.signal) {

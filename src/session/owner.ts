@@ -15,6 +15,8 @@ import type {
   Progress,
   ResponseCacheStore,
   FetchLike,
+  AuthProvider,
+  OAuthClientProvider,
 } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import {
@@ -27,11 +29,26 @@ import {
   type ServerPhase,
 } from '../errors.js';
 import { delay, onAbort } from '../util/abort.js';
-import { openConnection, type ClientFeatures, type Connection, type Listing } from './connection.js';
+import {
+  openConnection,
+  takePendingAuthorization,
+  type ClientFeatures,
+  type Connection,
+  type Listing,
+  type PendingAuthorization,
+} from './connection.js';
 import { EraMemory } from './era.js';
 
 /** Where a server is in its life. */
-export type ServerState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped' | 'disabled';
+export type ServerState =
+  | 'starting'
+  | 'ready'
+  | 'restarting'
+  | 'failed'
+  /** The server answered 401: it needs authorization (credentials, or an OAuth flow to finish). */
+  | 'unauthorized'
+  | 'stopped'
+  | 'disabled';
 
 /** What an owner reports to whoever observes it (the host). Called synchronously; must not throw. */
 export interface OwnerObserver {
@@ -57,6 +74,8 @@ export interface OwnerOptions {
   era?: EraMemory;
   /** The `fetch` for remote transports. */
   fetch?: FetchLike;
+  /** Credentials for a remote server. */
+  authProvider?: AuthProvider | OAuthClientProvider;
 }
 
 /** Per-request options the owner understands. */
@@ -97,6 +116,9 @@ export class SessionOwner {
   readonly #features: ClientFeatures | undefined;
   readonly #era: EraMemory;
   readonly #fetch: FetchLike | undefined;
+  readonly #authProvider: AuthProvider | OAuthClientProvider | undefined;
+  /** An OAuth code flow the last open started, waiting for `finishAuthorization`. */
+  #pendingAuthorization: PendingAuthorization | undefined;
   /** Resource URIs subscribed to; every new session subscribes to them again. */
   readonly #subscriptions = new Set<string>();
   #inFlight = 0;
@@ -112,6 +134,7 @@ export class SessionOwner {
     this.#features = options.features;
     this.#era = options.era ?? new EraMemory();
     this.#fetch = options.fetch;
+    this.#authProvider = options.authProvider;
     this.#state = spec.disabled ? 'disabled' : 'stopped';
   }
 
@@ -226,7 +249,25 @@ export class SessionOwner {
       this.#rejectWaiters(new SessionClosedError(this.name, reason));
     }
     await this.#loop;
+    await this.#pendingAuthorization?.discard();
+    this.#pendingAuthorization = undefined;
     if (this.#state !== 'disabled') this.#setState('stopped');
+  }
+
+  /**
+   * Finishes the OAuth authorization a connect started (state `unauthorized`): exchanges the code (or
+   * the callback query) on the transport that began the flow, then reconnects with the new tokens.
+   */
+  async finishAuthorization(callback: string | URLSearchParams): Promise<void> {
+    const pending = this.#pendingAuthorization;
+    if (!pending) throw new ServerUnavailableError(this.name, `${this.#state} (no authorization is pending)`);
+    this.#pendingAuthorization = undefined;
+    try {
+      await pending.finish(callback);
+    } finally {
+      await pending.discard();
+    }
+    await this.restart();
   }
 
   /** Tells the current session that the client's roots changed (`notifications/roots/list_changed`). */
@@ -378,8 +419,9 @@ export class SessionOwner {
   #unavailableError(): Error | undefined {
     if (this.#stop.signal.aborted) return new SessionClosedError(this.name, this.#stopReason);
     if (this.#state === 'disabled') return new ServerUnavailableError(this.name, 'disabled');
-    if (this.#state === 'failed')
-      return new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError });
+    if (this.#state === 'failed' || this.#state === 'unauthorized') {
+      return new ServerUnavailableError(this.name, this.#state, { cause: this.#lastError });
+    }
     return undefined;
   }
 
@@ -393,8 +435,9 @@ export class SessionOwner {
     this.#state = state;
     this.#since = Date.now();
     if (state === 'ready') for (const waiter of [...this.#waiters]) waiter.resolve(this.#current!);
-    if (state === 'failed')
-      this.#rejectWaiters(new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError }));
+    if (state === 'failed' || state === 'unauthorized') {
+      this.#rejectWaiters(new ServerUnavailableError(this.name, state, { cause: this.#lastError }));
+    }
     if (this.#isSettled()) {
       for (const resolve of this.#settledWaiters) resolve();
       this.#settledWaiters.clear();
@@ -421,11 +464,14 @@ export class SessionOwner {
           features: this.#features,
           era: this.#era,
           fetch: this.#fetch,
+          authProvider: this.#authProvider,
           events: { onListChanged: (from, listing, changed) => this.#onListing(from, listing, changed) },
         });
       } catch (error) {
         if (stop.aborted) break;
         this.#lastError = asServerError(error, this.name, 'connect');
+        void this.#pendingAuthorization?.discard();
+        this.#pendingAuthorization = takePendingAuthorization(error);
         failures += 1;
         // A first start that fails is reported at once; a crashed session retries up to the limit.
         if (!everReady || failures > restart.maxRestarts) {
@@ -534,9 +580,10 @@ export class SessionOwner {
     return new Promise<boolean>(() => {});
   }
 
-  /** Reports `failed` and waits for `restart()` (true) or stop (false). */
+  /** Reports `failed` (or `unauthorized`) and waits for `restart()` (true) or stop (false). */
   async #parkFailed(): Promise<boolean> {
-    this.#setState('failed', this.#lastError);
+    const unauthorized = this.#lastError instanceof ServerError && this.#lastError.needsAuthorization;
+    this.#setState(unauthorized ? 'unauthorized' : 'failed', this.#lastError);
     await onAbort(this.#cycle.signal).promise; // resolves only on abort, so nothing to dispose
     return !this.#stop.signal.aborted;
   }

@@ -1,0 +1,78 @@
+/**
+ * Remote-server credentials against a real HTTP server that demands a bearer token: a 401 leaves the
+ * server in a clear `unauthorized` state (never a crash, never a restart loop); a token from the
+ * environment in the entry's `auth`, or an `authProvider` from the host options, gets it in.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHost, ServerUnavailableError } from '../../src/index.js';
+import { text } from '../helpers.js';
+
+const HTTP_FIXTURE = fileURLToPath(new URL('../fixtures/http-server.mjs', import.meta.url));
+
+describe('remote auth', () => {
+  let server: ChildProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    server = spawn(process.execPath, [HTTP_FIXTURE], {
+      env: { ...process.env, REQUIRED_TOKEN: 'let-me-in' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [line] = (await once(server.stdout!, 'data')) as [Buffer];
+    url = `http://127.0.0.1:${/PORT (\d+)/.exec(String(line))![1]}/mcp`;
+  });
+  afterAll(async () => {
+    const exited = once(server, 'exit');
+    server.kill('SIGKILL');
+    await exited;
+  });
+
+  it('a 401 puts the server in "unauthorized", with a clear error; the others run', async () => {
+    const host = await createHost({
+      mcpServers: { locked: { url }, open: { url, auth: { type: 'bearer', token: 'let-me-in' } } },
+    });
+    try {
+      const locked = host.status().find((s) => s.name === 'locked')!;
+      expect(locked.state).toBe('unauthorized');
+      expect(locked.lastError?.message).toMatch(/needs authorization \(HTTP 401\)/);
+      expect(locked.restarts).toBe(0);
+      await expect(host.callTool('locked__increment')).rejects.toBeInstanceOf(ServerUnavailableError);
+      expect(text(await host.callTool('open__increment', { by: 2 }))).toBe('2');
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('a bearer token from the environment, through the entry’s auth', async () => {
+    const host = await createHost(
+      { mcpServers: { api: { url, auth: { type: 'bearer', token: '${API_TOKEN}' } } } },
+      { env: { API_TOKEN: 'let-me-in' } },
+    );
+    try {
+      expect(host.status()[0]?.state).toBe('ready');
+      expect(text(await host.callTool('api__increment', { by: 1 }))).toBe('1');
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('an authProvider from the host options, asked before every request', async () => {
+    let asked = 0;
+    const host = await createHost(
+      { mcpServers: { api: { url } } },
+      {
+        authProvider: (server) =>
+          server === 'api' ? { token: async () => (asked++, 'let-me-in') } : undefined,
+      },
+    );
+    try {
+      expect(text(await host.callTool('api__increment', { by: 3 }))).toBe('3');
+      expect(asked).toBeGreaterThan(1);
+    } finally {
+      await host.close();
+    }
+  });
+});
