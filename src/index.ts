@@ -47,3 +47,11 @@ export type { Middleware, RequestContext, InterceptedMethod } from './host/middl
 export { injectHeaders, injectMeta } from './middleware/inject.js';
 export { toolPolicy, type ToolPolicyOptions, type PolicyDecision } from './middleware/policy.js';
 export { logRequests, redact, type LogRequestsOptions, type RequestLogEntry } from './middleware/log.js';
+export {
+  FileTokenStore,
+  MemoryTokenStore,
+  defaultAuthFile,
+  type TokenStore,
+  type AuthRecord,
+} from './auth/store.js';
+export { storedOAuthProvider, type StoredOAuthOptions } from './auth/oauth.js';

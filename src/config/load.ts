@@ -210,15 +210,24 @@ function resolveEntry(
     spec = { ...base, transport: entry.transport, url, headers: expandValues(entry.headers, 'headers') };
     if (entry.auth) {
       const auth = entry.auth;
+      const field = (value: string | undefined, name: string) =>
+        value === undefined ? {} : { [name]: expand(value, 'auth', name) };
       spec.auth =
         auth.type === 'bearer'
           ? { type: 'bearer', token: expand(auth.token, 'auth', 'token') }
-          : {
-              type: 'client_credentials',
-              clientId: expand(auth.clientId, 'auth', 'clientId'),
-              clientSecret: expand(auth.clientSecret, 'auth', 'clientSecret'),
-              ...(auth.scope && { scope: expand(auth.scope, 'auth', 'scope') }),
-            };
+          : auth.type === 'client_credentials'
+            ? {
+                type: 'client_credentials',
+                clientId: expand(auth.clientId, 'auth', 'clientId'),
+                clientSecret: expand(auth.clientSecret, 'auth', 'clientSecret'),
+                ...field(auth.scope, 'scope'),
+              }
+            : {
+                type: 'oauth',
+                ...field(auth.scope, 'scope'),
+                ...field(auth.clientId, 'clientId'),
+                ...field(auth.clientSecret, 'clientSecret'),
+              };
     }
   }
   return issues.length ? { issues } : { spec };

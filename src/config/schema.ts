@@ -101,6 +101,12 @@ export const serverEntrySchema = z.object({
         clientSecret: nonEmpty,
         scope: nonEmpty.optional(),
       }),
+      z.object({
+        type: z.literal('oauth'),
+        scope: nonEmpty.optional(),
+        clientId: nonEmpty.optional(),
+        clientSecret: nonEmpty.optional(),
+      }),
     ])
     .optional(),
   capabilities: z

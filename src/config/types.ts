@@ -123,12 +123,14 @@ export interface StdioServerSpec extends ServerSpecBase {
 
 /**
  * Credentials for a remote server, from its config entry: a static bearer token (usually from an
- * environment variable), or an OAuth client-credentials grant. Interactive OAuth needs the
- * application (`authProvider` in the host options).
+ * environment variable), an OAuth client-credentials grant, or the interactive OAuth code flow
+ * (which needs the host's `oauth` options: where to send the user, where to keep tokens).
  */
 export type AuthSpec =
   | { type: 'bearer'; token: string }
-  | { type: 'client_credentials'; clientId: string; clientSecret: string; scope?: string };
+  | { type: 'client_credentials'; clientId: string; clientSecret: string; scope?: string }
+  /** The authorization-code flow, with the host's `oauth` options (redirect URL, token store). */
+  | { type: 'oauth'; scope?: string; clientId?: string; clientSecret?: string };
 
 /** A remote server reached over Streamable HTTP or legacy SSE. */
 export interface RemoteServerSpec extends ServerSpecBase {

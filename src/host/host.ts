@@ -34,6 +34,8 @@ import {
   type CatalogResourceTemplate,
   type CatalogTool,
 } from '../catalog/catalog.js';
+import { storedOAuthProvider } from '../auth/oauth.js';
+import { FileTokenStore, type TokenStore } from '../auth/store.js';
 import { sanitizeNamePart } from '../catalog/naming.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../catalog/validate.js';
@@ -100,6 +102,17 @@ export interface HostOptions extends LoadOptions {
    * `finishAuth()`.
    */
   authProvider?: (server: string) => AuthProvider | OAuthClientProvider | undefined;
+  /**
+   * The OAuth code flow for entries with `"auth": { "type": "oauth" }`: where the user is sent back,
+   * what to do with the authorization URL (open a browser, print it), and where tokens persist
+   * (default: a `FileTokenStore` at `~/.config/berth/auth.json`). Finish with `finishAuth()`.
+   */
+  oauth?: {
+    redirectUrl: string;
+    onAuthorizationUrl: (server: string, url: URL) => void | Promise<void>;
+    store?: TokenStore;
+    clientName?: string;
+  };
 }
 
 /** Options for one call. */
@@ -176,6 +189,8 @@ export class Host implements AsyncDisposable {
   readonly #elicitation: HostOptions['elicitation'];
   readonly #fetch: FetchLike | undefined;
   readonly #authProvider: HostOptions['authProvider'];
+  readonly #oauth: HostOptions['oauth'];
+  #tokenStore: TokenStore | undefined;
   #chain = compose([]);
   readonly #createdAt = Date.now();
 
@@ -194,6 +209,7 @@ export class Host implements AsyncDisposable {
     this.#elicitation = options.elicitation;
     this.#fetch = options.fetch;
     this.#authProvider = options.authProvider;
+    this.#oauth = options.oauth;
     for (const entry of invalid) this.#recordInvalid(entry);
     for (const spec of servers) this.#servers.set(spec.name, this.#createRuntime(spec));
   }
@@ -222,6 +238,19 @@ export class Host implements AsyncDisposable {
         clientId: auth.clientId,
         clientSecret: auth.clientSecret,
         scope: auth.scope,
+      });
+    }
+    const oauth = this.#oauth;
+    if (auth?.type === 'oauth' && oauth) {
+      this.#tokenStore ??= oauth.store ?? new FileTokenStore();
+      return storedOAuthProvider({
+        store: this.#tokenStore,
+        key: spec.url,
+        redirectUrl: oauth.redirectUrl,
+        clientName: oauth.clientName,
+        scope: auth.scope,
+        ...(auth.clientId && { client: { clientId: auth.clientId, clientSecret: auth.clientSecret } }),
+        onAuthorizationUrl: (url) => oauth.onAuthorizationUrl(spec.name, url),
       });
     }
     return this.#authProvider?.(spec.name);

@@ -1,0 +1,65 @@
+/**
+ * The file-backed token store: records persist per key, the file is readable only by its owner,
+ * concurrent saves never lose each other, and the OAuth provider keeps its state there.
+ */
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultAuthFile, FileTokenStore, MemoryTokenStore, storedOAuthProvider } from '../../src/index.js';
+
+const tempFile = () => join(mkdtempSync(join(tmpdir(), 'berth-auth-')), 'nested', 'auth.json');
+
+describe('FileTokenStore', () => {
+  it('persists records per key in a 0600 file, across store instances', async () => {
+    const path = tempFile();
+    const store = new FileTokenStore(path);
+    expect(await store.load('https://a.example/mcp')).toBeUndefined();
+    await store.save('https://a.example/mcp', { tokens: { access_token: 'a', token_type: 'Bearer' } });
+    await store.save('https://b.example/mcp', { codeVerifier: 'v' });
+    const again = new FileTokenStore(path);
+    expect(await again.load('https://a.example/mcp')).toEqual({
+      tokens: { access_token: 'a', token_type: 'Bearer' },
+    });
+    expect(await again.load('https://b.example/mcp')).toEqual({ codeVerifier: 'v' });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('loses nothing to concurrent saves', async () => {
+    const store = new FileTokenStore(tempFile());
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.save(`k${i}`, { codeVerifier: String(i) })));
+    for (let i = 0; i < 20; i++) expect(await store.load(`k${i}`)).toEqual({ codeVerifier: String(i) });
+  });
+
+  it('defaults to $BERTH_AUTH_FILE, else ~/.config/berth/auth.json', () => {
+    expect(defaultAuthFile({ BERTH_AUTH_FILE: '/x/auth.json' })).toBe('/x/auth.json');
+    expect(defaultAuthFile({ XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/berth/auth.json');
+  });
+});
+
+describe('storedOAuthProvider', () => {
+  it('keeps registration, tokens and the PKCE verifier in its store, and hands out the authorization URL', async () => {
+    const store = new MemoryTokenStore();
+    const opened: string[] = [];
+    const provider = storedOAuthProvider({
+      store,
+      key: 'https://api.example/mcp',
+      redirectUrl: 'http://127.0.0.1:8765/callback',
+      scope: 'read',
+      onAuthorizationUrl: (url) => void opened.push(url.href),
+    });
+    expect(provider.clientMetadata).toMatchObject({
+      redirect_uris: ['http://127.0.0.1:8765/callback'],
+      scope: 'read',
+    });
+    await provider.saveClientInformation!({ client_id: 'registered' });
+    await provider.saveCodeVerifier('verifier-1');
+    await provider.saveTokens({ access_token: 't', token_type: 'Bearer' });
+    await provider.redirectToAuthorization(new URL('https://auth.example/authorize?x=1'));
+    expect(await provider.clientInformation()).toEqual({ client_id: 'registered' });
+    expect(await provider.codeVerifier()).toBe('verifier-1');
+    expect(await provider.tokens()).toEqual({ access_token: 't', token_type: 'Bearer' });
+    expect(opened).toEqual(['https://auth.example/authorize?x=1']);
+    expect(await store.load('https://api.example/mcp')).toMatchObject({ codeVerifier: 'verifier-1' });
+  });
+});
