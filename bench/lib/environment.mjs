@@ -1,7 +1,8 @@
 /**
  * What a result was measured on: the machine (CPU, cores, memory, OS, Node), the git commit, and
- * how busy the machine was (so runs disturbed by other processes can be told apart), and a
- * worker's child processes (which must all be gone once it has closed) and their CPU time.
+ * how busy the machine was (so runs disturbed by other processes can be told apart), a worker's
+ * child processes (which must all be gone once it has closed) and their CPU time, and the live
+ * process table (where the soak looks for survivors).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';

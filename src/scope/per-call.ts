@@ -44,7 +44,7 @@ export class PerCallRuntime extends ProbedRuntime {
   ): Promise<T> {
     const unavailable = this.unavailable();
     if (unavailable) throw unavailable;
-    const owner = this.#pool.shift() ?? this.#spawn();
+    const owner = this.#takeFromPool() ?? this.#spawn();
     this.#busy.add(owner);
     try {
       return await owner.request(send, options);
@@ -59,6 +59,28 @@ export class PerCallRuntime extends ProbedRuntime {
         this.#refill();
       });
     }
+  }
+
+  /** The oldest pooled session that is still usable; dead ones found on the way are retired. */
+  #takeFromPool(): SessionOwner | undefined {
+    let owner = this.#pool.shift();
+    while (owner && isDead(owner)) {
+      void this.#retire(owner, 'prewarmed session died');
+      owner = this.#pool.shift();
+    }
+    return owner;
+  }
+
+  /** A prewarmed session that dies while it waits is dropped from the pool and replaced. */
+  protected override onOwnerState(owner: SessionOwner): void {
+    if (!isDead(owner)) return;
+    const index = this.#pool.indexOf(owner);
+    if (index < 0) return;
+    this.#pool.splice(index, 1);
+    this.#afterReply(() => {
+      void this.#retire(owner, 'prewarmed session died');
+      this.#refill();
+    });
   }
 
   /** Runs `work` on the next turn of the event loop, unless the runtime closes first. */
@@ -113,4 +135,9 @@ export class PerCallRuntime extends ProbedRuntime {
         .then(() => this.deps.observer.onSession(this, 'closed', undefined, reason)),
     );
   }
+}
+
+/** A session that can no longer serve a call (it crashed, and per-call sessions are not restarted). */
+function isDead(owner: SessionOwner): boolean {
+  return owner.state === 'failed' || owner.state === 'stopped';
 }

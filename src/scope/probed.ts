@@ -170,8 +170,10 @@ export abstract class ProbedRuntime implements ServerRuntime {
         responseCacheStore: this.#responseCache,
         observer: {
           onState: (owner, _previous, error) => {
-            if (owner.state === 'failed' || owner.state === 'restarting')
+            if (owner.state === 'failed' || owner.state === 'restarting') {
               this.#lastError = error ?? owner.lastError;
+            }
+            this.onOwnerState(owner);
           },
           onListing: (_owner, _listing, changed) => {
             this.#listing = {
@@ -195,6 +197,9 @@ export abstract class ProbedRuntime implements ServerRuntime {
 
   /** A session finished its last in-flight request. */
   protected onOwnerIdle(_owner: SessionOwner): void {}
+
+  /** A session changed state. */
+  protected onOwnerState(_owner: SessionOwner): void {}
 
   /** Keeps a close this runtime started, so `close()` can await it. */
   protected track(closing: Promise<void>): Promise<void> {

@@ -118,3 +118,29 @@ describe('per-call sessions with prewarm', () => {
     expect(alive(pids.pids())).toEqual([]);
   });
 });
+
+describe('per-call prewarmed sessions that die while waiting', () => {
+  it('are dropped from the pool and replaced; a later call never gets a dead one', async () => {
+    const pids = pidFile();
+    const host = await createHost({
+      mcpServers: { p: fixture([], { session: 'per-call', prewarm: 1 }, pids) },
+    });
+    try {
+      for (let round = 0; round < 3; round++) {
+        expect(
+          await waitFor(() => host.status()[0]?.sessions?.some((s) => s.state === 'ready') ?? false),
+        ).toBe(true);
+        const pooled = host.status()[0]!.sessions!.find((s) => s.state === 'ready')!.pid!;
+        process.kill(pooled, 'SIGKILL');
+        // Once its death is noticed, the dead session leaves the pool; the next call runs on a live one.
+        expect(await waitFor(() => !alive([pooled]).length)).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const served = Number(text(await host.callTool('p__pid')));
+        expect(served).not.toBe(pooled);
+      }
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+});
