@@ -2,6 +2,8 @@
  * Shared test helpers: config entries for the fixture servers, pid files that fixtures write so a
  * test can check every process of a tree by pid, and bounded polling.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,4 +70,40 @@ export function alive(pids: number[]): number[] {
 export function text(result: { content?: unknown }): string {
   const first = (result.content as Array<{ type: string; text?: string }> | undefined)?.[0];
   return first?.type === 'text' ? (first.text ?? '') : '';
+}
+
+/** A fixture HTTP server running in its own process. */
+export interface HttpFixture {
+  /** The server's base address, e.g. `http://127.0.0.1:4321`. */
+  origin: string;
+  process: ChildProcess;
+  /** Kills it (SIGKILL) and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts an HTTP fixture script that prints `PORT <n>` once it listens; resolves then. */
+export async function startHttpFixture(
+  script: string,
+  options: { env?: Record<string, string>; port?: number } = {},
+): Promise<HttpFixture> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(`./fixtures/${script}`, import.meta.url))], {
+    env: {
+      ...process.env,
+      ...options.env,
+      ...(options.port !== undefined && { PORT: String(options.port) }),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const port = /PORT (\d+)/.exec(String(line))?.[1];
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

@@ -11,7 +11,7 @@ import type { Connection } from '../session/connection.js';
 import type { SessionOwner } from '../session/owner.js';
 import { waitForWake } from '../util/abort.js';
 import { ProbedRuntime } from './probed.js';
-import type { RuntimeDeps, ScopedRequestOptions, SessionInfo } from './runtime.js';
+import { sessionInfo, type RuntimeDeps, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
 
 interface KeyedSession {
   key: string;
@@ -38,13 +38,7 @@ export class KeyedRuntime extends ProbedRuntime {
   }
 
   sessions(): SessionInfo[] {
-    return [...this.#sessions.values()].map(({ key, owner }) => ({
-      key,
-      state: owner.state,
-      pid: owner.pid,
-      inFlight: owner.inFlight,
-      lastUsed: new Date(owner.lastUsed).toISOString(),
-    }));
+    return [...this.#sessions.values()].map(({ key, owner }) => sessionInfo(owner, key));
   }
 
   async request<T>(

@@ -8,7 +8,7 @@ import type { ServerSpec } from '../config/types.js';
 import type { Connection } from '../session/connection.js';
 import type { SessionOwner } from '../session/owner.js';
 import { ProbedRuntime } from './probed.js';
-import type { RuntimeDeps, ScopedRequestOptions, SessionInfo } from './runtime.js';
+import { sessionInfo, type RuntimeDeps, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
 
 /** A server that gives each call a fresh session. */
 export class PerCallRuntime extends ProbedRuntime {
@@ -30,12 +30,7 @@ export class PerCallRuntime extends ProbedRuntime {
   }
 
   sessions(): SessionInfo[] {
-    return [...this.#pool, ...this.#busy, ...this.#spent].map((owner) => ({
-      state: owner.state,
-      pid: owner.pid,
-      inFlight: owner.inFlight,
-      lastUsed: new Date(owner.lastUsed).toISOString(),
-    }));
+    return [...this.#pool, ...this.#busy, ...this.#spent].map((owner) => sessionInfo(owner));
   }
 
   async request<T>(

@@ -12,7 +12,7 @@ import type {
 import type { ServerSpec } from '../config/types.js';
 import type { BerthError } from '../errors.js';
 import type { Listing } from '../session/connection.js';
-import type { RequestOptions, ServerState } from '../session/owner.js';
+import type { RequestOptions, ServerState, SessionOwner } from '../session/owner.js';
 import type { ClientFeatures, Connection } from '../session/connection.js';
 
 /** One live session of a runtime, for `status()`. */
@@ -24,6 +24,17 @@ export interface SessionInfo {
   inFlight: number;
   /** When it was last used (ISO 8601). */
   lastUsed: string;
+}
+
+/** How `status()` shows one session owner. */
+export function sessionInfo(owner: SessionOwner, key?: string): SessionInfo {
+  return {
+    ...(key !== undefined && { key }),
+    state: owner.state,
+    pid: owner.state === 'ready' ? owner.pid : undefined,
+    inFlight: owner.inFlight,
+    lastUsed: new Date(owner.lastUsed).toISOString(),
+  };
 }
 
 /** What a runtime reports to the host. Called synchronously; must not throw. */

@@ -5,7 +5,13 @@
 import type { ServerSpec } from '../config/types.js';
 import type { Connection } from '../session/connection.js';
 import { SessionOwner } from '../session/owner.js';
-import type { RuntimeDeps, ScopedRequestOptions, ServerRuntime, SessionInfo } from './runtime.js';
+import {
+  sessionInfo,
+  type RuntimeDeps,
+  type ScopedRequestOptions,
+  type ServerRuntime,
+  type SessionInfo,
+} from './runtime.js';
 
 /** A server whose callers all share one session. */
 export class SharedRuntime implements ServerRuntime {
@@ -54,15 +60,7 @@ export class SharedRuntime implements ServerRuntime {
   }
 
   sessions(): SessionInfo[] {
-    const owner = this.#owner;
-    return [
-      {
-        state: owner.state,
-        pid: this.pid,
-        inFlight: owner.inFlight,
-        lastUsed: new Date(owner.lastUsed).toISOString(),
-      },
-    ];
+    return [sessionInfo(this.#owner)];
   }
 
   start(): void {

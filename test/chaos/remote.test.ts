@@ -3,16 +3,13 @@
  * mid-session (404 on the old session id: re-initialize and retry once), slow answers, and a response
  * stream cut mid-call (resumed with Last-Event-ID).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallTimeoutError, createHost } from '../../src/index.js';
-import { text } from '../helpers.js';
+import { startHttpFixture, text, type HttpFixture } from '../helpers.js';
 
-const HTTP_FIXTURE = fileURLToPath(new URL('../fixtures/http-server.mjs', import.meta.url));
-const running = new Set<ChildProcess>();
+const running = new Set<HttpFixture>();
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -25,22 +22,14 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts the HTTP fixture on `port`; resolves once it listens. */
-async function startServer(port: number): Promise<ChildProcess> {
-  const server = spawn(process.execPath, [HTTP_FIXTURE], {
-    env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function startServer(port: number): Promise<HttpFixture> {
+  const server = await startHttpFixture('http-server.mjs', { port });
   running.add(server);
-  await once(server.stdout, 'data');
   return server;
 }
 
-async function stopServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode === null && server.signalCode === null) {
-    const exited = once(server, 'exit');
-    server.kill('SIGKILL');
-    await exited;
-  }
+async function stopServer(server: HttpFixture): Promise<void> {
+  await server.stop();
   running.delete(server);
 }
 

@@ -3,32 +3,19 @@
  * server in a clear `unauthorized` state (never a crash, never a restart loop); a token from the
  * environment in the entry's `auth`, or an `authProvider` from the host options, gets it in.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, ServerUnavailableError } from '../../src/index.js';
-import { text } from '../helpers.js';
-
-const HTTP_FIXTURE = fileURLToPath(new URL('../fixtures/http-server.mjs', import.meta.url));
+import { text, startHttpFixture, type HttpFixture } from '../helpers.js';
 
 describe('remote auth', () => {
-  let server: ChildProcess;
+  let server: HttpFixture;
   let url: string;
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [HTTP_FIXTURE], {
-      env: { ...process.env, REQUIRED_TOKEN: 'let-me-in' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const [line] = (await once(server.stdout!, 'data')) as [Buffer];
-    url = `http://127.0.0.1:${/PORT (\d+)/.exec(String(line))![1]}/mcp`;
+    server = await startHttpFixture('http-server.mjs', { env: { REQUIRED_TOKEN: 'let-me-in' } });
+    url = `${server.origin}/mcp`;
   });
-  afterAll(async () => {
-    const exited = once(server, 'exit');
-    server.kill('SIGKILL');
-    await exited;
-  });
+  afterAll(() => server.stop());
 
   it('a 401 puts the server in "unauthorized", with a clear error; the others run', async () => {
     const host = await createHost({

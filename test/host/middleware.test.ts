@@ -3,9 +3,6 @@
  * reaches every transport (headers on HTTP, `_meta` everywhere) without crossing between concurrent
  * calls; logs are redacted; a tool policy denies or asks for approval before anything is sent.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createHost,
@@ -17,20 +14,17 @@ import {
   type Host,
   type RequestLogEntry,
 } from '../../src/index.js';
-import { fixture, text } from '../helpers.js';
-
-const HTTP_FIXTURE = fileURLToPath(new URL('../fixtures/http-server.mjs', import.meta.url));
+import { fixture, startHttpFixture, text, type HttpFixture } from '../helpers.js';
 
 describe('interceptors', () => {
-  let server: ChildProcess;
+  let server: HttpFixture;
   let host: Host;
   const logged: RequestLogEntry[] = [];
   const approvals: string[] = [];
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [HTTP_FIXTURE], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [line] = (await once(server.stdout!, 'data')) as [Buffer];
-    const url = `http://127.0.0.1:${/PORT (\d+)/.exec(String(line))![1]}/mcp`;
+    server = await startHttpFixture('http-server.mjs');
+    const url = `${server.origin}/mcp`;
     host = await createHost({ mcpServers: { local: fixture(), remote: { url } } });
     const user = (ctx: { context: Readonly<Record<string, unknown>> }) =>
       ctx.context.user as string | undefined;
@@ -49,9 +43,7 @@ describe('interceptors', () => {
   });
   afterAll(async () => {
     await host.close();
-    const exited = once(server, 'exit');
-    server.kill('SIGKILL');
-    await exited;
+    await server.stop();
   });
 
   it('carry a per-call identity to a stdio server as _meta', async () => {

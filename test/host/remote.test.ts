@@ -3,32 +3,19 @@
  * variable expansion) reach it, state persists in the shared session, and a refused connection
  * fails that server alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost } from '../../src/index.js';
-import { fixture, text } from '../helpers.js';
-
-const HTTP_FIXTURE = fileURLToPath(new URL('../fixtures/http-server.mjs', import.meta.url));
+import { fixture, text, startHttpFixture, type HttpFixture } from '../helpers.js';
 
 describe('Streamable HTTP servers', () => {
-  let server: ChildProcess;
+  let server: HttpFixture;
   let url: string;
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [HTTP_FIXTURE], {
-      env: { ...process.env, REQUIRED_TOKEN: 's3cret' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const [line] = (await once(server.stdout!, 'data')) as [Buffer];
-    url = `http://127.0.0.1:${/PORT (\d+)/.exec(String(line))![1]}/mcp`;
+    server = await startHttpFixture('http-server.mjs', { env: { REQUIRED_TOKEN: 's3cret' } });
+    url = `${server.origin}/mcp`;
   });
-  afterAll(async () => {
-    const exited = once(server, 'exit');
-    server.kill('SIGKILL');
-    await exited;
-  });
+  afterAll(() => server.stop());
 
   it('connects with expanded headers and keeps session state across calls', async () => {
     const host = await createHost(
@@ -62,7 +49,7 @@ describe('Streamable HTTP servers', () => {
     });
     try {
       const status = Object.fromEntries(host.status().map((s) => [s.name, s]));
-      expect(status.unauthorized?.state).toBe('failed');
+      expect(status.unauthorized?.state).toBe('unauthorized');
       expect(status.refused?.state).toBe('failed');
       expect(status.refused?.lastError?.phase).toBe('connect');
       expect(status.local?.state).toBe('ready');

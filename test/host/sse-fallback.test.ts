@@ -3,29 +3,19 @@
  * Streamable HTTP first and falls back to SSE on the refusal, remembers that for its restarts, and an
  * explicit `type: "sse"` goes straight there. A custom `fetch` carries every request.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost } from '../../src/index.js';
-import { text } from '../helpers.js';
-
-const SSE_FIXTURE = fileURLToPath(new URL('../fixtures/sse-server.mjs', import.meta.url));
+import { text, startHttpFixture, type HttpFixture } from '../helpers.js';
 
 describe('legacy HTTP+SSE servers', () => {
-  let server: ChildProcess;
+  let server: HttpFixture;
   let url: string;
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [SSE_FIXTURE], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [line] = (await once(server.stdout!, 'data')) as [Buffer];
-    url = `http://127.0.0.1:${/PORT (\d+)/.exec(String(line))![1]}/sse`;
+    server = await startHttpFixture('sse-server.mjs');
+    url = `${server.origin}/sse`;
   });
-  afterAll(async () => {
-    const exited = once(server, 'exit');
-    server.kill('SIGKILL');
-    await exited;
-  });
+  afterAll(() => server.stop());
 
   it('an http entry falls back to SSE after the Streamable HTTP refusal, and remembers it', async () => {
     const requests: string[] = [];
