@@ -379,7 +379,7 @@ async function openError(
   const details = await describeProcess(spec.name, 'connect', process);
   let reason: string;
   if (isUnauthorized(error)) {
-    reason = 'needs authorization (HTTP 401): configure its auth, or finish the authorization flow';
+    reason = 'needs authorization: configure its auth, or finish the authorization flow (finishAuth)';
     return new ServerError({ ...details, reason, needsAuthorization: true }, { cause: error });
   }
   if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {

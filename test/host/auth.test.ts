@@ -24,7 +24,7 @@ describe('remote auth', () => {
     try {
       const locked = host.status().find((s) => s.name === 'locked')!;
       expect(locked.state).toBe('unauthorized');
-      expect(locked.lastError?.message).toMatch(/needs authorization \(HTTP 401\)/);
+      expect(locked.lastError?.message).toMatch(/needs authorization: configure its auth/);
       expect(locked.restarts).toBe(0);
       await expect(host.callTool('locked__increment')).rejects.toBeInstanceOf(ServerUnavailableError);
       expect(text(await host.callTool('open__increment', { by: 2 }))).toBe('2');
