@@ -119,8 +119,10 @@ export interface OpenOptions {
 export interface PendingAuthorization {
   /** Exchanges the authorization code (or the whole callback query) for tokens, on the transport that asked. */
   finish(callback: string | URLSearchParams): Promise<void>;
-  /** Releases that transport. */
+  /** Releases that transport (a no-op when it belongs to a live session). */
   discard(): Promise<void>;
+  /** Whether the session must be reopened afterwards (a connect-time flow) or lives on (a step-up). */
+  reconnect: boolean;
 }
 
 const pendingAuthorizations = new WeakMap<object, PendingAuthorization>();
@@ -167,6 +169,17 @@ export class Connection {
   /** True once the transport has closed. */
   get hasEnded(): boolean {
     return this.#hasEnded;
+  }
+
+  /**
+   * The authorization a request on this live session began (a step-up after 403 `insufficient_scope`),
+   * to be finished on this session's own transport; undefined for stdio.
+   */
+  authorization(): PendingAuthorization | undefined {
+    const transport = this.#transport;
+    if (!(transport instanceof StreamableHTTPClientTransport || transport instanceof SSEClientTransport))
+      return undefined;
+    return { finish: (callback) => finishOn(transport, callback), discard: async () => {}, reconnect: false };
   }
 
   /** A protocol violation that made the transport close itself (an oversized message), if one did. */
@@ -244,8 +257,16 @@ export async function openConnection(spec: ServerSpec, options: OpenOptions): Pr
   }
 }
 
+/** Exchanges an authorization code (or callback query) on the transport that began the flow. */
+function finishOn(
+  transport: StreamableHTTPClientTransport | SSEClientTransport,
+  callback: string | URLSearchParams,
+): Promise<void> {
+  return typeof callback === 'string' ? transport.finishAuth(callback) : transport.finishAuth(callback);
+}
+
 /** A 401 from a remote server (with or without an auth provider), however the SDK wrapped it. */
-function isUnauthorized(error: unknown): boolean {
+export function isUnauthorized(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     if (e instanceof UnauthorizedError) return true;
     if (e instanceof SdkHttpError && e.status === 401) return true;
@@ -347,9 +368,9 @@ async function openOnce(
       // An OAuth code flow has begun: keep the transport that holds it, for the application to finish.
       const failure = await openError(spec, process, error);
       pendingAuthorizations.set(failure, {
-        finish: (callback) =>
-          typeof callback === 'string' ? remote.finishAuth(callback) : remote.finishAuth(callback),
+        finish: (callback) => finishOn(remote, callback),
         discard: () => opened.close('authorization abandoned'),
+        reconnect: true,
       });
       throw failure;
     }

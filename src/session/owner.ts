@@ -30,6 +30,7 @@ import {
 } from '../errors.js';
 import { delay, onAbort } from '../util/abort.js';
 import {
+  isUnauthorized,
   openConnection,
   takePendingAuthorization,
   type ClientFeatures,
@@ -267,7 +268,7 @@ export class SessionOwner {
     } finally {
       await pending.discard();
     }
-    await this.restart();
+    if (pending.reconnect) await this.restart();
   }
 
   /** Tells the current session that the client's roots changed (`notifications/roots/list_changed`). */
@@ -331,6 +332,7 @@ export class SessionOwner {
       try {
         return await send(connection, budget());
       } catch (error) {
+        if (this.#authProvider && isUnauthorized(error)) throw this.#stepUp(connection, error);
         if (!isExpiredSession(error))
           throw await this.#requestError(error, connection, timeoutMs, options.signal);
         // The remote server no longer knows this session (it restarted): open a new one and retry once.
@@ -350,6 +352,24 @@ export class SessionOwner {
         this.#observer.onIdle?.(this);
       }
     }
+  }
+
+  /**
+   * A call on a live session was refused for lack of authorization (403 `insufficient_scope`): the
+   * transport has begun a new authorization. Keep it pending on this session for `finishAuthorization`,
+   * and tell the caller to finish it and call again (the server refused the call: it did not run).
+   */
+  #stepUp(connection: Connection, error: unknown): ServerError {
+    const pending = connection.authorization();
+    if (pending) {
+      void this.#pendingAuthorization?.discard();
+      this.#pendingAuthorization = pending;
+    }
+    const reason = 'needs more authorization for this call: finish it with finishAuth(), then call again';
+    return new ServerError(
+      { server: this.name, phase: 'call', reason, needsAuthorization: true },
+      { cause: error },
+    );
   }
 
   async #requestError(
