@@ -140,6 +140,8 @@ export interface ServerStatus {
   scope?: ServerSpec['session']['scope'];
   /** The shared session's process id (stdio, shared scope), while one runs. */
   pid?: number;
+  /** The protocol version the shared session negotiated (`2025-11-25`, `2026-07-28`, …). */
+  protocolVersion?: string;
   /** How many of its tools are in the catalog. */
   tools: number;
   /** How many times its session was reopened after a crash or a restart request. */
@@ -361,6 +363,7 @@ export class Host implements AsyncDisposable {
         transport: runtime.spec.transport,
         scope: runtime.spec.session.scope,
         pid: runtime.pid,
+        protocolVersion: runtime.protocolVersion,
         tools: this.#catalog.tools().filter((tool) => tool.server === runtime.name).length,
         restarts: runtime.restarts,
         since: new Date(runtime.since).toISOString(),

@@ -60,6 +60,9 @@ export abstract class ProbedRuntime implements ServerRuntime {
   get pid(): number | undefined {
     return undefined; // each session has its own; see sessions()
   }
+  get protocolVersion(): string | undefined {
+    return undefined; // negotiated per session
+  }
   stderrTail(): string | undefined {
     const error = this.#lastError as { stderrTail?: string } | undefined;
     return error?.stderrTail;

@@ -79,6 +79,8 @@ export interface ServerRuntime {
   readonly listing: Listing | undefined;
   /** The pid of the shared session's process (shared scope). */
   readonly pid: number | undefined;
+  /** The protocol version the shared session negotiated (shared scope). */
+  readonly protocolVersion: string | undefined;
   stderrTail(): string | undefined;
   /** The live sessions. */
   sessions(): SessionInfo[];

@@ -55,6 +55,9 @@ export class SharedRuntime implements ServerRuntime {
   get pid() {
     return this.#owner.state === 'ready' ? this.#owner.pid : undefined;
   }
+  get protocolVersion() {
+    return this.#owner.protocolVersion;
+  }
   stderrTail() {
     return this.#owner.stderrTail();
   }

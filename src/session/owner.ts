@@ -184,6 +184,11 @@ export class SessionOwner {
     return this.#restarts;
   }
 
+  /** The protocol version the current session negotiated (e.g. `2025-11-25`, `2026-07-28`). */
+  get protocolVersion(): string | undefined {
+    return this.#current?.client.getNegotiatedProtocolVersion();
+  }
+
   /** The current server process id (stdio), if one is running. */
   get pid(): number | undefined {
     return this.#current?.process?.pid ?? this.#pid;

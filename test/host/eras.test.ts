@@ -21,6 +21,7 @@ describe('protocol eras', () => {
     });
     try {
       expect(text(await host.callTool('modern__increment', { by: 2 }))).toBe('2');
+      expect(host.status()[0]?.protocolVersion).toBe('2026-07-28');
       expect(pids.count('server-discover')).toBe(1);
       expect(pids.count('initialize')).toBe(0);
       process.kill(Number(text(await host.callTool('modern__pid'))), 'SIGKILL');
@@ -56,8 +57,42 @@ describe('protocol eras', () => {
     const host = await createHost({ mcpServers: { old: fixture([], { era: 'legacy' }, pids) } });
     try {
       expect(text(await host.callTool('old__get'))).toBe('0');
+      expect(host.status()[0]?.protocolVersion).toBe('2025-11-25');
       expect(pids.count('server-discover')).toBe(0);
       expect(pids.count('initialize')).toBe(1);
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe('the 2026-07-28 era, end to end', () => {
+  it('input_required: the server asks in-band, berth answers through the elicitation handler', async () => {
+    const asked: string[] = [];
+    const host = await createHost(
+      { mcpServers: { modern: { command: process.execPath, args: [MODERN] } } },
+      {
+        elicitation: async (params) => {
+          asked.push(params.message);
+          return { action: 'accept', content: { name: 'Ada' } };
+        },
+      },
+    );
+    try {
+      expect(text(await host.callTool('modern__greet-me'))).toBe('Hello, Ada!');
+      expect(asked).toEqual(['Your name?']);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('list changes arrive over subscriptions/listen and refresh the catalog', async () => {
+    const host = await createHost({ mcpServers: { modern: { command: process.execPath, args: [MODERN] } } });
+    try {
+      expect(host.status()[0]?.protocolVersion).toBe('2026-07-28');
+      await host.callTool('modern__add-tool');
+      expect(await waitFor(() => host.tools().some((t) => t.name === 'modern__added'), 5_000)).toBe(true);
+      expect(text(await host.callTool('modern__added'))).toBe('added');
     } finally {
       await host.close();
     }
