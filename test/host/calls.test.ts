@@ -3,6 +3,7 @@
  * cancellation on the wire, deadlines, progress, tool errors as results, prompts and resources,
  * and catalog refresh on `notifications/tools/list_changed`.
  */
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CallAbortedError,
@@ -146,5 +147,23 @@ describe('calls', () => {
     expect(await waitFor(() => host.tools().some((t) => t.name === 'counter__added'), 3_000)).toBe(true);
     expect(events.some((e) => e.type === 'tools:changed' && e.server === 'counter')).toBe(true);
     expect(text(await host.callTool('counter__added'))).toBe('added');
+  });
+});
+
+describe('paginated lists', () => {
+  it('the catalog aggregates every page of tools and resources', async () => {
+    const paged = fileURLToPath(new URL('../fixtures/paged-server.mjs', import.meta.url));
+    const host = await createHost({ mcpServers: { paged: { command: process.execPath, args: [paged] } } });
+    try {
+      expect(host.tools().map((t) => t.tool)).toEqual(Array.from({ length: 8 }, (_, i) => `paged_${i}`));
+      expect(host.resources().map((r) => r.uri)).toEqual(
+        Array.from({ length: 7 }, (_, i) => `paged://item/${i}`),
+      );
+      expect(text(await host.callTool('paged__paged_7'))).toBe('called paged_7');
+      const read = await host.readResource('paged://item/6');
+      expect(read.contents[0]).toMatchObject({ text: 'content of paged://item/6' });
+    } finally {
+      await host.close();
+    }
   });
 });
