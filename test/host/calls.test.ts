@@ -142,6 +142,16 @@ describe('calls', () => {
     await expect(host.readResource('fixture://state')).rejects.toThrow(/pass \{ server \}/);
   });
 
+  it('refreshes prompts and resources on their list_changed notifications', async () => {
+    await host.callTool('counter__add-prompt-and-resource');
+    expect(await waitFor(() => host.prompts().some((p) => p.name === 'counter__added-prompt'), 3_000)).toBe(
+      true,
+    );
+    expect(await waitFor(() => host.resources().some((r) => r.uri === 'fixture://added'), 3_000)).toBe(true);
+    const read = await host.readResource('fixture://added');
+    expect(read.contents[0]).toMatchObject({ text: 'added' });
+  });
+
   it('refreshes the catalog on tools/list_changed', async () => {
     await host.callTool('counter__add-tool');
     expect(await waitFor(() => host.tools().some((t) => t.name === 'counter__added'), 3_000)).toBe(true);
