@@ -103,6 +103,11 @@ describe('server-everything', () => {
       { name: 'department', value: 'Eng' },
     );
     expect(completion.completion.values).toContain('Engineering');
+    const templateCompletion = await host.complete(
+      { type: 'ref/resource', uri: 'demo://resource/dynamic/text/{resourceId}' },
+      { name: 'resourceId', value: '1' },
+    );
+    expect(templateCompletion.completion.values).toContain('1');
     const read = await host.readResource('demo://resource/dynamic/text/3');
     expect(read.contents[0]).toMatchObject({ uri: 'demo://resource/dynamic/text/3' });
     const structured = await host.callTool('everything__get-structured-content', { location: 'Chicago' });
