@@ -495,7 +495,7 @@ export class SessionOwner {
       } catch (error) {
         if (stop.aborted) break;
         this.#lastError = asServerError(error, this.name, 'connect');
-        void this.#pendingAuthorization?.discard();
+        await this.#pendingAuthorization?.discard(); // an older flow, superseded by this one
         this.#pendingAuthorization = takePendingAuthorization(error);
         failures += 1;
         // A first start that fails is reported at once; a crashed session retries up to the limit.
