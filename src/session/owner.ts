@@ -9,8 +9,6 @@
  */
 import { SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
 import type {
-  CallToolRequest,
-  CallToolResult,
   Implementation,
   Progress,
   ResponseCacheStore,
@@ -304,19 +302,6 @@ export class SessionOwner {
     for (const uri of this.#subscriptions) {
       connection.client.subscribeResource({ uri }).catch(() => {}); // reported by the next explicit request
     }
-  }
-
-  /** Calls a tool on this server, waiting for readiness within the call's deadline. */
-  async callTool(params: CallToolRequest['params'], options: RequestOptions = {}): Promise<CallToolResult> {
-    return this.request<CallToolResult>(
-      (connection, timeout) =>
-        connection.client.callTool(params, {
-          signal: options.signal,
-          timeout,
-          onprogress: options.onProgress,
-        }),
-      options,
-    );
   }
 
   /**

@@ -46,7 +46,11 @@ describe('concurrent first calls', () => {
     try {
       // The owner is not started: every call asks it for a connection at the same moment.
       const results = await Promise.all(
-        Array.from({ length: 10 }, () => owner.callTool({ name: 'pid', arguments: {} })),
+        Array.from({ length: 10 }, () =>
+          owner.request((connection, timeout) =>
+            connection.client.callTool({ name: 'pid', arguments: {} }, { timeout }),
+          ),
+        ),
       );
       const served = new Set(results.map(text));
       expect(served.size).toBe(1);
