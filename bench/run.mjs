@@ -12,14 +12,17 @@
  *
  * A second part, the session-scope benchmark (scopes.mjs, scope-worker.mjs), measures berth's paced
  * sequential call latency under each session scope (shared, keyed, per-call with and without
- * prewarm). `--only calls` or `--only scopes` runs one part.
+ * prewarm). A third part, the fleet (fleet.mjs, fleet-worker.mjs), measures cold start of 1, 10 and
+ * 20 servers, close() of 20 servers with a stubborn one (and survivors), the host's memory with 20
+ * idle sessions, and whether state survives across calls, for every contender with `openFleet`.
+ * `--only calls,fleet` (any comma-separated parts) runs only those parts.
  * Raw results go to bench/results/<date>-<shortsha>.json and bench/results/latest.json.
  *
  * `--soak SECONDS` runs the soak instead (soak.mjs, soak-worker.mjs): mixed calls against several
  * servers while their processes are killed at random, then a check that nothing survives close.
  * Its results go to bench/results/<date>-<shortsha>-soak.json.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,6 +30,8 @@ import { runChild } from './lib/child.mjs';
 import { gitCommit, machine } from './lib/environment.mjs';
 import { spread } from './lib/stats.mjs';
 import { benchScopes, findScopeVariants, renderScopes } from './scopes.mjs';
+import { benchFleet, renderFleet } from './fleet.mjs';
+import { renderCombined } from './combined.mjs';
 import { renderSoak, runSoak, soakPassed } from './soak.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -35,7 +40,8 @@ const RESULTS_DIR = join(BENCH_DIR, 'results');
 const BASELINE = 'berth'; // ratios are against this contender
 const REFERENCE = 'sdk-v2'; // berth's overhead is measured against this one
 const TARGET_OVERHEAD = 0.1;
-const PARTS = ['calls', 'scopes'];
+const PARTS = ['calls', 'scopes', 'fleet'];
+const SERVERS = ['echo', 'floor']; // --server: the calls part's server (bench/servers/<name>-server.mjs)
 
 const USAGE = `Usage: node bench/run.mjs [options]
   --runs N          runs per contender (default 5)
@@ -45,7 +51,9 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --concurrency N   calls in flight at once for throughput (default 1000)
   --batches N       measured concurrent batches per run (default 5)
   --contenders a,b  only these contenders (file names in bench/contenders/)
-  --only PART       run only one part: calls (berth vs the raw SDK) or scopes (session scopes)
+  --only a,b        run only these parts: calls (per-call latency and throughput, every contender),
+                    scopes (berth's session scopes), fleet (start, close, memory, state of many servers)
+  --server NAME     the calls part's server: echo (SDK v2 server, default) or floor (hand-written, no SDK)
   --scope-calls N   session scopes: measured calls per run (default 20)
   --scope-warmup N  session scopes: unmeasured calls first (default 3)
   --scope-interval MS  session scopes: one call every MS ms (default 300)
@@ -69,6 +77,7 @@ function parseOptions() {
       batches: { type: 'string' },
       contenders: { type: 'string' },
       only: { type: 'string' },
+      server: { type: 'string' },
       'scope-calls': { type: 'string' },
       'scope-warmup': { type: 'string' },
       'scope-interval': { type: 'string' },
@@ -101,9 +110,12 @@ function parseOptions() {
       throw new Error(`--${key} must be an integer ≥ ${min}, got ${values[key]}`);
     options[key] = n;
   }
-  if (values.only !== undefined && !PARTS.includes(values.only))
-    throw new Error(`--only must be one of ${PARTS}, got ${values.only}`);
-  options.parts = values.only ? [values.only] : PARTS;
+  const only = values.only?.split(',').map((s) => s.trim());
+  for (const part of only ?? [])
+    if (!PARTS.includes(part)) throw new Error(`--only takes parts among ${PARTS}, got ${values.only}`);
+  options.parts = only ? PARTS.filter((p) => only.includes(p)) : PARTS;
+  options.server = values.server ?? 'echo';
+  if (!SERVERS.includes(options.server)) throw new Error(`--server must be one of ${SERVERS}`);
   if (values.soak !== undefined) {
     const seconds = Number(values.soak);
     if (!Number.isInteger(seconds) || seconds < 1)
@@ -115,8 +127,20 @@ function parseOptions() {
   return options;
 }
 
-/** The contender files, berth first, optionally filtered by name. */
-function findContenders(only) {
+/**
+ * Which parts a contender file takes part in, read from its source (without importing it): a
+ * `parts` export limits them; the fleet part needs `openFleet`.
+ */
+function contenderParts(file) {
+  const source = readFileSync(file, 'utf8');
+  const declared = source.match(/export const parts = \[([^\]]*)\]/)?.[1];
+  const parts = declared ? [...declared.matchAll(/'(\w+)'/g)].map((m) => m[1]) : ['calls', 'fleet'];
+  const fleet = /export (async function|const) openFleet\b/.test(source);
+  return parts.filter((p) => p !== 'fleet' || fleet);
+}
+
+/** The contender files, berth first, optionally filtered by name and by the part they take part in. */
+function findContenders(only, part) {
   const dir = join(BENCH_DIR, 'contenders');
   const names = readdirSync(dir)
     .filter((f) => f.endsWith('.mjs'))
@@ -126,7 +150,8 @@ function findContenders(only) {
     if (!names.includes(name)) throw new Error(`unknown contender ${name} (have: ${names})`);
   return names
     .filter((n) => !only || only.includes(n))
-    .map((name) => ({ name, file: join(dir, `${name}.mjs`) }));
+    .map((name) => ({ name, file: join(dir, `${name}.mjs`) }))
+    .filter((c) => !part || contenderParts(c.file).includes(part));
 }
 
 /** Runs one contender once in a fresh process; resolves with its result once the process has exited by itself. */
@@ -136,6 +161,7 @@ function runWorker(contender, options, run) {
     warmup: options.warmup,
     concurrency: options.concurrency,
     batches: options.batches,
+    server: options.server,
   };
   return runChild({
     name: contender.name,
@@ -272,7 +298,7 @@ function render(report) {
 
 /** The berth-vs-raw-SDK part: every contender in every run; the report's calls fields. */
 async function benchCalls(options, log) {
-  const contenders = findContenders(options.contenders);
+  const contenders = findContenders(options.contenders, 'calls');
   const runs = [];
   const orders = [];
   for (let run = 0; run < options.runs; run++) {
@@ -334,6 +360,14 @@ async function main() {
   const scopeVariants = findScopeVariants(options.scopes);
   findContenders(options.contenders); // fail on an unknown name before anything runs
   const calls = options.parts.includes('calls') ? await benchCalls(options, log) : {};
+  const fleet = options.parts.includes('fleet')
+    ? await benchFleet({
+        contenders: findContenders(options.contenders, 'fleet'),
+        runs: options.runs,
+        script: join(BENCH_DIR, 'fleet-worker.mjs'),
+        log,
+      })
+    : undefined;
   const scopes = options.parts.includes('scopes')
     ? await benchScopes({
         variants: scopeVariants,
@@ -359,11 +393,13 @@ async function main() {
       warmup: options.warmup,
       concurrency: options.concurrency,
       batches: options.batches,
+      server: options.server,
       quick: options.quick,
       profile: options.profile,
     },
     ...calls,
     scopes,
+    fleet,
   };
 
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -373,8 +409,8 @@ async function main() {
     ? '-quick'
     : options.profile
       ? '-profile'
-      : options.parts.length === 1
-        ? `-${options.parts[0]}`
+      : options.parts.length < PARTS.length || options.server !== 'echo'
+        ? `-${options.parts.join('-')}${options.server !== 'echo' ? `-${options.server}-server` : ''}`
         : '';
   const file = join(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}${suffix}.json`);
   writeFileSync(file, json);
@@ -386,8 +422,12 @@ async function main() {
     const m = report.machine;
     console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`);
     console.log(`commit ${commit.short}${commit.dirty ? ' (uncommitted changes)' : ''}\n`);
-    if (report.summary) console.log(render(report));
-    if (report.scopes) console.log(`${report.summary ? '\n' : ''}${renderScopes(report.scopes)}`);
+    const sections = [];
+    if (report.summary && report.fleet) sections.push(renderCombined(report));
+    if (report.summary) sections.push(render(report));
+    if (report.fleet) sections.push(renderFleet(report.fleet, options.runs));
+    if (report.scopes) sections.push(renderScopes(report.scopes));
+    console.log(sections.join('\n\n'));
   }
   log(`\nresults: ${file}\n`);
 }

@@ -3,7 +3,8 @@
  *
  *   node bench/worker.mjs <contender file> '<options JSON>'
  *
- * Opens the contender (which spawns its own echo server), then:
+ * Opens the contender (which spawns its own echo server, or `options.server`: bench/servers/<name>-server.mjs;
+ * a contender with only `openFleet` is opened as a fleet of one, see lib/contender.mjs), then:
  *   1. warm-up: `warmup` sequential calls, not measured;
  *   2. latency: `calls` sequential calls, each timed on its own (performance.now, in µs), plus
  *      this process's CPU time per call over the same calls;
@@ -22,7 +23,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { processCpuSeconds } from './lib/environment.mjs';
 import { latencySummary } from './lib/stats.mjs';
 
-const SERVER = fileURLToPath(new URL('./servers/echo-server.mjs', import.meta.url));
+import { openOne } from './lib/contender.mjs';
+
 const PAYLOAD = 'hello, berth';
 
 // Count warnings (by message, digits removed) instead of letting Node print them.
@@ -35,6 +37,7 @@ process.on('warning', (warning) => {
 
 const [file, json] = process.argv.slice(2);
 const options = JSON.parse(json);
+const SERVER = fileURLToPath(new URL(`./servers/${options.server ?? 'echo'}-server.mjs`, import.meta.url));
 const contender = await import(pathToFileURL(file).href);
 
 function check(sent, received) {
@@ -65,7 +68,7 @@ async function gone(pid, ms) {
 }
 
 async function measure() {
-  const connection = await contender.open({ command: process.execPath, args: [SERVER] });
+  const connection = await openOne(contender, { command: process.execPath, args: [SERVER] });
   const { pid } = connection;
   let latency;
   let serverCpu = null;

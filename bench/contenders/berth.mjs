@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createHost } from '../../dist/index.js';
 import { packageVersion } from '../lib/package-version.mjs';
+import { berthFleet } from '../lib/berth-contender.mjs';
 
 export const description = 'berth createHost + host.callTool (dist build)';
 
@@ -33,3 +34,6 @@ export async function open({ command, args }) {
     close: () => host.close(),
   };
 }
+
+/** Several servers in one host, every one `"session": "shared"` (the default). */
+export const openFleet = berthFleet();

@@ -37,3 +37,35 @@ export async function open({ command, args }) {
     close: () => client.close(),
   };
 }
+
+/**
+ * Several servers: one Client + StdioClientTransport per server, connected in parallel, the way an
+ * application without a host does it; close() closes every client.
+ */
+export async function openFleet({ servers }) {
+  const clients = new Map();
+  const transports = [];
+  try {
+    await Promise.all(
+      servers.map(async ({ name, command, args }) => {
+        const transport = new StdioClientTransport({ command, args, stderr: 'inherit' });
+        const client = new Client({ name: 'bench-sdk-v2', version: '0.0.0' });
+        transports.push(transport);
+        clients.set(name, client);
+        await client.connect(transport);
+        await client.listTools();
+      }),
+    );
+  } catch (error) {
+    await Promise.allSettled([...clients.values()].map((c) => c.close()));
+    throw error;
+  }
+  return {
+    pids: () => transports.map((t) => t.pid),
+    async call(server, tool, args) {
+      const result = await clients.get(server).callTool({ name: tool, arguments: args });
+      return result.content[0].text;
+    },
+    close: () => Promise.all([...clients.values()].map((c) => c.close())),
+  };
+}
