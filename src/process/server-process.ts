@@ -8,8 +8,8 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ServerError } from '../errors.js';
+import { settleWithin } from '../util/abort.js';
 import { isGroupAlive, signalGroup } from './group.js';
 import { StderrTail } from './stderr-tail.js';
 import { unwatchGroup, watchGroup } from './watchdog.js';
@@ -164,13 +164,7 @@ export class ServerProcess {
       if (this.#exit && !isGroupAlive(this.pid)) return true;
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      // Wake on exit or after a short poll, whichever comes first; the poll timer never outlives the wait.
-      const poll = new AbortController();
-      await Promise.race([
-        this.exited,
-        sleep(Math.min(left, POLL_MS), undefined, { signal: poll.signal }).catch(() => {}),
-      ]);
-      poll.abort();
+      await settleWithin(this.exited, Math.min(left, POLL_MS)); // wake on exit, or poll the group again
     }
   }
 }

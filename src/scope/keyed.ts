@@ -5,13 +5,12 @@
  * least recently used idle session and waits until its process is gone. A session with a call in
  * flight is never evicted; one closed by `closeKey`, idle timeout or shutdown is drained first.
  */
-import type { ServerSpec } from '../config/types.js';
 import { CallAbortedError, CallTimeoutError, KeyRequiredError } from '../errors.js';
 import type { Connection } from '../session/connection.js';
 import type { SessionOwner } from '../session/owner.js';
 import { waitForWake } from '../util/abort.js';
 import { ProbedRuntime } from './probed.js';
-import { sessionInfo, type RuntimeDeps, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
+import { sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
 
 interface KeyedSession {
   key: string;
@@ -28,10 +27,6 @@ export class KeyedRuntime extends ProbedRuntime {
   #live = 0;
   readonly #wakers = new Set<() => void>();
   #sweeper: NodeJS.Timeout | undefined;
-
-  constructor(spec: ServerSpec, deps: RuntimeDeps) {
-    super(spec, deps);
-  }
 
   protected owners(): Iterable<SessionOwner> {
     return [...this.#sessions.values()].map((session) => session.owner);

@@ -8,7 +8,7 @@ import type { ServerSpec } from '../config/types.js';
 import type { Connection } from '../session/connection.js';
 import type { SessionOwner } from '../session/owner.js';
 import { ProbedRuntime } from './probed.js';
-import { sessionInfo, type RuntimeDeps, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
+import { sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
 
 /** A server that gives each call a fresh session. */
 export class PerCallRuntime extends ProbedRuntime {
@@ -20,10 +20,6 @@ export class PerCallRuntime extends ProbedRuntime {
   readonly #spent = new Set<SessionOwner>();
   /** Retire-and-refill work scheduled after a reply. */
   readonly #deferred = new Set<NodeJS.Immediate>();
-
-  constructor(spec: ServerSpec, deps: RuntimeDeps) {
-    super(spec, deps);
-  }
 
   protected owners(): Iterable<SessionOwner> {
     return [...this.#pool, ...this.#busy];

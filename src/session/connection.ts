@@ -30,12 +30,12 @@ import {
   type Tool,
   type Transport,
 } from '@modelcontextprotocol/client';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerSpec } from '../config/types.js';
 import { ServerError, type ServerFailureDetails, type ServerPhase } from '../errors.js';
 import { childEnvironment } from '../process/env.js';
 import { ServerProcess } from '../process/server-process.js';
 import { ProcessTransport } from '../transport/process-transport.js';
+import { settleWithin } from '../util/abort.js';
 import type { EraMemory } from './era.js';
 
 /** A resource template as listed by a server. */
@@ -221,12 +221,8 @@ async function describeProcess(
   process: ServerProcess | undefined,
 ): Promise<ServerFailureDetails> {
   if (!process) return { server, phase };
-  if (!process.exitInfo) {
-    // stdout usually closes a moment before the exit is reported; give it a short chance.
-    const wait = new AbortController();
-    await Promise.race([process.exited, sleep(250, undefined, { signal: wait.signal }).catch(() => {})]);
-    wait.abort();
-  }
+  // stdout usually closes a moment before the exit is reported; give it a short chance.
+  if (!process.exitInfo) await settleWithin(process.exited, 250);
   const exit = process.exitInfo;
   return {
     server,

@@ -26,7 +26,7 @@ import {
   SessionClosedError,
   type ServerPhase,
 } from '../errors.js';
-import { delay, onAbort } from '../util/abort.js';
+import { delay, onAbort, settleWithin } from '../util/abort.js';
 import {
   isUnauthorized,
   openConnection,
@@ -241,9 +241,7 @@ export class SessionOwner {
    */
   async close(reason = 'host closed', options: { drainMs?: number } = {}): Promise<void> {
     if (options.drainMs && this.#inFlight > 0 && !this.#stop.signal.aborted) {
-      const timeout = new AbortController();
-      await Promise.race([this.whenIdle(), delay(options.drainMs, timeout.signal)]);
-      timeout.abort();
+      await settleWithin(this.whenIdle(), options.drainMs);
     }
     if (!this.#stop.signal.aborted) {
       this.#stopReason = reason;

@@ -20,13 +20,19 @@ export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
   await sleep(ms, undefined, { signal }).catch(() => {});
 }
 
-/** Waits for `promise` or for `signal` to abort, whichever is first; true if the promise settled first. */
-export async function raceAbort(promise: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
-  const aborted = onAbort(signal);
+/** Waits for `promise` to settle, or `ms` at most; true if it settled in time. The timer never outlives the wait. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
   try {
-    return await Promise.race([promise.then(() => true), aborted.promise.then(() => false)]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      sleep(ms, false, { signal: timer.signal }).catch(() => false),
+    ]);
   } finally {
-    aborted.dispose();
+    timer.abort();
   }
 }
 
