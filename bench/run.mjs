@@ -342,9 +342,7 @@ async function soakMain(options, log) {
   if (options.json) {
     process.stdout.write(json);
   } else {
-    const m = report.machine;
-    console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`);
-    console.log(`commit ${commit.short}${commit.dirty ? ' (uncommitted changes)' : ''}\n`);
+    printHeader(report.machine, commit);
     console.log(renderSoak(soak));
     if (soak.otherCores !== null)
       console.log(`Other processes used ${soak.otherCores.toFixed(2)} cores meanwhile.`);
@@ -419,9 +417,7 @@ async function main() {
   if (options.json) {
     process.stdout.write(json);
   } else {
-    const m = report.machine;
-    console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`);
-    console.log(`commit ${commit.short}${commit.dirty ? ' (uncommitted changes)' : ''}\n`);
+    printHeader(report.machine, commit);
     const sections = [];
     if (report.summary && report.fleet) sections.push(renderCombined(report));
     if (report.summary) sections.push(render(report));
@@ -436,3 +432,9 @@ main().catch((error) => {
   console.error(error?.stack ?? String(error));
   process.exitCode = 1;
 });
+
+/** The machine and commit a report was measured on, as printed above its tables. */
+function printHeader(m, commit) {
+  console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`);
+  console.log(`commit ${commit.short}${commit.dirty ? ' (uncommitted changes)' : ''}\n`);
+}
