@@ -60,6 +60,7 @@ export class Catalog {
   readonly #servers = new Map<string, ServerEntry>();
   #tools: CatalogTool[] = [];
   #toolsByName = new Map<string, CatalogTool>();
+  #definitionsByName = new Map<string, Tool>();
   #prompts: CatalogPrompt[] = [];
   #promptsByName = new Map<string, CatalogPrompt>();
   #resources: CatalogResource[] = [];
@@ -89,6 +90,15 @@ export class Catalog {
   /** The tool with this catalog name. */
   tool(name: string): CatalogTool | undefined {
     return this.#toolsByName.get(name);
+  }
+
+  /**
+   * The tool with this catalog name as its server listed it (its own name, its schemas): handed to
+   * the SDK's `callTool` as `toolDefinition`, so every session, listed or not, validates results
+   * against the schema in the catalog without looking it up in a response cache per call.
+   */
+  definition(name: string): Tool | undefined {
+    return this.#definitionsByName.get(name);
   }
 
   prompts(): readonly CatalogPrompt[] {
@@ -136,6 +146,11 @@ export class Catalog {
       })),
     );
     this.#toolsByName = new Map(this.#tools.map((tool) => [tool.name, tool]));
+    this.#definitionsByName = new Map(
+      [...visible].flatMap(([server, tools]) =>
+        tools.map((tool) => [toolNames.nameOf(server, tool.name)!, tool] as const),
+      ),
+    );
 
     const servers = [...this.#servers];
     const promptNames = NameTable.build(

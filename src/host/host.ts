@@ -26,6 +26,7 @@ import {
   type Implementation,
   type Progress,
   type ReadResourceResult,
+  type Tool,
 } from '@modelcontextprotocol/client';
 import {
   Catalog,
@@ -454,16 +455,17 @@ export class Host implements AsyncDisposable {
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
     const params = { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) };
+    const definition = this.#catalog.definition(name);
     const started = Date.now();
     try {
-      return await this.#send(tool.server, 'tools/call', params, options, name);
+      return await this.#send(tool.server, 'tools/call', params, options, name, definition);
     } catch (error) {
       // A session lost mid-call: retry once, but only where running the tool twice is safe.
       if (!(error instanceof ServerError && error.outcomeUnknown && this.#retrySafe(tool))) throw error;
       const timeoutMs =
         (options.timeoutMs ?? this.#runtime(tool.server).spec.timeouts.callMs) - (Date.now() - started);
       if (timeoutMs <= 0) throw error;
-      return this.#send(tool.server, 'tools/call', params, { ...options, timeoutMs }, name);
+      return this.#send(tool.server, 'tools/call', params, { ...options, timeoutMs }, name, definition);
     }
   }
 
@@ -582,6 +584,7 @@ export class Host implements AsyncDisposable {
     params: Record<string, unknown>,
     options: CallOptions,
     name?: string,
+    toolDefinition?: Tool,
   ): Promise<T> {
     const runtime = this.#runtime(server);
     const perform = (wire: Record<string, unknown>, headers?: Record<string, string>): Promise<T> =>
@@ -590,7 +593,12 @@ export class Host implements AsyncDisposable {
         const { client } = connection;
         switch (method) {
           case 'tools/call':
-            return client.callTool(wire as Parameters<Client['callTool']>[0], sendOptions) as Promise<T>;
+            // The catalog's definition spares the SDK a response-cache lookup per call; not if an
+            // interceptor renamed the tool.
+            return client.callTool(
+              wire as Parameters<Client['callTool']>[0],
+              toolDefinition?.name === wire.name ? { ...sendOptions, toolDefinition } : sendOptions,
+            ) as Promise<T>;
           case 'prompts/get':
             return client.getPrompt(wire as Parameters<Client['getPrompt']>[0], sendOptions) as Promise<T>;
           case 'resources/read':

@@ -1,10 +1,9 @@
 /**
  * The MCP stdio transport over a `ServerProcess` that berth spawned and owns. It only moves
- * newline-delimited JSON-RPC (framing is the SDK's `ReadBuffer`/`serializeMessage`); it never spawns
+ * newline-delimited JSON-RPC (`JsonLineBuffer` in, the SDK's `serializeMessage` out); it never spawns
  * or kills anything. Closing it detaches it from the pipes; ending the process is its owner's job.
  */
 import {
-  ReadBuffer,
   SdkError,
   SdkErrorCode,
   serializeMessage,
@@ -12,6 +11,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import type { ServerProcess } from '../process/server-process.js';
+import { JsonLineBuffer } from './json-lines.js';
 
 /** A `Transport` bound to an already running server process. */
 export class ProcessTransport implements Transport {
@@ -20,7 +20,7 @@ export class ProcessTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
 
   readonly #process: ServerProcess;
-  readonly #buffer: ReadBuffer;
+  readonly #buffer: JsonLineBuffer;
   readonly #maxMessageBytes: number | undefined;
   #failure: Error | undefined;
   #closed = false;
@@ -31,7 +31,7 @@ export class ProcessTransport implements Transport {
   constructor(process: ServerProcess, options: { maxMessageBytes?: number } = {}) {
     this.#process = process;
     this.#maxMessageBytes = options.maxMessageBytes;
-    this.#buffer = new ReadBuffer({ maxBufferSize: options.maxMessageBytes });
+    this.#buffer = new JsonLineBuffer(options.maxMessageBytes);
   }
 
   /** Why the transport closed itself (a protocol violation it cannot recover from), if it did. */
@@ -79,7 +79,7 @@ export class ProcessTransport implements Transport {
         try {
           message = this.#buffer.readMessage();
         } catch (error) {
-          this.onerror?.(error as Error); // a non-JSON line: report it and keep reading
+          this.onerror?.(error as Error); // not JSON-RPC: report it and keep reading
           continue;
         }
         if (message === null) break;

@@ -74,6 +74,25 @@ describe('calls', () => {
     expect(text(result)).toBe('it failed');
   });
 
+  it('checks structured results against the listed outputSchema, in shared and per-call sessions', async () => {
+    const perCall = await createHost({ mcpServers: { fresh: fixture([], { session: 'per-call' }) } });
+    try {
+      for (const [h, name] of [
+        [host, 'counter__shaped'],
+        [perCall, 'fresh__shaped'],
+      ] as const) {
+        const valid = await h.callTool(name, { value: 3 });
+        expect(valid.structuredContent).toEqual({ value: 3 });
+        // The server's own check passes (its schema has a `.catch`); the client's, against the listing, does not.
+        await expect(h.callTool(name, { value: 'three' })).rejects.toThrow(
+          /does not match the tool's output schema/,
+        );
+      }
+    } finally {
+      await perCall.close();
+    }
+  });
+
   it('passes progress notifications to onProgress', async () => {
     const progress: number[] = [];
     const result = await host.callTool(
