@@ -50,7 +50,7 @@ const out = values.out ?? `bench/results/profiles/steady-${name}-${values.mode}.
 writeFileSync(out, JSON.stringify(profile));
 console.log(
   `${name} ${values.mode}: ${calls} calls in ${elapsed.toFixed(0)} ms, ` +
-    `${(((used.user + used.system) / calls)).toFixed(1)} µs CPU/call ` +
+    `${((used.user + used.system) / calls).toFixed(1)} µs CPU/call ` +
     `(user ${(used.user / calls).toFixed(1)}, system ${(used.system / calls).toFixed(1)}) → ${out}`,
 );
 await handle.close();
