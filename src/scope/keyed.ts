@@ -4,6 +4,8 @@
  * are alive at once, counting sessions still closing: a new key takes a free slot, or evicts the
  * least recently used idle session and waits until its process is gone. A session with a call in
  * flight is never evicted; one closed by `closeKey`, idle timeout or shutdown is drained first.
+ * The listing probe stays as a spare session (no key yet) for the first key that comes, and is
+ * retired like an idle session if none comes.
  */
 import { CallAbortedError, CallTimeoutError, KeyRequiredError } from '../errors.js';
 import type { Connection } from '../session/connection.js';
@@ -27,13 +29,17 @@ export class KeyedRuntime extends ProbedRuntime {
   #live = 0;
   readonly #wakers = new Set<() => void>();
   #sweeper: NodeJS.Timeout | undefined;
+  /** The listing probe, kept for the first key (it holds a slot). */
+  #spare: SessionOwner | undefined;
 
   protected owners(): Iterable<SessionOwner> {
-    return [...this.#sessions.values()].map((session) => session.owner);
+    const owners = [...this.#sessions.values()].map((session) => session.owner);
+    return this.#spare ? [this.#spare, ...owners] : owners;
   }
 
   sessions(): SessionInfo[] {
-    return [...this.#sessions.values()].map(({ key, owner }) => sessionInfo(owner, key));
+    const keyed = [...this.#sessions.values()].map(({ key, owner }) => sessionInfo(owner, key));
+    return this.#spare ? [sessionInfo(this.#spare), ...keyed] : keyed;
   }
 
   async request<T>(
@@ -64,8 +70,42 @@ export class KeyedRuntime extends ProbedRuntime {
 
   protected async closeSessions(reason: string, drain: boolean): Promise<void> {
     await Promise.all([...this.#opening.values()].map((opening) => opening.catch(() => {})));
-    await Promise.all([...this.#sessions.values()].map((session) => this.#retire(session, reason, drain)));
+    await Promise.all([
+      this.#retireSpare(reason),
+      ...[...this.#sessions.values()].map((session) => this.#retire(session, reason, drain)),
+    ]);
     this.#stopSweeper();
+  }
+
+  protected override adoptProbe(probe: SessionOwner): boolean {
+    this.#spare = probe;
+    this.#live += 1;
+    this.#startSweeper();
+    return true;
+  }
+
+  /** The spare session, if it is still usable; a dead one is retired. */
+  #takeSpare(): SessionOwner | undefined {
+    const spare = this.#spare;
+    if (!spare) return undefined;
+    if (spare.state === 'failed' || spare.state === 'stopped') {
+      void this.#retireSpare('spare session died');
+      return undefined;
+    }
+    this.#spare = undefined;
+    return spare;
+  }
+
+  #retireSpare(reason: string): Promise<void> {
+    const spare = this.#spare;
+    if (!spare) return Promise.resolve();
+    this.#spare = undefined;
+    return this.track(
+      spare.close(reason).then(() => {
+        this.#freeSlot();
+        this.deps.observer.onSession(this, 'closed', undefined, reason);
+      }),
+    );
   }
 
   protected override onOwnerIdle(): void {
@@ -96,6 +136,12 @@ export class KeyedRuntime extends ProbedRuntime {
   }
 
   async #open(key: string, deadline: number, options: ScopedRequestOptions): Promise<KeyedSession> {
+    const spare = this.#takeSpare();
+    if (spare) {
+      const session: KeyedSession = { key, owner: spare, reserved: 1 };
+      this.#sessions.set(key, session);
+      return session;
+    }
     await this.#takeSlot(deadline, options.signal, options.timeoutMs ?? this.spec.timeouts.callMs);
     const unavailable = this.unavailable();
     if (unavailable) {
@@ -115,6 +161,7 @@ export class KeyedRuntime extends ProbedRuntime {
     while (this.#live >= this.spec.session.maxSessions) {
       const victim = this.#leastRecentlyUsedIdle();
       if (victim) void this.#retire(victim, 'evicted (least recently used)', false);
+      else void this.#retireSpare('evicted (least recently used)');
       const outcome = await waitForWake((wake) => this.#subscribe(wake), deadline, signal);
       if (outcome === 'timeout') throw new CallTimeoutError(this.name, timeoutMs, false);
       if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
@@ -177,6 +224,7 @@ export class KeyedRuntime extends ProbedRuntime {
         void this.#retire(session, 'idle timeout', false);
       }
     }
-    if (this.#sessions.size === 0) this.#stopSweeper();
+    if (this.#spare && this.#spare.lastUsed <= cutoff) void this.#retireSpare('idle timeout');
+    if (this.#sessions.size === 0 && !this.#spare) this.#stopSweeper();
   }
 }

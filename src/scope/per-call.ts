@@ -2,7 +2,8 @@
  * The `per-call` scope: every call gets a session no call has used before, opened and closed by its
  * own `SessionOwner`. With `prewarm: n`, the runtime keeps n sessions spawned and initialized ahead
  * of need, so isolation does not put a process start on the call's path; each is used for exactly one
- * call and then retired, and a replacement starts at once. The runtime owns the pool and every close.
+ * call and then retired, and a replacement starts at once (the first one is the listing probe, which has
+ * served no call). The runtime owns the pool and every close.
  */
 import type { ServerSpec } from '../config/types.js';
 import type { Connection } from '../session/connection.js';
@@ -87,6 +88,13 @@ export class PerCallRuntime extends ProbedRuntime {
 
   protected override onReady(): void {
     this.#refill();
+  }
+
+  /** With `prewarm`, the probe (it has served no call) is the first prewarmed session. */
+  protected override adoptProbe(probe: SessionOwner): boolean {
+    if (this.spec.session.prewarm < 1) return false;
+    this.#pool.push(probe);
+    return true;
   }
 
   /** A crashed per-call session is not restarted: its one call has failed, and the next call gets a new one. */

@@ -1,9 +1,11 @@
 /**
  * The common part of the `keyed` and `per-call` scopes. Their sessions come and go, so the server's
- * listing is fetched once per configuration by a short-lived probe session and shared by every
- * session after it (sessions then skip the listing step; a list change on any of them updates it).
- * The runtime owns its probe and its sessions' closes: it tracks each close it starts and awaits
- * them all when it closes.
+ * listing is fetched once per configuration by a probe session and shared by every session after it
+ * (sessions then skip the listing step; a list change on any of them updates it). The probe is a
+ * session like the others: where the scope can use it (keyed: the first key's session; per-call with
+ * prewarm: the first prewarmed one), it is handed over instead of being closed, so the first call
+ * does not wait for a second process. The runtime owns its probe and its sessions' closes: it tracks
+ * each close it starts and awaits them all when it closes.
  */
 import { InMemoryResponseCacheStore } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
@@ -100,6 +102,13 @@ export abstract class ProbedRuntime implements ServerRuntime {
   protected abstract closeSessions(reason: string, drain: boolean): Promise<void>;
   /** Called when a probe has made the server ready. */
   protected onReady(): void {}
+  /**
+   * Offered the ready probe session (it has served only the listing): return true to keep it as one
+   * of the scope's sessions, which the runtime then owns like any other; false to have it closed.
+   */
+  protected adoptProbe(_probe: SessionOwner): boolean {
+    return false;
+  }
 
   start(): void {
     if (this.#probing || this.spec.disabled || this.closedReason) return;
@@ -128,29 +137,21 @@ export abstract class ProbedRuntime implements ServerRuntime {
     if (this.#state !== 'disabled') this.#setState('stopped');
   }
 
-  /** Opens one session, reads the listing, and closes it. */
+  /** Opens one session that reads the listing; then hands it to the scope, or closes it. */
   async #probe(): Promise<void> {
     this.#setState('starting');
-    const probe = new SessionOwner(
-      { ...this.spec, restart: { ...this.spec.restart, maxRestarts: 0 } },
-      {
-        clientInfo: this.deps.clientInfo,
-        features: this.deps.features,
-        fetch: this.deps.fetch,
-        authProvider: this.deps.authProvider,
-        era: this.#era,
-        responseCacheStore: this.#responseCache,
-        observer: { onState: () => {}, onListing: () => {}, onRestartScheduled: () => {} },
-      },
-    );
+    const probe = this.newOwner({ fetchListing: true });
     this.#probeOwner = probe;
     probe.start();
     await probe.settled();
     this.#probeOwner = undefined;
     if (probe.state === 'ready' && probe.listing && !this.closedReason) {
-      this.#listing = probe.listing;
-      this.deps.observer.onListing(this, probe.listing);
       this.#setState('ready');
+      if (this.adoptProbe(probe)) {
+        this.deps.observer.onSession(this, 'opened', undefined);
+        this.onReady();
+        return;
+      }
       this.onReady();
     } else if (!this.closedReason) {
       this.#lastError = probe.lastError;
@@ -159,8 +160,11 @@ export abstract class ProbedRuntime implements ServerRuntime {
     void this.track(probe.close('listing fetched'));
   }
 
-  /** A session owner of this scope: no listing of its own; list changes update the shared listing. */
-  protected newOwner(): SessionOwner {
+  /**
+   * A session owner of this scope. Only the probe fetches the listing; every session's list
+   * changes update the shared one.
+   */
+  protected newOwner({ fetchListing = false } = {}): SessionOwner {
     return new SessionOwner(
       { ...this.spec, restart: this.ownerRestartPolicy() },
       {
@@ -169,7 +173,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
         fetch: this.deps.fetch,
         authProvider: this.deps.authProvider,
         era: this.#era,
-        fetchListing: false,
+        fetchListing,
         responseCacheStore: this.#responseCache,
         observer: {
           onState: (owner, _previous, error) => {

@@ -14,7 +14,11 @@ describe('keyed sessions', () => {
       mcpServers: { k: fixture([], { session: 'keyed', maxSessions: 8 }, pids) },
     });
     try {
-      expect(await waitFor(() => alive(pids.pids('server')).length === 0)).toBe(true); // the probe is gone
+      // The listing probe stays, as the spare session for the first key.
+      expect(alive(pids.pids('server'))).toHaveLength(1);
+      const [spare, ...others] = host.status()[0]?.sessions ?? [];
+      expect(others).toEqual([]);
+      expect(spare?.key).toBeUndefined();
       let peak = 0;
       const sampler = setInterval(() => (peak = Math.max(peak, alive(pids.pids('server')).length)), 2);
       const results = await Promise.all(
@@ -24,7 +28,7 @@ describe('keyed sessions', () => {
       );
       clearInterval(sampler);
       expect(results).toEqual(Array.from({ length: 50 }, (_, i) => `key-${i}`));
-      expect(pids.pids('server').length).toBe(51); // the probe, then one session per key
+      expect(pids.pids('server').length).toBe(50); // the probe became one key's session
       expect(peak).toBeGreaterThan(1);
       expect(peak).toBeLessThanOrEqual(8);
       expect(host.status()[0]?.sessions?.length).toBeLessThanOrEqual(8);
@@ -51,6 +55,33 @@ describe('keyed sessions', () => {
       expect(await waitFor(() => events.some(retired))).toBe(true);
       // The key simply gets a new session next time.
       expect(text(await host.callTool('k__get', {}, { key: 'conv' }))).toBe('0');
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('the listing probe serves the first key, or is retired after idleTimeoutMs if none comes', async () => {
+    const used = pidFile();
+    const unused = pidFile();
+    const events: HostEvent[] = [];
+    const host = await createHost(
+      {
+        mcpServers: {
+          used: fixture([], { session: 'keyed' }, used),
+          unused: fixture([], { session: 'keyed', idleTimeoutMs: 300 }, unused),
+        },
+      },
+      { onEvent: (event) => void events.push(event) },
+    );
+    try {
+      const [probe] = used.pids('server');
+      expect(Number(text(await host.callTool('used__pid', {}, { key: 'first' })))).toBe(probe);
+      expect(used.pids('server')).toEqual([probe]); // no second process for the first key
+      const retired = (e: HostEvent) =>
+        e.type === 'session:closed' && e.server === 'unused' && e.reason === 'idle timeout';
+      expect(await waitFor(() => events.some(retired), 5_000)).toBe(true);
+      expect(alive(unused.pids('server'))).toEqual([]);
+      expect(host.status().find((s) => s.name === 'unused')?.sessions).toEqual([]);
     } finally {
       await host.close();
     }
@@ -101,11 +132,13 @@ describe('per-call sessions with prewarm', () => {
     });
     const served: string[] = [];
     try {
+      const [probe] = pids.pids('server');
       for (let i = 0; i < 5; i++) {
         served.push(text(await host.callTool('p__pid')));
         expect(text(await host.callTool('p__increment'))).toBe('1');
       }
       expect(new Set(served).size).toBe(5);
+      expect(Number(served[0])).toBe(probe); // the listing probe was the first prewarmed session
       // Prewarmed: by now the pool holds two ready sessions that have served nothing.
       expect(
         await waitFor(
