@@ -3,6 +3,8 @@
  * each figure's median over runs, with its ratio to berth's (the `berth` contender: shared scope)
  * in parentheses. Min and max are in the per-part tables below it.
  */
+import { displayName, nodeFootnote } from './lib/node-binary.mjs';
+
 const BASELINE = 'berth';
 
 const fmt = {
@@ -47,8 +49,10 @@ export function renderCombined(report) {
         ? `${f.closeStubborn?.survivors ?? '–'} / ${f.closeWrapper?.survivors ?? '–'}`
         : '–';
     lines.push(
-      `| ${name} | ${value(c, 'p50', fmt.us)} | ${value(c, 'p99', fmt.us)} | ${value(c, 'throughput', fmt.rate)} | ${value(f, 'ready1', fmt.ms)} | ${value(f, 'ready20', fmt.ms)} | ${f?.ready20over1 ? f.ready20over1.median.toFixed(2) : '–'} | ${value(f, 'closeStubbornMs', fmt.ms)} | ${value(f, 'closeWrapperMs', fmt.ms)} | ${survivors} | ${value(f, 'memoryMiB', fmt.mib)} | ${f?.state ?? '–'} |`,
+      `| ${displayName(name, report.nodes?.[name])} | ${value(c, 'p50', fmt.us)} | ${value(c, 'p99', fmt.us)} | ${value(c, 'throughput', fmt.rate)} | ${value(f, 'ready1', fmt.ms)} | ${value(f, 'ready20', fmt.ms)} | ${f?.ready20over1 ? f.ready20over1.median.toFixed(2) : '–'} | ${value(f, 'closeStubbornMs', fmt.ms)} | ${value(f, 'closeWrapperMs', fmt.ms)} | ${survivors} | ${value(f, 'memoryMiB', fmt.mib)} | ${f?.state ?? '–'} |`,
     );
   }
+  const footnote = nodeFootnote(report.nodes);
+  if (footnote) lines.push('', footnote);
   return lines.join('\n');
 }

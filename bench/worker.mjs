@@ -3,8 +3,9 @@
  *
  *   node bench/worker.mjs <contender file> '<options JSON>'
  *
- * Opens the contender (which spawns its own echo server, or `options.server`: bench/servers/<name>-server.mjs;
- * a contender with only `openFleet` is opened as a fleet of one, see lib/contender.mjs), then:
+ * Opens the contender (which spawns its own echo server, or `options.server`: bench/servers/<name>-server.mjs,
+ * run on `options.serverNode`, the runner's Node, whatever Node this worker runs on; a contender with
+ * only `openFleet` is opened as a fleet of one, see lib/contender.mjs), then:
  *   1. warm-up: `warmup` sequential calls, not measured;
  *   2. latency: `calls` sequential calls, each timed on its own (performance.now, in µs), plus
  *      this process's CPU time per call over the same calls;
@@ -68,7 +69,8 @@ async function gone(pid, ms) {
 }
 
 async function measure() {
-  const connection = await openOne(contender, { command: process.execPath, args: [SERVER] });
+  const command = options.serverNode ?? process.execPath;
+  const connection = await openOne(contender, { command, args: [SERVER] });
   const { pid } = connection;
   let latency;
   let serverCpu = null;
@@ -104,9 +106,10 @@ async function measure() {
   const total = batches.length * options.concurrency;
   const seconds = batches.reduce((sum, rate) => sum + options.concurrency / rate, 0);
   return {
-    contender: basename(file, '.mjs'),
+    contender: options.name ?? basename(file, '.mjs'), // `berth@node24` for an extra row
     description: contender.description,
     versions: contender.versions(),
+    node: process.version,
     serverPid: pid,
     serverExited: pid === undefined || pid === null ? null : await gone(pid, 5000),
     latencyUs: latency,

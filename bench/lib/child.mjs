@@ -15,9 +15,10 @@ const EXIT_GRACE_MS = 10_000;
 /**
  * Forks `script` with `args`; resolves with its result (plus `otherCores`) once it has exited by
  * itself. With `profile` ({ dir, name }) the worker runs under `node --cpu-prof`; `timeoutMs` is
- * how long it may take to send its result (default 10 min).
+ * how long it may take to send its result (default 10 min); `execPath` is the Node binary to run it
+ * on (default: this process's, see node-binary.mjs).
  */
-export function runChild({ name, script, args, profile, timeoutMs = WORKER_TIMEOUT_MS }) {
+export function runChild({ name, script, args, profile, execPath, timeoutMs = WORKER_TIMEOUT_MS }) {
   const execArgv = profile
     ? [
         '--cpu-prof',
@@ -29,7 +30,11 @@ export function runChild({ name, script, args, profile, timeoutMs = WORKER_TIMEO
         profile.name,
       ]
     : [];
-  const child = fork(script, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, args, {
+    execArgv,
+    ...(execPath ? { execPath } : {}),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const busyBefore = machineBusySeconds();
   const startedAt = performance.now();
   return new Promise((resolve, reject) => {

@@ -6,7 +6,9 @@
  * state). `servers` is `[{ name, command, args }]`; `openFleet` resolves to
  * `{ call(server, tool, args) → Promise<text>, close() → Promise, pids?() → number[] }`, using the
  * library the way its docs recommend for several servers (one multi-server client where the library
- * has one). A contender's `parts` (default: both) says which parts it takes part in.
+ * has one). A contender's `parts` (default: both) says which parts it takes part in, and its `node`
+ * (a major version, e.g. `export const node = 24`) which Node its workers need when the library
+ * requires a newer one than the runner's (see node-binary.mjs).
  */
 
 /** The text of the first text block of a tool result, in the shapes the libraries return. */
