@@ -147,12 +147,10 @@ export abstract class ProbedRuntime implements ServerRuntime {
     this.#probeOwner = undefined;
     if (probe.state === 'ready' && probe.listing && !this.closedReason) {
       this.#setState('ready');
-      if (this.adoptProbe(probe)) {
-        this.deps.observer.onSession(this, 'opened', undefined);
-        this.onReady();
-        return;
-      }
+      const adopted = this.adoptProbe(probe);
+      if (adopted) this.deps.observer.onSession(this, 'opened', undefined);
       this.onReady();
+      if (adopted) return;
     } else if (!this.closedReason) {
       this.#lastError = probe.lastError;
       this.#setState('failed', probe.lastError);
