@@ -130,27 +130,20 @@ export class Catalog {
         listing.tools.filter((tool) => allowed(tool.name)),
       );
     }
-    const toolNames = NameTable.build(
-      [...visible].flatMap(([server, tools]) => tools.map((tool) => ({ server, item: tool.name }))),
-    );
-    this.#tools = [...visible].flatMap(([server, tools]) =>
-      tools.map((tool) => ({
-        name: toolNames.nameOf(server, tool.name)!,
-        server,
-        tool: tool.name,
-        title: tool.title,
-        description: tool.description,
-        inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
-        annotations: tool.annotations,
-      })),
-    );
+    const listed = [...visible].flatMap(([server, tools]) => tools.map((tool) => ({ server, tool })));
+    const toolNames = NameTable.build(listed.map(({ server, tool }) => ({ server, item: tool.name })));
+    this.#tools = listed.map(({ server, tool }) => ({
+      name: toolNames.nameOf(server, tool.name)!,
+      server,
+      tool: tool.name,
+      title: tool.title,
+      description: tool.description,
+      inputSchema: tool.inputSchema,
+      outputSchema: tool.outputSchema,
+      annotations: tool.annotations,
+    }));
     this.#toolsByName = new Map(this.#tools.map((tool) => [tool.name, tool]));
-    this.#definitionsByName = new Map(
-      [...visible].flatMap(([server, tools]) =>
-        tools.map((tool) => [toolNames.nameOf(server, tool.name)!, tool] as const),
-      ),
-    );
+    this.#definitionsByName = new Map(listed.map(({ tool }, i) => [this.#tools[i]!.name, tool]));
 
     const servers = [...this.#servers];
     const promptNames = NameTable.build(

@@ -589,16 +589,19 @@ export class Host implements AsyncDisposable {
     const runtime = this.#runtime(server);
     const perform = (wire: Record<string, unknown>, headers?: Record<string, string>): Promise<T> =>
       runtime.request((connection, timeout) => {
-        const sendOptions = { signal: options.signal, timeout, onprogress: options.onProgress, headers };
+        const sendOptions = {
+          signal: options.signal,
+          timeout,
+          onprogress: options.onProgress,
+          headers,
+          // For tools/call: the catalog's definition spares the SDK a response-cache lookup per call
+          // (not if an interceptor renamed the tool).
+          toolDefinition: toolDefinition?.name === wire.name ? toolDefinition : undefined,
+        };
         const { client } = connection;
         switch (method) {
           case 'tools/call':
-            // The catalog's definition spares the SDK a response-cache lookup per call; not if an
-            // interceptor renamed the tool.
-            return client.callTool(
-              wire as Parameters<Client['callTool']>[0],
-              toolDefinition?.name === wire.name ? { ...sendOptions, toolDefinition } : sendOptions,
-            ) as Promise<T>;
+            return client.callTool(wire as Parameters<Client['callTool']>[0], sendOptions) as Promise<T>;
           case 'prompts/get':
             return client.getPrompt(wire as Parameters<Client['getPrompt']>[0], sendOptions) as Promise<T>;
           case 'resources/read':
