@@ -4,7 +4,9 @@
  * It does what the SDK's `ReadBuffer` does (a size limit, lines that are not JSON skipped) except the
  * SDK's per-message zod parse: the SDK's `Protocol` checks every message it receives against the
  * JSON-RPC schemas again, so here a message is only required to be a JSON object of JSON-RPC 2.0.
- * That second parse was ~10% of the client's CPU per call (see docs/benchmarks.md).
+ * That second parse was ~10% of the client's CPU per call (see docs/benchmarks.md). Each chunk is
+ * scanned once and a line split across chunks is joined once, so a large message costs linear time
+ * however it arrives; the size limit applies to each line.
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 
@@ -15,20 +17,32 @@ const NEWLINE = 0x0a;
 /** Buffers stdout chunks and hands out complete JSON-RPC messages, in order. */
 export class JsonLineBuffer {
   readonly #maxBytes: number;
-  #pending: Buffer | undefined;
+  /** Complete lines not read yet, without their newline. */
+  readonly #lines: Buffer[] = [];
+  /** The start of the line still open, in pieces as they came. */
+  #open: Buffer[] = [];
+  #openBytes = 0;
 
   constructor(maxBytes: number = DEFAULT_MAX_BYTES) {
     this.#maxBytes = maxBytes;
   }
 
-  /** Adds a chunk; throws (and drops what was buffered) past the size limit. */
+  /** Adds a chunk; throws (and drops what was buffered) when a line grows past the size limit. */
   append(chunk: Buffer): void {
-    const pending = this.#pending;
-    if ((pending?.length ?? 0) + chunk.length > this.#maxBytes) {
-      this.#pending = undefined;
-      throw new Error(`a message exceeded the maximum size of ${this.#maxBytes} bytes`);
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      this.#grow(end - start);
+      const piece = chunk.subarray(start, end);
+      this.#lines.push(this.#open.length === 0 ? piece : Buffer.concat([...this.#open, piece]));
+      this.#open = [];
+      this.#openBytes = 0;
+      start = end + 1;
     }
-    this.#pending = pending ? Buffer.concat([pending, chunk]) : chunk;
+    if (start < chunk.length) {
+      this.#grow(chunk.length - start);
+      this.#open.push(chunk.subarray(start));
+      this.#openBytes += chunk.length - start;
+    }
   }
 
   /**
@@ -36,13 +50,9 @@ export class JsonLineBuffer {
    * (servers print banners); JSON that is not a JSON-RPC 2.0 object throws, and the line is consumed.
    */
   readMessage(): JSONRPCMessage | null {
-    for (;;) {
-      const pending = this.#pending;
-      if (pending === undefined) return null;
-      const end = pending.indexOf(NEWLINE);
-      if (end === -1) return null;
-      const line = pending.toString('utf8', 0, end > 0 && pending[end - 1] === 0x0d ? end - 1 : end);
-      this.#pending = end + 1 < pending.length ? pending.subarray(end + 1) : undefined;
+    for (let bytes = this.#lines.shift(); bytes !== undefined; bytes = this.#lines.shift()) {
+      const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+      const line = bytes.toString('utf8', 0, end);
       let value: unknown;
       try {
         value = JSON.parse(line);
@@ -52,11 +62,21 @@ export class JsonLineBuffer {
       if (isJsonRpc(value)) return value;
       throw new Error(`not a JSON-RPC 2.0 message: ${line.slice(0, 200)}`);
     }
+    return null;
   }
 
   /** Drops whatever is buffered. */
   clear(): void {
-    this.#pending = undefined;
+    this.#lines.length = 0;
+    this.#open = [];
+    this.#openBytes = 0;
+  }
+
+  /** Checks that the open line can take `bytes` more; past the limit, drops everything and throws. */
+  #grow(bytes: number): void {
+    if (this.#openBytes + bytes <= this.#maxBytes) return;
+    this.clear();
+    throw new Error(`a message exceeded the maximum size of ${this.#maxBytes} bytes`);
   }
 }
 
