@@ -5,22 +5,26 @@
  * `ProtocolError`, and a tool result with `isError` is a result, not an error.
  */
 
+/** Every berth error code, once: the type and the runtime check both come from this list. */
+const CODES = [
+  'CONFIG_INVALID',
+  'SERVER_FAILED',
+  'SERVER_UNAVAILABLE',
+  'SESSION_CLOSED',
+  'CALL_TIMEOUT',
+  'CALL_ABORTED',
+  'UNKNOWN_TOOL',
+  'UNKNOWN_PROMPT',
+  'UNKNOWN_RESOURCE',
+  'UNKNOWN_SERVER',
+  'INVALID_ARGUMENTS',
+  'KEY_REQUIRED',
+  'POLICY_DENIED',
+  'HOST_CLOSED',
+] as const;
+
 /** Every berth error code. */
-export type BerthErrorCode =
-  | 'CONFIG_INVALID'
-  | 'SERVER_FAILED'
-  | 'SERVER_UNAVAILABLE'
-  | 'SESSION_CLOSED'
-  | 'CALL_TIMEOUT'
-  | 'CALL_ABORTED'
-  | 'UNKNOWN_TOOL'
-  | 'UNKNOWN_PROMPT'
-  | 'UNKNOWN_RESOURCE'
-  | 'UNKNOWN_SERVER'
-  | 'INVALID_ARGUMENTS'
-  | 'KEY_REQUIRED'
-  | 'POLICY_DENIED'
-  | 'HOST_CLOSED';
+export type BerthErrorCode = (typeof CODES)[number];
 
 /** Base class of every error berth throws itself. */
 export class BerthError extends Error {
@@ -39,24 +43,9 @@ export class BerthError extends Error {
   }
 }
 
-const CODES = new Set<string>([
-  'CONFIG_INVALID',
-  'SERVER_FAILED',
-  'SERVER_UNAVAILABLE',
-  'SESSION_CLOSED',
-  'CALL_TIMEOUT',
-  'CALL_ABORTED',
-  'UNKNOWN_TOOL',
-  'UNKNOWN_PROMPT',
-  'UNKNOWN_RESOURCE',
-  'UNKNOWN_SERVER',
-  'INVALID_ARGUMENTS',
-  'KEY_REQUIRED',
-  'POLICY_DENIED',
-  'HOST_CLOSED',
-]);
+const CODE_SET: ReadonlySet<string> = new Set(CODES);
 function isBerthCode(code: unknown): code is BerthErrorCode {
-  return typeof code === 'string' && CODES.has(code);
+  return typeof code === 'string' && CODE_SET.has(code);
 }
 
 /** One problem found in a config file. */

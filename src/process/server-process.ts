@@ -7,6 +7,7 @@
  * spawn until termination finds it gone, so it is reaped even if the host dies without terminating it.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { ServerError } from '../errors.js';
 import { settleWithin } from '../util/abort.js';
@@ -67,12 +68,15 @@ export class ServerProcess {
 
   #exit: ExitInfo | undefined;
   #termination: Promise<TerminationReport> | undefined;
+  /** Kept readable to the end, for the tail of a crash; unref'd once terminated. */
+  readonly #stderrPipe: Readable;
 
   private constructor(child: ChildProcessByStdio<Writable, Readable, Readable>, spec: SpawnSpec) {
     this.pid = child.pid!;
     this.stdin = child.stdin;
     this.stdout = child.stdout;
     this.stderr = new StderrTail(spec.stderrBufferBytes);
+    this.#stderrPipe = child.stderr;
     child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
     // Pipe errors (EPIPE after the child died) are expected; the exit is what reports the failure.
     child.stdin.on('error', () => {});
@@ -122,11 +126,6 @@ export class ServerProcess {
     return this.#exit;
   }
 
-  /** True while any process of the group (leader or descendants that stayed in it) is running. */
-  isAlive(): boolean {
-    return this.#exit === undefined || isGroupAlive(this.pid);
-  }
-
   /** Stops the whole process group in stages; idempotent, concurrent callers share one run. */
   terminate(options: TerminationOptions): Promise<TerminationReport> {
     this.#termination ??= this.#terminate(options);
@@ -152,6 +151,9 @@ export class ServerProcess {
     } finally {
       this.stdin.destroy();
       this.stdout.destroy();
+      // stderr stays open for the last lines of a crash, but a process that left the group and
+      // still holds it must not keep the host alive.
+      (this.#stderrPipe as Partial<Socket>).unref?.();
       // Once the group is gone its id may be reused: the watchdog must forget it.
       if (this.#exit && !isGroupAlive(this.pid)) unwatchGroup(this.pid);
     }

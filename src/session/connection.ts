@@ -209,9 +209,12 @@ export class Connection {
     }
   }
 
-  /** What is known about how this connection failed: exit status and stderr tail (waits briefly for the exit). */
-  async failureDetails(phase: ServerPhase): Promise<ServerFailureDetails> {
-    return describeProcess(this.#spec.name, phase, this.process);
+  /**
+   * What is known about how this connection failed: exit status and stderr tail. With `awaitExit`
+   * (the default) it waits briefly for an exit that is about to be reported.
+   */
+  async failureDetails(phase: ServerPhase, { awaitExit = true } = {}): Promise<ServerFailureDetails> {
+    return describeProcess(this.#spec.name, phase, this.process, awaitExit);
   }
 }
 
@@ -219,10 +222,11 @@ async function describeProcess(
   server: string,
   phase: ServerPhase,
   process: ServerProcess | undefined,
+  awaitExit = true,
 ): Promise<ServerFailureDetails> {
   if (!process) return { server, phase };
   // stdout usually closes a moment before the exit is reported; give it a short chance.
-  if (!process.exitInfo) await settleWithin(process.exited, 250);
+  if (awaitExit && !process.exitInfo) await settleWithin(process.exited, 250);
   const exit = process.exitInfo;
   return {
     server,
@@ -349,6 +353,7 @@ async function openOnce(
   const abortOpen = () => void transport.close();
   signal.addEventListener('abort', abortOpen, { once: true });
   try {
+    signal.throwIfAborted(); // stopped while the process was spawning: the listener came too late
     const prior = spec.era === 'legacy' ? undefined : options.era?.prior;
     await client.connect(transport, { signal, timeout: left(), ...(prior && { prior }) });
     if (options.era) options.era.prior = verdictOf(client);

@@ -460,7 +460,6 @@ export class SessionOwner {
     let everReady = false;
     while (!stop.aborted) {
       this.#cycle = new AbortController();
-      if (stop.aborted) break;
       this.#setState(everReady ? 'restarting' : 'starting');
       let connection: Connection;
       try {
@@ -491,6 +490,14 @@ export class SessionOwner {
         continue;
       }
 
+      if (stop.aborted) {
+        // Stopped just as the open succeeded: close it rather than report it ready.
+        await connection.close(this.#stopReason);
+        break;
+      }
+      // A session that opened supersedes an authorization begun on an earlier one.
+      await this.#pendingAuthorization?.discard();
+      this.#pendingAuthorization = undefined;
       this.#current = connection;
       this.#pid = connection.process?.pid;
       if (everReady) this.#restarts += 1;
@@ -511,19 +518,20 @@ export class SessionOwner {
         failures = 0;
         continue;
       }
-      if (ended === 'unhealthy') {
-        const details = await connection.failureDetails('idle');
-        const reason = `did not answer a health check ping within ${this.spec.health.pingTimeoutMs} ms`;
-        this.#lastError = new ServerError({ ...details, reason });
-        await connection.close('health check failed');
-      } else {
-        // The server went away by itself, or broke the protocol so badly the transport closed.
-        const details = await connection.failureDetails('idle');
-        const failure = connection.transportFailure;
-        const reason = failure ? `${failure.message}; the session was closed` : 'exited unexpectedly';
-        this.#lastError = new ServerError({ ...details, reason }, { cause: failure });
-        await connection.close('server exited');
-      }
+      // The session failed: a health check went unanswered, or the server went away by itself (or
+      // broke the protocol so badly the transport closed). A hung server has not been signalled, so
+      // there is no exit to wait for before describing it.
+      const unhealthy = ended === 'unhealthy';
+      const details = await connection.failureDetails('idle', { awaitExit: !unhealthy });
+      const failure = unhealthy ? undefined : connection.transportFailure;
+      const reason = unhealthy
+        ? `did not answer a health check ping within ${this.spec.health.pingTimeoutMs} ms`
+        : failure
+          ? `${failure.message}; the session was closed`
+          : 'exited unexpectedly';
+      this.#lastError = new ServerError({ ...details, reason }, { cause: failure });
+      await connection.close(unhealthy ? 'health check failed' : 'server exited');
+      if (stop.aborted) break; // stopped while closing the failed session: no failed/restarting report
       if (Date.now() - readyAt >= restart.stableAfterMs) failures = 0;
       failures += 1;
       if (failures > restart.maxRestarts) {
@@ -531,8 +539,7 @@ export class SessionOwner {
         failures = 0;
         continue;
       }
-      this.#setState('restarting', this.#lastError);
-      await this.#backoff(failures);
+      await this.#backoff(failures); // reports `restarting`
     }
     this.#current = undefined;
   }
