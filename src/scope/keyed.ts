@@ -12,7 +12,7 @@ import type { Connection } from '../session/connection.js';
 import type { SessionOwner } from '../session/owner.js';
 import { waitForWake } from '../util/abort.js';
 import { ProbedRuntime } from './probed.js';
-import { sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
+import { isDead, sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
 
 interface KeyedSession {
   key: string;
@@ -78,6 +78,7 @@ export class KeyedRuntime extends ProbedRuntime {
   }
 
   protected override adoptProbe(probe: SessionOwner): boolean {
+    if (this.#spare) return false; // one spare is enough
     this.#spare = probe;
     this.#live += 1;
     this.#startSweeper();
@@ -88,7 +89,7 @@ export class KeyedRuntime extends ProbedRuntime {
   #takeSpare(): SessionOwner | undefined {
     const spare = this.#spare;
     if (!spare) return undefined;
-    if (spare.state === 'failed' || spare.state === 'stopped') {
+    if (isDead(spare)) {
       void this.#retireSpare('spare session died');
       return undefined;
     }
@@ -100,12 +101,7 @@ export class KeyedRuntime extends ProbedRuntime {
     const spare = this.#spare;
     if (!spare) return Promise.resolve();
     this.#spare = undefined;
-    return this.track(
-      spare.close(reason).then(() => {
-        this.#freeSlot();
-        this.deps.observer.onSession(this, 'closed', undefined, reason);
-      }),
-    );
+    return this.#close(spare, undefined, reason, 0);
   }
 
   protected override onOwnerIdle(): void {
@@ -140,6 +136,7 @@ export class KeyedRuntime extends ProbedRuntime {
     if (spare) {
       const session: KeyedSession = { key, owner: spare, reserved: 1 };
       this.#sessions.set(key, session);
+      this.deps.observer.onSession(this, 'opened', key); // announced when a key takes it
       return session;
     }
     await this.#takeSlot(deadline, options.signal, options.timeoutMs ?? this.spec.timeouts.callMs);
@@ -186,11 +183,15 @@ export class KeyedRuntime extends ProbedRuntime {
   /** Takes a session out of the map and closes it; its slot frees once its process is gone. */
   #retire(session: KeyedSession, reason: string, drain: boolean): Promise<void> {
     if (this.#sessions.get(session.key) === session) this.#sessions.delete(session.key);
-    const drainMs = drain ? this.spec.session.drainTimeoutMs : 0;
+    return this.#close(session.owner, session.key, reason, drain ? this.spec.session.drainTimeoutMs : 0);
+  }
+
+  /** Closes a session owner; its slot frees once its process is gone. */
+  #close(owner: SessionOwner, key: string | undefined, reason: string, drainMs: number): Promise<void> {
     return this.track(
-      session.owner.close(reason, { drainMs }).then(() => {
+      owner.close(reason, { drainMs }).finally(() => {
         this.#freeSlot();
-        this.deps.observer.onSession(this, 'closed', session.key, reason);
+        this.deps.observer.onSession(this, 'closed', key, reason);
       }),
     );
   }

@@ -9,7 +9,7 @@ import type { ServerSpec } from '../config/types.js';
 import type { Connection } from '../session/connection.js';
 import type { SessionOwner } from '../session/owner.js';
 import { ProbedRuntime } from './probed.js';
-import { sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
+import { isDead, sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
 
 /** A server that gives each call a fresh session. */
 export class PerCallRuntime extends ProbedRuntime {
@@ -21,6 +21,8 @@ export class PerCallRuntime extends ProbedRuntime {
   readonly #spent = new Set<SessionOwner>();
   /** Retire-and-refill work scheduled after a reply. */
   readonly #deferred = new Set<NodeJS.Immediate>();
+  /** The close of each session being retired. */
+  readonly #retiring = new WeakMap<SessionOwner, Promise<void>>();
 
   protected owners(): Iterable<SessionOwner> {
     return [...this.#pool, ...this.#busy];
@@ -77,6 +79,7 @@ export class PerCallRuntime extends ProbedRuntime {
 
   /** Runs `work` on the next turn of the event loop, unless the runtime closes first. */
   #afterReply(work: () => void): void {
+    if (this.closedReason) return work(); // closing: nothing to keep off anyone's path
     const immediate = setImmediate(() => {
       this.#deferred.delete(immediate);
       work();
@@ -94,6 +97,7 @@ export class PerCallRuntime extends ProbedRuntime {
   protected override adoptProbe(probe: SessionOwner): boolean {
     if (this.spec.session.prewarm < 1) return false;
     this.#pool.push(probe);
+    this.deps.observer.onSession(this, 'opened', undefined);
     return true;
   }
 
@@ -126,17 +130,18 @@ export class PerCallRuntime extends ProbedRuntime {
     while (this.#pool.length < this.spec.session.prewarm) this.#pool.push(this.#spawn());
   }
 
+  /** Closes a session once, however many paths ask (a reply and a shutdown can race). */
   #retire(owner: SessionOwner, reason: string, drain = false): Promise<void> {
-    const drainMs = drain ? this.spec.session.drainTimeoutMs : 0;
-    return this.track(
-      owner
-        .close(reason, { drainMs })
-        .then(() => this.deps.observer.onSession(this, 'closed', undefined, reason)),
-    );
+    let closing = this.#retiring.get(owner);
+    if (!closing) {
+      const drainMs = drain ? this.spec.session.drainTimeoutMs : 0;
+      closing = this.track(
+        owner
+          .close(reason, { drainMs })
+          .finally(() => this.deps.observer.onSession(this, 'closed', undefined, reason)),
+      );
+      this.#retiring.set(owner, closing);
+    }
+    return closing;
   }
-}
-
-/** A session that can no longer serve a call (it crashed, and per-call sessions are not restarted). */
-function isDead(owner: SessionOwner): boolean {
-  return owner.state === 'failed' || owner.state === 'stopped';
 }

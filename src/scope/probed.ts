@@ -7,7 +7,6 @@
  * does not wait for a second process. The runtime owns its probe and its sessions' closes: it tracks
  * each close it starts and awaits them all when it closes.
  */
-import { InMemoryResponseCacheStore } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import { ServerUnavailableError, SessionClosedError, type BerthError } from '../errors.js';
 import type { Listing } from '../session/connection.js';
@@ -26,12 +25,11 @@ export abstract class ProbedRuntime implements ServerRuntime {
   #listing: Listing | undefined;
   #restarts = 0;
   #probing: Promise<void> | undefined;
+  #restarting: Promise<void> | undefined;
   #probeOwner: SessionOwner | undefined;
   /** Set once `close()` began: the reason every later request is refused with. */
   protected closedReason: string | undefined;
   readonly #closes = new Set<Promise<void>>();
-  /** One SDK response cache for the probe and every session, so the probe's listing serves them all. */
-  readonly #responseCache = new InMemoryResponseCacheStore();
   /** One era memory: the probe negotiates, every session after it reuses the verdict. */
   readonly #era = new EraMemory();
 
@@ -104,7 +102,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
   protected onReady(): void {}
   /**
    * Offered the ready probe session (it has served only the listing): return true to keep it as one
-   * of the scope's sessions, which the runtime then owns like any other; false to have it closed.
+   * of the scope's sessions, which the runtime then owns like any other (and announces with
+   * `onSession` when it does); false to have it closed.
    */
   protected adoptProbe(_probe: SessionOwner): boolean {
     return false;
@@ -119,8 +118,14 @@ export abstract class ProbedRuntime implements ServerRuntime {
     await this.#probing;
   }
 
-  async restart(): Promise<void> {
-    if (this.spec.disabled || this.closedReason) return;
+  /** Closes every session and probes again; concurrent callers share one restart. */
+  restart(): Promise<void> {
+    if (this.spec.disabled || this.closedReason) return Promise.resolve();
+    this.#restarting ??= this.#restart().finally(() => (this.#restarting = undefined));
+    return this.#restarting;
+  }
+
+  async #restart(): Promise<void> {
     await this.#probing;
     await this.closeSessions('restart requested', false);
     this.#restarts += 1;
@@ -148,7 +153,6 @@ export abstract class ProbedRuntime implements ServerRuntime {
     if (probe.state === 'ready' && probe.listing && !this.closedReason) {
       this.#setState('ready');
       const adopted = this.adoptProbe(probe);
-      if (adopted) this.deps.observer.onSession(this, 'opened', undefined);
       this.onReady();
       if (adopted) return;
     } else if (!this.closedReason) {
@@ -172,7 +176,6 @@ export abstract class ProbedRuntime implements ServerRuntime {
         authProvider: this.deps.authProvider,
         era: this.#era,
         fetchListing,
-        responseCacheStore: this.#responseCache,
         observer: {
           onState: (owner, _previous, error) => {
             if (owner.state === 'failed' || owner.state === 'restarting') {

@@ -37,6 +37,11 @@ export function sessionInfo(owner: SessionOwner, key?: string): SessionInfo {
   };
 }
 
+/** A session that can no longer serve a call (it crashed past its restarts, or was closed). */
+export function isDead(owner: SessionOwner): boolean {
+  return owner.state === 'failed' || owner.state === 'stopped';
+}
+
 /** What a runtime reports to the host. Called synchronously; must not throw. */
 export interface RuntimeObserver {
   onState(runtime: ServerRuntime, previous: ServerState, error: BerthError | undefined): void;

@@ -87,6 +87,20 @@ describe('keyed sessions', () => {
     }
   });
 
+  it('concurrent restarts share one: no spare session is left without an owner', async () => {
+    const pids = pidFile();
+    const host = await createHost({ mcpServers: { k: fixture([], { session: 'keyed' }, pids) } });
+    try {
+      await Promise.all([host.restart('k'), host.restart('k'), host.restart('k')]);
+      expect(pids.pids('server')).toHaveLength(2); // the first probe, then one for the restart
+      expect(await waitFor(() => alive(pids.pids('server')).length === 1)).toBe(true);
+      expect(host.status()[0]?.sessions).toHaveLength(1);
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+
   it('closeKey while a call is in flight: the call completes, then the process is gone', async () => {
     const pids = pidFile();
     const host = await createHost({ mcpServers: { k: fixture([], { session: 'keyed' }, pids) } });
@@ -149,6 +163,24 @@ describe('per-call sessions with prewarm', () => {
       await host.close();
     }
     expect(alive(pids.pids())).toEqual([]);
+  });
+});
+
+describe('per-call session events', () => {
+  it('pair up: each session opened is closed once, even when the host closes during its call', async () => {
+    const events: HostEvent[] = [];
+    const host = await createHost(
+      { mcpServers: { p: fixture([], { session: 'per-call', prewarm: 1 }) } },
+      { onEvent: (event) => void events.push(event) },
+    );
+    const call = host.callTool('p__sleep', { ms: 300 }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await host.close();
+    await call;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // anything scheduled late would show now
+    const count = (type: string) => events.filter((e) => e.type === type).length;
+    expect(count('session:opened')).toBeGreaterThan(0);
+    expect(count('session:closed')).toBe(count('session:opened'));
   });
 });
 
