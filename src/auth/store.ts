@@ -3,7 +3,7 @@
  * of a flow in progress, one record per server URL. `FileTokenStore` is the default: a JSON file
  * readable only by its owner, replaced atomically on every write.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { StoredOAuthClientInformation, StoredOAuthTokens } from '@modelcontextprotocol/client';
@@ -43,6 +43,7 @@ export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
 export class FileTokenStore implements TokenStore {
   readonly path: string;
   #writes: Promise<unknown> = Promise.resolve();
+  #cache: { mtimeMs: number; size: number; records: Record<string, AuthRecord> } | undefined;
 
   constructor(path: string = defaultAuthFile()) {
     this.path = path;
@@ -66,9 +67,18 @@ export class FileTokenStore implements TokenStore {
     return write;
   }
 
+  /**
+   * Every record. The SDK asks for the token on every HTTP request, so the parsed file is kept and
+   * read again only when its modification time or size changed (another process may write it).
+   */
   async #readAll(): Promise<Record<string, AuthRecord>> {
     try {
-      return JSON.parse(await readFile(this.path, 'utf8')) as Record<string, AuthRecord>;
+      const { mtimeMs, size } = await stat(this.path);
+      const cached = this.#cache;
+      if (cached?.mtimeMs === mtimeMs && cached.size === size) return { ...cached.records };
+      const records = JSON.parse(await readFile(this.path, 'utf8')) as Record<string, AuthRecord>;
+      this.#cache = { mtimeMs, size, records };
+      return { ...records };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw error;

@@ -403,6 +403,11 @@ export class Host implements AsyncDisposable {
     return this.#catalog.tools();
   }
 
+  /** The catalog entry with this name, if there is one. */
+  tool(name: string): CatalogTool | undefined {
+    return this.#catalog.tool(name);
+  }
+
   /** The aggregated prompts. */
   prompts(): readonly CatalogPrompt[] {
     return this.#catalog.prompts();
@@ -757,7 +762,7 @@ export class Host implements AsyncDisposable {
 
   /** Runs one change to the set of servers after the ones before it. */
   #change<T>(change: () => Promise<T>): Promise<T> {
-    this.#assertOpen();
+    if (this.#closing) return Promise.reject(new HostClosedError()); // a rejection, never a throw
     const result = this.#changes.then(change);
     this.#changes = result.catch(() => {});
     return result;

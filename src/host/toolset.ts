@@ -46,7 +46,7 @@ export class Toolset implements AsyncDisposable {
     args: Record<string, unknown> = {},
     options: Omit<CallOptions, 'key'> = {},
   ): Promise<CallToolResult> {
-    const tool = this.#host.tools().find((t) => t.name === name);
+    const tool = this.#host.tool(name);
     if (tool && !this.#includes(tool)) {
       throw new UnknownNameError(
         'tool',

@@ -25,7 +25,6 @@ import {
   type Prompt,
   type PriorDiscovery,
   type Root,
-  type ResponseCacheStore,
   type Resource,
   type Tool,
   type Transport,
@@ -100,11 +99,6 @@ export interface OpenOptions {
   events: ConnectionEvents;
   /** Fetch tools, prompts and resources after connecting (false when the listing is known already). */
   fetchListing: boolean;
-  /**
-   * The SDK response cache to use. Sessions of one server share one, so a session that skipped the
-   * listing still finds the tools' output schemas (cached by whichever session listed them).
-   */
-  responseCacheStore?: ResponseCacheStore;
   /** Client-side features offered to the server. */
   features?: ClientFeatures;
   /** The server's negotiated era (and HTTP transport) from earlier connects; updated by this one. */
@@ -321,7 +315,6 @@ async function openOnce(
   const client = new Client(options.clientInfo, {
     capabilities: capabilitiesFor(options.features ?? {}),
     versionNegotiation: { mode: spec.era === 'legacy' ? 'legacy' : 'auto' },
-    ...(options.responseCacheStore && { responseCacheStore: options.responseCacheStore }),
     listChanged: {
       tools: { onChanged: (error, tools) => !error && tools && update({ tools }) },
       prompts: { onChanged: (error, prompts) => !error && prompts && update({ prompts }) },

@@ -11,7 +11,6 @@ import { SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/clie
 import type {
   Implementation,
   Progress,
-  ResponseCacheStore,
   FetchLike,
   AuthProvider,
   OAuthClientProvider,
@@ -65,8 +64,6 @@ export interface OwnerOptions {
   observer: OwnerObserver;
   /** Fetch the server's lists on every open (default true). Scoped sessions reuse their server's listing. */
   fetchListing?: boolean;
-  /** The SDK response cache, shared by the sessions of one server (see `OpenOptions`). */
-  responseCacheStore?: ResponseCacheStore;
   /** Client-side features (roots, sampling, elicitation, notifications) offered on every session. */
   features?: ClientFeatures;
   /** Shared era memory (scoped sessions of one server share one); by default the owner keeps its own. */
@@ -111,7 +108,6 @@ export class SessionOwner {
   readonly #waiters = new Set<Waiter>();
   readonly #settledWaiters = new Set<() => void>();
   readonly #fetchListing: boolean;
-  readonly #responseCacheStore: ResponseCacheStore | undefined;
   readonly #features: ClientFeatures | undefined;
   readonly #era: EraMemory;
   readonly #fetch: FetchLike | undefined;
@@ -129,7 +125,6 @@ export class SessionOwner {
     this.#clientInfo = options.clientInfo;
     this.#observer = options.observer;
     this.#fetchListing = options.fetchListing ?? true;
-    this.#responseCacheStore = options.responseCacheStore;
     this.#features = options.features;
     this.#era = options.era ?? new EraMemory();
     this.#fetch = options.fetch;
@@ -467,7 +462,6 @@ export class SessionOwner {
           clientInfo: this.#clientInfo,
           signal: stop,
           fetchListing: this.#fetchListing,
-          responseCacheStore: this.#responseCacheStore,
           features: this.#features,
           era: this.#era,
           fetch: this.#fetch,
