@@ -16,6 +16,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as ajvFormats from 'ajv-formats';
 
 import type { ArgumentProblem } from '../errors.js';
+import { jsonKind } from '../util/json.js';
 
 /** Checks one set of arguments; an empty array means they are valid. */
 export interface ArgumentsValidator {
@@ -100,12 +101,6 @@ function valueAt(root: unknown, pointer: string): unknown {
 }
 
 /** The JSON type name of a value (`null`, `array`, `object`, `string`, `number`, `boolean`). */
-function jsonType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
 /** A short rendering of a value for a message: JSON, cut to {@link VALUE_CHARS_SHOWN} characters. */
 function show(value: unknown): string {
   let text: string;
@@ -119,7 +114,7 @@ function show(value: unknown): string {
 
 /** What was given, for a `type` mismatch: the value itself for numbers, its type otherwise. */
 function given(value: unknown): string {
-  return typeof value === 'number' ? `number ${show(value)}` : jsonType(value);
+  return typeof value === 'number' ? `number ${show(value)}` : jsonKind(value);
 }
 
 /** The expected types of a `type` error, in words: `string`, `string or number`. */
@@ -249,7 +244,7 @@ function compile(schema: object): ArgumentsValidator {
  */
 export function argumentsValidator(inputSchema: object): ArgumentsValidator {
   if (typeof inputSchema !== 'object' || inputSchema === null) {
-    return acceptAll(`inputSchema is not an object (got ${jsonType(inputSchema)})`);
+    return acceptAll(`inputSchema is not an object (got ${jsonKind(inputSchema)})`);
   }
   let validator = cache.get(inputSchema);
   if (!validator) {

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { expandString, workspaceFolderOf, type ExpandContext } from './expand.js';
 import { JsonSyntaxError, parseJsonc } from './jsonc.js';
-import { kindOf, parseDefaults, parseServerEntry, type RawDefaults } from './schema.js';
+import { parseDefaults, parseServerEntry, type RawDefaults } from './schema.js';
+import { jsonKind } from '../util/json.js';
 import { DEFAULTS, type ServerDefaults, type ServerSpec, type ServerSpecBase } from './types.js';
 
 /** A config file path, or an already-parsed config object. */
@@ -74,7 +75,7 @@ export async function loadConfig(input: ConfigInput, options: LoadOptions = {}):
  */
 export function resolveConfig(raw: unknown, source: string, options: LoadOptions = {}): LoadedConfig {
   const fileError = (path: string, message: string) => new ConfigError([{ file: source, path, message }]);
-  if (kindOf(raw) !== 'object') throw fileError('$', `expected a JSON object, got ${kindOf(raw)}`);
+  if (jsonKind(raw) !== 'object') throw fileError('$', `expected a JSON object, got ${jsonKind(raw)}`);
   const file = raw as Record<string, unknown>;
 
   const keys = (['mcpServers', 'servers'] as const).filter((k) => file[k] !== undefined);
@@ -88,8 +89,11 @@ export function resolveConfig(raw: unknown, source: string, options: LoadOptions
     );
   }
   const entries = file[key];
-  if (kindOf(entries) !== 'object') {
-    throw fileError(`$.${key}`, `expected an object mapping server names to entries, got ${kindOf(entries)}`);
+  if (jsonKind(entries) !== 'object') {
+    throw fileError(
+      `$.${key}`,
+      `expected an object mapping server names to entries, got ${jsonKind(entries)}`,
+    );
   }
 
   let defaults: ServerDefaults = DEFAULTS;

@@ -5,6 +5,7 @@
  * Unknown keys are ignored: users' files carry other clients' keys (`autoApprove`, `envFile`, …).
  */
 import { z } from 'zod';
+import { jsonKind } from '../util/json.js';
 
 /** One validation problem: where (path segments below the validated value) and what was expected. */
 export interface Problem {
@@ -26,17 +27,10 @@ const TYPE_ALIASES: Record<string, Transport> = {
   streamableHttp: 'http',
 };
 
-/** The JSON kind of a value in words: `null`, `array`, `object`, `string`, `number`, `boolean`. */
-export function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
 function show(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return kindOf(value);
+  return jsonKind(value);
 }
 
 function integer(min: 0 | 1) {
@@ -137,7 +131,7 @@ function readable(issue: z.core.$ZodRawIssue): string | undefined {
         array: 'an array',
       };
       const what = expected[issue.expected as keyof typeof expected] ?? `a ${issue.expected}`;
-      return `expected ${what}, got ${kindOf(issue.input)}`;
+      return `expected ${what}, got ${jsonKind(issue.input)}`;
     }
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(issue.input)}`;
@@ -171,7 +165,7 @@ export function parseDefaults(value: unknown): Validated<RawDefaults> {
 export function parseServerEntry(value: unknown): Validated<RawServerEntry> {
   const parsed = validate(serverEntrySchema, value);
   const problems = parsed.ok ? [] : parsed.problems;
-  if (kindOf(value) !== 'object') return { ok: false, problems };
+  if (jsonKind(value) !== 'object') return { ok: false, problems };
   const raw = value as Record<string, unknown>;
   const hasCommand = raw.command !== undefined;
   const hasUrl = raw.url !== undefined;

@@ -60,7 +60,7 @@ import {
   type ConfigIssue,
 } from '../errors.js';
 import { createRuntime, type RuntimeObserver, type ServerRuntime, type SessionInfo } from '../scope/index.js';
-import type { ClientFeatures } from '../session/connection.js';
+import { emptyListing, type ClientFeatures } from '../session/connection.js';
 import type { ServerState } from '../session/owner.js';
 import { safeEmit, type HostEvent, type HostEventHandler, type ReloadSummary } from './events.js';
 import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';
@@ -165,7 +165,6 @@ export interface ServerStatus {
 }
 
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'berth', version: '0.1.0' };
-const EMPTY_LISTING = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
 /** How long the watcher waits for a burst of file events to end before reloading. */
 const WATCH_DEBOUNCE_MS = 100;
 
@@ -332,7 +331,7 @@ export class Host implements AsyncDisposable {
   };
 
   #updateCatalog(name: string, listing: ServerRuntime['listing'], spec: ServerSpec): void {
-    if (this.#catalog.setServer(name, listing ?? EMPTY_LISTING, spec.tools)) {
+    if (this.#catalog.setServer(name, listing ?? emptyListing(), spec.tools)) {
       this.#emit({ type: 'tools:changed', server: name });
     }
   }

@@ -9,11 +9,10 @@
  */
 import type { ServerSpec } from '../config/types.js';
 import { ServerUnavailableError, SessionClosedError, type BerthError } from '../errors.js';
-import type { Listing } from '../session/connection.js';
+import { emptyListing, type Connection, type Listing } from '../session/connection.js';
 import { EraMemory } from '../session/era.js';
 import { SessionOwner, type ServerState } from '../session/owner.js';
 import type { RuntimeDeps, ScopedRequestOptions, ServerRuntime, SessionInfo } from './runtime.js';
-import type { Connection } from '../session/connection.js';
 
 /** Base of the scopes whose sessions are opened on demand. */
 export abstract class ProbedRuntime implements ServerRuntime {
@@ -185,7 +184,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
           },
           onListing: (_owner, _listing, changed) => {
             this.#listing = {
-              ...(this.#listing ?? { tools: [], prompts: [], resources: [], resourceTemplates: [] }),
+              ...(this.#listing ?? emptyListing()),
               ...changed,
             };
             this.deps.observer.onListing(this, this.#listing);

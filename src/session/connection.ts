@@ -50,6 +50,11 @@ export interface Listing {
   resourceTemplates: ResourceTemplate[];
 }
 
+/** A listing with nothing in it (a server not yet listed, or one that lists nothing). */
+export function emptyListing(): Listing {
+  return { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+}
+
 /** What berth offers servers as a client: each feature is declared as a capability only when set. */
 export interface ClientFeatures {
   /** The roots servers may use; answering `roots/list`. */
@@ -151,7 +156,7 @@ export class Connection {
     this.#transport = transport;
     this.client = client;
     this.process = process;
-    this.listing = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+    this.listing = emptyListing();
     this.ended = new Promise<void>((resolve) => {
       client.onclose = () => {
         this.#hasEnded = true;
