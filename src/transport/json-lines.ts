@@ -16,7 +16,8 @@ const NEWLINE = 0x0a;
 
 /** Buffers stdout chunks and hands out complete JSON-RPC messages, in order. */
 export class JsonLineBuffer {
-  readonly #maxBytes: number;
+  /** The most bytes one message (one line) may have. */
+  readonly maxBytes: number;
   /** Complete lines not read yet, without their newline. */
   readonly #lines: Buffer[] = [];
   /** The start of the line still open, in pieces as they came. */
@@ -24,7 +25,7 @@ export class JsonLineBuffer {
   #openBytes = 0;
 
   constructor(maxBytes: number = DEFAULT_MAX_BYTES) {
-    this.#maxBytes = maxBytes;
+    this.maxBytes = maxBytes;
   }
 
   /** Adds a chunk; throws (and drops what was buffered) when a line grows past the size limit. */
@@ -74,9 +75,9 @@ export class JsonLineBuffer {
 
   /** Checks that the open line can take `bytes` more; past the limit, drops everything and throws. */
   #grow(bytes: number): void {
-    if (this.#openBytes + bytes <= this.#maxBytes) return;
+    if (this.#openBytes + bytes <= this.maxBytes) return;
     this.clear();
-    throw new Error(`a message exceeded the maximum size of ${this.#maxBytes} bytes`);
+    throw new Error(`a message exceeded the maximum size of ${this.maxBytes} bytes`);
   }
 }
 

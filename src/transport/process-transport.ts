@@ -21,7 +21,6 @@ export class ProcessTransport implements Transport {
 
   readonly #process: ServerProcess;
   readonly #buffer: JsonLineBuffer;
-  readonly #maxMessageBytes: number | undefined;
   #failure: Error | undefined;
   #closed = false;
   #started = false;
@@ -30,7 +29,6 @@ export class ProcessTransport implements Transport {
 
   constructor(process: ServerProcess, options: { maxMessageBytes?: number } = {}) {
     this.#process = process;
-    this.#maxMessageBytes = options.maxMessageBytes;
     this.#buffer = new JsonLineBuffer(options.maxMessageBytes);
   }
 
@@ -56,7 +54,7 @@ export class ProcessTransport implements Transport {
     } catch (error) {
       // A single message over the size limit: the stream can no longer be framed.
       this.#failure = new Error(
-        `sent a message larger than maxMessageBytes (${this.#maxMessageBytes ?? 'the default'} bytes)`,
+        `sent a message larger than maxMessageBytes (${this.#buffer.maxBytes} bytes)`,
         { cause: error },
       );
       this.onerror?.(this.#failure);
