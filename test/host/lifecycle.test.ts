@@ -66,11 +66,11 @@ describe('concurrent first calls', () => {
 describe('close() at any moment', () => {
   it('during connect: the server is stopped and waiting calls are rejected with the cause', async () => {
     const pids = pidFile();
-    const { servers, invalid } = resolveConfig(
+    const loaded = resolveConfig(
       { mcpServers: { slow: fixture(['--hang-on-start'], {}, pids) } },
       '<inline>',
     );
-    const host = new Host(servers, invalid);
+    const host = new Host(loaded);
     const starting = host.start();
     expect(await waitFor(() => pids.pids('server').length === 1)).toBe(true);
     // A call that waits for the server to become ready.
@@ -117,11 +117,8 @@ describe('close() at any moment', () => {
     const pids = pidFile();
     let closing: Promise<void> | undefined;
     const events: HostEvent[] = [];
-    const { servers, invalid } = resolveConfig(
-      { mcpServers: { counter: fixture([], {}, pids) } },
-      '<inline>',
-    );
-    const host: Host = new Host(servers, invalid, {
+    const loaded = resolveConfig({ mcpServers: { counter: fixture([], {}, pids) } }, '<inline>');
+    const host: Host = new Host(loaded, {
       onEvent: (event) => {
         events.push(event);
         if (event.type === 'server:state' && event.state === 'ready') closing = host.close();

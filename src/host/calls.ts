@@ -1,0 +1,180 @@
+/**
+ * The call path: from a catalog name (or a resource URI) to the server that serves it, the argument
+ * check, and the retry policy for a session lost mid-call. A name that misses while servers are still
+ * starting is looked up again once they have settled. Sending itself is the dispatcher's job.
+ */
+import {
+  UriTemplate,
+  type CallToolResult,
+  type CompleteResult,
+  type GetPromptResult,
+  type ReadResourceResult,
+} from '@modelcontextprotocol/client';
+import type { CatalogTool } from '../catalog/catalog.js';
+import { suggestNames } from '../catalog/suggest.js';
+import { argumentsValidator } from '../catalog/validate.js';
+import { InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
+import type { Dispatcher } from './dispatch.js';
+import type { CallOptions } from './options.js';
+import type { ServerSet } from './servers.js';
+
+/** The `ref` of a completion request: a prompt by catalog name, or a resource template by URI template. */
+export type CompletionRef = { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
+
+/** Resolves names and sends the caller's requests. */
+export class Calls {
+  readonly #servers: ServerSet;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(servers: ServerSet, dispatcher: Dispatcher) {
+    this.#servers = servers;
+    this.#dispatcher = dispatcher;
+  }
+
+  /** Calls a tool by catalog name; on a lost session, retries once where running it twice is safe. */
+  async callTool(name: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
+    const { catalog } = this.#servers;
+    const tool = catalog.tool(name) ?? (await this.#lookupAfterStartup(() => catalog.tool(name)));
+    if (!tool) {
+      throw (
+        this.#servers.downServerFor(name) ??
+        new UnknownNameError(
+          'tool',
+          name,
+          suggestNames(
+            name,
+            catalog.tools().map((t) => t.name),
+          ),
+        )
+      );
+    }
+    const problems = argumentsValidator(tool.inputSchema)(args);
+    if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
+    const params = { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) };
+    const definition = catalog.definition(name);
+    const send = (callOptions: CallOptions) =>
+      this.#dispatcher.send<CallToolResult>(
+        this.#servers.runtime(tool.server),
+        'tools/call',
+        params,
+        callOptions,
+        name,
+        definition,
+      );
+    const started = Date.now();
+    try {
+      return await send(options);
+    } catch (error) {
+      // A session lost mid-call: retry once, but only where running the tool twice is safe.
+      if (!(error instanceof ServerError && error.outcomeUnknown && this.#retrySafe(tool))) throw error;
+      const timeoutMs =
+        (options.timeoutMs ?? this.#servers.runtime(tool.server).spec.timeouts.callMs) -
+        (Date.now() - started);
+      if (timeoutMs <= 0) throw error;
+      return send({ ...options, timeoutMs });
+    }
+  }
+
+  /** Whether a call of `tool` may be sent again after its outcome was lost. */
+  #retrySafe(tool: CatalogTool): boolean {
+    const { annotations } = tool;
+    if (annotations?.readOnlyHint || annotations?.idempotentHint) return true;
+    return this.#servers.get(tool.server)?.spec.health.retrySafe ?? false;
+  }
+
+  /** Gets a prompt by catalog name. */
+  async getPrompt(
+    name: string,
+    args: Record<string, string>,
+    options: CallOptions,
+  ): Promise<GetPromptResult> {
+    const { catalog } = this.#servers;
+    const prompt = catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => catalog.prompt(name)));
+    if (!prompt) {
+      throw new UnknownNameError(
+        'prompt',
+        name,
+        suggestNames(
+          name,
+          catalog.prompts().map((p) => p.name),
+        ),
+      );
+    }
+    const params = { name: prompt.prompt, arguments: args, ...(options.meta && { _meta: options.meta }) };
+    return this.#dispatcher.send(this.#servers.runtime(prompt.server), 'prompts/get', params, options, name);
+  }
+
+  /** Reads a resource from the server that lists it (or whose template matches it), or from `server`. */
+  async readResource(uri: string, options: CallOptions & { server?: string }): Promise<ReadResourceResult> {
+    const server = options.server ?? this.serverForUri(uri);
+    if (!server) {
+      throw new UnknownNameError(
+        'resource',
+        uri,
+        suggestNames(
+          uri,
+          this.#servers.catalog.resources().map((r) => r.uri),
+        ),
+      );
+    }
+    const params = { uri, ...(options.meta && { _meta: options.meta }) };
+    return this.#dispatcher.send(this.#servers.runtime(server), 'resources/read', params, options);
+  }
+
+  /** Asks a server to complete an argument of a prompt or of a resource template. */
+  async complete(
+    ref: CompletionRef,
+    argument: { name: string; value: string },
+    options: CallOptions & { server?: string; context?: { arguments?: Record<string, string> } },
+  ): Promise<CompleteResult> {
+    const { catalog } = this.#servers;
+    let server: string | undefined;
+    let wireRef: CompletionRef = ref;
+    if (ref.type === 'ref/prompt') {
+      const prompt = catalog.prompt(ref.name);
+      if (!prompt) {
+        throw new UnknownNameError(
+          'prompt',
+          ref.name,
+          suggestNames(
+            ref.name,
+            catalog.prompts().map((p) => p.name),
+          ),
+        );
+      }
+      server = prompt.server;
+      wireRef = { type: 'ref/prompt', name: prompt.prompt };
+    } else {
+      server = options.server ?? catalog.resourceTemplates().find((t) => t.uriTemplate === ref.uri)?.server;
+      if (!server) throw new UnknownNameError('resource', ref.uri, []);
+    }
+    const params = { ref: wireRef, argument, ...(options.context && { context: options.context }) };
+    return this.#dispatcher.send(this.#servers.runtime(server), 'completion/complete', params, options);
+  }
+
+  /**
+   * The server of a resource URI: the one server listing it, else one whose template matches. A URI
+   * several servers list throws `UnknownNameError` asking for `{ server }`.
+   */
+  serverForUri(uri: string): string | undefined {
+    const { catalog } = this.#servers;
+    const listed = catalog.resources().filter((r) => r.uri === uri);
+    if (listed.length === 1) return listed[0]!.server;
+    if (listed.length > 1) {
+      throw new UnknownNameError(
+        'resource',
+        uri,
+        listed.map((r) => `${r.server}: ${r.uri} (pass { server })`),
+      );
+    }
+    const template = catalog.resourceTemplates().find((t) => new UriTemplate(t.uriTemplate).match(uri));
+    return template?.server;
+  }
+
+  /** If some server is still starting, waits for startup to settle and looks again. */
+  async #lookupAfterStartup<T>(find: () => T | undefined): Promise<T | undefined> {
+    if (!this.#servers.starting()) return undefined;
+    await this.#servers.ready();
+    return find();
+  }
+}

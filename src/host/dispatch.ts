@@ -1,0 +1,75 @@
+/**
+ * The last step of every request a caller makes: the interceptor chain around it, then the SDK
+ * client method on the session the server's runtime selects. It is the only place that turns a berth
+ * call into an SDK request; with no interceptors the hot path allocates no context.
+ */
+import type { Client, Tool } from '@modelcontextprotocol/client';
+import type { ServerRuntime } from '../scope/index.js';
+import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';
+import type { CallOptions } from './options.js';
+
+/** Runs requests through the host's interceptors to a runtime. */
+export class Dispatcher {
+  readonly #middlewares: Middleware[] = [];
+  #chain = compose([]);
+
+  /** Adds interceptors, outermost first (after those added before). */
+  use(middlewares: readonly Middleware[]): void {
+    this.#middlewares.push(...middlewares);
+    this.#chain = compose([...this.#middlewares]);
+  }
+
+  /**
+   * Sends one request through the interceptors to `runtime`, which picks the session. `name` is the
+   * catalog name the caller used; `toolDefinition` the catalog's definition of the tool called.
+   */
+  send<T>(
+    runtime: ServerRuntime,
+    method: InterceptedMethod,
+    params: Record<string, unknown>,
+    options: CallOptions,
+    name?: string,
+    toolDefinition?: Tool,
+  ): Promise<T> {
+    const perform = (wire: Record<string, unknown>, headers?: Record<string, string>): Promise<T> =>
+      runtime.request((connection, timeout) => {
+        const sendOptions = {
+          signal: options.signal,
+          timeout,
+          onprogress: options.onProgress,
+          headers,
+          // For tools/call: the catalog's definition spares the SDK a response-cache lookup per call
+          // (not if an interceptor renamed the tool).
+          toolDefinition: toolDefinition?.name === wire.name ? toolDefinition : undefined,
+        };
+        const { client } = connection;
+        switch (method) {
+          case 'tools/call':
+            return client.callTool(wire as Parameters<Client['callTool']>[0], sendOptions) as Promise<T>;
+          case 'prompts/get':
+            return client.getPrompt(wire as Parameters<Client['getPrompt']>[0], sendOptions) as Promise<T>;
+          case 'resources/read':
+            return client.readResource(
+              wire as Parameters<Client['readResource']>[0],
+              sendOptions,
+            ) as Promise<T>;
+          case 'completion/complete':
+            return client.complete(wire as Parameters<Client['complete']>[0], sendOptions) as Promise<T>;
+        }
+      }, options);
+    if (this.#middlewares.length === 0) return perform(params);
+    const ctx: RequestContext = {
+      server: runtime.name,
+      transport: runtime.spec.transport,
+      method,
+      params,
+      headers: {},
+      name,
+      key: options.key,
+      context: options.context ?? {},
+    };
+    return this.#chain(ctx, () =>
+      perform(ctx.params, Object.keys(ctx.headers).length > 0 ? ctx.headers : undefined),
+    ) as Promise<T>;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The options a host is created with and the options of one call: the public shapes of what callers
+ * hand to `createHost` and to `callTool`/`getPrompt`/`readResource`/`complete`.
+ */
+import type {
+  AuthProvider,
+  CreateMessageRequest,
+  CreateMessageResult,
+  ElicitRequest,
+  ElicitResult,
+  FetchLike,
+  Implementation,
+  OAuthClientProvider,
+  Progress,
+  Root,
+} from '@modelcontextprotocol/client';
+import type { TokenStore } from '../auth/store.js';
+import type { LoadOptions } from '../config/load.js';
+import type { HostEventHandler } from './events.js';
+
+/** Options for `createHost`. */
+export interface HostOptions extends LoadOptions {
+  /** Receives every lifecycle and catalog event. */
+  onEvent?: HostEventHandler;
+  /** How berth introduces itself to servers. */
+  clientInfo?: Implementation;
+  /**
+   * Aborts start-up: `createHost` then closes whatever it started (no need to wait out a slow server's
+   * startup deadline) and rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /** Reload whenever the config file changes (only when the config is a file path). */
+  watch?: boolean;
+  /**
+   * The directories (paths or `file://` URIs) servers may use, offered as the `roots` capability.
+   * Pass `[]` to offer roots now and set them later with `setRoots()`. An entry's own `roots` win.
+   */
+  roots?: ReadonlyArray<string | Root>;
+  /** Answers servers' `sampling/createMessage` requests (with your LLM). Offered only when set. */
+  sampling?: (
+    params: CreateMessageRequest['params'],
+    context: { server: string },
+  ) => Promise<CreateMessageResult>;
+  /**
+   * Answers servers' `elicitation/create` requests: form mode (a JSON schema to fill; schema defaults
+   * are applied to accepted content) and URL mode. Offered only when set.
+   */
+  elicitation?: (params: ElicitRequest['params'], context: { server: string }) => Promise<ElicitResult>;
+  /** The `fetch` remote (Streamable HTTP, SSE) transports use: for proxies, custom agents, tests. */
+  fetch?: FetchLike;
+  /**
+   * Credentials for remote servers whose config entry has no `auth`: return an SDK `AuthProvider`
+   * (bearer tokens) or `OAuthClientProvider` (OAuth, incl. the SDK's client-credentials and JWT
+   * providers) for a server, or undefined. A code flow leaves the server `unauthorized` until
+   * `finishAuth()`.
+   */
+  authProvider?: (server: string) => AuthProvider | OAuthClientProvider | undefined;
+  /**
+   * The OAuth code flow for entries with `"auth": { "type": "oauth" }`: where the user is sent back,
+   * what to do with the authorization URL (open a browser, print it), and where tokens persist
+   * (default: a `FileTokenStore` at `~/.config/berth/auth.json`). Finish with `finishAuth()`.
+   */
+  oauth?: OAuthOptions;
+}
+
+/** The OAuth code-flow settings of a host (`HostOptions.oauth`). */
+export interface OAuthOptions {
+  redirectUrl: string;
+  onAuthorizationUrl: (server: string, url: URL) => void | Promise<void>;
+  store?: TokenStore;
+  clientName?: string;
+}
+
+/** Options for one call. */
+export interface CallOptions {
+  /** Cancels the call; the server is told with `notifications/cancelled`. */
+  signal?: AbortSignal;
+  /** Deadline for the call, including any wait for the server to become ready. Defaults to the server's `callTimeoutMs`. */
+  timeoutMs?: number;
+  /** Receives the server's progress notifications for this call. */
+  onProgress?: (progress: Progress) => void;
+  /** Sent as the request's `_meta`. */
+  meta?: Record<string, unknown>;
+  /** Selects the session of a `keyed` server: a conversation, thread or user id. Ignored by other scopes. */
+  key?: string;
+  /** A per-call object handed to interceptors as `ctx.context` (an auth identity, a trace id, …). Never sent. */
+  context?: Record<string, unknown>;
+}

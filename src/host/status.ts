@@ -1,0 +1,96 @@
+/**
+ * `status()`: one row per server, running or not (including config entries berth could not use),
+ * built from the runtimes and the catalog. It reads; it never asks a server anything.
+ */
+import type { Catalog } from '../catalog/catalog.js';
+import type { InvalidServer } from '../config/load.js';
+import type { ServerSpec } from '../config/types.js';
+import { ConfigError, ServerError, type ConfigIssue } from '../errors.js';
+import type { ServerRuntime, SessionInfo } from '../scope/index.js';
+import type { ServerState } from '../session/owner.js';
+
+/** One server's state, as `status()` reports it. */
+export interface ServerStatus {
+  name: string;
+  state: ServerState;
+  transport: ServerSpec['transport'] | 'unknown';
+  /** The session scope (`shared`, `keyed`, `per-call`). */
+  scope?: ServerSpec['session']['scope'];
+  /** The shared session's process id (stdio, shared scope), while one runs. */
+  pid?: number;
+  /** The protocol version the shared session negotiated (`2025-11-25`, `2026-07-28`, …). */
+  protocolVersion?: string;
+  /** How many of its tools are in the catalog. */
+  tools: number;
+  /** How many times its session was reopened after a crash or a restart request. */
+  restarts: number;
+  /** When the current state began (ISO 8601). */
+  since: string;
+  /** The live sessions (one for shared; one per key for keyed; prewarmed and busy ones for per-call). */
+  sessions?: SessionInfo[];
+  lastError?: {
+    code: string;
+    message: string;
+    phase?: string;
+    exitCode?: number | null;
+    signal?: string | null;
+  };
+  /** The last lines the server wrote to stderr. */
+  stderrTail?: string;
+  /** For an entry the config could not use: what is wrong with it. */
+  configIssues?: ConfigIssue[];
+}
+
+/** The status rows of running servers, then of config entries that could not be used. */
+export function statusRows(
+  runtimes: Iterable<ServerRuntime>,
+  invalid: Iterable<InvalidServer>,
+  catalog: Catalog,
+  createdAt: number,
+): ServerStatus[] {
+  const toolCounts = new Map<string, number>();
+  for (const tool of catalog.tools()) toolCounts.set(tool.server, (toolCounts.get(tool.server) ?? 0) + 1);
+  const rows: ServerStatus[] = [];
+  const running = new Set<string>();
+  for (const runtime of runtimes) {
+    running.add(runtime.name);
+    const error = runtime.lastError;
+    rows.push({
+      name: runtime.name,
+      state: runtime.state,
+      transport: runtime.spec.transport,
+      scope: runtime.spec.session.scope,
+      pid: runtime.pid,
+      protocolVersion: runtime.protocolVersion,
+      tools: toolCounts.get(runtime.name) ?? 0,
+      restarts: runtime.restarts,
+      since: new Date(runtime.since).toISOString(),
+      sessions: runtime.sessions(),
+      lastError: error && {
+        code: error.code,
+        message: error.message,
+        ...(error instanceof ServerError && {
+          phase: error.phase,
+          exitCode: error.exitCode,
+          signal: error.signal,
+        }),
+      },
+      stderrTail: runtime.stderrTail(),
+    });
+  }
+  for (const entry of invalid) {
+    if (running.has(entry.name)) continue;
+    const error = new ConfigError(entry.issues);
+    rows.push({
+      name: entry.name,
+      state: 'failed',
+      transport: 'unknown',
+      tools: 0,
+      restarts: 0,
+      since: new Date(createdAt).toISOString(),
+      lastError: { code: error.code, message: error.message, phase: 'config' },
+      configIssues: entry.issues,
+    });
+  }
+  return rows;
+}
