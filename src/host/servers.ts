@@ -206,7 +206,10 @@ export class ServerSet {
   /** Runs one change to the set of servers after the ones before it. */
   #change<T>(change: () => Promise<T>): Promise<T> {
     if (this.#closing) return Promise.reject(new HostClosedError()); // a rejection, never a throw
-    const result = this.#changes.then(change);
+    // A change queued behind others runs only if the host is still open when its turn comes.
+    const result = this.#changes.then(() =>
+      this.#closing ? Promise.reject(new HostClosedError()) : change(),
+    );
     this.#changes = result.catch(() => {});
     return result;
   }
@@ -223,6 +226,7 @@ export class ServerSet {
 
   /** Starts a runtime for `spec` and waits until it is ready or failed; closes it if the host closed meanwhile. */
   async #startRuntime(spec: ServerSpec): Promise<ServerRuntime> {
+    if (this.#closing) throw new HostClosedError(); // never spawn for a closing host
     const runtime = this.#create(spec);
     this.#pending.add(runtime);
     try {
