@@ -4,7 +4,7 @@
  * the path is a symlink, the directory of the file it points to as well, so editing the target counts.
  * The watcher owns its fs watchers and its debounce timer and releases them all on `close()`.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { realpathSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
 /** How long the watcher waits for a burst of file events to end before calling back. */
@@ -25,6 +25,11 @@ export class ConfigWatcher {
       }, WATCH_DEBOUNCE_MS);
     };
     const targets = new Set([file]);
+    try {
+      targets.add(realpathSync(file));
+    } catch {
+      // a missing file: watch its directory for it to appear
+    }
     for (const target of targets) {
       const name = basename(target);
       const watcher = watch(dirname(target), (_event, changed) => {
