@@ -3,11 +3,17 @@
  * only the difference and loses no call in flight; reload works from inside an event handler; watch
  * mode follows the file.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createHost, SessionClosedError, type HostEvent } from '../../src/index.js';
+import {
+  ConfigError,
+  createHost,
+  HostClosedError,
+  SessionClosedError,
+  type HostEvent,
+} from '../../src/index.js';
 import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
 
 function configFile(config: unknown): string {
@@ -96,6 +102,23 @@ describe('add, replace, remove', () => {
     } finally {
       await host.close();
     }
+  });
+});
+
+describe('changes and close()', () => {
+  it('queued add and replace reject with HOST_CLOSED without spawning once close() began', async () => {
+    const pids = pidFile();
+    const host = await createHost({ mcpServers: { a: fixture() } });
+    // Never-answering servers: started, they would hold close() up to their startup deadline.
+    const slow = fixture(['--hang-on-start'], { startupTimeoutMs: 20_000 }, pids);
+    const added = host.add('slow', slow).catch((error: unknown) => error);
+    const replaced = host.replace('a', slow).catch((error: unknown) => error);
+    const started = Date.now();
+    await host.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await added).toBeInstanceOf(HostClosedError);
+    expect(await replaced).toBeInstanceOf(HostClosedError);
+    expect(pids.pids()).toEqual([]);
   });
 });
 
@@ -231,6 +254,19 @@ describe('reload', () => {
       writeFileSync(path, '{ not json');
       expect(await waitFor(() => events.some((e) => e.type === 'config:error'), 10_000)).toBe(true);
       expect(host.status().every((s) => s.state === 'ready')).toBe(true);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('watch mode follows the target of a symlinked config file', async () => {
+    const target = configFile({ mcpServers: { a: fixture() } });
+    const link = join(mkdtempSync(join(tmpdir(), 'berth-link-')), 'mcp.json');
+    symlinkSync(target, link);
+    const host = await createHost(link, { watch: true });
+    try {
+      writeFileSync(target, JSON.stringify({ mcpServers: { a: fixture(), b: fixture() } }));
+      expect(await waitFor(() => host.tools().some((t) => t.server === 'b'), 10_000)).toBe(true);
     } finally {
       await host.close();
     }
