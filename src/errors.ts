@@ -21,6 +21,7 @@ const CODES = [
   'KEY_REQUIRED',
   'POLICY_DENIED',
   'HOST_CLOSED',
+  'TOOLSET_CLOSED',
 ] as const;
 
 /** Every berth error code. */
@@ -163,6 +164,16 @@ export class SessionClosedError extends BerthError {
 export class HostClosedError extends BerthError {
   constructor(message = 'host is closed') {
     super('HOST_CLOSED', message);
+  }
+}
+
+/** The toolset was closed: its key's sessions are ended, and it takes no more calls. */
+export class ToolsetClosedError extends BerthError {
+  readonly key: string;
+
+  constructor(key: string) {
+    super('TOOLSET_CLOSED', `the toolset for key "${key}" is closed; create a new one with host.toolset()`);
+    this.key = key;
   }
 }
 

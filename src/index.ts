@@ -29,6 +29,7 @@ export {
   ServerUnavailableError,
   SessionClosedError,
   HostClosedError,
+  ToolsetClosedError,
   CallTimeoutError,
   CallAbortedError,
   UnknownNameError,

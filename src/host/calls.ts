@@ -31,19 +31,28 @@ export class Calls {
     this.#dispatcher = dispatcher;
   }
 
-  /** Calls a tool by catalog name; on a lost session, retries once where running it twice is safe. */
-  async callTool(name: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
+  /**
+   * Calls a tool by catalog name; on a lost session, retries once where running it twice is safe.
+   * With `allow` (a toolset's filter), a tool it rejects is as unknown as one that does not exist.
+   */
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+    allow?: (tool: CatalogTool) => boolean,
+  ): Promise<CallToolResult> {
     const { catalog } = this.#servers;
     const tool = catalog.tool(name) ?? (await this.#lookupAfterStartup(() => catalog.tool(name)));
-    if (!tool) {
+    if (!tool || (allow && !allow(tool))) {
+      const visible = allow ? catalog.tools().filter(allow) : catalog.tools();
       throw (
-        this.#servers.downServerFor(name) ??
+        (!allow && this.#servers.downServerFor(name)) ||
         new UnknownNameError(
           'tool',
           name,
           suggestNames(
             name,
-            catalog.tools().map((t) => t.name),
+            visible.map((t) => t.name),
           ),
         )
       );

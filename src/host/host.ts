@@ -223,7 +223,17 @@ export class Host implements AsyncDisposable {
    */
   toolset(options: ToolsetOptions): Toolset {
     this.#assertOpen();
-    return new Toolset(this, options);
+    return new Toolset(
+      {
+        tools: () => this.tools(),
+        callTool: (name, args, callOptions, allow) => {
+          this.#assertOpen();
+          return this.#calls.callTool(name, args, callOptions, allow);
+        },
+        closeKey: (key) => this.closeKey(key),
+      },
+      options,
+    );
   }
 
   /**

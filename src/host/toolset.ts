@@ -1,14 +1,15 @@
 /**
  * `Toolset`: a light view of the host for one agent run or conversation. Its tools are the host's
  * (optionally narrowed to some servers or names) with calls bound to its key, and closing it ends that
- * key's sessions. Creating one opens nothing; sessions open when a tool is first called.
+ * key's sessions. Creating one opens nothing; sessions open when a tool is first called. It is a
+ * boundary: its filter is applied to the tool a call resolves to (even one of a server still being
+ * added), and once closed it takes no call, so nothing reopens a session for its key.
  */
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import type { CatalogTool } from '../catalog/catalog.js';
-import { suggestNames } from '../catalog/suggest.js';
 import { wildcardMatcher } from '../catalog/wildcard.js';
-import { UnknownNameError } from '../errors.js';
-import type { CallOptions, Host } from './host.js';
+import { ToolsetClosedError } from '../errors.js';
+import type { CallOptions } from './options.js';
 
 /** What a toolset covers. */
 export interface ToolsetOptions {
@@ -20,15 +21,30 @@ export interface ToolsetOptions {
   tools?: readonly string[];
 }
 
+/** What a toolset needs of its host. */
+export interface ToolsetHost {
+  tools(): readonly CatalogTool[];
+  /** Calls a tool, refusing (as unknown) one that `allow` rejects once the name is resolved. */
+  callTool(
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+    allow: (tool: CatalogTool) => boolean,
+  ): Promise<CallToolResult>;
+  closeKey(key: string): Promise<void>;
+}
+
 /** A key-bound view of a host's tools. */
 export class Toolset implements AsyncDisposable {
   readonly key: string;
-  readonly #host: Host;
+  readonly #host: ToolsetHost;
   readonly #servers: ReadonlySet<string> | undefined;
   readonly #tools: (name: string) => boolean;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
 
   /** Use `host.toolset()`. */
-  constructor(host: Host, options: ToolsetOptions) {
+  constructor(host: ToolsetHost, options: ToolsetOptions) {
     this.#host = host;
     this.key = options.key;
     this.#servers = options.servers && new Set(options.servers);
@@ -37,39 +53,40 @@ export class Toolset implements AsyncDisposable {
 
   /** The tools this toolset exposes (the host's current catalog, filtered). */
   tools(): CatalogTool[] {
-    return this.#host.tools().filter((tool) => this.#includes(tool));
+    return this.#host.tools().filter(this.#includes);
   }
 
   /** Calls one of this toolset's tools, on this toolset's key. */
-  async callTool(
+  callTool(
     name: string,
     args: Record<string, unknown> = {},
     options: Omit<CallOptions, 'key'> = {},
   ): Promise<CallToolResult> {
-    const tool = this.#host.tool(name);
-    if (tool && !this.#includes(tool)) {
-      throw new UnknownNameError(
-        'tool',
-        name,
-        suggestNames(
-          name,
-          this.tools().map((t) => t.name),
-        ),
-      );
-    }
-    return this.#host.callTool(name, args, { ...options, key: this.key });
+    if (this.#closing) return Promise.reject(new ToolsetClosedError(this.key));
+    const call = this.#host.callTool(name, args, { ...options, key: this.key }, this.#includes);
+    this.#inFlight.add(call);
+    const forget = () => void this.#inFlight.delete(call);
+    call.then(forget, forget);
+    return call;
   }
 
-  /** Ends this key's sessions (after their in-flight calls). */
+  /**
+   * Takes no more calls, lets the calls already made finish (each within its own deadline), then ends
+   * this key's sessions. Idempotent.
+   */
   close(): Promise<void> {
-    return this.#host.closeKey(this.key);
+    this.#closing ??= (async () => {
+      await Promise.allSettled([...this.#inFlight]);
+      await this.#host.closeKey(this.key);
+    })();
+    return this.#closing;
   }
 
+  /** `await using` closes the toolset at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  #includes(tool: CatalogTool): boolean {
-    return (!this.#servers || this.#servers.has(tool.server)) && this.#tools(tool.name);
-  }
+  readonly #includes = (tool: CatalogTool): boolean =>
+    (!this.#servers || this.#servers.has(tool.server)) && this.#tools(tool.name);
 }
