@@ -3,7 +3,14 @@
  * is internal.
  */
 export { createHost } from './host/host.js';
-export type { Host, HostOptions, CallOptions, ServerStatus } from './host/host.js';
+export type {
+  Host,
+  HostOptions,
+  CallOptions,
+  CompleteOptions,
+  OAuthOptions,
+  ServerStatus,
+} from './host/host.js';
 export type { HostEvent, HostEventHandler, ReloadSummary } from './host/events.js';
 export type { Toolset, ToolsetOptions } from './host/toolset.js';
 export type { SessionInfo } from './scope/runtime.js';

@@ -15,7 +15,7 @@ import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../catalog/validate.js';
 import { InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
 import type { Dispatcher } from './dispatch.js';
-import type { CallOptions } from './options.js';
+import type { CallOptions, CompleteOptions } from './options.js';
 import type { ServerSet } from './servers.js';
 
 /** The `ref` of a completion request: a prompt by catalog name, or a resource template by URI template. */
@@ -134,7 +134,7 @@ export class Calls {
   async complete(
     ref: CompletionRef,
     argument: { name: string; value: string },
-    options: CallOptions & { server?: string; context?: { arguments?: Record<string, string> } },
+    options: CompleteOptions,
   ): Promise<CompleteResult> {
     const { catalog } = this.#servers;
     let server: string | undefined;
@@ -157,7 +157,13 @@ export class Calls {
       server = options.server ?? catalog.resourceTemplates().find((t) => t.uriTemplate === ref.uri)?.server;
       if (!server) throw new UnknownNameError('resource', ref.uri, []);
     }
-    const params = { ref: wireRef, argument, ...(options.context && { context: options.context }) };
+    // The completion context carries only the arguments already chosen; `options.context` is the
+    // caller's context for interceptors and never leaves the host.
+    const params = {
+      ref: wireRef,
+      argument,
+      ...(options.arguments && { context: { arguments: options.arguments } }),
+    };
     return this.#dispatcher.send(this.#servers.runtime(server), 'completion/complete', params, options);
   }
 

@@ -29,13 +29,13 @@ import { Credentials } from './credentials.js';
 import { Dispatcher } from './dispatch.js';
 import { safeEmit, type HostEvent, type HostEventHandler, type ReloadSummary } from './events.js';
 import type { Middleware } from './middleware.js';
-import type { CallOptions, HostOptions } from './options.js';
+import type { CallOptions, CompleteOptions, HostOptions } from './options.js';
 import { ServerSet } from './servers.js';
 import { statusRows, type ServerStatus } from './status.js';
 import { Toolset, type ToolsetOptions } from './toolset.js';
 import { ConfigWatcher } from './watch.js';
 
-export type { CallOptions, HostOptions, OAuthOptions } from './options.js';
+export type { CallOptions, CompleteOptions, HostOptions, OAuthOptions } from './options.js';
 export type { ServerStatus } from './status.js';
 
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'berth', version: '0.1.0' };
@@ -206,7 +206,7 @@ export class Host implements AsyncDisposable {
   async complete(
     ref: CompletionRef,
     argument: { name: string; value: string },
-    options: CallOptions & { server?: string; context?: { arguments?: Record<string, string> } } = {},
+    options: CompleteOptions = {},
   ): Promise<CompleteResult> {
     this.#assertOpen();
     return this.#calls.complete(ref, argument, options);

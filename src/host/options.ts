@@ -86,3 +86,11 @@ export interface CallOptions {
   /** A per-call object handed to interceptors as `ctx.context` (an auth identity, a trace id, …). Never sent. */
   context?: Record<string, unknown>;
 }
+
+/** Options of `complete()`: a call's options, plus what the completion needs. */
+export interface CompleteOptions extends CallOptions {
+  /** The server, when several have the resource template. */
+  server?: string;
+  /** The prompt's or template's other arguments, already chosen (sent as the completion `context`). */
+  arguments?: Record<string, string>;
+}

@@ -104,3 +104,27 @@ describe('interceptors', () => {
     }
   });
 });
+
+describe('completion context', () => {
+  it('sends the completion arguments, never the interceptor context', async () => {
+    const host = await createHost({ mcpServers: { local: fixture() } });
+    try {
+      const sent: unknown[] = [];
+      host.use(async (ctx, next) => {
+        sent.push(ctx.params.context);
+        return next();
+      });
+      const ref = { type: 'ref/prompt', name: 'local__pick' } as const;
+      const result = await host.complete(
+        ref,
+        { name: 'item', value: 'x' },
+        { arguments: { lang: 'ts' }, context: { user: 'ada', token: 'secret' } },
+      );
+      expect(result.completion.values).toEqual(['x:{"lang":"ts"}']);
+      await host.complete(ref, { name: 'item', value: 'y' }, { context: { user: 'ada' } });
+      expect(sent).toEqual([{ arguments: { lang: 'ts' } }, undefined]);
+    } finally {
+      await host.close();
+    }
+  });
+});
