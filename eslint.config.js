@@ -1,7 +1,46 @@
-// ESLint flat config: type-aware rules for src and test, including no-floating-promises.
+// ESLint flat config: type-aware rules for src and test, including no-floating-promises, and the
+// import boundaries that keep berth's layers honest (see LAYERS below).
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The layers of src/, lowest first, and what each may not import. A layer may use those below it
+ * (process → transport → session → scope → host → cli), plus the leaves util/, errors.ts, config/
+ * and catalog/ where listed. Above all: nothing but session/ reaches a process or a transport, and
+ * nothing but scope/ and session/ holds a session; the CLI uses only the public entry point.
+ */
+const INTERNAL = ['util', 'process', 'transport', 'session', 'scope', 'catalog', 'config', 'auth', 'host'];
+const LAYERS = {
+  util: [...INTERNAL, 'middleware', 'cli', 'demo'],
+  config: ['process', 'transport', 'session', 'scope', 'catalog', 'auth', 'host', 'middleware', 'cli'],
+  auth: ['process', 'transport', 'session', 'scope', 'catalog', 'config', 'host', 'middleware', 'cli'],
+  process: ['transport', 'session', 'scope', 'catalog', 'config', 'auth', 'host', 'middleware', 'cli'],
+  transport: ['session', 'scope', 'catalog', 'config', 'auth', 'host', 'middleware', 'cli'],
+  session: ['scope', 'catalog', 'auth', 'host', 'middleware', 'cli'],
+  catalog: ['process', 'transport', 'scope', 'auth', 'host', 'middleware', 'cli'],
+  scope: ['process', 'transport', 'catalog', 'auth', 'host', 'middleware', 'cli'],
+  host: ['process', 'transport', 'middleware', 'cli'],
+  middleware: ['process', 'transport', 'session', 'scope', 'config', 'auth', 'cli'],
+  cli: INTERNAL.filter((layer) => layer !== 'config'),
+  demo: [...INTERNAL, 'middleware', 'cli'],
+};
+const layerRules = Object.entries(LAYERS).map(([layer, forbidden]) => ({
+  files: [`src/${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: forbidden.map((name) => `**/${name}/*`),
+            message: `src/${layer} may not import from this layer (see LAYERS in eslint.config.js)`,
+          },
+        ],
+      },
+    ],
+  },
+}));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'bench/**', 'coverage/**', 'node_modules/**'] },
@@ -19,6 +58,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  ...layerRules,
   {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
