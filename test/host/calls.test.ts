@@ -143,9 +143,23 @@ describe('calls', () => {
     }
   });
 
-  it('passes meta as the request _meta', async () => {
-    const result = await host.callTool('counter__increment', { by: 0 }, { meta: { traceId: 'abc' } });
-    expect(result.isError).toBeFalsy();
+  it('passes meta as the request _meta, to tools, prompts and resources alike', async () => {
+    const result = await host.callTool('counter__meta', {}, { meta: { traceId: 'abc' } });
+    expect(JSON.parse(text(result))).toMatchObject({ traceId: 'abc' });
+    let sent: unknown;
+    const probe = await createHost({ mcpServers: { p: fixture() } });
+    try {
+      probe.use(async (ctx, next) => {
+        sent = ctx.params._meta;
+        return next();
+      });
+      await probe.getPrompt('p__greet', { name: 'Ada' }, { meta: { traceId: 'prompt' } });
+      expect(sent).toEqual({ traceId: 'prompt' });
+      await probe.readResource('fixture://state', { meta: { traceId: 'resource' } });
+      expect(sent).toEqual({ traceId: 'resource' });
+    } finally {
+      await probe.close();
+    }
   });
 
   it('aggregates prompts and resources and reads them through their server', async () => {

@@ -76,6 +76,8 @@ describe('interceptors', () => {
     });
     expect(JSON.stringify(entry)).toContain('visible');
     expect(JSON.stringify(entry)).not.toContain('s3cret');
+    // Redacted, not dropped: the key stays so the log shows a credential was sent.
+    expect(entry.params).toMatchObject({ _meta: { authorization: '[redacted]' } });
   });
 
   it('deny or require approval by tool name, before anything is sent', async () => {
