@@ -22,6 +22,7 @@ const CODES = [
   'POLICY_DENIED',
   'HOST_CLOSED',
   'TOOLSET_CLOSED',
+  'INTERCEPTOR_FAILED',
 ] as const;
 
 /** Every berth error code. */
@@ -260,6 +261,22 @@ export class KeyRequiredError extends BerthError {
       `server "${server}" has session scope "keyed": pass a key (a conversation, thread or user id) with the call`,
     );
     this.server = server;
+  }
+}
+
+/**
+ * An interceptor (`host.use`) failed: it threw, or misused `next()`. Errors that only pass through an
+ * interceptor from the request (a server's own error, a timeout) are not wrapped; `cause` holds what
+ * the interceptor threw.
+ */
+export class InterceptorError extends BerthError {
+  readonly server: string;
+  readonly method: string;
+
+  constructor(server: string, method: string, reason: string, options?: { cause?: unknown }) {
+    super('INTERCEPTOR_FAILED', `server "${server}": an interceptor failed on ${method}: ${reason}`, options);
+    this.server = server;
+    this.method = method;
   }
 }
 

@@ -43,6 +43,7 @@ export {
   InvalidArgumentsError,
   KeyRequiredError,
   PolicyDeniedError,
+  InterceptorError,
 } from './errors.js';
 export type {
   BerthErrorCode,

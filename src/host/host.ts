@@ -20,7 +20,13 @@ import type {
   CatalogResourceTemplate,
   CatalogTool,
 } from '../catalog/catalog.js';
-import { loadConfig, type ConfigInput, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import {
+  INLINE_SOURCE,
+  loadConfig,
+  type ConfigInput,
+  type LoadedConfig,
+  type LoadOptions,
+} from '../config/load.js';
 import { ConfigError, HostClosedError, UnknownNameError } from '../errors.js';
 import { createRuntime } from '../scope/index.js';
 import { Calls, type CompletionRef } from './calls.js';
@@ -281,8 +287,15 @@ export class Host implements AsyncDisposable {
   reload(config?: ConfigInput): Promise<ReloadSummary> {
     return this.#servers.reload(() => {
       const source = config ?? this.#configSource;
-      if (source === undefined)
-        throw new Error('reload() needs a config: this host was not created from one');
+      if (source === undefined) {
+        throw new ConfigError([
+          {
+            file: INLINE_SOURCE,
+            path: '$',
+            message: 'reload() needs a config: this host was created without one; pass it to reload(config)',
+          },
+        ]);
+      }
       return loadConfig(source, this.#loadOptions);
     });
   }

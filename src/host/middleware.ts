@@ -4,9 +4,12 @@
  * `next()` that runs the rest of the chain and finally the request itself; it may read or change the
  * params and headers, return a different result, or throw to refuse the call. The chain runs in the
  * caller's call path, never on a shared connection's lifecycle. Composition follows Hono's
- * `compose.ts`: a `dispatch(i)` that refuses a second `next()` from the same middleware.
+ * `compose.ts`: a `dispatch(i)` that refuses a second `next()` from the same middleware. What an
+ * interceptor throws reaches the caller as a berth error (its own berth errors as they are, anything
+ * else as an `InterceptorError`); errors of the request itself pass through unchanged.
  */
 import type { ServerSpec } from '../config/types.js';
+import { BerthError, InterceptorError } from '../errors.js';
 
 /** The request methods interceptors see. */
 export type InterceptedMethod = 'tools/call' | 'prompts/get' | 'resources/read' | 'completion/complete';
@@ -42,15 +45,32 @@ export function compose(
 ): (ctx: RequestContext, handler: () => Promise<unknown>) => Promise<unknown> {
   return (ctx, handler) => {
     let index = -1;
+    /** Errors of the request itself, passing back out through the chain: never wrapped. */
+    const fromRequest = new WeakSet<object>();
+    const own = (error: unknown): Error => {
+      if (BerthError.is(error)) return error;
+      if (error instanceof Error && fromRequest.has(error)) return error;
+      const reason = error instanceof Error ? error.message : String(error);
+      return new InterceptorError(ctx.server, ctx.method, reason, { cause: error });
+    };
     const dispatch = (i: number): Promise<unknown> => {
-      if (i <= index) return Promise.reject(new Error('berth: next() called more than once in a middleware'));
+      if (i <= index) {
+        return Promise.reject(new InterceptorError(ctx.server, ctx.method, 'next() called more than once'));
+      }
       index = i;
       const middleware = middlewares[i];
-      if (!middleware) return handler();
+      if (!middleware) {
+        return handler().catch((error: unknown) => {
+          if (typeof error === 'object' && error !== null) fromRequest.add(error);
+          throw error;
+        });
+      }
       try {
-        return Promise.resolve(middleware(ctx, () => dispatch(i + 1)));
+        return Promise.resolve(middleware(ctx, () => dispatch(i + 1))).catch((error: unknown) => {
+          throw own(error);
+        });
       } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        return Promise.reject(own(error));
       }
     };
     return dispatch(0);

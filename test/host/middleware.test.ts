@@ -3,11 +3,13 @@
  * reaches every transport (headers on HTTP, `_meta` everywhere) without crossing between concurrent
  * calls; logs are redacted; a tool policy denies or asks for approval before anything is sent.
  */
+import { ProtocolError } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createHost,
   injectHeaders,
   injectMeta,
+  InterceptorError,
   logRequests,
   PolicyDeniedError,
   toolPolicy,
@@ -101,8 +103,34 @@ describe('interceptors', () => {
         return next();
       });
       await expect(strict.callTool('s__get')).rejects.toThrow(/next\(\) called more than once/);
+      await expect(strict.callTool('s__get')).rejects.toBeInstanceOf(InterceptorError);
     } finally {
       await strict.close();
+    }
+  });
+
+  it('turn what an interceptor throws into a berth error, and let the request’s own errors through', async () => {
+    const host = await createHost({ mcpServers: { s: fixture() } });
+    try {
+      const thrown = new TypeError('boom');
+      host.use(async (ctx, next) => {
+        if (ctx.name === 's__get') throw thrown;
+        return next();
+      });
+      const error = await host.callTool('s__get').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InterceptorError);
+      expect(error).toMatchObject({
+        code: 'INTERCEPTOR_FAILED',
+        server: 's',
+        method: 'tools/call',
+        cause: thrown,
+      });
+      expect((error as Error).message).toMatch(/server "s": an interceptor failed on tools\/call: boom/);
+      // The server's own error (an unknown resource) passes through the interceptor unwrapped.
+      const wire = await host.readResource('fixture://nope', { server: 's' }).catch((e: unknown) => e);
+      expect(wire).toBeInstanceOf(ProtocolError);
+    } finally {
+      await host.close();
     }
   });
 });
