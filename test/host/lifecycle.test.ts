@@ -89,7 +89,7 @@ describe('close() at any moment', () => {
     const pids = pidFile();
     const host = await createHost({ mcpServers: { counter: fixture([], {}, pids) } });
     const pending = host.callTool('counter__sleep', { ms: 10_000 }).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true);
     await host.close();
     const error = await pending;
     expect(error).toBeInstanceOf(SessionClosedError);
@@ -105,7 +105,7 @@ describe('close() at any moment', () => {
     const calls = Array.from({ length: 20 }, (_, i) =>
       host.callTool(i % 2 ? 'a__sleep' : 'b__sleep', { ms: 5_000 }).catch((error: unknown) => error),
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await waitFor(() => pids.count('sleeping') === 20)).toBe(true);
     await Promise.all([host.close(), host.close(), host.close(), host[Symbol.asyncDispose]()]);
     await host.close();
     for (const error of await Promise.all(calls)) expect(error).toBeInstanceOf(SessionClosedError);
