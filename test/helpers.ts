@@ -1,6 +1,7 @@
 /**
  * Shared test helpers: config entries for the fixture servers, pid files that fixtures write so a
- * test can check every process of a tree by pid, and bounded polling.
+ * test can check every process of a tree by pid, a host fixture that checks for leaked processes
+ * when it is disposed, and bounded polling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,6 +9,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHost, type Host, type HostEvent, type HostOptions } from '../src/index.js';
 import { isProcessAlive } from '../src/process/group.js';
 
 export const FIXTURE = fileURLToPath(new URL('./fixtures/fixture-server.mjs', import.meta.url));
@@ -104,6 +106,54 @@ export async function startHttpFixture(
       const exited = once(child, 'exit');
       child.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/** A host under test, with the pid file every one of its fixture servers reports to. */
+export interface HostFixture extends AsyncDisposable {
+  host: Host;
+  pids: ReturnType<typeof pidFile>;
+  events: HostEvent[];
+}
+
+/**
+ * Creates a host whose stdio entries all report their pids (the fixtures' `FIXTURE_PID_FILE`), and
+ * records its events. Disposing it (`await using`) closes the host and fails the test if any process
+ * a fixture reported is still running: every test that uses it checks for leaks for free.
+ */
+export async function hostFixture(
+  servers: Record<string, Record<string, unknown>>,
+  options: HostOptions = {},
+): Promise<HostFixture> {
+  const pids = pidFile();
+  const events: HostEvent[] = [];
+  const mcpServers = Object.fromEntries(
+    Object.entries(servers).map(([name, entry]) => [
+      name,
+      'command' in entry
+        ? { ...entry, env: { ...(entry.env as Record<string, string>), FIXTURE_PID_FILE: pids.path } }
+        : entry,
+    ]),
+  );
+  const host = await createHost(
+    { mcpServers },
+    {
+      ...options,
+      onEvent: (event) => {
+        events.push(event);
+        return options.onEvent?.(event);
+      },
+    },
+  );
+  return {
+    host,
+    pids,
+    events,
+    async [Symbol.asyncDispose]() {
+      await host.close();
+      const leaked = alive(pids.pids());
+      if (leaked.length > 0) throw new Error(`processes outlived host.close(): ${leaked.join(', ')}`);
     },
   };
 }

@@ -3,8 +3,8 @@
  * whose close ends that key's sessions.
  */
 import { describe, expect, it } from 'vitest';
-import { createHost, ToolsetClosedError, UnknownNameError, type HostEvent } from '../../src/index.js';
-import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
+import { createHost, ToolsetClosedError, UnknownNameError } from '../../src/index.js';
+import { alive, fixture, hostFixture, pidFile, text, waitFor } from '../helpers.js';
 
 describe('toolsets', () => {
   it('bind calls to a key, filter the catalog, open nothing until used, and close their key', async () => {
@@ -53,40 +53,29 @@ describe('toolsets', () => {
 
 describe('a toolset is a boundary', () => {
   it('closed means closed: a later call is refused and opens no session for its key', async () => {
-    const pids = pidFile();
-    const host = await createHost({ mcpServers: { browser: fixture([], { session: 'keyed' }, pids) } });
-    try {
-      const tools = host.toolset({ key: 'k' });
-      const slow = tools.callTool('browser__sleep', { ms: 300 }); // in flight while close() begins
-      const closing = tools.close();
-      const late = await tools.callTool('browser__increment').catch((error: unknown) => error);
-      expect(late).toBeInstanceOf(ToolsetClosedError);
-      expect(text(await slow)).toBe('slept 300');
-      await closing;
-      expect(host.status()[0]?.sessions?.map((s) => s.key)).toEqual([]);
-      await tools.close(); // idempotent
-    } finally {
-      await host.close();
-    }
-    expect(alive(pids.pids())).toEqual([]);
+    await using fx = await hostFixture({ browser: fixture([], { session: 'keyed' }) });
+    const tools = fx.host.toolset({ key: 'k' });
+    const slow = tools.callTool('browser__sleep', { ms: 300 }); // in flight while close() begins
+    const closing = tools.close();
+    const late = await tools.callTool('browser__increment').catch((error: unknown) => error);
+    expect(late).toBeInstanceOf(ToolsetClosedError);
+    expect(text(await slow)).toBe('slept 300');
+    await closing;
+    expect(fx.host.status()[0]?.sessions?.map((s) => s.key)).toEqual([]);
+    await tools.close(); // idempotent
   });
 
   it('its filter holds for the tools of a server still being added', async () => {
-    const events: HostEvent[] = [];
-    const host = await createHost({ mcpServers: { a: fixture() } }, { onEvent: (e) => void events.push(e) });
-    try {
-      const tools = host.toolset({ key: 'k', servers: ['a'] });
-      const adding = host.add('b', fixture(['--name=b']));
-      // Called while b starts: the name resolves only once b is ready, and must still be refused.
-      expect(await waitFor(() => events.some((e) => e.type === 'server:state' && e.server === 'b'))).toBe(
-        true,
-      );
-      const call = await tools.callTool('b__increment').catch((error: unknown) => error);
-      await adding;
-      expect(call).toBeInstanceOf(UnknownNameError);
-      expect(tools.tools().some((t) => t.server === 'b')).toBe(false);
-    } finally {
-      await host.close();
-    }
+    await using fx = await hostFixture({ a: fixture() });
+    const tools = fx.host.toolset({ key: 'k', servers: ['a'] });
+    const adding = fx.host.add('b', fixture(['--name=b']));
+    // Called while b starts: the name resolves only once b is ready, and must still be refused.
+    expect(await waitFor(() => fx.events.some((e) => e.type === 'server:state' && e.server === 'b'))).toBe(
+      true,
+    );
+    const call = await tools.callTool('b__increment').catch((error: unknown) => error);
+    await adding;
+    expect(call).toBeInstanceOf(UnknownNameError);
+    expect(tools.tools().some((t) => t.server === 'b')).toBe(false);
   });
 });
