@@ -60,8 +60,9 @@ export async function loadConfig(input: ConfigInput, options: LoadOptions = {}):
   try {
     raw = parseJsonc(text);
   } catch (error) {
-    if (!(error instanceof JsonSyntaxError)) throw error;
-    throw new ConfigError([{ file: source, path: '$', message: `invalid JSON: ${error.message}` }], {
+    // Anything the parser throws is a problem with this file, reported as one (never a raw error).
+    const reason = error instanceof JsonSyntaxError ? error.message : String(error);
+    throw new ConfigError([{ file: source, path: '$', message: `invalid JSON: ${reason}` }], {
       cause: error,
     });
   }

@@ -1,6 +1,6 @@
 // Tests for the JSONC parser: comments, trailing commas, parity with JSON.parse, and error positions.
 import { describe, it, expect } from 'vitest';
-import { JsonSyntaxError, parseJsonc } from '../../src/config/jsonc.js';
+import { JsonSyntaxError, MAX_JSONC_DEPTH, parseJsonc } from '../../src/config/jsonc.js';
 
 function syntaxError(text: string): JsonSyntaxError {
   try {
@@ -55,8 +55,37 @@ describe('parseJsonc', () => {
     ['{a: 1}', 'expected a property name in double quotes', 1, 2],
     ['[1,,2]', 'unexpected character ","', 1, 4],
     ['', 'unexpected end of file', 1, 1],
+    ['{"a": "x\ty"}', 'unescaped control character in string', 1, 9],
+    ['{\n  "a": [1, 2]\n  "b": "\\u12"}', "expected ',' or '}' after a property value", 3, 3],
   ])('rejects %j', (text, message, line, column) => {
     const error = syntaxError(text);
     expect(error.message).toBe(`${message} at line ${line}, column ${column}`);
+  });
+
+  it('parses nesting up to MAX_JSONC_DEPTH levels', () => {
+    const depth = MAX_JSONC_DEPTH;
+    expect(parseJsonc('['.repeat(depth) + ']'.repeat(depth))).toBeInstanceOf(Array);
+    const objects = '{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1);
+    expect(parseJsonc(objects)).toBeInstanceOf(Object);
+  });
+
+  it.each([
+    ['arrays', 5_000, (n: number) => '['.repeat(n) + ']'.repeat(n)],
+    ['objects', 5_000, (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)],
+    ['unclosed arrays', 1_000_000, (n: number) => '['.repeat(n)],
+  ])(
+    'reports deep nesting (%s, %i levels) as a syntax error, not a stack overflow',
+    (_kind, levels, text) => {
+      const error = syntaxError(text(levels));
+      expect(error.message).toBe(
+        `arrays and objects nested deeper than ${MAX_JSONC_DEPTH} levels at line 1, column ${error.column}`,
+      );
+      expect(error.line).toBe(1);
+    },
+  );
+
+  it('ignores brackets inside strings and comments when counting depth', () => {
+    const brackets = '['.repeat(5_000);
+    expect(parseJsonc(`{"a": "${brackets}" /* ${brackets} */}`)).toEqual({ a: brackets });
   });
 });

@@ -394,6 +394,19 @@ describe('whole-file errors', () => {
   });
 
   it.each([
+    ['arrays', `{"mcpServers": {}, "x": ${'['.repeat(5_000)}${']'.repeat(5_000)}}`],
+    ['objects', `{"mcpServers": {}, "x": ${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`],
+  ])('reports 5,000 levels of nested %s as a ConfigError naming the file', async (_kind, text) => {
+    const file = await writeConfig('deep.json', text);
+    const error = await configError(loadConfig(file));
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]).toMatchObject({ file, path: '$' });
+    expect(error.issues[0]?.message).toMatch(
+      /^invalid JSON: arrays and objects nested deeper than \d+ levels at line 1, column \d+$/,
+    );
+  });
+
+  it.each([
     [[], '$', 'expected a JSON object, got array'],
     [
       { other: {} },
