@@ -1,7 +1,8 @@
 /**
- * Variable expansion in config strings: `${VAR}`, `${VAR:-default}`, `${env:VAR}` (VS Code style) and
- * `${workspaceFolder}`. Reports what it could not expand instead of throwing; the loader turns that
- * into config issues. A `$` not followed by `{` is left as is.
+ * Variable expansion in config strings: `${VAR}`, `${VAR:-default}` (the default may hold references
+ * of its own: `${A:-${B}}`), `${env:VAR}` (VS Code style) and `${workspaceFolder}`. Reports what it
+ * could not expand (unset, unsupported or malformed references) instead of throwing; the loader turns
+ * that into config issues. A `$` not followed by `{` is left as is.
  */
 import { basename, dirname } from 'node:path';
 
@@ -19,37 +20,104 @@ export interface ExpandResult {
   missing: string[];
   /** References berth does not support, as written, e.g. `${input:token}` or `${command:pick}`. */
   unsupported: string[];
+  /** Malformed references (an unclosed `${`, an empty `${}`, a bad name), each as a sentence. */
+  malformed: string[];
 }
 
-const REFERENCE = /\$\{([^{}]*)\}/g;
-const VARIABLE = /^(?:env:)?([^\s:{}]+)(?::-([\s\S]*))?$/;
+/** How deeply defaults may nest: `${A:-${B:-${C}}}` is 3 levels. */
+export const MAX_DEFAULT_NESTING = 8;
+
+const VARIABLE = /^(?:env:)?([^\s:{}$]+)(?::-([\s\S]*))?$/;
+/** A well-formed reference of a kind berth does not expand: `${input:…}`, `${command:…}`, `${config:…}`. */
+const OTHER_KIND = /^[A-Za-z][\w-]*:/;
 
 /**
  * Expands every `${...}` reference in `input`. `${VAR:-default}` uses the default when VAR is unset or
- * empty (the default is literal); `${VAR}` and `${env:VAR}` with VAR unset are reported in `missing`.
+ * empty; the default is expanded in turn, so `${A:-${B:-x}}` works. `${VAR}` and `${env:VAR}` with VAR
+ * unset are reported in `missing`. Values taken from the environment are never expanded again.
  */
 export function expandString(
   input: string,
   env: Record<string, string | undefined>,
   context: ExpandContext,
 ): ExpandResult {
-  const missing: string[] = [];
-  const unsupported: string[] = [];
-  const value = input.replace(REFERENCE, (reference, body: string) => {
-    if (body === 'workspaceFolder') return context.workspaceFolder;
-    const match = VARIABLE.exec(body);
-    if (!match) {
-      unsupported.push(reference);
+  const out = { missing: [] as string[], unsupported: [] as string[], malformed: [] as string[] };
+  const value = expandText(input, { env, context, out }, 0);
+  return { value, ...out };
+}
+
+interface Expansion {
+  env: Record<string, string | undefined>;
+  context: ExpandContext;
+  out: Omit<ExpandResult, 'value'>;
+}
+
+function expandText(text: string, expansion: Expansion, depth: number): string {
+  let result = '';
+  let at = 0;
+  for (;;) {
+    const start = text.indexOf('${', at);
+    if (start < 0) return result + text.slice(at);
+    result += text.slice(at, start);
+    const end = closingBrace(text, start + 2);
+    if (end < 0) {
+      expansion.out.malformed.push(
+        `${JSON.stringify(shorten(text.slice(start)))} is not closed: expected "}" after the variable name`,
+      );
+      return result + text.slice(start);
+    }
+    result += expandReference(text.slice(start, end + 1), expansion, depth);
+    at = end + 1;
+  }
+}
+
+/** The index of the `}` that closes a reference whose body starts at `from`; nested `${` count. -1: none. */
+function closingBrace(text: string, from: number): number {
+  let open = 0;
+  for (let i = from; i < text.length; i++) {
+    if (text[i] === '$' && text[i + 1] === '{') {
+      open++;
+      i++;
+    } else if (text[i] === '}') {
+      if (open === 0) return i;
+      open--;
+    }
+  }
+  return -1;
+}
+
+function expandReference(reference: string, expansion: Expansion, depth: number): string {
+  const body = reference.slice(2, -1);
+  if (body === 'workspaceFolder') return expansion.context.workspaceFolder;
+  const match = VARIABLE.exec(body);
+  if (!match) {
+    if (OTHER_KIND.test(body) && !body.startsWith('env:')) expansion.out.unsupported.push(reference);
+    else
+      expansion.out.malformed.push(
+        `${JSON.stringify(shorten(reference))} is not a valid reference: expected \${NAME}, \${NAME:-default}, \${env:NAME} or \${workspaceFolder}`,
+      );
+    return reference;
+  }
+  const [, name = '', fallback] = match;
+  const current = expansion.env[name];
+  if (fallback !== undefined) {
+    if (current) return current;
+    if (depth + 1 >= MAX_DEFAULT_NESTING && fallback.includes('${')) {
+      expansion.out.malformed.push(
+        `${JSON.stringify(shorten(reference))} nests defaults more than ${MAX_DEFAULT_NESTING} levels deep`,
+      );
       return reference;
     }
-    const [, name = '', fallback] = match;
-    const current = env[name];
-    if (fallback !== undefined) return current ? current : fallback;
-    if (current !== undefined) return current;
-    missing.push(name);
-    return reference;
-  });
-  return { value, missing, unsupported };
+    return expandText(fallback, expansion, depth + 1);
+  }
+  if (current !== undefined) return current;
+  expansion.out.missing.push(name);
+  return reference;
+}
+
+/** A reference cut for a message. */
+function shorten(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 /**

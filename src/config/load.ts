@@ -158,11 +158,12 @@ function resolveEntry(
   const entry = parsed.data;
 
   const expand = (text: string, ...path: (string | number)[]): string => {
-    const { value: expanded, missing, unsupported } = expandString(text, scope.env, scope.context);
+    const { value: expanded, missing, unsupported, malformed } = expandString(text, scope.env, scope.context);
     for (const variable of missing) {
       report(path, `variable ${variable} is not set (set it, or give a default with \${${variable}:-value})`);
     }
     for (const reference of unsupported) report(path, unsupportedMessage(reference));
+    for (const message of malformed) report(path, message);
     return expanded;
   };
   const expandValues = (record: Record<string, string> | undefined, field: string) =>

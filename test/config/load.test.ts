@@ -224,6 +224,45 @@ describe('expansion', () => {
     expect(apiIssue?.message).toContain('variable API_KEY is not set');
   });
 
+  it('expands nested defaults: ${A:-${B}}', () => {
+    const config = inline(
+      { mcpServers: { s: { command: 'x', args: ['${NOPE:-${HOME}}/bin', '${NOPE:-${ALSO:-${TOKEN}}}'] } } },
+      env,
+    );
+    expect(only<StdioServerSpec>(config).args).toEqual(['/home/me/bin', 'tok']);
+  });
+
+  it('reports malformed ${ references in a file as a ConfigError issue with file and path', async () => {
+    const file = await writeConfig('malformed.json', {
+      mcpServers: {
+        s: { command: 'x', args: ['ok', '${HOME'], env: { A: '${}' } },
+        r: { url: 'http://h/${NOPE:-${HOST}' },
+      },
+    });
+    const config = await loadConfig(file, { env });
+    expect(config.servers).toEqual([]);
+    expect(config.invalid.flatMap((entry) => entry.issues)).toEqual([
+      {
+        file,
+        server: 's',
+        path: '$.mcpServers.s.args[1]',
+        message: expect.stringContaining('"${HOME" is not closed') as string,
+      },
+      {
+        file,
+        server: 's',
+        path: '$.mcpServers.s.env.A',
+        message: expect.stringContaining('"${}" is not a valid reference') as string,
+      },
+      {
+        file,
+        server: 'r',
+        path: '$.mcpServers.r.url',
+        message: expect.stringContaining('"${NOPE:-${HOST}" is not closed') as string,
+      },
+    ]);
+  });
+
   it('reports ${input:...} as unsupported VS Code inputs', () => {
     const config = inline({ servers: { s: { command: 'x', env: { T: '${input:token}' } } } });
     const [issue, ...rest] = issuesOf(config, 's');
