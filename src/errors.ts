@@ -18,6 +18,7 @@ const CODES = [
   'UNKNOWN_RESOURCE',
   'UNKNOWN_SERVER',
   'INVALID_ARGUMENTS',
+  'INVALID_OPTION',
   'KEY_REQUIRED',
   'POLICY_DENIED',
   'HOST_CLOSED',
@@ -248,6 +249,17 @@ export class InvalidArgumentsError extends BerthError {
     super('INVALID_ARGUMENTS', `invalid arguments for "${tool}": ${list}`);
     this.tool = tool;
     this.problems = problems;
+  }
+}
+
+/** An option given to berth (a call's `timeoutMs`, say) is out of range or of the wrong type; nothing was done. */
+export class InvalidOptionError extends BerthError {
+  /** The option, as the caller wrote it: `timeoutMs`. */
+  readonly option: string;
+
+  constructor(option: string, problem: string) {
+    super('INVALID_OPTION', `invalid ${option}: ${problem}`);
+    this.option = option;
   }
 }
 

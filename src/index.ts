@@ -41,6 +41,7 @@ export {
   CallAbortedError,
   UnknownNameError,
   InvalidArgumentsError,
+  InvalidOptionError,
   KeyRequiredError,
   PolicyDeniedError,
   InterceptorError,

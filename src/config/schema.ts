@@ -5,6 +5,7 @@
  * Unknown keys are ignored: users' files carry other clients' keys (`autoApprove`, `envFile`, …).
  */
 import { z } from 'zod';
+import { durationRange, MAX_TIMER_MS, showValue, type DurationMinimum } from '../util/duration.js';
 import { jsonKind } from '../util/json.js';
 
 /** One validation problem: where (path segments below the validated value) and what was expected. */
@@ -27,17 +28,33 @@ const TYPE_ALIASES: Record<string, Transport> = {
   streamableHttp: 'http',
 };
 
-function show(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return jsonKind(value);
+function integer(min: 0 | 1, max?: { value: number; unit: string }) {
+  const what = max
+    ? `a whole number of ${max.unit} from ${min} to ${max.value}`
+    : min === 1
+      ? 'a positive integer'
+      : 'a non-negative integer';
+  const error = (issue: { input?: unknown }) => `expected ${what}, got ${showValue(issue.input)}`;
+  const int = z.int({ error }).min(min, { error });
+  return max ? int.max(max.value, { error }) : int;
 }
 
-function integer(min: 0 | 1) {
-  const what = min === 1 ? 'a positive integer' : 'a non-negative integer';
-  const error = (issue: { input?: unknown }) => `expected ${what}, got ${show(issue.input)}`;
-  return z.int({ error }).min(min, { error });
+/**
+ * A duration in milliseconds, within what Node timers honour (see `util/duration.ts`): from 1, or
+ * from 0 where 0 has a meaning of its own (`zero` says which), to 2^31−1.
+ */
+function duration(min: DurationMinimum, zero?: string) {
+  const error = (issue: { input?: unknown }) =>
+    `expected ${durationRange(min, zero)}, got ${showValue(issue.input)}`;
+  return z.int({ error }).min(min, { error }).max(MAX_TIMER_MS, { error });
 }
+
+/** The most sessions `prewarm` may keep spawned ahead of need (each is a process). */
+export const MAX_PREWARM = 64;
+/** The largest stderr tail a server may keep (it is held in memory and shown in errors). */
+export const MAX_STDERR_BUFFER_BYTES = 64 * 1024 * 1024;
+/** The largest single message a server may send; above it a message cannot be held as one string. */
+export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 const positiveInt = integer(1);
 const nonNegativeInt = integer(0);
@@ -45,29 +62,29 @@ const nonEmpty = z.string().min(1, { error: 'expected a non-empty string' });
 const stringRecord = z.record(z.string(), z.string());
 
 const settings = {
-  startupTimeoutMs: positiveInt.optional(),
-  callTimeoutMs: positiveInt.optional(),
-  stdinGraceMs: positiveInt.optional(),
-  termGraceMs: positiveInt.optional(),
+  startupTimeoutMs: duration(1).optional(),
+  callTimeoutMs: duration(1).optional(),
+  stdinGraceMs: duration(1).optional(),
+  termGraceMs: duration(1).optional(),
   restart: z
     .object({
       maxRestarts: nonNegativeInt.optional(),
-      initialDelayMs: nonNegativeInt.optional(),
-      maxDelayMs: nonNegativeInt.optional(),
-      stableAfterMs: nonNegativeInt.optional(),
+      initialDelayMs: duration(0).optional(),
+      maxDelayMs: duration(0).optional(),
+      stableAfterMs: duration(0).optional(),
     })
     .optional(),
   inheritEnv: z.boolean().optional(),
-  stderrBufferBytes: positiveInt.optional(),
+  stderrBufferBytes: integer(1, { value: MAX_STDERR_BUFFER_BYTES, unit: 'bytes' }).optional(),
   session: z.enum(['shared', 'keyed', 'per-call']).optional(),
   maxSessions: positiveInt.optional(),
-  idleTimeoutMs: positiveInt.optional(),
-  prewarm: nonNegativeInt.optional(),
-  drainTimeoutMs: nonNegativeInt.optional(),
-  pingIntervalMs: nonNegativeInt.optional(),
-  pingTimeoutMs: positiveInt.optional(),
+  idleTimeoutMs: duration(1).optional(),
+  prewarm: integer(0, { value: MAX_PREWARM, unit: 'sessions' }).optional(),
+  drainTimeoutMs: duration(0, 'do not wait').optional(),
+  pingIntervalMs: duration(0, 'off').optional(),
+  pingTimeoutMs: duration(1).optional(),
   retrySafe: z.boolean().optional(),
-  maxMessageBytes: positiveInt.optional(),
+  maxMessageBytes: integer(1, { value: MAX_MESSAGE_BYTES, unit: 'bytes' }).optional(),
 };
 
 /** The top-level `defaults` object: berth settings applied to every entry unless it overrides them. */
@@ -134,7 +151,7 @@ function readable(issue: z.core.$ZodRawIssue): string | undefined {
       return `expected ${what}, got ${jsonKind(issue.input)}`;
     }
     case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(issue.input)}`;
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${showValue(issue.input)}`;
     default:
       return undefined;
   }

@@ -347,7 +347,11 @@ describe('defaults', () => {
       ),
     );
     expect(error.issues).toEqual([
-      { file: '/x/c.json', path: '$.defaults.callTimeoutMs', message: 'expected a positive integer, got 0' },
+      {
+        file: '/x/c.json',
+        path: '$.defaults.callTimeoutMs',
+        message: 'expected a whole number of milliseconds from 1 to 2147483647 (24.8 days), got 0',
+      },
       {
         file: '/x/c.json',
         path: '$.defaults.restart.maxRestarts',
@@ -388,10 +392,13 @@ describe('invalid entries', () => {
     ]);
     expect(issuesOf(config, 'timing')).toEqual([
       { path: '$.mcpServers.timing.disabled', message: 'expected true or false, got string' },
-      { path: '$.mcpServers.timing.callTimeoutMs', message: 'expected a positive integer, got 1.5' },
+      {
+        path: '$.mcpServers.timing.callTimeoutMs',
+        message: 'expected a whole number of milliseconds from 1 to 2147483647 (24.8 days), got 1.5',
+      },
       {
         path: '$.mcpServers.timing.restart.initialDelayMs',
-        message: 'expected a non-negative integer, got "soon"',
+        message: 'expected a whole number of milliseconds from 0 to 2147483647 (24.8 days), got "soon"',
       },
     ]);
     expect(issuesOf(config, 'tools')).toEqual([
