@@ -9,14 +9,16 @@ import { callCommand, parseArguments, type CallCommandOptions } from './commands
 import { demoCommand } from './commands/demo.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
 import { toolsCommand, type ToolsOptions } from './commands/tools.js';
+import { durationRange, isDuration } from '../util/duration.js';
 import { describeError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { CLI_CLIENT_INFO, withHost, type CommonOptions } from './session.js';
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new InvalidArgumentError('expected a positive whole number of milliseconds');
+/** `--timeout <ms>`: digits only, and within what a timer honours (see `util/duration.ts`). */
+function milliseconds(value: string): number {
+  const n = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || !isDuration(n)) {
+    throw new InvalidArgumentError(`expected ${durationRange()}`);
   }
   return n;
 }
@@ -58,7 +60,7 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
     .argument('<tool>', 'catalog name of the tool, e.g. counter__increment')
     .argument('[json-args]', 'arguments as a JSON object, e.g. \'{"by": 2}\' (default {})')
     .addOption(
-      new Option('-t, --timeout <ms>', 'deadline for the call in milliseconds').argParser(positiveInteger),
+      new Option('-t, --timeout <ms>', 'deadline for the call in milliseconds').argParser(milliseconds),
     )
     .option('-k, --key <key>', 'session key, for a server whose session scope is "keyed"')
     .action(async (tool: string, json: string | undefined, options: CommonOptions & CallCommandOptions) => {

@@ -195,6 +195,19 @@ describe('berth on the embedded demo config', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('--timeout');
   });
+
+  it.each(['2147483648', '99999999999999', '0', '-5', '1.5', '1e3'])(
+    '--timeout %s (out of what a timer honours) is a usage error giving the range',
+    async (value) => {
+      const run = await berth(['call', 'counter__get', '--timeout', value]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('--timeout');
+      expect(run.stderr).toContain(
+        'expected a whole number of milliseconds from 1 to 2147483647 (24.8 days)',
+      );
+      expect(run.stdout).toBe('');
+    },
+  );
 });
 
 describe('berth --config', () => {
