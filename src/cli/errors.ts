@@ -1,7 +1,7 @@
 /**
  * How the CLI reports failures: `UsageError` for bad input it catches itself (invalid JSON arguments),
- * and `describeError`, which turns any error into the short `berth: …` text printed on stderr, with
- * the stack (and causes) only when `BERTH_DEBUG=1`.
+ * `DeadlineError` when `--timeout` ends start-up, and `describeError`, which turns any error into
+ * the short `berth: …` text printed on stderr, with the stack (and causes) only when `BERTH_DEBUG=1`.
  */
 import { inspect } from 'node:util';
 import { BerthError, ConfigError, formatConfigIssue } from '../errors.js';
@@ -22,6 +22,24 @@ export class InterruptedError extends Error {
     super(`interrupted by ${signal}`);
     this.name = 'InterruptedError';
     this.signal = signal;
+  }
+}
+
+/** `--timeout` ran out while the servers were still starting. */
+export class DeadlineError extends Error {
+  /** The `--timeout`, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, servers?: readonly string[]) {
+    const which =
+      servers && servers.length > 0
+        ? `server${servers.length > 1 ? 's' : ''} ${servers.map((s) => JSON.stringify(s)).join(', ')}`
+        : 'the servers';
+    super(
+      `timed out after ${timeoutMs} ms waiting for ${which} to start (--timeout bounds starting the server and the call)`,
+    );
+    this.name = 'DeadlineError';
+    this.timeoutMs = timeoutMs;
   }
 }
 

@@ -12,7 +12,9 @@ import { toolsCommand, type ToolsOptions } from './commands/tools.js';
 import { durationRange, isDuration } from '../util/duration.js';
 import { describeError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
-import { CLI_CLIENT_INFO, withHost, type CommonOptions } from './session.js';
+import { loadConfig } from '../config/load.js';
+import { serversForTool } from './select.js';
+import { chooseConfig, CLI_CLIENT_INFO, withHost, type CommonOptions } from './session.js';
 
 /** `--timeout <ms>`: digits only, and within what a timer honours (see `util/duration.ts`). */
 function milliseconds(value: string): number {
@@ -29,6 +31,42 @@ function common(command: Command): Command {
     .option('-c, --config <path>', 'config file (JSON or JSONC); default: the built-in demo servers')
     .option('--json', 'print JSON on stdout (nothing else)');
 }
+
+/**
+ * `berth call`: starts only the servers the tool name can belong to (so a slow or broken server the
+ * call does not need stays off its path), within `--timeout` for start-up and call together. If the
+ * name is not among their tools, it runs again on every server, whose catalog gives the suggestions.
+ */
+async function callAction(
+  tool: string,
+  args: Record<string, unknown>,
+  options: CommonOptions & CallCommandOptions,
+  io: CliIo,
+): Promise<number> {
+  // --timeout bounds the whole command: loading the config, starting servers and the call.
+  const timeout =
+    options.timeout === undefined ? undefined : { ms: options.timeout, at: Date.now() + options.timeout };
+  const loaded = await loadConfig(chooseConfig(options.config).config);
+  const only = serversForTool(
+    tool,
+    [...loaded.servers, ...loaded.invalid].map((s) => s.name),
+  );
+  const run = (selection: readonly string[] | undefined, announce: boolean) =>
+    withHost(
+      options,
+      io,
+      (host, context) => {
+        if (selection && !host.tool(tool) && host.status().every((s) => s.state === 'ready')) return RETRY;
+        return callCommand(host, tool, args, options, io, context);
+      },
+      { ...(selection && { only: selection }), ...(timeout && { timeout }), announce },
+    );
+  const code = await run(only, true);
+  return code === RETRY ? run(undefined, false) : code;
+}
+
+/** The exit code a narrowed `berth call` uses to ask for a run on every server (never a real exit). */
+const RETRY = -1;
 
 /** Builds the program. Each action sets `process.exitCode`; `io` receives all output. */
 export function buildProgram(io: CliIo = processIo()): Command {
@@ -65,9 +103,7 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
     .option('-k, --key <key>', 'session key, for a server whose session scope is "keyed"')
     .action(async (tool: string, json: string | undefined, options: CommonOptions & CallCommandOptions) => {
       const args = parseArguments(json); // before any server starts
-      process.exitCode = await withHost(options, io, (host, signal) =>
-        callCommand(host, tool, args, options, io, signal),
-      );
+      process.exitCode = await callAction(tool, args, options, io);
     });
 
   common(program.command('status'))

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultConfig } from '../config/default.js';
 import { createHost, type ConfigInput, type Host } from '../index.js';
-import { InterruptedError } from './errors.js';
+import { DeadlineError, InterruptedError } from './errors.js';
 import type { CliIo } from './io.js';
 
 /** Options every command takes. */
@@ -52,18 +52,42 @@ function signalExitCode(signal: NodeJS.Signals): number {
   return signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1;
 }
 
+/** What one run may narrow or bound. */
+export interface RunOptions {
+  /** Start only these servers of the config (see `LoadOptions.only`); default: all of them. */
+  only?: readonly string[];
+  /**
+   * A deadline for the whole run: starting the servers and the command. `at` is when it passes (ms
+   * since epoch), `ms` the `--timeout` it comes from, for messages. Start-up past it ends the run
+   * with a {@link DeadlineError}; the command gets the deadline.
+   */
+  timeout?: { ms: number; at: number };
+  /** Say which config is used (on stderr, unless `--json`); default true. */
+  announce?: boolean;
+}
+
+/** What a command is handed besides the host. */
+export interface RunContext {
+  /** Fires on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** The run's deadline (ms since epoch), when `--timeout` set one. */
+  deadline?: number;
+}
+
 /**
  * Opens a host on the chosen config, runs `command` with it, and closes it, whatever happens. The
- * command gets an `AbortSignal` that fires on SIGINT/SIGTERM; it returns the exit code. Errors from
- * opening the host or from the command propagate (after the host is closed).
+ * command gets an `AbortSignal` that fires on SIGINT/SIGTERM, and the run's deadline; it returns the
+ * exit code. With `run.timeoutMs`, start-up is bounded by it too. Errors from opening the host or
+ * from the command propagate (after the host is closed).
  */
 export async function withHost(
   options: CommonOptions,
   io: CliIo,
-  command: (host: Host, signal: AbortSignal) => Promise<number> | number,
+  command: (host: Host, context: RunContext) => Promise<number> | number,
+  run: RunOptions = {},
 ): Promise<number> {
   const { config, description } = chooseConfig(options.config);
-  if (!options.json) io.err(`berth: using ${description}`);
+  if (!options.json && run.announce !== false) io.err(`berth: using ${description}`);
 
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -74,19 +98,36 @@ export async function withHost(
     io.err(`berth: ${signal}: stopping the servers…`);
     controller.abort(new InterruptedError(signal));
   };
+  const { timeout } = run;
+  const deadline = timeout?.at;
+  const startup = new AbortController();
+  const timer =
+    timeout &&
+    setTimeout(
+      () => startup.abort(new DeadlineError(timeout.ms, run.only)),
+      Math.max(0, timeout.at - Date.now()),
+    );
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     let host: Host;
     try {
-      host = await createHost(config, { clientInfo: CLI_CLIENT_INFO, signal: controller.signal });
+      host = await createHost(config, {
+        clientInfo: CLI_CLIENT_INFO,
+        signal: AbortSignal.any([controller.signal, startup.signal]),
+        ...(run.only && { only: run.only }),
+      });
     } catch (error) {
       const interrupted = interruptedCode(controller.signal);
       if (interrupted !== undefined) return interrupted;
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     try {
-      const code = controller.signal.aborted ? 1 : await command(host, controller.signal);
+      if (timeout && Date.now() >= timeout.at) throw new DeadlineError(timeout.ms, run.only);
+      const context: RunContext = { signal: controller.signal, ...(deadline !== undefined && { deadline }) };
+      const code = controller.signal.aborted ? 1 : await command(host, context);
       return interruptedCode(controller.signal) ?? code;
     } finally {
       await host.close();

@@ -23,6 +23,12 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** Resolves a relative config path, and relative `cwd` entries of an inline config; defaults to `process.cwd()`. */
   cwd?: string;
+  /**
+   * Only the entries with these names: the others are skipped unread (not validated, not expanded,
+   * not started), as if the config did not have them. Names the config lacks are ignored. The
+   * file's own shape and `defaults` are still checked.
+   */
+  only?: readonly string[];
 }
 
 /** An entry that could not be used, with every problem found in it. */
@@ -123,7 +129,9 @@ export function resolveConfig(raw: unknown, source: string, options: LoadOptions
   };
 
   const result: LoadedConfig = { source, servers: [], invalid: [] };
+  const only = options.only && new Set(options.only);
   for (const [name, value] of Object.entries(entries as Record<string, unknown>)) {
+    if (only && !only.has(name)) continue;
     const outcome = resolveEntry(name, value, scope);
     if ('spec' in outcome) result.servers.push(outcome.spec);
     else result.invalid.push({ name, issues: outcome.issues });

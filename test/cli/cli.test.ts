@@ -266,9 +266,72 @@ describe('berth --config', () => {
     const config = await writeConfig('slow.json', {
       mcpServers: { fx: { command: process.execPath, args: [FIXTURE] } },
     });
-    const run = await berth(['call', 'fx__sleep', '{"ms": 5000}', '--timeout', '200', '--config', config]);
+    const run = await berth(['call', 'fx__sleep', '{"ms": 15000}', '--timeout', '4000', '--config', config]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('timed out after 200 ms');
+    // The call gets what start-up left of the 4 s.
+    expect(run.stderr).toMatch(/call timed out after \d+ ms \(the request was sent/);
+    expect(run.stderr).toContain('--timeout 4000 ms covers starting the server and the call');
+  });
+
+  describe('with a server that never answers in the config', () => {
+    let config: string;
+    let hangPids: string;
+    beforeAll(async () => {
+      hangPids = join(dir, 'hang-pids.txt');
+      config = await writeConfig('hang.json', {
+        mcpServers: {
+          hang: {
+            command: process.execPath,
+            args: [FIXTURE, '--hang-on-start'],
+            env: { FIXTURE_PID_FILE: hangPids },
+          },
+          fx: { command: process.execPath, args: [FIXTURE] },
+        },
+      });
+    });
+
+    it('call starts only the server the tool belongs to, so it does not wait for the other', async () => {
+      const started = Date.now();
+      const run = await berth(['call', 'fx__echo', '{"value": "quick"}', '--config', config]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe('quick\n');
+      // The never-answering server would hold a full run up for its 30 s startup timeout.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(existsSync(hangPids), 'the server the call does not need was spawned').toBe(false);
+    });
+
+    it('--timeout bounds starting the server as well as the call', async () => {
+      const started = Date.now();
+      const run = await berth(['call', 'hang__echo', '{}', '--timeout', '500', '--config', config]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('timed out after 500 ms waiting for server "hang" to start');
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      // It was started, and it is gone.
+      const pids = (await readFile(hangPids, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => Number(line.split(' ')[1]));
+      expect(pids.length).toBeGreaterThan(0);
+      for (const pid of pids) expect(isProcessAlive(pid), `server ${pid} outlived the CLI`).toBe(false);
+    });
+  });
+
+  it('call of a misspelt tool still suggests names from every server', async () => {
+    const config = await writeConfig('two.json', {
+      mcpServers: {
+        fx: { command: process.execPath, args: [FIXTURE] },
+        other: { command: process.execPath, args: [FIXTURE, '--tool-name=fx__echo_twice'] },
+      },
+    });
+    const tool = await berth(['call', 'fx__ecko', '--config', config]);
+    expect(tool.code).toBe(1);
+    expect(tool.stderr).toContain('did you mean "fx__echo"');
+    const server = await berth(['call', 'fz__echo', '--config', config]);
+    expect(server.code).toBe(1);
+    expect(server.stderr).toContain('unknown tool "fz__echo"');
+    expect(server.stderr).toContain('"fx__echo"');
+    expect(server.stderr.match(/berth: using/g)).toHaveLength(1);
   });
 
   it('an unparsable config file exits non-zero, naming the file and the JSON path', async () => {

@@ -478,6 +478,29 @@ describe('whole-file errors', () => {
   });
 });
 
+describe('only', () => {
+  it('loads only the named entries; the others are not read at all', () => {
+    const config = resolveConfig(
+      {
+        mcpServers: {
+          wanted: { command: 'x' },
+          broken: { command: 42 },
+          unset: { command: '${NOT_SET_ANYWHERE}' },
+          alsoWanted: { command: 42 },
+        },
+      },
+      '/x/c.json',
+      { env: {}, only: ['wanted', 'alsoWanted', 'absent'] },
+    );
+    expect(config.servers.map((s) => s.name)).toEqual(['wanted']);
+    expect(config.invalid.map((s) => s.name)).toEqual(['alsoWanted']);
+  });
+
+  it('still checks the file as a whole', () => {
+    expect(() => resolveConfig({ mcpServers: [] }, '/x/c.json', { only: ['a'] })).toThrow(ConfigError);
+  });
+});
+
 describe('session settings', () => {
   it('default to a shared session and take per-entry and defaults overrides', () => {
     const config = resolveConfig(

@@ -4,7 +4,7 @@
  * A result with `isError`, or a call that fails, exits 1; failures get hints (nearby names, servers
  * that are down, the tool's expected arguments).
  */
-import { InvalidArgumentsError, UnknownNameError, type Host } from '../../index.js';
+import { CallTimeoutError, InvalidArgumentsError, UnknownNameError, type Host } from '../../index.js';
 import { describeError, UsageError } from '../errors.js';
 import { renderContent, schemaSignature } from '../format.js';
 import type { CliIo } from '../io.js';
@@ -39,21 +39,29 @@ export function parseArguments(text: string | undefined): Record<string, unknown
   return value as Record<string, unknown>;
 }
 
-/** Calls `tool` with `args` and prints the outcome; returns the exit code (0, or 1 on any failure). */
+/**
+ * Calls `tool` with `args` and prints the outcome; returns the exit code (0, or 1 on any failure).
+ * With a `deadline` (the run's `--timeout`, which start-up has already used part of), the call gets
+ * what is left of it.
+ */
 export async function callCommand(
   host: Host,
   tool: string,
   args: Record<string, unknown>,
   options: CallCommandOptions,
   io: CliIo,
-  signal?: AbortSignal,
+  context: { signal?: AbortSignal; deadline?: number } = {},
 ): Promise<number> {
+  const { signal, deadline } = context;
+  const timeoutMs = deadline === undefined ? options.timeout : Math.max(1, deadline - Date.now());
   let result;
   try {
-    result = await host.callTool(tool, args, { timeoutMs: options.timeout, signal, key: options.key });
+    result = await host.callTool(tool, args, { timeoutMs, signal, key: options.key });
   } catch (error) {
     io.err(describeError(error));
-    if (error instanceof UnknownNameError) {
+    if (error instanceof CallTimeoutError && deadline !== undefined && options.timeout !== undefined) {
+      io.err(`berth: --timeout ${options.timeout} ms covers starting the server and the call`);
+    } else if (error instanceof UnknownNameError) {
       warnUnavailable(host, io);
       io.err('berth: run `berth tools` to list the tools');
     } else if (error instanceof InvalidArgumentsError) {
