@@ -1,12 +1,16 @@
 /**
  * Where OAuth state for remote servers persists: client registrations, tokens and the PKCE verifier
  * of a flow in progress, one record per server URL. `FileTokenStore` is the default: a JSON file
- * readable only by its owner, replaced atomically on every write.
+ * readable only by its owner, replaced atomically on every write (a temp file of its own, flushed,
+ * then renamed), with saves to one file serialized across every store in the process.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { StoredOAuthClientInformation, StoredOAuthTokens } from '@modelcontextprotocol/client';
+import { ConfigError } from '../errors.js';
+import { jsonKind } from '../util/json.js';
 
 /** What is kept for one server. */
 export interface AuthRecord {
@@ -39,31 +43,52 @@ export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.BERTH_AUTH_FILE ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'berth', 'auth.json');
 }
 
-/** Keeps records in one JSON file (mode 0600), written to a temp file and renamed into place. */
+/**
+ * Saves queued per file, across every store in this process: two hosts (two stores) on one file
+ * then never interleave their read-modify-write, so neither loses the other's record.
+ */
+const fileQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Keeps records in one JSON file (mode 0600), replaced atomically on every write: the new content
+ * goes to a temp file of its own (pid and random name, created exclusively, so two stores or two
+ * processes never share one), is flushed, then renamed over the file. Saves to one file are
+ * serialized within the process; two processes saving at the same moment can still overwrite each
+ * other's newest record (the file stays whole either way).
+ */
 export class FileTokenStore implements TokenStore {
+  /** The file, as an absolute path. */
   readonly path: string;
-  #writes: Promise<unknown> = Promise.resolve();
   #cache: { mtimeMs: number; size: number; records: Record<string, AuthRecord> } | undefined;
 
   constructor(path: string = defaultAuthFile()) {
-    this.path = path;
+    this.path = resolve(path);
   }
 
   async load(key: string): Promise<AuthRecord | undefined> {
-    return (await this.#readAll())[key];
+    const records = await this.#readAll();
+    return Object.hasOwn(records, key) ? records[key] : undefined;
   }
 
   save(key: string, record: AuthRecord): Promise<void> {
-    // One write at a time, each reading the latest file, so concurrent saves never lose each other.
-    const write = this.#writes.then(async () => {
+    // One write at a time per file, each reading the latest file, so concurrent saves never lose each other.
+    const previous = fileQueues.get(this.path) ?? Promise.resolve();
+    const write = previous.then(async () => {
       const all = await this.#readAll();
-      all[key] = record;
+      Object.defineProperty(all, key, {
+        value: record,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      const temp = `${this.path}.${process.pid}.tmp`;
-      await writeFile(temp, JSON.stringify(all, null, 2), { mode: 0o600 });
-      await rename(temp, this.path);
+      await writeAtomically(this.path, JSON.stringify(all, null, 2));
     });
-    this.#writes = write.catch(() => {});
+    const settled = write.catch(() => {});
+    fileQueues.set(this.path, settled);
+    void settled.then(() => {
+      if (fileQueues.get(this.path) === settled) fileQueues.delete(this.path);
+    });
     return write;
   }
 
@@ -72,16 +97,60 @@ export class FileTokenStore implements TokenStore {
    * read again only when its modification time or size changed (another process may write it).
    */
   async #readAll(): Promise<Record<string, AuthRecord>> {
+    let stats;
     try {
-      const { mtimeMs, size } = await stat(this.path);
-      const cached = this.#cache;
-      if (cached?.mtimeMs === mtimeMs && cached.size === size) return { ...cached.records };
-      const records = JSON.parse(await readFile(this.path, 'utf8')) as Record<string, AuthRecord>;
-      this.#cache = { mtimeMs, size, records };
-      return { ...records };
+      stats = await stat(this.path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw error;
     }
+    const { mtimeMs, size } = stats;
+    const cached = this.#cache;
+    if (cached?.mtimeMs === mtimeMs && cached.size === size) return { ...cached.records };
+    const records = this.#parse(await readFile(this.path, 'utf8'));
+    this.#cache = { mtimeMs, size, records };
+    return { ...records };
+  }
+
+  /** The file's records; a file that is not a JSON object is a ConfigError naming it (never overwritten). */
+  #parse(text: string): Record<string, AuthRecord> {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw this.#invalid(
+        `is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+        error,
+      );
+    }
+    if (jsonKind(value) !== 'object') throw this.#invalid(`expected a JSON object, got ${jsonKind(value)}`);
+    return value as Record<string, AuthRecord>;
+  }
+
+  #invalid(problem: string, cause?: unknown): ConfigError {
+    const message = `token store ${problem}; fix the file or delete it (its servers then authorize again)`;
+    return new ConfigError([{ file: this.path, path: '$', message }], { cause });
+  }
+}
+
+/**
+ * Writes `text` to `path` atomically: a temp file beside it with a name no other writer uses
+ * (created with `wx`, mode 0600), flushed to disk, then renamed over `path`. The temp file is
+ * removed if anything fails.
+ */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
   }
 }

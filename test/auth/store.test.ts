@@ -2,11 +2,17 @@
  * The file-backed token store: records persist per key, the file is readable only by its owner,
  * concurrent saves never lose each other, and the OAuth provider keeps its state there.
  */
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultAuthFile, FileTokenStore, MemoryTokenStore, storedOAuthProvider } from '../../src/index.js';
+import {
+  ConfigError,
+  defaultAuthFile,
+  FileTokenStore,
+  MemoryTokenStore,
+  storedOAuthProvider,
+} from '../../src/index.js';
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'berth-auth-')), 'nested', 'auth.json');
 
@@ -29,6 +35,53 @@ describe('FileTokenStore', () => {
     const store = new FileTokenStore(tempFile());
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.save(`k${i}`, { codeVerifier: String(i) })));
     for (let i = 0; i < 20; i++) expect(await store.load(`k${i}`)).toEqual({ codeVerifier: String(i) });
+  });
+
+  it('two stores on one file in one process: concurrent saves neither fail nor lose each other', async () => {
+    const path = tempFile();
+    const a = new FileTokenStore(path);
+    const b = new FileTokenStore(path);
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).save(`k${i}`, { codeVerifier: String(i) })),
+    );
+    const fresh = new FileTokenStore(path);
+    for (let i = 0; i < 20; i++) expect(await fresh.load(`k${i}`)).toEqual({ codeVerifier: String(i) });
+    // No temp file is left beside it, and the file is still readable only by its owner.
+    expect(readdirSync(dirname(path))).toEqual(['auth.json']);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('replaces a file of wider mode with a 0600 one', async () => {
+    const path = tempFile();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '{}', { mode: 0o644 });
+    await new FileTokenStore(path).save('k', { codeVerifier: 'v' });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([
+    ['not JSON', '{ "k": '],
+    ['an array', '[]'],
+    ['null', 'null'],
+  ])('reports a file that is %s as a ConfigError naming it, and leaves it alone', async (_label, text) => {
+    const path = tempFile();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    const store = new FileTokenStore(path);
+    const error: unknown = await store.load('k').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]).toMatchObject({ file: path, path: '$' });
+    expect((error as ConfigError).message).toContain('token store');
+    await expect(store.save('k', { codeVerifier: 'v' })).rejects.toBeInstanceOf(ConfigError);
+    expect(readFileSync(path, 'utf8')).toBe(text);
+  });
+
+  it('treats keys as data: "__proto__" and "constructor" are ordinary keys', async () => {
+    const store = new FileTokenStore(tempFile());
+    expect(await store.load('constructor')).toBeUndefined();
+    expect(await store.load('__proto__')).toBeUndefined();
+    await store.save('__proto__', { codeVerifier: 'p' });
+    expect(await new FileTokenStore(store.path).load('__proto__')).toEqual({ codeVerifier: 'p' });
   });
 
   it('defaults to $BERTH_AUTH_FILE, else ~/.config/berth/auth.json', () => {
