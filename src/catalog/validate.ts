@@ -1,20 +1,33 @@
 /**
- * Checks tool-call arguments against the tool's JSON Schema `inputSchema` before anything is sent,
- * turning every schema violation into an `ArgumentProblem` (JSON pointer + readable message).
+ * berth's one JSON Schema engine. It checks tool-call arguments against the tool's `inputSchema`
+ * before anything is sent, turning every violation into an `ArgumentProblem` (JSON pointer +
+ * readable message), and it offers the same engine to the SDK as a `jsonSchemaValidator`.
  *
  * Validation uses Ajv with the same settings as the MCP SDK's own validator (`allErrors`,
  * `strict: false`, formats) and the same `$schema` dialect dispatch: no `$schema` or 2020-12 →
  * Ajv2020, 2019-09 → Ajv2019, draft-07/06 → classic Ajv. Each schema is compiled in an engine of its
  * own, so servers' schemas never share `$id`s or caches.
  *
- * A schema that does not compile (a broken server) never blocks calls: its validator accepts
- * everything and carries the reason in `compileError` for the host to log.
+ * Why berth has its own Ajv rather than the SDK's: the SDK bundles Ajv inside its own build and, as
+ * supported API, exports only the draft-07 `Ajv` class and an `AjvJsonSchemaValidator` whose result
+ * is one flat message; neither gives the 2020-12 engine or the structured errors (instance path,
+ * keyword, params) that berth's messages are made of. So berth keeps exactly one Ajv package
+ * (`ajv` + `ajv-formats` on it) and hands it to the SDK instead ({@link jsonSchemaValidator}).
+ *
+ * A schema that does not compile (a broken server) never blocks calls: its arguments validator
+ * accepts everything and carries the reason in `compileError` for the host to log.
  */
 import { Ajv } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as ajvFormats from 'ajv-formats';
 
+import type {
+  JsonSchemaType,
+  JsonSchemaValidator,
+  JsonSchemaValidatorResult,
+  jsonSchemaValidator as SdkJsonSchemaValidator,
+} from '@modelcontextprotocol/client';
 import type { ArgumentProblem } from '../errors.js';
 import { jsonKind } from '../util/json.js';
 
@@ -214,21 +227,41 @@ function toProblems(errors: readonly AjvError[], args: unknown): ArgumentProblem
   return problems;
 }
 
-/** Compiles `schema` into a validator, or an accept-everything one carrying the reason it failed. */
-function compile(schema: object): ArgumentsValidator {
-  let validate: CompiledSchema;
-  try {
-    validate = engineFor(schema).compile(schema);
-  } catch (error) {
-    return acceptAll(
-      `inputSchema cannot be compiled: ${error instanceof Error ? error.message : String(error)}`,
-    );
+/** Checks a value against a compiled schema; an empty array means it is valid. */
+type Checker = (data: unknown) => ArgumentProblem[];
+
+/** Compiled checkers (or the reason a schema does not compile), per schema object. */
+const compiled = new WeakMap<object, Checker | { compileError: string }>();
+
+/**
+ * The checker for `schema`, compiled once per schema object in an engine of its own. Throws an
+ * `Error` saying why when the schema cannot be compiled (an unsupported dialect, a bad pattern, an
+ * unresolvable `$ref`…), every time it is asked for.
+ */
+function checkerFor(schema: object): Checker {
+  let entry = compiled.get(schema);
+  if (!entry) {
+    try {
+      const validate = engineFor(schema).compile(schema);
+      entry = (data: unknown) => (validate(data) ? [] : toProblems(validate.errors ?? [], data));
+    } catch (error) {
+      entry = { compileError: error instanceof Error ? error.message : String(error) };
+    }
+    compiled.set(schema, entry);
   }
-  const check = (args: unknown): ArgumentProblem[] => {
-    const data = args === undefined ? {} : args;
-    if (validate(data)) return [];
-    return toProblems(validate.errors ?? [], data);
-  };
+  if (typeof entry !== 'function') throw new Error(entry.compileError);
+  return entry;
+}
+
+/** Compiles `schema` into an arguments validator, or an accept-everything one carrying the reason it failed. */
+function compile(schema: object): ArgumentsValidator {
+  let checker: Checker;
+  try {
+    checker = checkerFor(schema);
+  } catch (error) {
+    return acceptAll(`inputSchema cannot be compiled: ${(error as Error).message}`);
+  }
+  const check = (args: unknown): ArgumentProblem[] => checker(args === undefined ? {} : args);
   return Object.freeze(Object.assign(check, { compileError: undefined }));
 }
 
@@ -261,3 +294,32 @@ export function argumentsValidator(inputSchema: object): ArgumentsValidator {
 export function inputSchemaError(inputSchema: object): string | undefined {
   return argumentsValidator(inputSchema).compileError;
 }
+
+/** One problem as a line of an error message: `/count must be integer (got string)`. */
+function describeProblem(problem: ArgumentProblem): string {
+  return `${problem.path || '(root)'} ${problem.message}`;
+}
+
+/**
+ * berth's JSON Schema engine behind the SDK's `jsonSchemaValidator` interface, so the SDK `Client`
+ * (tool `outputSchema` checks) validates with the same Ajv, dialect dispatch, per-schema isolation
+ * and readable messages as berth's argument checks, instead of a second Ajv copy bundled in the SDK.
+ * Pass it as `new Client(info, { jsonSchemaValidator })`.
+ *
+ * `getValidator` throws when the schema cannot be compiled (the SDK reports that for the tool, as
+ * its own validator does); the validator's `errorMessage` lists every problem with its JSON pointer.
+ */
+export const jsonSchemaValidator: SdkJsonSchemaValidator = {
+  getValidator<T>(schema: JsonSchemaType): JsonSchemaValidator<T> {
+    if (typeof schema !== 'object' || schema === null) {
+      throw new Error(`expected a JSON Schema object, got ${jsonKind(schema)}`);
+    }
+    const check = checkerFor(schema);
+    return (input: unknown): JsonSchemaValidatorResult<T> => {
+      const problems = check(input);
+      return problems.length === 0
+        ? { valid: true, data: input as T, errorMessage: undefined }
+        : { valid: false, data: undefined, errorMessage: problems.map(describeProblem).join('; ') };
+    };
+  },
+};

@@ -1,7 +1,9 @@
 // Argument validation against tool input schemas: pointers, messages, dialects, caching, broken schemas.
+import { createRequire } from 'node:module';
+import { fromJsonSchema } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 
-import { argumentsValidator, inputSchemaError } from '../../src/catalog/validate.js';
+import { argumentsValidator, inputSchemaError, jsonSchemaValidator } from '../../src/catalog/validate.js';
 
 const counter = {
   type: 'object',
@@ -207,5 +209,65 @@ describe('argumentsValidator', () => {
       expect(argumentsValidator(counter).compileError).toBeUndefined();
       expect(inputSchemaError(counter)).toBeUndefined();
     });
+  });
+});
+
+describe('jsonSchemaValidator (berth’s engine behind the SDK’s validator interface)', () => {
+  const output = {
+    type: 'object',
+    properties: { count: { type: 'integer' }, when: { type: 'string', format: 'date-time' } },
+    required: ['count'],
+  };
+
+  it('validates through the SDK’s own entry point with berth’s messages', async () => {
+    const schema = fromJsonSchema<{ count: number }>(output, jsonSchemaValidator);
+    const ok = await schema['~standard'].validate({ count: 2 });
+    expect(ok).toEqual({ value: { count: 2 } });
+    const bad = await schema['~standard'].validate({ count: 'two', when: 'yesterday' });
+    expect(bad.issues?.map((issue) => issue.message).join('\n')).toContain(
+      '/count must be integer (got string); /when must match format "date-time"',
+    );
+  });
+
+  it('returns every problem with its pointer, and the data when valid', () => {
+    const validate = jsonSchemaValidator.getValidator<{ count: number }>(output);
+    expect(validate({ count: 1 })).toEqual({ valid: true, data: { count: 1 }, errorMessage: undefined });
+    expect(validate({})).toEqual({ valid: false, data: undefined, errorMessage: '/count is required' });
+    expect(validate(null)).toMatchObject({ errorMessage: '(root) must be object (got null)' });
+  });
+
+  it('honours the declared dialect, like the argument checks', () => {
+    const draft7 = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'array',
+      items: [{ type: 'string' }, { type: 'number' }],
+    } as object; // draft-07 tuple `items`, which the SDK's 2020-12 schema type does not model
+    expect(jsonSchemaValidator.getValidator(draft7)(['x', 'y'])).toMatchObject({
+      errorMessage: '/1 must be number (got string)',
+    });
+  });
+
+  it('throws for a schema that cannot be compiled (the SDK reports it for that tool)', () => {
+    expect(() => jsonSchemaValidator.getValidator({ type: 'object', required: 'name' } as object)).toThrow();
+    expect(() =>
+      jsonSchemaValidator.getValidator({ $schema: 'https://example.com/x', type: 'object' }),
+    ).toThrow(/unsupported \$schema dialect/);
+  });
+
+  it('shares one compilation per schema object with the argument checks', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    expect(argumentsValidator(schema)({ a: 1 })).toEqual([
+      { path: '/a', message: 'must be string (got number 1)' },
+    ]);
+    expect(jsonSchemaValidator.getValidator(schema)({ a: 1 })).toMatchObject({ valid: false });
+  });
+});
+
+describe('one Ajv', () => {
+  it('ajv-formats extends the same ajv package berth compiles with (no second copy installed)', () => {
+    const require = createRequire(import.meta.url);
+    const berthAjv = require.resolve('ajv');
+    const formatsAjv = createRequire(require.resolve('ajv-formats')).resolve('ajv');
+    expect(formatsAjv).toBe(berthAjv);
   });
 });
