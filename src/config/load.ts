@@ -4,6 +4,7 @@
  * the file's `defaults` and the entry's settings into a {@link ServerSpec}. Whole-file problems throw
  * a `ConfigError`; a bad entry is reported in `invalid` and never stops the others.
  */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -204,7 +205,12 @@ function resolveEntry(
     const command = expand(entry.command ?? '', 'command');
     const args = (entry.args ?? []).map((arg, i) => expand(arg, 'args', i));
     const env = expandValues(entry.env, 'env');
+    const count = issues.length;
     const cwd = entry.cwd === undefined ? undefined : resolve(scope.baseDir, expand(entry.cwd, 'cwd'));
+    if (cwd !== undefined && issues.length === count) {
+      const problem = directoryProblem(cwd);
+      if (problem) report(['cwd'], problem);
+    }
     if (!command) report(['command'], 'expected a non-empty command after expansion');
     spec = {
       ...base,
@@ -298,6 +304,23 @@ function isHttpUrl(text: string): boolean {
     return protocol === 'http:' || protocol === 'https:';
   } catch {
     return false;
+  }
+}
+
+/**
+ * Why `dir` cannot be a server's working directory, or `undefined` when it can. Checked when the
+ * config is read, since a spawn in a missing directory fails with the same ENOENT as a missing
+ * command and would be reported as one.
+ */
+function directoryProblem(dir: string): string | undefined {
+  try {
+    if (!statSync(dir).isDirectory()) return `expected a directory, got a file: ${dir}`;
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `directory does not exist: ${dir}`;
+    if (code === 'EACCES') return `directory cannot be reached (permission denied): ${dir}`;
+    return `directory cannot be used: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
 

@@ -176,12 +176,12 @@ describe('expansion', () => {
             command: '${HOME}/bin/srv',
             args: ['--token=${env:TOKEN}', '--mode=${MODE:-fast}', '${EMPTY:-dflt}', 'cost $5'],
             env: { KEY: '${TOKEN}' },
-            cwd: '${HOME}/work',
+            cwd: '${WORK}',
           },
           remote: { url: 'https://${HOST:-example.com}/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
         },
       },
-      env,
+      { ...env, WORK: dir },
     );
     expect(config.invalid).toEqual([]);
     const [local, remote] = config.servers as [StdioServerSpec, RemoteServerSpec];
@@ -189,7 +189,7 @@ describe('expansion', () => {
       command: '/home/me/bin/srv',
       args: ['--token=tok', '--mode=fast', 'dflt', 'cost $5'],
       env: { KEY: 'tok' },
-      cwd: '/home/me/work',
+      cwd: dir,
     });
     expect(remote).toMatchObject({
       url: 'https://example.com/mcp',
@@ -277,15 +277,46 @@ describe('expansion', () => {
     const file = await writeConfig('proj/mcp.json', {
       mcpServers: { s: { command: 'x', args: ['${workspaceFolder}'], cwd: 'sub' } },
     });
+    await mkdir(join(dir, 'proj', 'sub'), { recursive: true });
     const spec = only<StdioServerSpec>(await loadConfig(file, { env: {}, cwd: '/elsewhere' }));
     expect(spec.args).toEqual([join(dir, 'proj')]);
     expect(spec.cwd).toBe(join(dir, 'proj', 'sub'));
   });
 
-  it('resolves an inline relative cwd against options.cwd', () => {
-    const spec = only<StdioServerSpec>(inline({ mcpServers: { s: { command: 'x', cwd: 'sub' } } }));
-    expect(spec.cwd).toBe('/base/sub');
+  it('resolves an inline relative cwd against options.cwd', async () => {
+    await mkdir(join(dir, 'inline-sub'), { recursive: true });
+    const config = resolveConfig({ mcpServers: { s: { command: 'x', cwd: 'inline-sub' } } }, '<inline>', {
+      env: {},
+      cwd: dir,
+    });
+    expect(only<StdioServerSpec>(config).cwd).toBe(join(dir, 'inline-sub'));
     expect(only<StdioServerSpec>(inline({ mcpServers: { s: { command: 'x' } } }))).not.toHaveProperty('cwd');
+  });
+
+  it('reports a cwd that is missing or not a directory, at the cwd, when the config is read', async () => {
+    const file = await writeConfig('cwd/mcp.json', {
+      mcpServers: {
+        missing: { command: 'x', cwd: 'no-such-dir' },
+        file: { command: 'x', cwd: 'mcp.json' },
+        unset: { command: 'x', cwd: '${NOPE}' },
+        fine: { command: 'x', cwd: '.' },
+      },
+    });
+    const config = await loadConfig(file, { env: {} });
+    expect(config.servers.map((s) => s.name)).toEqual(['fine']);
+    expect(issuesOf(config, 'missing')).toEqual([
+      {
+        path: '$.mcpServers.missing.cwd',
+        message: `directory does not exist: ${join(dir, 'cwd', 'no-such-dir')}`,
+      },
+    ]);
+    expect(issuesOf(config, 'file')).toEqual([
+      { path: '$.mcpServers.file.cwd', message: `expected a directory, got a file: ${file}` },
+    ]);
+    // An unexpanded cwd is reported once, for the variable.
+    expect(issuesOf(config, 'unset')).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('variable NOPE is not set') as string }),
+    ]);
   });
 
   it('uses process.env by default', () => {
