@@ -5,7 +5,7 @@
  * a `ConfigError`; a bad entry is reported in `invalid` and never stops the others.
  */
 import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, type ConfigIssue } from '../errors.js';
@@ -59,7 +59,7 @@ export async function loadConfig(input: ConfigInput, options: LoadOptions = {}):
   const source = resolve(options.cwd ?? process.cwd(), input);
   let text: string;
   try {
-    text = await readFile(source, 'utf8');
+    text = await readConfigText(source);
   } catch (error) {
     throw new ConfigError([{ file: source, path: '$', message: readFailure(error) }], { cause: error });
   }
@@ -324,7 +324,39 @@ function directoryProblem(dir: string): string | undefined {
   }
 }
 
+/** The largest config file berth reads; a config is a few kilobytes, and `/dev/zero` never ends. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/** Thrown by {@link readConfigText} for a file over {@link MAX_CONFIG_BYTES}. */
+class ConfigTooLargeError extends Error {}
+
+/**
+ * Reads a config file as UTF-8, at most {@link MAX_CONFIG_BYTES} (pipes and devices included, so
+ * `--config /dev/stdin` works and `--config /dev/zero` ends with an error instead of filling memory).
+ */
+async function readConfigText(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(64 * 1024, MAX_CONFIG_BYTES + 1 - size));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      size += bytesRead;
+      if (size > MAX_CONFIG_BYTES) throw new ConfigTooLargeError();
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 function readFailure(error: unknown): string {
+  if (error instanceof ConfigTooLargeError) {
+    return `cannot read config: larger than ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB; expected a JSON file of a few kilobytes`;
+  }
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'cannot read config: file not found';
   if (code === 'EISDIR') return 'cannot read config: expected a file, got a directory';

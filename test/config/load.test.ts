@@ -1,10 +1,11 @@
 // Tests for loadConfig/resolveConfig: formats, type inference, expansion, defaults, per-entry isolation and errors.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../../src/errors.js';
-import { loadConfig, resolveConfig, type LoadedConfig } from '../../src/config/load.js';
+import { loadConfig, MAX_CONFIG_BYTES, resolveConfig, type LoadedConfig } from '../../src/config/load.js';
 import { DEFAULTS, type RemoteServerSpec, type StdioServerSpec } from '../../src/config/types.js';
 
 let dir: string;
@@ -453,6 +454,35 @@ describe('whole-file errors', () => {
   it('reports a directory', async () => {
     const error = await configError(loadConfig(dir));
     expect(error.issues[0]?.message).toContain('expected a file, got a directory');
+  });
+
+  it('reports a file over MAX_CONFIG_BYTES without reading it all (a device that never ends too)', async () => {
+    const file = join(dir, 'huge.json');
+    await writeFile(file, '');
+    await truncate(file, MAX_CONFIG_BYTES + 1);
+    const error = await configError(loadConfig(file));
+    expect(error.issues).toEqual([
+      {
+        file,
+        path: '$',
+        message: expect.stringContaining('cannot read config: larger than 16 MiB') as string,
+      },
+    ]);
+    const endless = await configError(loadConfig('/dev/zero'));
+    expect(endless.issues[0]?.message).toContain('larger than 16 MiB');
+  });
+
+  it('reads a config from a pipe', async () => {
+    const file = await writeConfig('piped.json', { mcpServers: { s: { command: 'x' } } });
+    const fifo = join(dir, 'config.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = execFile('sh', ['-c', `exec cat "${file}" > "${fifo}"`]);
+    try {
+      const config = await loadConfig(fifo, { env: {} });
+      expect(config.servers.map((s) => s.name)).toEqual(['s']);
+    } finally {
+      writer.kill();
+    }
   });
 
   it('reports invalid JSON with line and column', async () => {
