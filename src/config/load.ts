@@ -205,6 +205,14 @@ function resolveEntry(
     const command = expand(entry.command ?? '', 'command');
     const args = (entry.args ?? []).map((arg, i) => expand(arg, 'args', i));
     const env = expandValues(entry.env, 'env');
+    // What spawn would refuse (or silently mangle), reported where it is written.
+    if (command.includes('\0')) report(['command'], NUL_MESSAGE);
+    args.forEach((arg, i) => arg.includes('\0') && report(['args', i], NUL_MESSAGE));
+    for (const [name, value] of Object.entries(env)) {
+      if (name === '' || name.includes('=') || name.includes('\0')) {
+        report(['env', name], `expected a variable name without "=", got ${JSON.stringify(name)}`);
+      } else if (value.includes('\0')) report(['env', name], NUL_MESSAGE);
+    }
     const count = issues.length;
     const cwd = entry.cwd === undefined ? undefined : resolve(scope.baseDir, expand(entry.cwd, 'cwd'));
     if (cwd !== undefined && issues.length === count) {
@@ -227,7 +235,18 @@ function resolveEntry(
     const url = expand(entry.url ?? '', 'url');
     if (issues.length === count && !isHttpUrl(url))
       report(['url'], `expected an http(s) URL, got ${JSON.stringify(url)}`);
-    spec = { ...base, transport: entry.transport, url, headers: expandValues(entry.headers, 'headers') };
+    const headers = expandValues(entry.headers, 'headers');
+    for (const [name, value] of Object.entries(headers)) {
+      if (!HEADER_NAME.test(name)) {
+        report(
+          ['headers', name],
+          `expected an HTTP header name (letters, digits, "-"), got ${JSON.stringify(name)}`,
+        );
+      } else if (/[\r\n\0]/.test(value)) {
+        report(['headers', name], 'expected a header value on one line (no line breaks or NUL characters)');
+      }
+    }
+    spec = { ...base, transport: entry.transport, url, headers };
     if (entry.auth) {
       const auth = entry.auth;
       const field = (value: string | undefined, name: string) =>
@@ -252,6 +271,10 @@ function resolveEntry(
   }
   return issues.length ? { issues } : { spec };
 }
+
+const NUL_MESSAGE = 'must not contain a NUL character';
+/** An HTTP header name: an RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** `DEFAULTS` (or the file's defaults) overlaid with the settings an object gives. */
 function layer(base: ServerDefaults, over: RawDefaults): ServerDefaults {

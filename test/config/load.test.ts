@@ -320,6 +320,38 @@ describe('expansion', () => {
     ]);
   });
 
+  it('reports what spawn or fetch would refuse or mangle, at its path', () => {
+    const config = inline(
+      {
+        mcpServers: {
+          nul: { command: 'x', args: ['ok', 'a\u0000b'], env: { A: '${WITH_NUL}' } },
+          names: { command: 'x', env: { 'A=B': '1', '': '2', GOOD: '3' } },
+          remote: { url: 'http://h/mcp', headers: { 'X A': 'v', 'X-Ok': 'a\r\nInjected: yes' } },
+        },
+      },
+      { WITH_NUL: 'x\u0000y' },
+    );
+    expect(config.servers).toEqual([]);
+    expect(issuesOf(config, 'nul')).toEqual([
+      { path: '$.mcpServers.nul.args[1]', message: 'must not contain a NUL character' },
+      { path: '$.mcpServers.nul.env.A', message: 'must not contain a NUL character' },
+    ]);
+    expect(issuesOf(config, 'names')).toEqual([
+      { path: '$.mcpServers.names.env["A=B"]', message: 'expected a variable name without "=", got "A=B"' },
+      { path: '$.mcpServers.names.env[""]', message: 'expected a variable name without "=", got ""' },
+    ]);
+    expect(issuesOf(config, 'remote')).toEqual([
+      {
+        path: '$.mcpServers.remote.headers["X A"]',
+        message: 'expected an HTTP header name (letters, digits, "-"), got "X A"',
+      },
+      {
+        path: '$.mcpServers.remote.headers["X-Ok"]',
+        message: 'expected a header value on one line (no line breaks or NUL characters)',
+      },
+    ]);
+  });
+
   it('uses process.env by default', () => {
     process.env.BERTH_TEST_VAR = 'from-process';
     try {
