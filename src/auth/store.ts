@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { StoredOAuthClientInformation, StoredOAuthTokens } from '@modelcontextprotocol/client';
 import { ConfigError } from '../errors.js';
 import { jsonKind } from '../util/json.js';
@@ -38,9 +38,15 @@ export class MemoryTokenStore implements TokenStore {
   }
 }
 
-/** The default file: `$BERTH_AUTH_FILE`, or `auth.json` under `$XDG_CONFIG_HOME/berth` (`~/.config/berth`). */
+/**
+ * The default file: `$BERTH_AUTH_FILE`, or `auth.json` under `$XDG_CONFIG_HOME/berth`
+ * (`~/.config/berth`). An empty variable counts as unset, and a relative `XDG_CONFIG_HOME` is
+ * ignored, as the XDG spec says (it would put tokens wherever the process happens to run).
+ */
 export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
-  return env.BERTH_AUTH_FILE ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'berth', 'auth.json');
+  if (env.BERTH_AUTH_FILE) return env.BERTH_AUTH_FILE;
+  const xdg = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : undefined;
+  return join(xdg ?? join(homedir(), '.config'), 'berth', 'auth.json');
 }
 
 /**
@@ -102,12 +108,19 @@ export class FileTokenStore implements TokenStore {
       stats = await stat(this.path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
+      throw this.#invalid(`cannot be read (${describeFsError(error)})`, error);
     }
+    if (!stats.isFile()) throw this.#invalid('is not a regular file');
     const { mtimeMs, size } = stats;
     const cached = this.#cache;
     if (cached?.mtimeMs === mtimeMs && cached.size === size) return { ...cached.records };
-    const records = this.#parse(await readFile(this.path, 'utf8'));
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      throw this.#invalid(`cannot be read (${describeFsError(error)})`, error);
+    }
+    const records = this.#parse(text);
     this.#cache = { mtimeMs, size, records };
     return { ...records };
   }
@@ -131,6 +144,14 @@ export class FileTokenStore implements TokenStore {
     const message = `token store ${problem}; fix the file or delete it (its servers then authorize again)`;
     return new ConfigError([{ file: this.path, path: '$', message }], { cause });
   }
+}
+
+/** A file-system error in a few words: `permission denied`, else its message. */
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOTDIR') return 'a parent is not a directory';
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -3,7 +3,7 @@
  * concurrent saves never lose each other, and the OAuth provider keeps its state there.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -87,6 +87,21 @@ describe('FileTokenStore', () => {
   it('defaults to $BERTH_AUTH_FILE, else ~/.config/berth/auth.json', () => {
     expect(defaultAuthFile({ BERTH_AUTH_FILE: '/x/auth.json' })).toBe('/x/auth.json');
     expect(defaultAuthFile({ XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/berth/auth.json');
+  });
+
+  it('treats an empty variable as unset and ignores a relative XDG_CONFIG_HOME', () => {
+    const home = join(homedir(), '.config', 'berth', 'auth.json');
+    expect(defaultAuthFile({ BERTH_AUTH_FILE: '' })).toBe(home);
+    expect(defaultAuthFile({ XDG_CONFIG_HOME: '' })).toBe(home);
+    expect(defaultAuthFile({ XDG_CONFIG_HOME: 'relative/dir' })).toBe(home);
+  });
+
+  it('reports a path that is a directory as a ConfigError naming it', async () => {
+    const path = mkdtempSync(join(tmpdir(), 'berth-auth-dir-'));
+    const error: unknown = await new FileTokenStore(path).load('k').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]).toMatchObject({ file: path, path: '$' });
+    expect((error as ConfigError).message).toContain('token store is not a regular file');
   });
 });
 
