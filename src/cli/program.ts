@@ -25,6 +25,13 @@ function milliseconds(value: string): number {
   return n;
 }
 
+/** `--key <key>`: any text but the empty string (which would silently be a key of its own). */
+function nonEmpty(value: string): string {
+  if (value === '')
+    throw new InvalidArgumentError('expected a non-empty key (a conversation, thread or user id)');
+  return value;
+}
+
 /** Adds the options every command takes. */
 function common(command: Command): Command {
   return command
@@ -100,7 +107,11 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
     .addOption(
       new Option('-t, --timeout <ms>', 'deadline for the call in milliseconds').argParser(milliseconds),
     )
-    .option('-k, --key <key>', 'session key, for a server whose session scope is "keyed"')
+    .addOption(
+      new Option('-k, --key <key>', 'session key, for a server whose session scope is "keyed"').argParser(
+        nonEmpty,
+      ),
+    )
     .action(async (tool: string, json: string | undefined, options: CommonOptions & CallCommandOptions) => {
       const args = parseArguments(json); // before any server starts
       process.exitCode = await callAction(tool, args, options, io);

@@ -246,6 +246,10 @@ describe('berth --config', () => {
     const keyed = await berth(['call', 'fx__increment', '{"by": 3}', '--key', 'conv-1', '--config', config]);
     expect(keyed.code).toBe(0);
     expect(keyed.stdout).toBe('3\n');
+    const empty = await berth(['call', 'fx__get', '--key', '', '--config', config]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('expected a non-empty key');
+    expect(empty.stdout).toBe('');
   });
 
   it('a tool result with isError exits 1 and prints the error text on stderr', async () => {
