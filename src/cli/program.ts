@@ -137,10 +137,13 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
 /** Runs the CLI on `argv` (as `process.argv`); resolves when done, with `process.exitCode` set. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   const io = processIo();
-  // `berth … | head` closes stdout early; that is not an error worth a stack trace.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+  // `berth … | head` closes stdout early, `2>&-`-like setups close stderr: neither is worth a crash
+  // (which would skip closing the host), so a closed pipe just drops what is written to it.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   try {
     await buildProgram(io).parseAsync(argv);
   } catch (error) {

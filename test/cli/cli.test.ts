@@ -3,7 +3,8 @@
  * embedded demo config and on temp config files. Every run must end by itself (never killed by the
  * `execFile` timeout) and leave no server process behind.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -182,6 +183,21 @@ describe('berth on the embedded demo config', () => {
     expect(run.stderr).toContain('invalid arguments for "counter__increment"');
     expect(run.stderr).toContain('/by');
     expect(run.stderr).toContain('{ by?: integer }');
+  });
+
+  it('a closed stderr does not crash a run (notices are dropped, the result still prints)', async () => {
+    const child = spawn(process.execPath, [CLI, 'call', 'counter__increment', '{"by": 4}'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stderr.destroy();
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const guard = setTimeout(() => child.kill('SIGKILL'), HANG_TIMEOUT_MS); // never outlive the test
+    const [code] = (await once(child, 'exit')) as [number | null];
+    clearTimeout(guard);
+    expect(code).toBe(0);
+    expect(stdout).toBe('4\n');
   });
 
   it('BERTH_DEBUG=1 adds the stack trace', async () => {
