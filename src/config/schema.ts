@@ -2,10 +2,13 @@
  * The raw shape of a config file's parts, before expansion and defaults: one server entry (the fields
  * Claude Desktop, Cursor, Claude Code and VS Code use, plus berth's own settings) and the top-level
  * `defaults`. Validation problems come back as JSON-path segments with messages in plain words.
- * Unknown keys are ignored: users' files carry other clients' keys (`autoApprove`, `envFile`, …).
+ * Unknown keys of an entry are ignored: users' files carry other clients' keys (`autoApprove`,
+ * `envFile`, …), except one that differs from a berth setting only in case. In berth's own objects
+ * (`defaults`, `restart`, `tools`, `auth`, `capabilities`) an unknown key is reported.
  */
 import { z } from 'zod';
 import { durationRange, MAX_TIMER_MS, showValue, type DurationMinimum } from '../util/duration.js';
+import { distance } from 'fastest-levenshtein';
 import { jsonKind } from '../util/json.js';
 
 /** One validation problem: where (path segments below the validated value) and what was expected. */
@@ -67,7 +70,7 @@ const settings = {
   stdinGraceMs: duration(1).optional(),
   termGraceMs: duration(1).optional(),
   restart: z
-    .object({
+    .strictObject({
       maxRestarts: nonNegativeInt.optional(),
       initialDelayMs: duration(0).optional(),
       maxDelayMs: duration(0).optional(),
@@ -87,8 +90,12 @@ const settings = {
   maxMessageBytes: integer(1, { value: MAX_MESSAGE_BYTES, unit: 'bytes' }).optional(),
 };
 
-/** The top-level `defaults` object: berth settings applied to every entry unless it overrides them. */
-export const defaultsSchema = z.object(settings);
+/**
+ * The top-level `defaults` object: berth settings applied to every entry unless it overrides them.
+ * It is berth's own, so an unknown key there (a typo such as `callTimeoutMS`) is reported, as it is
+ * in berth's nested objects (`restart`, `tools`, `auth`, `capabilities`).
+ */
+export const defaultsSchema = z.strictObject(settings);
 
 /** One server entry as written in the file. */
 export const serverEntrySchema = z.object({
@@ -100,19 +107,21 @@ export const serverEntrySchema = z.object({
   url: nonEmpty.optional(),
   headers: stringRecord.optional(),
   disabled: z.boolean().optional(),
-  tools: z.object({ allow: z.array(nonEmpty).optional(), deny: z.array(nonEmpty).optional() }).optional(),
+  tools: z
+    .strictObject({ allow: z.array(nonEmpty).optional(), deny: z.array(nonEmpty).optional() })
+    .optional(),
   roots: z.array(nonEmpty).optional(),
   era: z.enum(['auto', 'legacy']).optional(),
   auth: z
     .discriminatedUnion('type', [
-      z.object({ type: z.literal('bearer'), token: nonEmpty }),
-      z.object({
+      z.strictObject({ type: z.literal('bearer'), token: nonEmpty }),
+      z.strictObject({
         type: z.literal('client_credentials'),
         clientId: nonEmpty,
         clientSecret: nonEmpty,
         scope: nonEmpty.optional(),
       }),
-      z.object({
+      z.strictObject({
         type: z.literal('oauth'),
         scope: nonEmpty.optional(),
         clientId: nonEmpty.optional(),
@@ -121,7 +130,7 @@ export const serverEntrySchema = z.object({
     ])
     .optional(),
   capabilities: z
-    .object({
+    .strictObject({
       roots: z.boolean().optional(),
       sampling: z.boolean().optional(),
       elicitation: z.boolean().optional(),
@@ -162,11 +171,69 @@ function validate<T>(schema: z.ZodType<T>, value: unknown): Validated<T> {
   if (result.success) return { ok: true, data: result.data };
   return {
     ok: false,
-    problems: result.error.issues.map((i) => ({
-      path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
-      message: i.message,
-    })),
+    problems: result.error.issues.flatMap((i) => {
+      const path = i.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+      if (i.code !== 'unrecognized_keys') return [{ path, message: i.message }];
+      // One problem per unknown key, at the key, with the nearest known ones.
+      const known = knownKeys(schema, path);
+      return i.keys.map((key) => ({ path: [...path, key], message: unknownKeyMessage(key, known) }));
+    }),
   };
+}
+
+/** The keys the (strict) object at `path` inside `schema` accepts. */
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: unknown = schema;
+  for (const segment of path) {
+    const shape = shapeOf(current);
+    current = shape?.[String(segment)];
+  }
+  const shape = shapeOf(current);
+  if (shape) return Object.keys(shape);
+  // A discriminated union (auth): every variant's keys.
+  const options = (unwrap(current) as { options?: unknown[] } | undefined)?.options ?? [];
+  return [...new Set(options.flatMap((option) => Object.keys(shapeOf(option) ?? {})))];
+}
+
+function unwrap(schema: unknown): unknown {
+  let current = schema as { unwrap?: () => unknown } | undefined;
+  while (current && typeof current.unwrap === 'function') current = current.unwrap() as typeof current;
+  return current;
+}
+
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  const shape = (unwrap(schema) as { shape?: unknown } | undefined)?.shape;
+  return shape && typeof shape === 'object' ? (shape as Record<string, unknown>) : undefined;
+}
+
+/** The known keys nearest to `key` (case-insensitive, within a third of its length; the closest only). */
+function nearestKeys(key: string, known: readonly string[]): string[] {
+  const wanted = key.toLowerCase();
+  const limit = Math.max(1, Math.floor(wanted.length / 3));
+  const scored = known
+    .map((name) => [name, distance(wanted, name.toLowerCase())] as const)
+    .filter(([, d]) => d <= limit);
+  const best = Math.min(...scored.map(([, d]) => d));
+  return scored
+    .filter(([, d]) => d === best)
+    .map(([name]) => name)
+    .sort()
+    .slice(0, 2);
+}
+
+function unknownKeyMessage(key: string, known: readonly string[]): string {
+  const near = nearestKeys(key, known);
+  const hint = near.length ? `; did you mean ${near.map((k) => JSON.stringify(k)).join(' or ')}?` : '';
+  return `unknown setting ${JSON.stringify(key)}${hint}`;
+}
+
+/** Entry keys that differ from a berth setting only in case (`callTimeoutMS`): typos, not other clients' keys. */
+function caseTypos(raw: Record<string, unknown>): Problem[] {
+  const known = Object.keys(serverEntrySchema.shape);
+  const lower = new Map(known.map((key) => [key.toLowerCase(), key]));
+  return Object.keys(raw)
+    .filter((key) => !known.includes(key) && lower.has(key.toLowerCase()))
+    .map((key) => ({ path: [key], message: unknownKeyMessage(key, [lower.get(key.toLowerCase())!]) }));
 }
 
 /** Validates the top-level `defaults` object. */
@@ -184,6 +251,7 @@ export function parseServerEntry(value: unknown): Validated<RawServerEntry> {
   const problems = parsed.ok ? [] : parsed.problems;
   if (jsonKind(value) !== 'object') return { ok: false, problems };
   const raw = value as Record<string, unknown>;
+  problems.push(...caseTypos(raw));
   const hasCommand = raw.command !== undefined;
   const hasUrl = raw.url !== undefined;
   const type =

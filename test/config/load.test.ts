@@ -139,6 +139,69 @@ describe('formats', () => {
   });
 });
 
+describe('typos in berth settings', () => {
+  it('reports an unknown key in berth’s own objects, with the nearest setting', () => {
+    const config = inline({
+      mcpServers: {
+        s: {
+          command: 'x',
+          restart: { maxRestart: 0 },
+          tools: { alow: ['a'] },
+          capabilities: { sampling: false, elicitations: false },
+        },
+        r: { url: 'http://h/mcp', auth: { type: 'bearer', token: 't', header: 'X-Key' } },
+      },
+    });
+    expect(issuesOf(config, 's')).toEqual(
+      [
+        { path: '$.mcpServers.s.tools', message: 'unknown setting "alow"; did you mean "allow"?' },
+        {
+          path: '$.mcpServers.s.capabilities',
+          message: 'unknown setting "elicitations"; did you mean "elicitation"?',
+        },
+        {
+          path: '$.mcpServers.s.restart',
+          message: 'unknown setting "maxRestart"; did you mean "maxRestarts"?',
+        },
+      ].map((issue) => ({ ...issue, path: `${issue.path}.${/"(\w+)"/.exec(issue.message)![1]}` })),
+    );
+    expect(issuesOf(config, 'r')).toEqual([
+      { path: '$.mcpServers.r.auth.header', message: 'unknown setting "header"' },
+    ]);
+  });
+
+  it('reports an unknown key in the file defaults as a ConfigError', () => {
+    const error = throwsConfigError(() =>
+      resolveConfig({ defaults: { callTimeoutMS: 5_000, pingInterval: 0 }, mcpServers: {} }, '/x/c.json'),
+    );
+    expect(error.issues).toEqual([
+      {
+        file: '/x/c.json',
+        path: '$.defaults.callTimeoutMS',
+        message: 'unknown setting "callTimeoutMS"; did you mean "callTimeoutMs"?',
+      },
+      {
+        file: '/x/c.json',
+        path: '$.defaults.pingInterval',
+        message: 'unknown setting "pingInterval"; did you mean "pingIntervalMs"?',
+      },
+    ]);
+  });
+
+  it('reports an entry key that differs from a berth setting only in case, and nothing else', () => {
+    const config = inline({
+      mcpServers: { s: { command: 'x', callTimeoutMS: 1_000, CWD: '/tmp', autoApprove: [], timeout: 5 } },
+    });
+    expect(issuesOf(config, 's')).toEqual([
+      {
+        path: '$.mcpServers.s.callTimeoutMS',
+        message: 'unknown setting "callTimeoutMS"; did you mean "callTimeoutMs"?',
+      },
+      { path: '$.mcpServers.s.CWD', message: 'unknown setting "CWD"; did you mean "cwd"?' },
+    ]);
+  });
+});
+
 describe('transport', () => {
   it.each([
     [{ command: 'x' }, 'stdio'],
