@@ -88,7 +88,53 @@ function engineFor(schema: object): AjvEngine {
 
 /** A validator that accepts everything, for a schema that cannot be used. */
 function acceptAll(reason: string): ArgumentsValidator {
-  return Object.freeze(Object.assign((_args: unknown): ArgumentProblem[] => [], { compileError: reason }));
+  return Object.freeze(Object.assign((args: unknown) => shapeProblems(args), { compileError: reason }));
+}
+
+/** How deeply arguments may nest; deeper ones would overflow the stack when they are serialized. */
+export const MAX_ARGUMENT_DEPTH = 512;
+
+/**
+ * What JSON cannot carry in `args`, whatever the schema says: nesting deeper than
+ * {@link MAX_ARGUMENT_DEPTH}, a cycle, or a BigInt. Each would otherwise fail when the request is
+ * serialized, as a raw `RangeError` or `TypeError` after the call was accepted. Iterative, so any
+ * depth is safe to inspect; stops at the first problem.
+ */
+function shapeProblems(args: unknown): ArgumentProblem[] {
+  interface Frame {
+    value: unknown;
+    pointer: string;
+    depth: number;
+    /** Set on the frame that takes `value` off the ancestors when its children are done. */
+    leave?: true;
+  }
+  const ancestors = new Set<object>();
+  const stack: Frame[] = [{ value: args, pointer: '', depth: 0 }];
+  for (let frame = stack.pop(); frame; frame = stack.pop()) {
+    const { value, pointer, depth } = frame;
+    if (frame.leave) {
+      ancestors.delete(value as object);
+      continue;
+    }
+    if (typeof value === 'bigint') {
+      return [{ path: pointer, message: 'is a BigInt, which JSON cannot carry (pass a number or a string)' }];
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (ancestors.has(value)) {
+      return [{ path: pointer, message: 'contains itself (a cycle), which JSON cannot carry' }];
+    }
+    if (depth >= MAX_ARGUMENT_DEPTH) {
+      return [{ path: pointer, message: `is nested deeper than ${MAX_ARGUMENT_DEPTH} levels` }];
+    }
+    ancestors.add(value);
+    stack.push({ value, pointer, depth, leave: true });
+    const children: [string, unknown][] = Array.isArray(value)
+      ? value.map((item, i) => [String(i), item])
+      : Object.entries(value);
+    for (const [key, child] of children)
+      stack.push({ value: child, pointer: childPointer(pointer, key), depth: depth + 1 });
+  }
+  return [];
 }
 
 /** Escapes one JSON pointer reference token (RFC 6901). */
@@ -261,7 +307,11 @@ function compile(schema: object): ArgumentsValidator {
   } catch (error) {
     return acceptAll(`inputSchema cannot be compiled: ${(error as Error).message}`);
   }
-  const check = (args: unknown): ArgumentProblem[] => checker(args === undefined ? {} : args);
+  const check = (args: unknown): ArgumentProblem[] => {
+    const data = args === undefined ? {} : args;
+    const shape = shapeProblems(data);
+    return shape.length > 0 ? shape : checker(data);
+  };
   return Object.freeze(Object.assign(check, { compileError: undefined }));
 }
 

@@ -3,7 +3,12 @@ import { createRequire } from 'node:module';
 import { fromJsonSchema } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 
-import { argumentsValidator, inputSchemaError, jsonSchemaValidator } from '../../src/catalog/validate.js';
+import {
+  argumentsValidator,
+  inputSchemaError,
+  jsonSchemaValidator,
+  MAX_ARGUMENT_DEPTH,
+} from '../../src/catalog/validate.js';
 
 const counter = {
   type: 'object',
@@ -180,6 +185,52 @@ describe('argumentsValidator', () => {
     const copy = structuredClone(args);
     argumentsValidator(order)(args);
     expect(args).toEqual(copy);
+  });
+
+  describe('arguments JSON cannot carry (checked before the schema, whatever it allows)', () => {
+    const open = { type: 'object' };
+    const deep = (levels: number): unknown => {
+      let value: unknown = 'leaf';
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+
+    it(`reports nesting deeper than ${MAX_ARGUMENT_DEPTH} levels (a stack overflow when serialized)`, () => {
+      expect(argumentsValidator(open)({ a: deep(MAX_ARGUMENT_DEPTH - 2) })).toEqual([]);
+      const problems = argumentsValidator(open)({ a: deep(100_000) });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]?.message).toBe(`is nested deeper than ${MAX_ARGUMENT_DEPTH} levels`);
+      expect(problems[0]?.path).toBe('/a' + '/0'.repeat(MAX_ARGUMENT_DEPTH - 1));
+    });
+
+    it('reports a cycle, and accepts a value shared by two properties', () => {
+      const cyclic: Record<string, unknown> = { name: 'x' };
+      cyclic.self = { again: cyclic };
+      expect(argumentsValidator(open)(cyclic)).toEqual([
+        { path: '/self/again', message: 'contains itself (a cycle), which JSON cannot carry' },
+      ]);
+      const shared = { v: 1 };
+      expect(argumentsValidator(open)({ a: shared, b: [shared, shared] })).toEqual([]);
+    });
+
+    it('reports a BigInt', () => {
+      expect(argumentsValidator(open)({ n: [1, 2n] })).toEqual([
+        { path: '/n/1', message: 'is a BigInt, which JSON cannot carry (pass a number or a string)' },
+      ]);
+    });
+
+    it('applies to a schema that cannot be compiled too', () => {
+      const broken = argumentsValidator({ type: 'object', required: 'name' });
+      expect(broken.compileError).toBeDefined();
+      expect(broken({ a: deep(10_000) })).toHaveLength(1);
+      expect(broken({ a: 1 })).toEqual([]);
+    });
+
+    it('serializes whatever it accepts', () => {
+      const accepted = { a: deep(MAX_ARGUMENT_DEPTH - 2), b: 'x' };
+      expect(argumentsValidator(open)(accepted)).toEqual([]);
+      expect(() => JSON.stringify(accepted)).not.toThrow();
+    });
   });
 
   describe('a schema that cannot be compiled', () => {

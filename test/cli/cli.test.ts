@@ -200,6 +200,15 @@ describe('berth on the embedded demo config', () => {
     expect(stdout).toBe('4\n');
   });
 
+  it('arguments nested 30,000 levels deep are an argument problem, not a stack overflow', async () => {
+    const deep = '['.repeat(30_000) + ']'.repeat(30_000);
+    const run = await berth(['call', 'toolbox__echo', `{"text": "x", "extra": ${deep}}`]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('invalid arguments for "toolbox__echo"');
+    expect(run.stderr).toContain('is nested deeper than');
+    expect(run.stderr).not.toContain('Maximum call stack');
+  });
+
   it('BERTH_DEBUG=1 adds the stack trace', async () => {
     const run = await berth(['call', 'nope'], { BERTH_DEBUG: '1' });
     expect(run.code).toBe(1);
