@@ -40,6 +40,7 @@ import { ServerSet } from './servers.js';
 import { statusRows, type ServerStatus } from './status.js';
 import { Toolset, type ToolsetOptions } from './toolset.js';
 import { ConfigWatcher } from './watch.js';
+import { checkDuration } from '../util/duration.js';
 
 export type { CallOptions, CompleteOptions, HostOptions, OAuthOptions } from './options.js';
 export type { ServerStatus } from './status.js';
@@ -63,7 +64,7 @@ export class Host implements AsyncDisposable {
   /** Use `createHost`; this only builds the (not yet started) runtimes. */
   constructor(loaded: LoadedConfig, options: HostOptions & { configSource?: ConfigInput } = {}) {
     this.#onEvent = options.onEvent;
-    this.#loadOptions = { env: options.env, cwd: options.cwd };
+    this.#loadOptions = { env: options.env, cwd: options.cwd, only: options.only };
     this.#configSource = options.configSource;
     const emit = (event: HostEvent) => safeEmit(this.#onEvent, event);
     this.#clientSide = new ClientSide(options, emit);
@@ -104,7 +105,7 @@ export class Host implements AsyncDisposable {
    * restarts. Needs a shared-scope server that supports subscriptions.
    */
   async subscribeResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<void> {
-    this.#assertOpen();
+    this.#assertCall(options);
     const server = options.server ?? this.#calls.serverForUri(uri);
     if (!server) throw new UnknownNameError('resource', uri, []);
     await this.#servers.runtime(server).subscribe(uri, options);
@@ -179,7 +180,7 @@ export class Host implements AsyncDisposable {
     args: Record<string, unknown> = {},
     options: CallOptions = {},
   ): Promise<CallToolResult> {
-    this.#assertOpen();
+    this.#assertCall(options);
     return this.#calls.callTool(name, args, options);
   }
 
@@ -189,7 +190,7 @@ export class Host implements AsyncDisposable {
     args: Record<string, string> = {},
     options: CallOptions = {},
   ): Promise<GetPromptResult> {
-    this.#assertOpen();
+    this.#assertCall(options);
     return this.#calls.getPrompt(name, args, options);
   }
 
@@ -201,7 +202,7 @@ export class Host implements AsyncDisposable {
     uri: string,
     options: CallOptions & { server?: string } = {},
   ): Promise<ReadResourceResult> {
-    this.#assertOpen();
+    this.#assertCall(options);
     return this.#calls.readResource(uri, options);
   }
 
@@ -214,7 +215,7 @@ export class Host implements AsyncDisposable {
     argument: { name: string; value: string },
     options: CompleteOptions = {},
   ): Promise<CompleteResult> {
-    this.#assertOpen();
+    this.#assertCall(options);
     return this.#calls.complete(ref, argument, options);
   }
 
@@ -233,7 +234,7 @@ export class Host implements AsyncDisposable {
       {
         tools: () => this.tools(),
         callTool: (name, args, callOptions, allow) => {
-          this.#assertOpen();
+          this.#assertCall(callOptions);
           return this.#calls.callTool(name, args, callOptions, allow);
         },
         closeKey: (key) => this.closeKey(key),
@@ -329,6 +330,12 @@ export class Host implements AsyncDisposable {
 
   #assertOpen(): void {
     if (this.#closing) throw new HostClosedError();
+  }
+
+  /** Refuses a call on a closed host, or with a `timeoutMs` a timer cannot honour (NaN, 0, 2^31 ms…). */
+  #assertCall(options: CallOptions): void {
+    this.#assertOpen();
+    if (options.timeoutMs !== undefined) checkDuration(options.timeoutMs, 'timeoutMs');
   }
 }
 

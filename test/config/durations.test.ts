@@ -149,12 +149,10 @@ describe('checkDuration (for call options such as timeoutMs)', () => {
   });
 });
 
-describe('call options on the host (pending wiring: the host must call checkDuration)', () => {
-  // `it.fails` while the host does not validate `timeoutMs` yet: today a timeoutMs of 2^31 (or NaN,
-  // 0, -1, '5') fires after ~1 ms, once the request was sent, so the tool runs and the caller gets a
-  // CALL_TIMEOUT. Once Host calls `checkDuration(options.timeoutMs, 'timeoutMs')` for every call
-  // option, this test passes: then turn `it.fails` into `it`.
-  it.fails.each([[TOO_LONG], [NaN], [0], [-1], ['5']])(
+describe('call options on the host', () => {
+  // Without the check a timeoutMs of 2^31 (or NaN, 0, -1, '5') fires after ~1 ms, once the request
+  // was sent: the tool runs and the caller gets a CALL_TIMEOUT.
+  it.each([[TOO_LONG], [NaN], [0], [-1], ['5']])(
     'callTool with timeoutMs %j rejects with INVALID_OPTION before sending',
     async (timeoutMs) => {
       const host = await createHost({ mcpServers: { fx: fixture() } });
