@@ -186,14 +186,15 @@ export class KeyedRuntime extends ProbedRuntime {
     return this.#close(session.owner, session.key, reason, drain ? this.spec.session.drainTimeoutMs : 0);
   }
 
-  /** Closes a session owner; its slot frees once its process is gone. */
+  /** Closes a session owner once, however many paths ask; its slot frees once its process is gone. */
   #close(owner: SessionOwner, key: string | undefined, reason: string, drainMs: number): Promise<void> {
-    return this.track(
-      owner.close(reason, { drainMs }).finally(() => {
+    return this.closeOwner(owner, reason, {
+      drainMs,
+      onClosed: () => {
         this.#freeSlot();
         this.deps.observer.onSession(this, 'closed', key, reason);
-      }),
-    );
+      },
+    });
   }
 
   #subscribe(wake: () => void): () => void {

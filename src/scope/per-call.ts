@@ -21,8 +21,6 @@ export class PerCallRuntime extends ProbedRuntime {
   readonly #spent = new Set<SessionOwner>();
   /** Retire-and-refill work scheduled after a reply. */
   readonly #deferred = new Set<NodeJS.Immediate>();
-  /** The close of each session being retired. */
-  readonly #retiring = new WeakMap<SessionOwner, Promise<void>>();
 
   protected owners(): Iterable<SessionOwner> {
     return [...this.#pool, ...this.#busy];
@@ -132,16 +130,9 @@ export class PerCallRuntime extends ProbedRuntime {
 
   /** Closes a session once, however many paths ask (a reply and a shutdown can race). */
   #retire(owner: SessionOwner, reason: string, drain = false): Promise<void> {
-    let closing = this.#retiring.get(owner);
-    if (!closing) {
-      const drainMs = drain ? this.spec.session.drainTimeoutMs : 0;
-      closing = this.track(
-        owner
-          .close(reason, { drainMs })
-          .finally(() => this.deps.observer.onSession(this, 'closed', undefined, reason)),
-      );
-      this.#retiring.set(owner, closing);
-    }
-    return closing;
+    return this.closeOwner(owner, reason, {
+      drainMs: drain ? this.spec.session.drainTimeoutMs : 0,
+      onClosed: () => this.deps.observer.onSession(this, 'closed', undefined, reason),
+    });
   }
 }

@@ -4,8 +4,11 @@
  * (sessions then skip the listing step; a list change on any of them updates it). The probe is a
  * session like the others: where the scope can use it (keyed: the first key's session; per-call with
  * prewarm: the first prewarmed one), it is handed over instead of being closed, so the first call
- * does not wait for a second process. The runtime owns its probe and its sessions' closes: it tracks
- * each close it starts and awaits them all when it closes.
+ * does not wait for a second process.
+ *
+ * The runtime owns every session it creates until that session's close has finished: it tracks each
+ * one, and its `close()` awaits them all (so no process outlives it, whatever `close()` races with).
+ * Nothing starts once `close()` began.
  */
 import type { ServerSpec } from '../config/types.js';
 import { ServerUnavailableError, SessionClosedError, type BerthError } from '../errors.js';
@@ -29,6 +32,10 @@ export abstract class ProbedRuntime implements ServerRuntime {
   /** Set once `close()` began: the reason every later request is refused with. */
   protected closedReason: string | undefined;
   readonly #closes = new Set<Promise<void>>();
+  /** Every session owner this runtime created whose close has not finished. */
+  readonly #owners = new Set<SessionOwner>();
+  /** The close of each owner, once begun: one per owner, however many paths ask. */
+  readonly #closing = new WeakMap<SessionOwner, Promise<void>>();
   /** One era memory: the probe negotiates, every session after it reuses the verdict. */
   readonly #era = new EraMemory();
 
@@ -126,7 +133,9 @@ export abstract class ProbedRuntime implements ServerRuntime {
 
   async #restart(): Promise<void> {
     await this.#probing;
+    if (this.closedReason) return;
     await this.closeSessions('restart requested', false);
+    if (this.closedReason) return; // closed while the old sessions closed: start nothing
     this.#restarts += 1;
     this.#probing = this.#probe();
     await this.#probing;
@@ -134,15 +143,19 @@ export abstract class ProbedRuntime implements ServerRuntime {
 
   async close(reason: string, options: { drain?: boolean } = {}): Promise<void> {
     this.closedReason ??= reason;
-    if (this.#probeOwner) void this.track(this.#probeOwner.close(reason)); // a probe in progress stops now
+    if (this.#probeOwner) void this.closeOwner(this.#probeOwner, reason); // a probe in progress stops now
+    await this.#restarting; // sees the close and starts nothing
     await this.#probing;
     await this.closeSessions(reason, options.drain ?? false);
+    // Whatever the scope no longer holds but has not closed (none, if it did its job): close it too.
+    await Promise.all([...this.#owners].map((owner) => this.closeOwner(owner, reason)));
     await Promise.all(this.#closes);
     if (this.#state !== 'disabled') this.#setState('stopped');
   }
 
   /** Opens one session that reads the listing; then hands it to the scope, or closes it. */
   async #probe(): Promise<void> {
+    if (this.closedReason) return;
     this.#setState('starting');
     const probe = this.newOwner({ fetchListing: true });
     this.#probeOwner = probe;
@@ -158,7 +171,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
       this.#lastError = probe.lastError;
       this.#setState('failed', probe.lastError);
     }
-    void this.track(probe.close('listing fetched'));
+    void this.closeOwner(probe, 'listing fetched');
   }
 
   /**
@@ -166,7 +179,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
    * changes update the shared one.
    */
   protected newOwner({ fetchListing = false } = {}): SessionOwner {
-    return new SessionOwner(
+    if (this.closedReason) throw new SessionClosedError(this.name, this.closedReason); // callers check first
+    const owner = new SessionOwner(
       { ...this.spec, restart: this.ownerRestartPolicy() },
       {
         clientInfo: this.deps.clientInfo,
@@ -195,6 +209,31 @@ export abstract class ProbedRuntime implements ServerRuntime {
         },
       },
     );
+    this.#owners.add(owner);
+    return owner;
+  }
+
+  /**
+   * Closes an owner this runtime created, once however many paths ask (only the first one's
+   * `onClosed` runs, once the process is gone); `close()` awaits it. With `drainMs`, its in-flight
+   * requests may finish first.
+   */
+  protected closeOwner(
+    owner: SessionOwner,
+    reason: string,
+    { drainMs = 0, onClosed }: { drainMs?: number; onClosed?: () => void } = {},
+  ): Promise<void> {
+    let closing = this.#closing.get(owner);
+    if (!closing) {
+      closing = this.track(
+        owner.close(reason, { drainMs }).finally(() => {
+          this.#owners.delete(owner);
+          onClosed?.();
+        }),
+      );
+      this.#closing.set(owner, closing);
+    }
+    return closing;
   }
 
   /** The restart policy of this scope's sessions. */
