@@ -20,3 +20,5 @@ export function createRuntime(spec: ServerSpec, deps: RuntimeDeps): ServerRuntim
 }
 
 export type { ServerRuntime, RuntimeObserver, SessionInfo, ScopedRequestOptions } from './runtime.js';
+export { requestOnCurrent } from './dispatch.js';
+export { isNotSent, notSentError, type NotSentError } from '../session/owner.js';

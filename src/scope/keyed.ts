@@ -5,11 +5,12 @@
  * least recently used idle session and waits until its process is gone. A session with a call in
  * flight is never evicted; one closed by `closeKey`, idle timeout or shutdown is drained first.
  * The listing probe stays as a spare session (no key yet) for the first key that comes, and is
- * retired like an idle session if none comes.
+ * retired like an idle session if none comes. `close()` releases every caller waiting for a slot at
+ * once, with a `SessionClosedError` that says nothing was sent (so a replacement can take it).
  */
 import { CallAbortedError, CallTimeoutError, KeyRequiredError } from '../errors.js';
 import type { Connection } from '../session/connection.js';
-import type { SessionOwner } from '../session/owner.js';
+import { notSentError, type SessionOwner } from '../session/owner.js';
 import { waitForWake } from '../util/abort.js';
 import { ProbedRuntime } from './probed.js';
 import { isDead, sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
@@ -68,13 +69,20 @@ export class KeyedRuntime extends ProbedRuntime {
     if (session) await this.#retire(session, 'closed for its key', true);
   }
 
+  /** Callers waiting for a slot learn of the close at once. */
+  protected override onClosing(): void {
+    this.#wake();
+  }
+
   protected async closeSessions(reason: string, drain: boolean): Promise<void> {
-    await Promise.all([...this.#opening.values()].map((opening) => opening.catch(() => {})));
-    await Promise.all([
+    // Retire first: the slots they free are what callers opening a session (on a restart) wait for.
+    const retiring = [
       this.#retireSpare(reason),
       ...[...this.#sessions.values()].map((session) => this.#retire(session, reason, drain)),
-    ]);
-    this.#stopSweeper();
+    ];
+    await Promise.all([...this.#opening.values()].map((opening) => opening.catch(() => {})));
+    await Promise.all(retiring);
+    if (this.#sessions.size === 0 && !this.#spare) this.#stopSweeper();
   }
 
   protected override adoptProbe(probe: SessionOwner): boolean {
@@ -111,6 +119,7 @@ export class KeyedRuntime extends ProbedRuntime {
   /** The session for `key`, reserved for the caller; opens one (within the deadline) if there is none. */
   async #acquire(key: string, deadline: number, options: ScopedRequestOptions): Promise<KeyedSession> {
     while (true) {
+      if (this.closedReason) throw notSentError(this.name, this.closedReason);
       const existing = this.#sessions.get(key);
       if (existing) {
         existing.reserved += 1;
@@ -156,6 +165,7 @@ export class KeyedRuntime extends ProbedRuntime {
   /** Waits for a free slot, evicting the least recently used idle session when all are taken. */
   async #takeSlot(deadline: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
     while (this.#live >= this.spec.session.maxSessions) {
+      if (this.closedReason) throw notSentError(this.name, this.closedReason);
       const victim = this.#leastRecentlyUsedIdle();
       if (victim) void this.#retire(victim, 'evicted (least recently used)', false);
       else void this.#retireSpare('evicted (least recently used)');

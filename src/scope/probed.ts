@@ -8,13 +8,14 @@
  *
  * The runtime owns every session it creates until that session's close has finished: it tracks each
  * one, and its `close()` awaits them all (so no process outlives it, whatever `close()` races with).
- * Nothing starts once `close()` began.
+ * Nothing starts once `close()` began, and whoever waits to start one is refused at once with a
+ * not-sent `SessionClosedError`.
  */
 import type { ServerSpec } from '../config/types.js';
-import { ServerUnavailableError, SessionClosedError, type BerthError } from '../errors.js';
+import { ServerUnavailableError, type BerthError } from '../errors.js';
 import { emptyListing, type Connection, type Listing } from '../session/connection.js';
 import { EraMemory } from '../session/era.js';
-import { SessionOwner, type ServerState } from '../session/owner.js';
+import { notSentError, SessionOwner, type ServerState } from '../session/owner.js';
 import type { RuntimeDeps, ScopedRequestOptions, ServerRuntime, SessionInfo } from './runtime.js';
 
 /** Base of the scopes whose sessions are opened on demand. */
@@ -106,6 +107,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
   protected abstract closeSessions(reason: string, drain: boolean): Promise<void>;
   /** Called when a probe has made the server ready. */
   protected onReady(): void {}
+  /** Called when `close()` begins, before anything is awaited: release whoever waits. */
+  protected onClosing(): void {}
   /**
    * Offered the ready probe session (it has served only the listing): return true to keep it as one
    * of the scope's sessions, which the runtime then owns like any other (and announces with
@@ -143,6 +146,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
 
   async close(reason: string, options: { drain?: boolean } = {}): Promise<void> {
     this.closedReason ??= reason;
+    this.onClosing();
     if (this.#probeOwner) void this.closeOwner(this.#probeOwner, reason); // a probe in progress stops now
     await this.#restarting; // sees the close and starts nothing
     await this.#probing;
@@ -179,7 +183,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
    * changes update the shared one.
    */
   protected newOwner({ fetchListing = false } = {}): SessionOwner {
-    if (this.closedReason) throw new SessionClosedError(this.name, this.closedReason); // callers check first
+    if (this.closedReason) throw notSentError(this.name, this.closedReason); // callers check first
     const owner = new SessionOwner(
       { ...this.spec, restart: this.ownerRestartPolicy() },
       {
@@ -255,9 +259,9 @@ export abstract class ProbedRuntime implements ServerRuntime {
     return closing;
   }
 
-  /** Why a request cannot be served now, if it cannot. */
+  /** Why a request cannot be served now, if it cannot (closed: nothing was sent). */
   protected unavailable(): Error | undefined {
-    if (this.closedReason) return new SessionClosedError(this.name, this.closedReason);
+    if (this.closedReason) return notSentError(this.name, this.closedReason);
     if (this.#state === 'disabled') return new ServerUnavailableError(this.name, 'disabled');
     if (this.#state === 'failed')
       return new ServerUnavailableError(this.name, 'failed', { cause: this.#lastError });

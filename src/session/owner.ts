@@ -82,6 +82,22 @@ export interface RequestOptions {
   onProgress?: (progress: Progress) => void;
 }
 
+/** A `SessionClosedError` for a request that was refused before anything was sent. */
+export type NotSentError = SessionClosedError & { readonly notSent: true };
+
+/**
+ * The error for a request refused before anything was sent, because its session (or runtime) was
+ * closed: the server never saw it, so the caller may send it elsewhere (to a replacement) unchanged.
+ */
+export function notSentError(server: string, reason: string, options?: { cause?: unknown }): NotSentError {
+  return Object.assign(new SessionClosedError(server, reason, options), { notSent: true as const });
+}
+
+/** Whether `error` says its request was never sent (see `notSentError`). */
+export function isNotSent(error: unknown): error is NotSentError {
+  return error instanceof SessionClosedError && (error as Partial<NotSentError>).notSent === true;
+}
+
 interface Waiter {
   resolve(connection: Connection): void;
   reject(error: Error): void;
@@ -242,8 +258,9 @@ export class SessionOwner {
       this.#stopReason = reason;
       this.#stop.abort(new SessionClosedError(this.name, reason));
       this.#cycle.abort(); // ends whatever the loop is waiting on: a live session, a backoff, a failed park
-      // Callers waiting for readiness learn at once; in-flight requests end when the loop closes.
-      this.#rejectWaiters(new SessionClosedError(this.name, reason));
+      // Callers waiting for readiness learn at once (nothing of theirs was sent); in-flight requests
+      // end when the loop closes.
+      this.#rejectWaiters(notSentError(this.name, reason));
     }
     await this.#loop;
     await this.#pendingAuthorization?.discard();
@@ -311,7 +328,9 @@ export class SessionOwner {
     try {
       const deadline = Date.now() + timeoutMs;
       const budget = () => Math.max(1, deadline - Date.now());
-      let connection = this.#current ?? (await this.#whenReady(timeoutMs, options.signal));
+      // A closing owner sends nothing more, even on the connection it is about to close.
+      let connection =
+        (!this.#stop.signal.aborted && this.#current) || (await this.#whenReady(timeoutMs, options.signal));
       try {
         return await send(connection, budget());
       } catch (error) {
@@ -385,7 +404,9 @@ export class SessionOwner {
 
   /** Waits for the next ready connection, within `timeoutMs` and the caller's signal. */
   #whenReady(timeoutMs: number, signal?: AbortSignal, stale?: Connection): Promise<Connection> {
-    if (this.#current && this.#current !== stale) return Promise.resolve(this.#current);
+    if (this.#current && this.#current !== stale && !this.#stop.signal.aborted) {
+      return Promise.resolve(this.#current);
+    }
     const unavailable = this.#unavailableError();
     if (unavailable) return Promise.reject(unavailable);
     if (signal?.aborted) return Promise.reject(new CallAbortedError(this.name, { cause: signal.reason }));
@@ -420,7 +441,7 @@ export class SessionOwner {
   }
 
   #unavailableError(): Error | undefined {
-    if (this.#stop.signal.aborted) return new SessionClosedError(this.name, this.#stopReason);
+    if (this.#stop.signal.aborted) return notSentError(this.name, this.#stopReason);
     if (this.#state === 'disabled') return new ServerUnavailableError(this.name, 'disabled');
     if (this.#state === 'failed' || this.#state === 'unauthorized') {
       return new ServerUnavailableError(this.name, this.#state, { cause: this.#lastError });
