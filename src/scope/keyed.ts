@@ -5,7 +5,8 @@
  * least recently used idle session and waits until its process is gone. A session with a call in
  * flight is never evicted; one closed by `closeKey`, idle timeout or shutdown is drained first.
  * The listing probe stays as a spare session (no key yet) for the first key that comes, and is
- * retired like an idle session if none comes. `close()` releases every caller waiting for a slot at
+ * retired like an idle session if none comes. A key whose session died (past its own restarts) gets
+ * a new session on its next call; a dead session is retired as soon as no caller holds it. `close()` releases every caller waiting for a slot at
  * once, with a `SessionClosedError` that says nothing was sent (so a replacement can take it).
  */
 import { CallAbortedError, CallTimeoutError, KeyRequiredError } from '../errors.js';
@@ -121,10 +122,12 @@ export class KeyedRuntime extends ProbedRuntime {
     while (true) {
       if (this.closedReason) throw notSentError(this.name, this.closedReason);
       const existing = this.#sessions.get(key);
-      if (existing) {
+      if (existing && !isDead(existing.owner)) {
         existing.reserved += 1;
         return existing;
       }
+      // A dead session (it failed past its own restarts) is retired; the key gets a new one.
+      if (existing) void this.#retire(existing, 'session died', false);
       const opening = this.#opening.get(key);
       if (opening) {
         await opening.catch(() => {});
@@ -181,10 +184,12 @@ export class KeyedRuntime extends ProbedRuntime {
     this.#wake();
   }
 
+  /** The session to evict: a dead one first, else the least recently used idle one. */
   #leastRecentlyUsedIdle(): KeyedSession | undefined {
     let victim: KeyedSession | undefined;
     for (const session of this.#sessions.values()) {
       if (session.reserved > 0 || session.owner.inFlight > 0) continue;
+      if (isDead(session.owner)) return session;
       if (!victim || session.owner.lastUsed < victim.owner.lastUsed) victim = session;
     }
     return victim;
@@ -229,14 +234,16 @@ export class KeyedRuntime extends ProbedRuntime {
     this.#sweeper = undefined;
   }
 
+  /** Retires sessions idle past the timeout, and dead ones (failed calls keep them "used") at once. */
   #sweep(): void {
     const cutoff = Date.now() - this.spec.session.idleTimeoutMs;
     for (const session of [...this.#sessions.values()]) {
-      if (session.reserved === 0 && session.owner.inFlight === 0 && session.owner.lastUsed <= cutoff) {
-        void this.#retire(session, 'idle timeout', false);
-      }
+      if (session.reserved > 0 || session.owner.inFlight > 0) continue;
+      if (isDead(session.owner)) void this.#retire(session, 'session died', false);
+      else if (session.owner.lastUsed <= cutoff) void this.#retire(session, 'idle timeout', false);
     }
-    if (this.#spare && this.#spare.lastUsed <= cutoff) void this.#retireSpare('idle timeout');
+    if (this.#spare && isDead(this.#spare)) void this.#retireSpare('spare session died');
+    else if (this.#spare && this.#spare.lastUsed <= cutoff) void this.#retireSpare('idle timeout');
     if (this.#sessions.size === 0 && !this.#spare) this.#stopSweeper();
   }
 }

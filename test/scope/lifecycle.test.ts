@@ -5,7 +5,7 @@
  * races with, and callers waiting for a session are released by `close()` at once.
  */
 import { describe, expect, it } from 'vitest';
-import { createHost, SessionClosedError } from '../../src/index.js';
+import { createHost, ServerError, SessionClosedError, type HostEvent } from '../../src/index.js';
 import { INLINE_SOURCE, resolveConfig } from '../../src/config/load.js';
 import { createRuntime, isNotSent, requestOnCurrent, type ServerRuntime } from '../../src/scope/index.js';
 import type { Connection } from '../../src/session/connection.js';
@@ -103,5 +103,52 @@ describe('keyed slot waiters on replace', () => {
       await Promise.all([old.close('test over'), next.close('test over')]);
     }
     expect(alive(pids.pids())).toEqual([]);
+  });
+});
+
+describe('dead keyed sessions', () => {
+  it('maxRestarts 0: a key whose session crashed gets a new session on its next call', async () => {
+    const pids = pidFile();
+    const host = await createHost({
+      mcpServers: { k: fixture([], { session: 'keyed', restart: { maxRestarts: 0 } }, pids) },
+    });
+    try {
+      const first = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
+      expect(text(await host.callTool('k__increment', {}, { key: 'b' }))).toBe('1');
+      await expect(host.callTool('k__crash', {}, { key: 'a' })).rejects.toBeInstanceOf(ServerError);
+      const second = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
+      expect(second).not.toBe(first);
+      expect(text(await host.callTool('k__get', {}, { key: 'a' }))).toBe('0');
+      expect(text(await host.callTool('k__get', {}, { key: 'b' }))).toBe('1');
+      expect(host.status()[0]?.state).toBe('ready');
+      expect(
+        host
+          .status()[0]
+          ?.sessions?.map((s) => s.key)
+          .sort(),
+      ).toEqual(['a', 'b']);
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+
+  it('a dead session is retired without waiting for its idle timeout, freeing its slot', async () => {
+    const events: HostEvent[] = [];
+    const host = await createHost(
+      { mcpServers: { k: fixture([], { session: 'keyed', maxSessions: 2, restart: { maxRestarts: 0 } }) } },
+      { onEvent: (event) => void events.push(event) },
+    );
+    try {
+      await host.callTool('k__get', {}, { key: 'a' });
+      await host.callTool('k__get', {}, { key: 'b' });
+      await expect(host.callTool('k__crash', {}, { key: 'a' })).rejects.toBeInstanceOf(ServerError);
+      const retired = (e: HostEvent) =>
+        e.type === 'session:closed' && e.key === 'a' && e.reason === 'session died';
+      expect(await waitFor(() => events.some(retired))).toBe(true);
+      expect(host.status()[0]?.sessions?.map((s) => s.key)).toEqual(['b']);
+    } finally {
+      await host.close();
+    }
   });
 });
