@@ -5,11 +5,15 @@
  * least recently used idle session and waits until its process is gone. A session with a call in
  * flight is never evicted; one closed by `closeKey`, idle timeout or shutdown is drained first.
  * The listing probe stays as a spare session (no key yet) for the first key that comes, and is
- * retired like an idle session if none comes. A key whose session died (past its own restarts) gets
- * a new session on its next call; a dead session is retired as soon as no caller holds it. `close()` releases every caller waiting for a slot at
- * once, with a `SessionClosedError` that says nothing was sent (so a replacement can take it).
+ * retired like an idle session if none comes.
+ *
+ * A key whose session died (past its own restarts) gets a new session on its next call. New sessions
+ * start under the server's restart policy (see `RestartGate`): after sessions die without serving, a
+ * new one waits out the backoff, and past the limit the server is `failed`: no new session starts
+ * until `restart()`, while keys with a live session keep it. `close()` releases every caller
+ * waiting for a slot or a start at once, with a `SessionClosedError` that says nothing was sent.
  */
-import { CallAbortedError, CallTimeoutError, KeyRequiredError } from '../errors.js';
+import { CallAbortedError, CallTimeoutError, KeyRequiredError, ServerUnavailableError } from '../errors.js';
 import type { Connection } from '../session/connection.js';
 import { notSentError, type SessionOwner } from '../session/owner.js';
 import { waitForWake } from '../util/abort.js';
@@ -50,18 +54,29 @@ export class KeyedRuntime extends ProbedRuntime {
   ): Promise<T> {
     const { key } = options;
     if (key === undefined) throw new KeyRequiredError(this.name);
-    const unavailable = this.unavailable();
-    if (unavailable) throw unavailable;
+    if (this.closedReason) throw notSentError(this.name, this.closedReason);
+    if (this.state === 'disabled') throw new ServerUnavailableError(this.name, 'disabled');
     const timeoutMs = options.timeoutMs ?? this.spec.timeouts.callMs;
     const deadline = Date.now() + timeoutMs;
-    const session = await this.#acquire(key, deadline, options);
-    // The owner counts the request as in flight before `request` returns, so the reservation can go.
-    const pending = session.owner.request(send, {
-      ...options,
-      timeoutMs: Math.max(1, deadline - Date.now()),
-    });
-    session.reserved -= 1;
-    return pending;
+    for (;;) {
+      const session = await this.#acquire(key, deadline, timeoutMs, options.signal);
+      // The owner counts the request as in flight before `request` returns, so the reservation can go.
+      const pending = session.owner.request(send, {
+        ...options,
+        timeoutMs: Math.max(1, deadline - Date.now()),
+      });
+      session.reserved -= 1;
+      try {
+        return await pending;
+      } catch (error) {
+        // The key's session failed before the request was sent (its start failed, or its restarts
+        // ran out while the call waited): the call waits for the key's next session, under the
+        // restart policy, as a call on a shared server waits through its restarts.
+        const unsent = error instanceof ServerUnavailableError && session.owner.state === 'failed';
+        if (!unsent || this.closedReason) throw error;
+        if (Date.now() >= deadline) throw new CallTimeoutError(this.name, timeoutMs, false, { cause: error });
+      }
+    }
   }
 
   async closeKey(key: string): Promise<void> {
@@ -84,6 +99,11 @@ export class KeyedRuntime extends ProbedRuntime {
     await Promise.all([...this.#opening.values()].map((opening) => opening.catch(() => {})));
     await Promise.all(retiring);
     if (this.#sessions.size === 0 && !this.#spare) this.#stopSweeper();
+  }
+
+  /** Past the restart limit, the spare goes: no key may take a session now. */
+  protected override onFailed(): void {
+    void this.#retireSpare('server failed');
   }
 
   protected override adoptProbe(probe: SessionOwner): boolean {
@@ -118,8 +138,13 @@ export class KeyedRuntime extends ProbedRuntime {
   }
 
   /** The session for `key`, reserved for the caller; opens one (within the deadline) if there is none. */
-  async #acquire(key: string, deadline: number, options: ScopedRequestOptions): Promise<KeyedSession> {
-    while (true) {
+  async #acquire(
+    key: string,
+    deadline: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<KeyedSession> {
+    for (;;) {
       if (this.closedReason) throw notSentError(this.name, this.closedReason);
       const existing = this.#sessions.get(key);
       if (existing && !isDead(existing.owner)) {
@@ -133,7 +158,7 @@ export class KeyedRuntime extends ProbedRuntime {
         await opening.catch(() => {});
         continue; // take it from the map (or open again if it is already gone)
       }
-      const created = this.#open(key, deadline, options);
+      const created = this.#open(key, deadline, timeoutMs, signal);
       this.#opening.set(key, created);
       try {
         return await created; // reserved for us by #open
@@ -143,26 +168,36 @@ export class KeyedRuntime extends ProbedRuntime {
     }
   }
 
-  async #open(key: string, deadline: number, options: ScopedRequestOptions): Promise<KeyedSession> {
-    const spare = this.#takeSpare();
-    if (spare) {
-      const session: KeyedSession = { key, owner: spare, reserved: 1 };
+  async #open(
+    key: string,
+    deadline: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<KeyedSession> {
+    for (;;) {
+      const unavailable = this.unavailable();
+      if (unavailable) throw unavailable;
+      const spare = this.#takeSpare();
+      if (spare) {
+        const session: KeyedSession = { key, owner: spare, reserved: 1 };
+        this.#sessions.set(key, session);
+        this.deps.observer.onSession(this, 'opened', key); // announced when a key takes it
+        return session;
+      }
+      await this.awaitStart(deadline, timeoutMs, signal);
+      await this.#takeSlot(deadline, signal, timeoutMs);
+      // The slot wait may have outlasted the runtime, or let another session fail: check again.
+      if (this.unavailable() || !this.canStart()) {
+        this.#freeSlot();
+        continue;
+      }
+      const session: KeyedSession = { key, owner: this.newOwner(), reserved: 1 };
       this.#sessions.set(key, session);
-      this.deps.observer.onSession(this, 'opened', key); // announced when a key takes it
+      this.launch(session.owner);
+      this.deps.observer.onSession(this, 'opened', key);
+      this.#startSweeper();
       return session;
     }
-    await this.#takeSlot(deadline, options.signal, options.timeoutMs ?? this.spec.timeouts.callMs);
-    const unavailable = this.unavailable();
-    if (unavailable) {
-      this.#freeSlot();
-      throw unavailable;
-    }
-    const session: KeyedSession = { key, owner: this.newOwner(), reserved: 1 };
-    this.#sessions.set(key, session);
-    session.owner.start();
-    this.deps.observer.onSession(this, 'opened', key);
-    this.#startSweeper();
-    return session;
   }
 
   /** Waits for a free slot, evicting the least recently used idle session when all are taken. */

@@ -2,10 +2,16 @@
  * The `per-call` scope: every call gets a session no call has used before, opened and closed by its
  * own `SessionOwner`. With `prewarm: n`, the runtime keeps n sessions spawned and initialized ahead
  * of need, so isolation does not put a process start on the call's path; each is used for exactly one
- * call and then retired, and a replacement starts at once (the first one is the listing probe, which has
+ * call and then retired, and a replacement starts (the first one is the listing probe, which has
  * served no call). The runtime owns the pool and every close.
+ *
+ * New sessions start under the server's restart policy (see `RestartGate`): after sessions die
+ * without serving, the pool refills no faster than the backoff allows, a call waits out the backoff
+ * (within its deadline) instead of spawning at once, and past the limit the server is `failed` and
+ * nothing starts until `restart()`.
  */
 import type { ServerSpec } from '../config/types.js';
+import { CallTimeoutError, ServerUnavailableError } from '../errors.js';
 import type { Connection } from '../session/connection.js';
 import type { SessionOwner } from '../session/owner.js';
 import { ProbedRuntime } from './probed.js';
@@ -34,22 +40,46 @@ export class PerCallRuntime extends ProbedRuntime {
     send: (connection: Connection, timeoutMs: number) => Promise<T>,
     options: ScopedRequestOptions,
   ): Promise<T> {
-    const unavailable = this.unavailable();
-    if (unavailable) throw unavailable;
-    const owner = this.#takeFromPool() ?? this.#spawn();
-    this.#busy.add(owner);
-    try {
-      return await owner.request(send, options);
-    } finally {
-      this.#busy.delete(owner);
-      this.#spent.add(owner);
-      // Spawning blocks the event loop for a moment: start the replacement, and retire the used
-      // session, after the caller has its result rather than on its path.
-      this.#afterReply(() => {
-        this.#spent.delete(owner);
-        void this.#retire(owner, 'per-call session done');
-        this.#refill();
-      });
+    const timeoutMs = options.timeoutMs ?? this.spec.timeouts.callMs;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const unavailable = this.unavailable();
+      if (unavailable) throw unavailable;
+      const owner = this.#takeFromPool() ?? (await this.#startForCall(deadline, timeoutMs, options.signal));
+      this.#busy.add(owner);
+      try {
+        return await owner.request(send, { ...options, timeoutMs: Math.max(1, deadline - Date.now()) });
+      } catch (error) {
+        // The session failed before the request was sent (it died starting, or while pooled): the
+        // call waits for another, under the restart policy, as a call on a shared server waits
+        // through its restarts.
+        const unsent = error instanceof ServerUnavailableError && owner.state === 'failed';
+        if (!unsent || this.closedReason) throw error;
+        if (Date.now() >= deadline) throw new CallTimeoutError(this.name, timeoutMs, false, { cause: error });
+      } finally {
+        this.#busy.delete(owner);
+        this.#spent.add(owner);
+        // Spawning blocks the event loop for a moment: start the replacement, and retire the used
+        // session, after the caller has its result rather than on its path.
+        this.#afterReply(() => {
+          this.#spent.delete(owner);
+          void this.#retire(owner, 'per-call session done');
+          this.#refill();
+        });
+      }
+    }
+  }
+
+  /** A session for one call when the pool has none: once the restart policy lets one start. */
+  async #startForCall(deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<SessionOwner> {
+    for (;;) {
+      await this.awaitStart(deadline, timeoutMs, signal);
+      // The wait may have let a refill run first: take what it started rather than start another.
+      const pooled = this.#takeFromPool();
+      if (pooled) return pooled;
+      const unavailable = this.unavailable();
+      if (unavailable) throw unavailable;
+      if (this.canStart()) return this.#spawn();
     }
   }
 
@@ -73,6 +103,19 @@ export class PerCallRuntime extends ProbedRuntime {
       void this.#retire(owner, 'prewarmed session died');
       this.#refill();
     });
+  }
+
+  /** Past the restart limit: the pooled sessions go too (they are as doomed as the ones that died). */
+  protected override onFailed(): void {
+    const pooled = this.#pool.splice(0);
+    this.#afterReply(() => {
+      for (const owner of pooled) void this.#retire(owner, 'server failed');
+    });
+  }
+
+  /** The backoff passed (or a trial start ended): top the pool up, off the caller's path. */
+  protected override onGateOpen(): void {
+    this.#afterReply(() => this.#refill());
   }
 
   /** Runs `work` on the next turn of the event loop, unless the runtime closes first. */
@@ -99,7 +142,10 @@ export class PerCallRuntime extends ProbedRuntime {
     return true;
   }
 
-  /** A crashed per-call session is not restarted: its one call has failed, and the next call gets a new one. */
+  /**
+   * A per-call session is never restarted by its owner: its one call has failed, and the next call
+   * gets a new session (under the runtime's restart policy).
+   */
   protected override ownerRestartPolicy(): ServerSpec['restart'] {
     return { ...this.spec.restart, maxRestarts: 0 };
   }
@@ -117,15 +163,15 @@ export class PerCallRuntime extends ProbedRuntime {
 
   #spawn(): SessionOwner {
     const owner = this.newOwner();
-    owner.start();
+    this.launch(owner);
     this.deps.observer.onSession(this, 'opened', undefined);
     return owner;
   }
 
-  /** Tops the pool up to `prewarm` ready-or-starting sessions. */
+  /** Tops the pool up to `prewarm` ready-or-starting sessions, as fast as the restart policy allows. */
   #refill(): void {
-    if (this.closedReason || this.state !== 'ready') return;
-    while (this.#pool.length < this.spec.session.prewarm) this.#pool.push(this.#spawn());
+    if (this.closedReason || (this.state !== 'ready' && this.state !== 'restarting')) return;
+    while (this.#pool.length < this.spec.session.prewarm && this.canStart()) this.#pool.push(this.#spawn());
   }
 
   /** Closes a session once, however many paths ask (a reply and a shutdown can race). */

@@ -8,14 +8,17 @@
  *
  * The runtime owns every session it creates until that session's close has finished: it tracks each
  * one, and its `close()` awaits them all (so no process outlives it, whatever `close()` races with).
- * Nothing starts once `close()` began, and whoever waits to start one is refused at once with a
- * not-sent `SessionClosedError`.
+ * Nothing starts once `close()` began. New sessions start under the server's restart policy, counted
+ * across all sessions by a `RestartGate`: sessions that die before serving anything put the server
+ * in `restarting` (with `server:restart-scheduled` events) and finally `failed`, as a shared
+ * session's owner does; `restart()` recovers it.
  */
 import type { ServerSpec } from '../config/types.js';
-import { ServerUnavailableError, type BerthError } from '../errors.js';
+import { CallAbortedError, CallTimeoutError, ServerUnavailableError, type BerthError } from '../errors.js';
 import { emptyListing, type Connection, type Listing } from '../session/connection.js';
 import { EraMemory } from '../session/era.js';
 import { notSentError, SessionOwner, type ServerState } from '../session/owner.js';
+import { RestartGate } from './restart-gate.js';
 import type { RuntimeDeps, ScopedRequestOptions, ServerRuntime, SessionInfo } from './runtime.js';
 
 /** Base of the scopes whose sessions are opened on demand. */
@@ -39,11 +42,27 @@ export abstract class ProbedRuntime implements ServerRuntime {
   readonly #closing = new WeakMap<SessionOwner, Promise<void>>();
   /** One era memory: the probe negotiates, every session after it reuses the verdict. */
   readonly #era = new EraMemory();
+  /** The restart policy across all sessions. */
+  readonly #gate: RestartGate;
+  /** Set while `restart()` closes the old sessions: their deaths say nothing about the server. */
+  #recycling = false;
 
   constructor(spec: ServerSpec, deps: RuntimeDeps) {
     this.spec = spec;
     this.deps = deps;
     this.#state = spec.disabled ? 'disabled' : 'stopped';
+    this.#gate = new RestartGate(spec.restart, {
+      onRestartScheduled: (attempt, delayMs) => {
+        this.#restarts += 1;
+        this.#setState('restarting', this.#lastError);
+        this.deps.observer.onRestartScheduled(this, attempt, delayMs);
+      },
+      onFailed: () => {
+        this.#setState('failed', this.#lastError);
+        this.onFailed();
+      },
+      onOpen: () => this.onGateOpen(),
+    });
   }
 
   get name() {
@@ -107,6 +126,10 @@ export abstract class ProbedRuntime implements ServerRuntime {
   protected abstract closeSessions(reason: string, drain: boolean): Promise<void>;
   /** Called when a probe has made the server ready. */
   protected onReady(): void {}
+  /** Called when failures passed the restart limit: the scope starts nothing more until `restart()`. */
+  protected onFailed(): void {}
+  /** Called when the restart policy may allow a new session again. */
+  protected onGateOpen(): void {}
   /** Called when `close()` begins, before anything is awaited: release whoever waits. */
   protected onClosing(): void {}
   /**
@@ -137,7 +160,13 @@ export abstract class ProbedRuntime implements ServerRuntime {
   async #restart(): Promise<void> {
     await this.#probing;
     if (this.closedReason) return;
-    await this.closeSessions('restart requested', false);
+    this.#recycling = true;
+    try {
+      await this.closeSessions('restart requested', false);
+    } finally {
+      this.#recycling = false;
+    }
+    this.#gate.reset();
     if (this.closedReason) return; // closed while the old sessions closed: start nothing
     this.#restarts += 1;
     this.#probing = this.#probe();
@@ -146,6 +175,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
 
   async close(reason: string, options: { drain?: boolean } = {}): Promise<void> {
     this.closedReason ??= reason;
+    this.#gate.close(); // callers waiting to start a session are refused now
     this.onClosing();
     if (this.#probeOwner) void this.closeOwner(this.#probeOwner, reason); // a probe in progress stops now
     await this.#restarting; // sees the close and starts nothing
@@ -167,6 +197,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
     await probe.settled();
     this.#probeOwner = undefined;
     if (probe.state === 'ready' && probe.listing && !this.closedReason) {
+      this.#gate.ready(probe);
       this.#setState('ready');
       const adopted = this.adoptProbe(probe);
       this.onReady();
@@ -183,7 +214,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
    * changes update the shared one.
    */
   protected newOwner({ fetchListing = false } = {}): SessionOwner {
-    if (this.closedReason) throw notSentError(this.name, this.closedReason); // callers check first
+    if (this.closedReason) throw notSentError(this.name, this.closedReason); // a bug if reached: callers check
     const owner = new SessionOwner(
       { ...this.spec, restart: this.ownerRestartPolicy() },
       {
@@ -198,6 +229,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
             if (owner.state === 'failed' || owner.state === 'restarting') {
               this.#lastError = error ?? owner.lastError;
             }
+            this.#account(owner);
             this.onOwnerState(owner);
           },
           onListing: (_owner, _listing, changed) => {
@@ -215,6 +247,55 @@ export abstract class ProbedRuntime implements ServerRuntime {
     );
     this.#owners.add(owner);
     return owner;
+  }
+
+  /** Starts a new session (not the probe) under the restart policy: check `canStart()` first. */
+  protected launch(owner: SessionOwner): void {
+    this.#gate.starting(owner);
+    owner.start();
+  }
+
+  /** Whether the restart policy lets a new session start now. */
+  protected canStart(): boolean {
+    return this.#gate.canStart();
+  }
+
+  /**
+   * Waits until the restart policy lets a new session start, within the caller's deadline; throws
+   * what the caller should see when it does not (closed, failed, timed out, aborted).
+   */
+  protected async awaitStart(deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const outcome = await this.#gate.wait(deadline, signal);
+    if (outcome === 'open') return;
+    if (outcome === 'timeout') {
+      throw new CallTimeoutError(this.name, timeoutMs, false, { cause: this.#lastError });
+    }
+    if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
+    throw (
+      this.unavailable() ?? new ServerUnavailableError(this.name, this.#state, { cause: this.#lastError })
+    );
+  }
+
+  /**
+   * Keeps the restart policy's count: a session that is ready makes the server healthy; one that died
+   * before serving anything is a failure; one that died serving, or was closed, tells nothing.
+   */
+  #account(owner: SessionOwner): void {
+    if (owner === this.#probeOwner) return; // the probe's outcome is the probe's own report
+    switch (owner.state) {
+      case 'ready':
+        this.#gate.ready(owner);
+        if (this.#state === 'restarting') this.#setState('ready');
+        return;
+      case 'failed':
+        if (this.closedReason || this.#recycling || owner.sentSinceReady > 0) this.#gate.abandoned(owner);
+        else this.#gate.failure(owner);
+        return;
+      case 'unauthorized':
+      case 'stopped':
+        this.#gate.abandoned(owner);
+        return;
+    }
   }
 
   /**
@@ -259,7 +340,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
     return closing;
   }
 
-  /** Why a request cannot be served now, if it cannot (closed: nothing was sent). */
+  /** Why a new session cannot be started now, if it cannot (closed: nothing was sent). */
   protected unavailable(): Error | undefined {
     if (this.closedReason) return notSentError(this.name, this.closedReason);
     if (this.#state === 'disabled') return new ServerUnavailableError(this.name, 'disabled');

@@ -98,6 +98,15 @@ export function isNotSent(error: unknown): error is NotSentError {
   return error instanceof SessionClosedError && (error as Partial<NotSentError>).notSent === true;
 }
 
+/**
+ * The delay before restart `attempt` (1-based) under `policy`: `initialDelayMs` doubling per attempt
+ * up to `maxDelayMs`, with jitter (between half and all of that ceiling).
+ */
+export function backoffDelayMs(policy: ServerSpec['restart'], attempt: number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
 interface Waiter {
   resolve(connection: Connection): void;
   reject(error: Error): void;
@@ -133,6 +142,8 @@ export class SessionOwner {
   /** Resource URIs subscribed to; every new session subscribes to them again. */
   readonly #subscriptions = new Set<string>();
   #inFlight = 0;
+  /** Requests sent on the current (or last) connection since it became ready. */
+  #sent = 0;
   #lastUsed = Date.now();
   readonly #idleWaiters = new Set<() => void>();
 
@@ -151,6 +162,14 @@ export class SessionOwner {
   /** Requests started and not yet finished (including those waiting for readiness). */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /**
+   * How many requests were sent on the current (or, once it ended, the last) connection since it
+   * became ready. 0 for a session that died before serving anything.
+   */
+  get sentSinceReady(): number {
+    return this.#sent;
   }
 
   /** When the last request started or finished (ms since epoch). */
@@ -332,6 +351,7 @@ export class SessionOwner {
       let connection =
         (!this.#stop.signal.aborted && this.#current) || (await this.#whenReady(timeoutMs, options.signal));
       try {
+        if (connection === this.#current) this.#sent += 1;
         return await send(connection, budget());
       } catch (error) {
         if (this.#authProvider && isUnauthorized(error)) throw this.#stepUp(connection, error);
@@ -342,6 +362,7 @@ export class SessionOwner {
       }
       connection = await this.#whenReady(budget(), options.signal, connection);
       try {
+        if (connection === this.#current) this.#sent += 1;
         return await send(connection, budget());
       } catch (error) {
         throw await this.#requestError(error, connection, timeoutMs, options.signal);
@@ -514,6 +535,7 @@ export class SessionOwner {
       await this.#pendingAuthorization?.discard();
       this.#pendingAuthorization = undefined;
       this.#current = connection;
+      this.#sent = 0;
       this.#pid = connection.process?.pid;
       if (everReady) this.#restarts += 1;
       everReady = true;
@@ -620,9 +642,7 @@ export class SessionOwner {
 
   /** Exponential backoff with jitter; ends early on stop or restart. */
   async #backoff(attempt: number): Promise<void> {
-    const { initialDelayMs, maxDelayMs } = this.spec.restart;
-    const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
-    const delayMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    const delayMs = backoffDelayMs(this.spec.restart, attempt);
     this.#setState('restarting', this.#lastError);
     this.#observer.onRestartScheduled(this, attempt, delayMs);
     await delay(delayMs, this.#cycle.signal);

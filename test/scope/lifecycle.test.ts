@@ -4,12 +4,176 @@
  * (backoff, limit, `failed`, recovery by `restart()`), `close()` leaves nothing running whatever it
  * races with, and callers waiting for a session are released by `close()` at once.
  */
+import { rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createHost, ServerError, SessionClosedError, type HostEvent } from '../../src/index.js';
+import {
+  createHost,
+  ServerError,
+  ServerUnavailableError,
+  SessionClosedError,
+  type HostEvent,
+} from '../../src/index.js';
 import { INLINE_SOURCE, resolveConfig } from '../../src/config/load.js';
 import { createRuntime, isNotSent, requestOnCurrent, type ServerRuntime } from '../../src/scope/index.js';
 import type { Connection } from '../../src/session/connection.js';
-import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
+import { alive, FIXTURE, fixture, pidFile, text, waitFor } from '../helpers.js';
+
+function tempFile(name: string): string {
+  return join(mkdtempSync(join(tmpdir(), 'berth-lifecycle-')), name);
+}
+
+/** A fixture entry whose every start fails (exit 5 before the handshake) while `crashFile` exists. */
+function crashable(crashFile: string, pids: { path: string }, extra: Record<string, unknown>) {
+  return {
+    command: process.execPath,
+    args: [FIXTURE],
+    env: { FIXTURE_PID_FILE: pids.path, FIXTURE_CRASH_FILE: crashFile },
+    ...extra,
+  };
+}
+
+type Scheduled = Extract<HostEvent, { type: 'server:restart-scheduled' }>;
+const scheduled = (events: HostEvent[]) =>
+  events.filter((e): e is Scheduled => e.type === 'server:restart-scheduled');
+const states = (events: HostEvent[]) => events.flatMap((e) => (e.type === 'server:state' ? [e.state] : []));
+
+describe('respawn storms', () => {
+  it('per-call prewarm 2, every process exits 150 ms after starting: backoff, restart events, then failed', async () => {
+    const pids = pidFile();
+    const events: HostEvent[] = [];
+    const restart = { maxRestarts: 3, initialDelayMs: 100, maxDelayMs: 400 };
+    const host = await createHost(
+      {
+        mcpServers: {
+          p: fixture(['--exit-after=150'], { session: 'per-call', prewarm: 2, restart }, pids),
+        },
+      },
+      { onEvent: (event) => void events.push(event) },
+    );
+    try {
+      expect(await waitFor(() => host.status()[0]?.state === 'failed', 15_000)).toBe(true);
+      const restarts = scheduled(events);
+      expect(restarts.map((e) => e.attempt)).toEqual([1, 2, 3]);
+      for (const { attempt, delayMs } of restarts) {
+        const ceiling = Math.min(400, 100 * 2 ** (attempt - 1));
+        expect(delayMs).toBeGreaterThanOrEqual(ceiling / 2);
+        expect(delayMs).toBeLessThanOrEqual(ceiling);
+      }
+      expect(states(events)).toContain('restarting');
+      // The probe, one start per counted failure, and the rest of the pool once a start succeeded.
+      const spawned = pids.pids('server').length;
+      expect(spawned).toBeLessThanOrEqual(1 + 4 + 1);
+      expect(await waitFor(() => host.status()[0]?.sessions?.length === 0)).toBe(true);
+      const refused = await host.callTool('p__get').catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ServerUnavailableError);
+      expect((refused as Error).message).toMatch(/is failed: .*exit/);
+      expect(pids.pids('server').length).toBe(spawned); // a failed per-call server spawns nothing
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+
+  it('per-call: a pool whose starts keep failing is failed after the limit, and restart() brings it back', async () => {
+    const pids = pidFile();
+    const crash = tempFile('crash');
+    const events: HostEvent[] = [];
+    const restart = { maxRestarts: 2, initialDelayMs: 50, maxDelayMs: 200 };
+    const host = await createHost(
+      { mcpServers: { p: crashable(crash, pids, { session: 'per-call', prewarm: 1, restart }) } },
+      { onEvent: (event) => void events.push(event) },
+    );
+    try {
+      expect(host.status()[0]?.state).toBe('ready');
+      writeFileSync(crash, '');
+      const [pooled] = pids.pids('server');
+      process.kill(pooled!, 'SIGKILL');
+      expect(await waitFor(() => host.status()[0]?.state === 'failed', 10_000)).toBe(true);
+      expect(scheduled(events).map((e) => e.attempt)).toEqual([1, 2]);
+      expect(host.status()[0]?.lastError?.message).toMatch(/exit code 5/);
+      const spawned = pids.count('server');
+      expect(spawned).toBeLessThanOrEqual(1 + 3);
+      await expect(host.callTool('p__get')).rejects.toBeInstanceOf(ServerUnavailableError);
+      expect(pids.count('server')).toBe(spawned);
+
+      rmSync(crash);
+      await host.restart('p');
+      expect(host.status()[0]?.state).toBe('ready');
+      expect(text(await host.callTool('p__increment'))).toBe('1');
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+
+  it('per-call without prewarm: a call whose session fails to start waits out the backoff for the next', async () => {
+    const pids = pidFile();
+    const crash = tempFile('crash');
+    const events: HostEvent[] = [];
+    const restart = { maxRestarts: 5, initialDelayMs: 300, maxDelayMs: 300 };
+    const host = await createHost(
+      { mcpServers: { p: crashable(crash, pids, { session: 'per-call', restart }) } },
+      {
+        onEvent: (event) => {
+          events.push(event);
+          // The server recovers as soon as its first failure is noticed.
+          if (event.type === 'server:restart-scheduled') rmSync(crash, { force: true });
+        },
+      },
+    );
+    try {
+      writeFileSync(crash, '');
+      const started = Date.now();
+      expect(text(await host.callTool('p__get'))).toBe('0');
+      const elapsed = Date.now() - started;
+      const [first, ...more] = scheduled(events);
+      expect(first?.attempt).toBe(1);
+      expect(more).toEqual([]);
+      expect(elapsed).toBeGreaterThanOrEqual(first!.delayMs);
+      expect(states(events)).toEqual(['starting', 'ready', 'restarting', 'ready']);
+      expect(pids.count('server')).toBe(3); // the probe, the failed start, the one that served
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+
+  it('keyed: new sessions that keep failing to start back off, then the server is failed; live keys still work', async () => {
+    const pids = pidFile();
+    const crash = tempFile('crash');
+    const events: HostEvent[] = [];
+    const restart = { maxRestarts: 2, initialDelayMs: 50, maxDelayMs: 200 };
+    const host = await createHost(
+      { mcpServers: { k: crashable(crash, pids, { session: 'keyed', restart }) } },
+      { onEvent: (event) => void events.push(event) },
+    );
+    try {
+      expect(text(await host.callTool('k__increment', {}, { key: 'live' }))).toBe('1');
+      writeFileSync(crash, '');
+      // The call waits through the backoff for each next start, until the limit fails the server.
+      const refused = await host.callTool('k__get', {}, { key: 'new-0' }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ServerUnavailableError);
+      expect((refused as Error).message).toMatch(/is failed: .*exit code 5/);
+      expect(host.status()[0]?.state).toBe('failed');
+      expect(scheduled(events).map((e) => e.attempt)).toEqual([1, 2]);
+      const spawned = pids.count('server');
+      expect(spawned).toBe(1 + 3); // the probe (now "live"), then three failed starts
+      await expect(host.callTool('k__get', {}, { key: 'new-1' })).rejects.toThrow(/is failed/);
+      expect(pids.count('server')).toBe(spawned); // refused without a spawn
+      expect(text(await host.callTool('k__get', {}, { key: 'live' }))).toBe('1');
+
+      rmSync(crash);
+      await host.restart('k');
+      expect(host.status()[0]?.state).toBe('ready');
+      expect(text(await host.callTool('k__get', {}, { key: 'new-4' }))).toBe('0');
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+});
 
 describe('close() racing a restart', () => {
   for (const session of ['keyed', 'per-call'] as const) {
