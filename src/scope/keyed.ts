@@ -155,7 +155,8 @@ export class KeyedRuntime extends ProbedRuntime {
       if (existing) void this.#retire(existing, 'session died', false);
       const opening = this.#opening.get(key);
       if (opening) {
-        await opening.catch(() => {});
+        // Another caller is opening this key's session, within its own deadline: wait within ours.
+        await this.#settledWithin(opening, deadline, timeoutMs, signal);
         continue; // take it from the map (or open again if it is already gone)
       }
       const created = this.#open(key, deadline, timeoutMs, signal);
@@ -166,6 +167,27 @@ export class KeyedRuntime extends ProbedRuntime {
         this.#opening.delete(key);
       }
     }
+  }
+
+  /** Waits for `opening` to settle, but no longer than the caller's deadline and signal allow. */
+  async #settledWithin(
+    opening: Promise<unknown>,
+    deadline: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const outcome = await waitForWake(
+      (wake) => {
+        let listening = true;
+        const settle = () => listening && wake();
+        opening.then(settle, settle);
+        return () => (listening = false);
+      },
+      deadline,
+      signal,
+    );
+    if (outcome === 'timeout') throw new CallTimeoutError(this.name, timeoutMs, false);
+    if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
   }
 
   async #open(

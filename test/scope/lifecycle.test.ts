@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  CallTimeoutError,
   createHost,
   ServerError,
   ServerUnavailableError,
@@ -311,6 +312,34 @@ describe('dead keyed sessions', () => {
         e.type === 'session:closed' && e.key === 'a' && e.reason === 'session died';
       expect(await waitFor(() => events.some(retired))).toBe(true);
       expect(host.status()[0]?.sessions?.map((s) => s.key)).toEqual(['b']);
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe('every wait keeps the caller’s own deadline', () => {
+  it('keyed: a caller waiting on another caller’s opening of its key times out on its own deadline', async () => {
+    const host = await createHost({
+      mcpServers: { k: fixture([], { session: 'keyed', maxSessions: 1 }) },
+    });
+    try {
+      await host.callTool('k__get', {}, { key: 'a' });
+      let busyDone = false;
+      const busy = host
+        .callTool('k__sleep', { ms: 3_000 }, { key: 'a', timeoutMs: 30_000 })
+        .finally(() => (busyDone = true));
+      expect(await waitFor(() => host.status()[0]?.sessions?.[0]?.inFlight === 1)).toBe(true);
+      // The first caller of key b waits for the slot (30 s); the second waits for that opening.
+      const patient = host.callTool('k__get', {}, { key: 'b', timeoutMs: 30_000 });
+      const hasty = await host
+        .callTool('k__get', {}, { key: 'b', timeoutMs: 300 })
+        .catch((error: unknown) => error);
+      expect(hasty).toBeInstanceOf(CallTimeoutError);
+      expect((hasty as CallTimeoutError).sent).toBe(false);
+      expect(busyDone).toBe(false);
+      await busy;
+      expect(text(await patient)).toBe('0');
     } finally {
       await host.close();
     }
