@@ -33,6 +33,10 @@ export class KeyedRuntime extends ProbedRuntime {
   readonly #opening = new Map<string, Promise<KeyedSession>>();
   /** Sessions created and not yet fully closed: what `maxSessions` bounds. */
   #live = 0;
+  /** Slots of sessions whose close has begun: they come free without another eviction. */
+  #freeing = 0;
+  /** Callers waiting for a slot. */
+  #slotWaiters = 0;
   readonly #wakers = new Set<() => void>();
   #sweeper: NodeJS.Timeout | undefined;
   /** The listing probe, kept for the first key (it holds a slot). */
@@ -222,16 +226,26 @@ export class KeyedRuntime extends ProbedRuntime {
     }
   }
 
-  /** Waits for a free slot, evicting the least recently used idle session when all are taken. */
+  /**
+   * Waits for a free slot, evicting the least recently used idle session when all are taken, but
+   * only as many as the waiters need: a slot whose session is already closing is on its way.
+   */
   async #takeSlot(deadline: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
-    while (this.#live >= this.spec.session.maxSessions) {
-      if (this.closedReason) throw notSentError(this.name, this.closedReason);
-      const victim = this.#leastRecentlyUsedIdle();
-      if (victim) void this.#retire(victim, 'evicted (least recently used)', false);
-      else void this.#retireSpare('evicted (least recently used)');
-      const outcome = await waitForWake((wake) => this.#subscribe(wake), deadline, signal);
-      if (outcome === 'timeout') throw new CallTimeoutError(this.name, timeoutMs, false);
-      if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
+    this.#slotWaiters += 1;
+    try {
+      while (this.#live >= this.spec.session.maxSessions) {
+        if (this.closedReason) throw notSentError(this.name, this.closedReason);
+        if (this.#freeing < this.#slotWaiters) {
+          const victim = this.#leastRecentlyUsedIdle();
+          if (victim) void this.#retire(victim, 'evicted (least recently used)', false);
+          else void this.#retireSpare('evicted (least recently used)');
+        }
+        const outcome = await waitForWake((wake) => this.#subscribe(wake), deadline, signal);
+        if (outcome === 'timeout') throw new CallTimeoutError(this.name, timeoutMs, false);
+        if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
+      }
+    } finally {
+      this.#slotWaiters -= 1;
     }
     this.#live += 1;
   }
@@ -260,9 +274,11 @@ export class KeyedRuntime extends ProbedRuntime {
 
   /** Closes a session owner once, however many paths ask; its slot frees once its process is gone. */
   #close(owner: SessionOwner, key: string | undefined, reason: string, drainMs: number): Promise<void> {
+    if (!this.isClosing(owner)) this.#freeing += 1;
     return this.closeOwner(owner, reason, {
       drainMs,
       onClosed: () => {
+        this.#freeing -= 1;
         this.#freeSlot();
         this.deps.observer.onSession(this, 'closed', key, reason);
       },

@@ -298,6 +298,11 @@ export abstract class ProbedRuntime implements ServerRuntime {
     }
   }
 
+  /** Whether this runtime has begun closing `owner`. */
+  protected isClosing(owner: SessionOwner): boolean {
+    return this.#closing.has(owner);
+  }
+
   /**
    * Closes an owner this runtime created, once however many paths ask (only the first one's
    * `onClosed` runs, once the process is gone); `close()` awaits it. With `drainMs`, its in-flight

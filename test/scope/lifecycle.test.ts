@@ -233,6 +233,32 @@ const sleep =
   (connection: Connection, timeout: number): Promise<{ content?: unknown }> =>
     connection.client.callTool({ name: 'sleep', arguments: { ms } }, { timeout });
 
+describe('keyed eviction', () => {
+  it('evicts one session per slot needed, even when another goes idle while the first closes', async () => {
+    const pids = pidFile();
+    // Ignoring SIGTERM makes each close take a while (until SIGKILL after termGraceMs).
+    const host = await createHost({
+      mcpServers: {
+        k: fixture(['--ignore-sigterm'], { session: 'keyed', maxSessions: 2, termGraceMs: 2_000 }, pids),
+      },
+    });
+    try {
+      const a = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
+      const busy = host.callTool('k__sleep', { ms: 1_500 }, { key: 'a' });
+      const b = Number(text(await host.callTool('k__pid', {}, { key: 'b' })));
+      // c needs one slot: b (the only idle session) is evicted; a goes idle while b is still closing.
+      const c = Number(text(await host.callTool('k__pid', {}, { key: 'c' })));
+      await busy;
+      expect(alive([b])).toEqual([]);
+      expect(alive([a, c])).toEqual([a, c]);
+      expect(Number(text(await host.callTool('k__pid', {}, { key: 'a' })))).toBe(a); // a kept its session
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+});
+
 describe('keyed slot waiters on replace', () => {
   it('the draining runtime refuses a slot waiter unsent at once; it completes on the successor', async () => {
     const pids = pidFile();
