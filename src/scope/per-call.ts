@@ -23,7 +23,7 @@ export class PerCallRuntime extends ProbedRuntime {
   readonly #pool: SessionOwner[] = [];
   /** Sessions serving a call right now. */
   readonly #busy = new Set<SessionOwner>();
-  /** Sessions that served their call and wait to be retired. */
+  /** Sessions that are done (served their call, or died pooled) and wait to be retired. */
   readonly #spent = new Set<SessionOwner>();
   /** Retire-and-refill work scheduled after a reply. */
   readonly #deferred = new Set<NodeJS.Immediate>();
@@ -99,7 +99,10 @@ export class PerCallRuntime extends ProbedRuntime {
     const index = this.#pool.indexOf(owner);
     if (index < 0) return;
     this.#pool.splice(index, 1);
+    // Held as spent until retired, so a close or restart that cancels the deferred work retires it.
+    this.#spent.add(owner);
     this.#afterReply(() => {
+      this.#spent.delete(owner);
       void this.#retire(owner, 'prewarmed session died');
       this.#refill();
     });
@@ -108,8 +111,12 @@ export class PerCallRuntime extends ProbedRuntime {
   /** Past the restart limit: the pooled sessions go too (they are as doomed as the ones that died). */
   protected override onFailed(): void {
     const pooled = this.#pool.splice(0);
+    for (const owner of pooled) this.#spent.add(owner);
     this.#afterReply(() => {
-      for (const owner of pooled) void this.#retire(owner, 'server failed');
+      for (const owner of pooled) {
+        this.#spent.delete(owner);
+        void this.#retire(owner, 'server failed');
+      }
     });
   }
 

@@ -194,6 +194,37 @@ describe('close() racing a restart', () => {
   }
 });
 
+describe('per-call sessions are retired however a restart races them', () => {
+  it('a pooled session that dies just as restart() begins is still retired: every opened session is closed', async () => {
+    const pids = pidFile();
+    const events: HostEvent[] = [];
+    let restarting: Promise<void> | undefined;
+    const host = await createHost(
+      { mcpServers: { p: fixture([], { session: 'per-call', prewarm: 1 }, pids) } },
+      {
+        onEvent: (event) => {
+          events.push(event);
+          // Restart in the same turn as the pooled session's death is noticed.
+          if (event.type === 'server:restart-scheduled') restarting ??= host.restart('p');
+        },
+      },
+    );
+    try {
+      const [pooled] = pids.pids('server');
+      process.kill(pooled!, 'SIGKILL');
+      expect(await waitFor(() => restarting !== undefined)).toBe(true);
+      await restarting;
+      expect(host.status()[0]?.state).toBe('ready');
+      expect(text(await host.callTool('p__increment'))).toBe('1');
+    } finally {
+      await host.close();
+    }
+    const count = (type: string) => events.filter((e) => e.type === type).length;
+    expect(count('session:closed')).toBe(count('session:opened'));
+    expect(alive(pids.pids())).toEqual([]);
+  });
+});
+
 describe('keyed slot waiters', () => {
   it('close() releases a caller waiting for a slot at once, with the reason', async () => {
     const host = await createHost({
