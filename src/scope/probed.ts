@@ -306,7 +306,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
   /**
    * Closes an owner this runtime created, once however many paths ask (only the first one's
    * `onClosed` runs, once the process is gone); `close()` awaits it. With `drainMs`, its in-flight
-   * requests may finish first.
+   * requests may finish first; a later ask without `drainMs` cuts such a drain short.
    */
   protected closeOwner(
     owner: SessionOwner,
@@ -314,6 +314,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
     { drainMs = 0, onClosed }: { drainMs?: number; onClosed?: () => void } = {},
   ): Promise<void> {
     let closing = this.#closing.get(owner);
+    // Already closing (perhaps draining): without a drain of our own, the owner stops now.
+    if (closing && drainMs === 0) owner.close(reason).catch(() => {}); // the tracked close reports
     if (!closing) {
       closing = this.track(
         owner.close(reason, { drainMs }).finally(() => {

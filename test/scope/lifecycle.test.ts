@@ -225,6 +225,22 @@ describe('per-call sessions are retired however a restart races them', () => {
   });
 });
 
+describe('close() cuts a drain short', () => {
+  it('keyed: close() during closeKey()’s drain closes at once; the call in flight is cut', async () => {
+    const host = await createHost({ mcpServers: { k: fixture([], { session: 'keyed' }) } });
+    const call = host
+      .callTool('k__sleep', { ms: 10_000 }, { key: 'a', timeoutMs: 30_000 })
+      .catch((error: unknown) => error);
+    expect(await waitFor(() => host.status()[0]?.sessions?.[0]?.inFlight === 1)).toBe(true);
+    const draining = host.closeKey('a');
+    const started = Date.now();
+    await host.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await draining;
+    expect(await call).toBeInstanceOf(SessionClosedError);
+  });
+});
+
 describe('keyed slot waiters', () => {
   it('close() releases a caller waiting for a slot at once, with the reason', async () => {
     const host = await createHost({
