@@ -177,7 +177,7 @@ describe('respawn storms', () => {
 });
 
 describe('close() racing a restart', () => {
-  for (const session of ['keyed', 'per-call'] as const) {
+  for (const session of ['shared', 'keyed', 'per-call'] as const) {
     it(`${session}, a server that ignores SIGTERM: restart() then close(): nothing is left running`, async () => {
       const pids = pidFile();
       const host = await createHost({
