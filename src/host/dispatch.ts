@@ -4,14 +4,24 @@
  * call into an SDK request; with no interceptors the hot path allocates no context.
  */
 import type { Client, Tool } from '@modelcontextprotocol/client';
-import type { ServerRuntime } from '../scope/index.js';
+import { requestOnCurrent, type ServerRuntime } from '../scope/index.js';
 import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';
 import type { CallOptions } from './options.js';
+
+/** Where the dispatcher finds the runtime serving a server now. */
+export interface RuntimeLookup {
+  get(name: string): ServerRuntime | undefined;
+}
 
 /** Runs requests through the host's interceptors to a runtime. */
 export class Dispatcher {
   readonly #middlewares: Middleware[] = [];
   #chain = compose([]);
+  readonly #runtimes: RuntimeLookup;
+
+  constructor(runtimes: RuntimeLookup) {
+    this.#runtimes = runtimes;
+  }
 
   /** Adds interceptors, outermost first (after those added before). */
   use(middlewares: readonly Middleware[]): void {
@@ -21,7 +31,9 @@ export class Dispatcher {
 
   /**
    * Sends one request through the interceptors to `runtime`, which picks the session. `name` is the
-   * catalog name the caller used; `toolDefinition` the catalog's definition of the tool called.
+   * catalog name the caller used; `toolDefinition` the catalog's definition of the tool called. A
+   * request the runtime refused unsent because a replacement took over (`replace`, `reload`) goes to
+   * the replacement, within the same deadline.
    */
   send<T>(
     runtime: ServerRuntime,
@@ -31,32 +43,38 @@ export class Dispatcher {
     name?: string,
     toolDefinition?: Tool,
   ): Promise<T> {
+    const current = () => this.#runtimes.get(runtime.name);
     const perform = (wire: Record<string, unknown>, headers?: Record<string, string>): Promise<T> =>
-      runtime.request((connection, timeout) => {
-        const sendOptions = {
-          signal: options.signal,
-          timeout,
-          onprogress: options.onProgress,
-          headers,
-          // For tools/call: the catalog's definition spares the SDK a response-cache lookup per call
-          // (not if an interceptor renamed the tool).
-          toolDefinition: toolDefinition?.name === wire.name ? toolDefinition : undefined,
-        };
-        const { client } = connection;
-        switch (method) {
-          case 'tools/call':
-            return client.callTool(wire as Parameters<Client['callTool']>[0], sendOptions) as Promise<T>;
-          case 'prompts/get':
-            return client.getPrompt(wire as Parameters<Client['getPrompt']>[0], sendOptions) as Promise<T>;
-          case 'resources/read':
-            return client.readResource(
-              wire as Parameters<Client['readResource']>[0],
-              sendOptions,
-            ) as Promise<T>;
-          case 'completion/complete':
-            return client.complete(wire as Parameters<Client['complete']>[0], sendOptions) as Promise<T>;
-        }
-      }, options);
+      requestOnCurrent(
+        runtime,
+        current,
+        (connection, timeout) => {
+          const sendOptions = {
+            signal: options.signal,
+            timeout,
+            onprogress: options.onProgress,
+            headers,
+            // For tools/call: the catalog's definition spares the SDK a response-cache lookup per call
+            // (not if an interceptor renamed the tool).
+            toolDefinition: toolDefinition?.name === wire.name ? toolDefinition : undefined,
+          };
+          const { client } = connection;
+          switch (method) {
+            case 'tools/call':
+              return client.callTool(wire as Parameters<Client['callTool']>[0], sendOptions) as Promise<T>;
+            case 'prompts/get':
+              return client.getPrompt(wire as Parameters<Client['getPrompt']>[0], sendOptions) as Promise<T>;
+            case 'resources/read':
+              return client.readResource(
+                wire as Parameters<Client['readResource']>[0],
+                sendOptions,
+              ) as Promise<T>;
+            case 'completion/complete':
+              return client.complete(wire as Parameters<Client['complete']>[0], sendOptions) as Promise<T>;
+          }
+        },
+        options,
+      );
     if (this.#middlewares.length === 0) return perform(params);
     const ctx: RequestContext = {
       server: runtime.name,

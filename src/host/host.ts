@@ -55,7 +55,7 @@ export class Host implements AsyncDisposable {
   readonly #configSource: ConfigInput | undefined;
   readonly #clientSide: ClientSide;
   readonly #servers: ServerSet;
-  readonly #dispatcher = new Dispatcher();
+  readonly #dispatcher: Dispatcher;
   readonly #calls: Calls;
   readonly #createdAt = Date.now();
   #watcher: ConfigWatcher | undefined;
@@ -82,6 +82,7 @@ export class Host implements AsyncDisposable {
           authProvider: credentials.for(spec),
         }),
     });
+    this.#dispatcher = new Dispatcher(this.#servers);
     this.#calls = new Calls(this.#servers, this.#dispatcher);
   }
 

@@ -19,7 +19,7 @@ import {
 import { INLINE_SOURCE, resolveConfig } from '../../src/config/load.js';
 import { createRuntime, isNotSent, requestOnCurrent, type ServerRuntime } from '../../src/scope/index.js';
 import type { Connection } from '../../src/session/connection.js';
-import { alive, FIXTURE, fixture, pidFile, text, waitFor } from '../helpers.js';
+import { alive, FIXTURE, fixture, pidFile, text, waitFor, hostFixture } from '../helpers.js';
 
 function tempFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'berth-lifecycle-')), name);
@@ -341,6 +341,24 @@ describe('keyed slot waiters on replace', () => {
       await Promise.all([old.close('test over'), next.close('test over')]);
     }
     expect(alive(pids.pids())).toEqual([]);
+  });
+});
+
+describe('keyed slot waiters on host.replace()', () => {
+  it('a caller waiting for a slot completes on the new server; the busy calls drain on the old', async () => {
+    const entry = fixture([], { session: 'keyed', maxSessions: 2 });
+    await using fx = await hostFixture({ k: entry });
+    const { host } = fx;
+    const busy = ['a', 'b'].map((key) =>
+      host.callTool('k__sleep', { ms: 2_000 }, { key, timeoutMs: 30_000 }),
+    );
+    expect(
+      await waitFor(() => (host.status()[0]?.sessions ?? []).filter((s) => s.inFlight > 0).length === 2),
+    ).toBe(true);
+    const waiting = host.callTool('k__sleep', { ms: 10 }, { key: 'c', timeoutMs: 30_000 });
+    await host.replace('k', { ...entry, args: [...(entry.args), '--name=k2'] });
+    expect(text(await waiting)).toBe('slept 10');
+    expect((await Promise.all(busy)).map(text)).toEqual(['slept 2000', 'slept 2000']);
   });
 });
 
