@@ -14,7 +14,9 @@ import type { CatalogTool } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../catalog/validate.js';
 import { InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
+import { Deadline } from '../util/deadline.js';
 import type { Dispatcher } from './dispatch.js';
+import type { InterceptedMethod } from './middleware.js';
 import type { CallOptions, CompleteOptions } from './options.js';
 import type { ServerSet } from './servers.js';
 
@@ -41,6 +43,7 @@ export class Calls {
     options: CallOptions,
     allow?: (tool: CatalogTool) => boolean,
   ): Promise<CallToolResult> {
+    const entered = Date.now();
     const { catalog } = this.#servers;
     const tool = catalog.tool(name) ?? (await this.#lookupAfterStartup(() => catalog.tool(name)));
     if (!tool || (allow && !allow(tool))) {
@@ -61,26 +64,25 @@ export class Calls {
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
     const params = { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) };
     const definition = catalog.definition(name);
-    const send = (callOptions: CallOptions) =>
+    const runtime = this.#servers.runtime(tool.server);
+    const deadline = Deadline.in(options.timeoutMs ?? runtime.spec.timeouts.callMs, entered);
+    const send = () =>
       this.#dispatcher.send<CallToolResult>(
-        this.#servers.runtime(tool.server),
+        runtime,
         'tools/call',
         params,
-        callOptions,
+        { ...options, deadline },
         name,
         definition,
       );
-    const started = Date.now();
     try {
-      return await send(options);
+      return await send();
     } catch (error) {
-      // A session lost mid-call: retry once, but only where running the tool twice is safe.
+      // A session lost mid-call: retry once, within the same deadline, but only where running the
+      // tool twice is safe.
       if (!(error instanceof ServerError && error.outcomeUnknown && this.#retrySafe(tool))) throw error;
-      const timeoutMs =
-        (options.timeoutMs ?? this.#servers.runtime(tool.server).spec.timeouts.callMs) -
-        (Date.now() - started);
-      if (timeoutMs <= 0) throw error;
-      return send({ ...options, timeoutMs });
+      if (deadline.passed) throw error;
+      return send();
     }
   }
 
@@ -97,6 +99,7 @@ export class Calls {
     args: Record<string, string>,
     options: CallOptions,
   ): Promise<GetPromptResult> {
+    const entered = Date.now();
     const { catalog } = this.#servers;
     const prompt = catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => catalog.prompt(name)));
     if (!prompt) {
@@ -110,11 +113,12 @@ export class Calls {
       );
     }
     const params = { name: prompt.prompt, arguments: args, ...(options.meta && { _meta: options.meta }) };
-    return this.#dispatcher.send(this.#servers.runtime(prompt.server), 'prompts/get', params, options, name);
+    return this.#send(prompt.server, 'prompts/get', params, options, entered, name);
   }
 
   /** Reads a resource from the server that lists it (or whose template matches it), or from `server`. */
   async readResource(uri: string, options: CallOptions & { server?: string }): Promise<ReadResourceResult> {
+    const entered = Date.now();
     const server = options.server ?? this.serverForUri(uri);
     if (!server) {
       throw new UnknownNameError(
@@ -127,7 +131,7 @@ export class Calls {
       );
     }
     const params = { uri, ...(options.meta && { _meta: options.meta }) };
-    return this.#dispatcher.send(this.#servers.runtime(server), 'resources/read', params, options);
+    return this.#send(server, 'resources/read', params, options, entered);
   }
 
   /** Asks a server to complete an argument of a prompt or of a resource template. */
@@ -136,6 +140,7 @@ export class Calls {
     argument: { name: string; value: string },
     options: CompleteOptions,
   ): Promise<CompleteResult> {
+    const entered = Date.now();
     const { catalog } = this.#servers;
     let server: string | undefined;
     let wireRef: CompletionRef = ref;
@@ -164,7 +169,7 @@ export class Calls {
       argument,
       ...(options.arguments && { context: { arguments: options.arguments } }),
     };
-    return this.#dispatcher.send(this.#servers.runtime(server), 'completion/complete', params, options);
+    return this.#send(server, 'completion/complete', params, options, entered);
   }
 
   /**
@@ -184,6 +189,27 @@ export class Calls {
     }
     const template = catalog.resourceTemplates().find((t) => new UriTemplate(t.uriTemplate).match(uri));
     return template?.server;
+  }
+
+  /** Sends to `server` with the call's deadline, counted from when the call `entered` berth. */
+  #send<T>(
+    server: string,
+    method: InterceptedMethod,
+    params: Record<string, unknown>,
+    options: CallOptions,
+    entered: number,
+    name?: string,
+  ): Promise<T> {
+    const runtime = this.#servers.runtime(server);
+    const deadline = Deadline.in(options.timeoutMs ?? runtime.spec.timeouts.callMs, entered);
+    return this.#dispatcher.send(runtime, method, params, { ...options, deadline }, name);
+  }
+
+  /**
+   * A deadline for a request to `server` that is not a call of the catalog (a subscription), from now.
+   */
+  deadlineFor(server: string, options: CallOptions): Deadline {
+    return Deadline.in(options.timeoutMs ?? this.#servers.runtime(server).spec.timeouts.callMs);
   }
 
   /** If some server is still starting, waits for startup to settle and looks again. */

@@ -1,10 +1,12 @@
 /**
  * The last step of every request a caller makes: the interceptor chain around it, then the SDK
- * client method on the session the server's runtime selects. It is the only place that turns a berth
- * call into an SDK request; with no interceptors the hot path allocates no context.
+ * request on the session the server's runtime selects, through the session's request-only handle.
+ * It is the only place that turns a berth call into an SDK request; with no interceptors the hot path
+ * allocates no context.
  */
 import type { Client, Tool } from '@modelcontextprotocol/client';
 import { requestOnCurrent, type ServerRuntime } from '../scope/index.js';
+import type { Deadline } from '../util/deadline.js';
 import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';
 import type { CallOptions } from './options.js';
 
@@ -12,6 +14,9 @@ import type { CallOptions } from './options.js';
 export interface RuntimeLookup {
   get(name: string): ServerRuntime | undefined;
 }
+
+/** A call's options once it has entered berth: its deadline is fixed. */
+export type DispatchOptions = CallOptions & { deadline: Deadline };
 
 /** Runs requests through the host's interceptors to a runtime. */
 export class Dispatcher {
@@ -39,7 +44,7 @@ export class Dispatcher {
     runtime: ServerRuntime,
     method: InterceptedMethod,
     params: Record<string, unknown>,
-    options: CallOptions,
+    options: DispatchOptions,
     name?: string,
     toolDefinition?: Tool,
   ): Promise<T> {
@@ -48,7 +53,7 @@ export class Dispatcher {
       requestOnCurrent(
         runtime,
         current,
-        (connection, timeout) => {
+        (session, timeout) => {
           const sendOptions = {
             signal: options.signal,
             timeout,
@@ -58,19 +63,18 @@ export class Dispatcher {
             // (not if an interceptor renamed the tool).
             toolDefinition: toolDefinition?.name === wire.name ? toolDefinition : undefined,
           };
-          const { client } = connection;
           switch (method) {
             case 'tools/call':
-              return client.callTool(wire as Parameters<Client['callTool']>[0], sendOptions) as Promise<T>;
+              return session.callTool(wire as Parameters<Client['callTool']>[0], sendOptions) as Promise<T>;
             case 'prompts/get':
-              return client.getPrompt(wire as Parameters<Client['getPrompt']>[0], sendOptions) as Promise<T>;
+              return session.getPrompt(wire as Parameters<Client['getPrompt']>[0], sendOptions) as Promise<T>;
             case 'resources/read':
-              return client.readResource(
+              return session.readResource(
                 wire as Parameters<Client['readResource']>[0],
                 sendOptions,
               ) as Promise<T>;
             case 'completion/complete':
-              return client.complete(wire as Parameters<Client['complete']>[0], sendOptions) as Promise<T>;
+              return session.complete(wire as Parameters<Client['complete']>[0], sendOptions) as Promise<T>;
           }
         },
         options,

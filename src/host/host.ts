@@ -109,13 +109,18 @@ export class Host implements AsyncDisposable {
     this.#assertCall(options);
     const server = options.server ?? this.#calls.serverForUri(uri);
     if (!server) throw new UnknownNameError('resource', uri, []);
-    await this.#servers.runtime(server).subscribe(uri, options);
+    await this.#servers
+      .runtime(server)
+      .subscribe(uri, { ...options, deadline: this.#calls.deadlineFor(server, options) });
   }
 
   /** Ends a resource subscription. */
   async unsubscribeResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<void> {
     const server = options.server ?? this.#calls.serverForUri(uri);
-    if (server) await this.#servers.runtime(server).unsubscribe(uri, options);
+    if (server) {
+      const deadline = this.#calls.deadlineFor(server, options);
+      await this.#servers.runtime(server).unsubscribe(uri, { ...options, deadline });
+    }
   }
 
   /** Starts every enabled server in parallel; resolves when each is ready or has failed. */

@@ -8,7 +8,7 @@
  * complete on the old or the new one.
  */
 import { CallTimeoutError } from '../errors.js';
-import type { Connection } from '../session/connection.js';
+import type { SendRequest } from '../session/handle.js';
 import { isNotSent } from '../session/owner.js';
 import type { ScopedRequestOptions, ServerRuntime } from './runtime.js';
 
@@ -21,23 +21,19 @@ import type { ScopedRequestOptions, ServerRuntime } from './runtime.js';
 export async function requestOnCurrent<T>(
   runtime: ServerRuntime,
   current: () => ServerRuntime | undefined,
-  send: (connection: Connection, timeoutMs: number) => Promise<T>,
+  send: SendRequest<T>,
   options: ScopedRequestOptions,
 ): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? runtime.spec.timeouts.callMs;
-  const deadline = Date.now() + timeoutMs;
+  const { deadline } = options;
   let target = runtime;
   for (;;) {
     try {
-      return await target.request(
-        send,
-        target === runtime ? options : { ...options, timeoutMs: Math.max(1, deadline - Date.now()) },
-      );
+      return await target.request(send, options);
     } catch (error) {
       const successor = current();
       if (!isNotSent(error) || !successor || successor === target) throw error;
-      if (Date.now() >= deadline) {
-        throw new CallTimeoutError(target.name, timeoutMs, false, { cause: error });
+      if (deadline.passed) {
+        throw new CallTimeoutError(target.name, deadline.timeoutMs, false, { cause: error });
       }
       target = successor;
     }

@@ -14,9 +14,10 @@
  * waiting for a slot or a start at once, with a `SessionClosedError` that says nothing was sent.
  */
 import { CallAbortedError, CallTimeoutError, KeyRequiredError, ServerUnavailableError } from '../errors.js';
-import type { Connection } from '../session/connection.js';
+import type { SendRequest } from '../session/handle.js';
 import { notSentError, type SessionOwner } from '../session/owner.js';
 import { waitForWake } from '../util/abort.js';
+import type { Deadline } from '../util/deadline.js';
 import { ProbedRuntime } from './probed.js';
 import { isDead, sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
 
@@ -52,23 +53,16 @@ export class KeyedRuntime extends ProbedRuntime {
     return this.#spare ? [sessionInfo(this.#spare), ...keyed] : keyed;
   }
 
-  async request<T>(
-    send: (connection: Connection, timeoutMs: number) => Promise<T>,
-    options: ScopedRequestOptions,
-  ): Promise<T> {
+  async request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T> {
     const { key } = options;
     if (key === undefined) throw new KeyRequiredError(this.name);
     if (this.closedReason) throw notSentError(this.name, this.closedReason);
     if (this.state === 'disabled') throw new ServerUnavailableError(this.name, 'disabled');
-    const timeoutMs = options.timeoutMs ?? this.spec.timeouts.callMs;
-    const deadline = Date.now() + timeoutMs;
+    const { deadline } = options;
     for (;;) {
-      const session = await this.#acquire(key, deadline, timeoutMs, options.signal);
+      const session = await this.#acquire(key, deadline, options.signal);
       // The owner counts the request as in flight before `request` returns, so the reservation can go.
-      const pending = session.owner.request(send, {
-        ...options,
-        timeoutMs: Math.max(1, deadline - Date.now()),
-      });
+      const pending = session.owner.request(send, options);
       session.reserved -= 1;
       try {
         return await pending;
@@ -78,7 +72,8 @@ export class KeyedRuntime extends ProbedRuntime {
         // restart policy, as a call on a shared server waits through its restarts.
         const unsent = error instanceof ServerUnavailableError && session.owner.state === 'failed';
         if (!unsent || this.closedReason) throw error;
-        if (Date.now() >= deadline) throw new CallTimeoutError(this.name, timeoutMs, false, { cause: error });
+        if (deadline.passed)
+          throw new CallTimeoutError(this.name, deadline.timeoutMs, false, { cause: error });
       }
     }
   }
@@ -142,12 +137,7 @@ export class KeyedRuntime extends ProbedRuntime {
   }
 
   /** The session for `key`, reserved for the caller; opens one (within the deadline) if there is none. */
-  async #acquire(
-    key: string,
-    deadline: number,
-    timeoutMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<KeyedSession> {
+  async #acquire(key: string, deadline: Deadline, signal: AbortSignal | undefined): Promise<KeyedSession> {
     for (;;) {
       if (this.closedReason) throw notSentError(this.name, this.closedReason);
       const existing = this.#sessions.get(key);
@@ -160,10 +150,10 @@ export class KeyedRuntime extends ProbedRuntime {
       const opening = this.#opening.get(key);
       if (opening) {
         // Another caller is opening this key's session, within its own deadline: wait within ours.
-        await this.#settledWithin(opening, deadline, timeoutMs, signal);
+        await this.#settledWithin(opening, deadline, signal);
         continue; // take it from the map (or open again if it is already gone)
       }
-      const created = this.#open(key, deadline, timeoutMs, signal);
+      const created = this.#open(key, deadline, signal);
       this.#opening.set(key, created);
       try {
         return await created; // reserved for us by #open
@@ -176,8 +166,7 @@ export class KeyedRuntime extends ProbedRuntime {
   /** Waits for `opening` to settle, but no longer than the caller's deadline and signal allow. */
   async #settledWithin(
     opening: Promise<unknown>,
-    deadline: number,
-    timeoutMs: number,
+    deadline: Deadline,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const outcome = await waitForWake(
@@ -187,19 +176,14 @@ export class KeyedRuntime extends ProbedRuntime {
         opening.then(settle, settle);
         return () => (listening = false);
       },
-      deadline,
+      deadline.at,
       signal,
     );
-    if (outcome === 'timeout') throw new CallTimeoutError(this.name, timeoutMs, false);
+    if (outcome === 'timeout') throw new CallTimeoutError(this.name, deadline.timeoutMs, false);
     if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
   }
 
-  async #open(
-    key: string,
-    deadline: number,
-    timeoutMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<KeyedSession> {
+  async #open(key: string, deadline: Deadline, signal: AbortSignal | undefined): Promise<KeyedSession> {
     for (;;) {
       const unavailable = this.unavailable();
       if (unavailable) throw unavailable;
@@ -210,8 +194,8 @@ export class KeyedRuntime extends ProbedRuntime {
         this.deps.observer.onSession(this, 'opened', key); // announced when a key takes it
         return session;
       }
-      await this.awaitStart(deadline, timeoutMs, signal);
-      await this.#takeSlot(deadline, signal, timeoutMs);
+      await this.awaitStart(deadline, signal);
+      await this.#takeSlot(deadline, signal);
       // The slot wait may have outlasted the runtime, or let another session fail: check again.
       if (this.unavailable() || !this.canStart()) {
         this.#freeSlot();
@@ -230,7 +214,7 @@ export class KeyedRuntime extends ProbedRuntime {
    * Waits for a free slot, evicting the least recently used idle session when all are taken, but
    * only as many as the waiters need: a slot whose session is already closing is on its way.
    */
-  async #takeSlot(deadline: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
+  async #takeSlot(deadline: Deadline, signal: AbortSignal | undefined): Promise<void> {
     this.#slotWaiters += 1;
     try {
       while (this.#live >= this.spec.session.maxSessions) {
@@ -240,8 +224,8 @@ export class KeyedRuntime extends ProbedRuntime {
           if (victim) void this.#retire(victim, 'evicted (least recently used)', false);
           else void this.#retireSpare('evicted (least recently used)');
         }
-        const outcome = await waitForWake((wake) => this.#subscribe(wake), deadline, signal);
-        if (outcome === 'timeout') throw new CallTimeoutError(this.name, timeoutMs, false);
+        const outcome = await waitForWake((wake) => this.#subscribe(wake), deadline.at, signal);
+        if (outcome === 'timeout') throw new CallTimeoutError(this.name, deadline.timeoutMs, false);
         if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
       }
     } finally {

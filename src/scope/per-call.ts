@@ -12,8 +12,9 @@
  */
 import type { ServerSpec } from '../config/types.js';
 import { CallTimeoutError, ServerUnavailableError } from '../errors.js';
-import type { Connection } from '../session/connection.js';
+import type { SendRequest } from '../session/handle.js';
 import type { SessionOwner } from '../session/owner.js';
+import type { Deadline } from '../util/deadline.js';
 import { ProbedRuntime } from './probed.js';
 import { isDead, sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
 
@@ -36,26 +37,23 @@ export class PerCallRuntime extends ProbedRuntime {
     return [...this.#pool, ...this.#busy, ...this.#spent].map((owner) => sessionInfo(owner));
   }
 
-  async request<T>(
-    send: (connection: Connection, timeoutMs: number) => Promise<T>,
-    options: ScopedRequestOptions,
-  ): Promise<T> {
-    const timeoutMs = options.timeoutMs ?? this.spec.timeouts.callMs;
-    const deadline = Date.now() + timeoutMs;
+  async request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T> {
+    const { deadline } = options;
     for (;;) {
       const unavailable = this.unavailable();
       if (unavailable) throw unavailable;
-      const owner = this.#takeFromPool() ?? (await this.#startForCall(deadline, timeoutMs, options.signal));
+      const owner = this.#takeFromPool() ?? (await this.#startForCall(deadline, options.signal));
       this.#busy.add(owner);
       try {
-        return await owner.request(send, { ...options, timeoutMs: Math.max(1, deadline - Date.now()) });
+        return await owner.request(send, options);
       } catch (error) {
         // The session failed before the request was sent (it died starting, or while pooled): the
         // call waits for another, under the restart policy, as a call on a shared server waits
         // through its restarts.
         const unsent = error instanceof ServerUnavailableError && owner.state === 'failed';
         if (!unsent || this.closedReason) throw error;
-        if (Date.now() >= deadline) throw new CallTimeoutError(this.name, timeoutMs, false, { cause: error });
+        if (deadline.passed)
+          throw new CallTimeoutError(this.name, deadline.timeoutMs, false, { cause: error });
       } finally {
         this.#busy.delete(owner);
         this.#spent.add(owner);
@@ -71,9 +69,9 @@ export class PerCallRuntime extends ProbedRuntime {
   }
 
   /** A session for one call when the pool has none: once the restart policy lets one start. */
-  async #startForCall(deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<SessionOwner> {
+  async #startForCall(deadline: Deadline, signal?: AbortSignal): Promise<SessionOwner> {
     for (;;) {
-      await this.awaitStart(deadline, timeoutMs, signal);
+      await this.awaitStart(deadline, signal);
       // The wait may have let a refill run first: take what it started rather than start another.
       const pooled = this.#takeFromPool();
       if (pooled) return pooled;

@@ -14,8 +14,10 @@
  * session's owner does; `restart()` recovers it.
  */
 import type { ServerSpec } from '../config/types.js';
+import type { Deadline } from '../util/deadline.js';
 import { CallAbortedError, CallTimeoutError, ServerUnavailableError, type BerthError } from '../errors.js';
-import { emptyListing, type Connection, type Listing } from '../session/connection.js';
+import { emptyListing, type Listing } from '../session/connection.js';
+import type { SendRequest } from '../session/handle.js';
 import { EraMemory } from '../session/era.js';
 import { notSentError, SessionOwner, type ServerState } from '../session/owner.js';
 import { RestartGate } from './restart-gate.js';
@@ -95,10 +97,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
   }
 
   abstract sessions(): SessionInfo[];
-  abstract request<T>(
-    send: (connection: Connection, timeoutMs: number) => Promise<T>,
-    options: ScopedRequestOptions,
-  ): Promise<T>;
+  abstract request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T>;
   abstract closeKey(key: string): Promise<void>;
   /** The live session owners, for notifications that go to every session. */
   protected abstract owners(): Iterable<SessionOwner>;
@@ -264,11 +263,11 @@ export abstract class ProbedRuntime implements ServerRuntime {
    * Waits until the restart policy lets a new session start, within the caller's deadline; throws
    * what the caller should see when it does not (closed, failed, timed out, aborted).
    */
-  protected async awaitStart(deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const outcome = await this.#gate.wait(deadline, signal);
+  protected async awaitStart(deadline: Deadline, signal?: AbortSignal): Promise<void> {
+    const outcome = await this.#gate.wait(deadline.at, signal);
     if (outcome === 'open') return;
     if (outcome === 'timeout') {
-      throw new CallTimeoutError(this.name, timeoutMs, false, { cause: this.#lastError });
+      throw new CallTimeoutError(this.name, deadline.timeoutMs, false, { cause: this.#lastError });
     }
     if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
     throw (

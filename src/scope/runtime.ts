@@ -13,7 +13,8 @@ import type { ServerSpec } from '../config/types.js';
 import type { BerthError } from '../errors.js';
 import type { Listing } from '../session/connection.js';
 import type { RequestOptions, ServerState, SessionOwner } from '../session/owner.js';
-import type { ClientFeatures, Connection } from '../session/connection.js';
+import type { ClientFeatures } from '../session/connection.js';
+import type { SendRequest } from '../session/handle.js';
 
 /** One live session of a runtime, for `status()`. */
 export interface SessionInfo {
@@ -94,10 +95,7 @@ export interface ServerRuntime {
   /** Resolves when the server is ready, failed or stopped. */
   settled(): Promise<void>;
   /** Runs `send` on the session the scope selects. */
-  request<T>(
-    send: (connection: Connection, timeoutMs: number) => Promise<T>,
-    options: ScopedRequestOptions,
-  ): Promise<T>;
+  request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T>;
   /** Ends the sessions of `key` (keyed scope), after their in-flight calls (within the drain deadline). */
   closeKey(key: string): Promise<void>;
   /** Reopens a failed server, or recycles a running one. */

@@ -3,7 +3,7 @@
  * runtime is a thin face over its single `SessionOwner`.
  */
 import type { ServerSpec } from '../config/types.js';
-import type { Connection } from '../session/connection.js';
+import type { SendRequest } from '../session/handle.js';
 import { SessionOwner } from '../session/owner.js';
 import {
   sessionInfo,
@@ -74,10 +74,7 @@ export class SharedRuntime implements ServerRuntime {
     return this.#owner.settled();
   }
 
-  request<T>(
-    send: (connection: Connection, timeoutMs: number) => Promise<T>,
-    options: ScopedRequestOptions,
-  ): Promise<T> {
+  request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T> {
     return this.#owner.request(send, options);
   }
 

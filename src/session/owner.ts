@@ -36,6 +36,8 @@ import {
   type PendingAuthorization,
 } from './connection.js';
 import { EraMemory } from './era.js';
+import { sessionHandle, type SendRequest, type SessionHandle } from './handle.js';
+import type { Deadline } from '../util/deadline.js';
 
 /** Where a server is in its life. */
 export type ServerState =
@@ -77,8 +79,8 @@ export interface OwnerOptions {
 /** Per-request options the owner understands. */
 export interface RequestOptions {
   signal?: AbortSignal;
-  /** Deadline for the whole request, including waiting for the server to be ready. */
-  timeoutMs?: number;
+  /** Deadline for the whole request, including waiting for the server to be ready; set once by the caller. */
+  deadline: Deadline;
   onProgress?: (progress: Progress) => void;
 }
 
@@ -309,21 +311,15 @@ export class SessionOwner {
   }
 
   /** Subscribes to updates of a resource, now and on every session this owner opens later. */
-  async subscribe(uri: string, options: RequestOptions = {}): Promise<void> {
+  async subscribe(uri: string, options: RequestOptions): Promise<void> {
     this.#subscriptions.add(uri);
-    await this.request(
-      (connection, timeout) => connection.client.subscribeResource({ uri }, { timeout }),
-      options,
-    );
+    await this.request((session, timeout) => session.subscribeResource({ uri }, { timeout }), options);
   }
 
   /** Ends a subscription. */
-  async unsubscribe(uri: string, options: RequestOptions = {}): Promise<void> {
+  async unsubscribe(uri: string, options: RequestOptions): Promise<void> {
     if (!this.#subscriptions.delete(uri)) return;
-    await this.request(
-      (connection, timeout) => connection.client.unsubscribeResource({ uri }, { timeout }),
-      options,
-    );
+    await this.request((session, timeout) => session.unsubscribeResource({ uri }, { timeout }), options);
   }
 
   /** A reopened session subscribes again to what its predecessor was subscribed to. */
@@ -334,38 +330,33 @@ export class SessionOwner {
   }
 
   /**
-   * Runs `send` against the ready connection with the remaining time budget, and turns failures into
-   * berth errors: timeouts, aborts, the server dying mid-request, or the owner closing the session.
+   * Runs `send` on a request-only handle of the ready session, with the time its deadline leaves, and
+   * turns failures into berth errors: timeouts, aborts, the server dying mid-request, or the owner
+   * closing the session. The caller never gets the connection itself.
    */
-  async request<T>(
-    send: (connection: Connection, timeoutMs: number) => Promise<T>,
-    options: RequestOptions = {},
-  ): Promise<T> {
-    const timeoutMs = options.timeoutMs ?? this.spec.timeouts.callMs;
+  async request<T>(send: SendRequest<T>, options: RequestOptions): Promise<T> {
+    const { deadline, signal } = options;
     this.#inFlight += 1;
     this.#lastUsed = Date.now();
     try {
-      const deadline = Date.now() + timeoutMs;
-      const budget = () => Math.max(1, deadline - Date.now());
       // A closing owner sends nothing more, even on the connection it is about to close.
       let connection =
-        (!this.#stop.signal.aborted && this.#current) || (await this.#whenReady(timeoutMs, options.signal));
+        (!this.#stop.signal.aborted && this.#current) || (await this.#whenReady(deadline, signal));
       try {
         if (connection === this.#current) this.#sent += 1;
-        return await send(connection, budget());
+        return await send(handleOf(connection), deadline.left());
       } catch (error) {
         if (this.#authProvider && isUnauthorized(error)) throw this.#stepUp(connection, error);
-        if (!isExpiredSession(error))
-          throw await this.#requestError(error, connection, timeoutMs, options.signal);
+        if (!isExpiredSession(error)) throw await this.#requestError(error, connection, deadline, signal);
         // The remote server no longer knows this session (it restarted): open a new one and retry once.
         if (this.#current === connection) this.#cycle.abort();
       }
-      connection = await this.#whenReady(budget(), options.signal, connection);
+      connection = await this.#whenReady(deadline, signal, connection);
       try {
         if (connection === this.#current) this.#sent += 1;
-        return await send(connection, budget());
+        return await send(handleOf(connection), deadline.left());
       } catch (error) {
-        throw await this.#requestError(error, connection, timeoutMs, options.signal);
+        throw await this.#requestError(error, connection, deadline, signal);
       }
     } finally {
       this.#lastUsed = Date.now();
@@ -398,7 +389,7 @@ export class SessionOwner {
   async #requestError(
     error: unknown,
     connection: Connection,
-    timeoutMs: number,
+    deadline: Deadline,
     signal?: AbortSignal,
   ): Promise<unknown> {
     if (signal?.aborted) return new CallAbortedError(this.name, { cause: signal.reason });
@@ -418,13 +409,13 @@ export class SessionOwner {
       return new ServerError({ ...details, reason, outcomeUnknown: true }, { cause: failure ?? error });
     }
     if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
-      return new CallTimeoutError(this.name, timeoutMs, true, { cause: error });
+      return new CallTimeoutError(this.name, deadline.timeoutMs, true, { cause: error });
     }
     return error;
   }
 
-  /** Waits for the next ready connection, within `timeoutMs` and the caller's signal. */
-  #whenReady(timeoutMs: number, signal?: AbortSignal, stale?: Connection): Promise<Connection> {
+  /** Waits for the next ready connection, within the deadline and the caller's signal. */
+  #whenReady(deadline: Deadline, signal?: AbortSignal, stale?: Connection): Promise<Connection> {
     if (this.#current && this.#current !== stale && !this.#stop.signal.aborted) {
       return Promise.resolve(this.#current);
     }
@@ -435,8 +426,8 @@ export class SessionOwner {
     return new Promise<Connection>((resolve, reject) => {
       const timer = setTimeout(() => {
         settle();
-        reject(new CallTimeoutError(this.name, timeoutMs, false, { cause: this.#lastError }));
-      }, timeoutMs);
+        reject(new CallTimeoutError(this.name, deadline.timeoutMs, false, { cause: this.#lastError }));
+      }, deadline.left());
       const abort = () => {
         settle();
         reject(new CallAbortedError(this.name, { cause: signal?.reason }));
@@ -657,4 +648,12 @@ function isExpiredSession(error: unknown): boolean {
 function asServerError(error: unknown, server: string, phase: ServerPhase): BerthError {
   if (BerthError.is(error)) return error;
   return new ServerError({ server, phase }, { cause: error });
+}
+
+/** Each connection's request-only handle, made once. */
+const handles = new WeakMap<Connection, SessionHandle>();
+function handleOf(connection: Connection): SessionHandle {
+  let handle = handles.get(connection);
+  if (!handle) handles.set(connection, (handle = sessionHandle(connection.client)));
+  return handle;
 }

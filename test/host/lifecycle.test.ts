@@ -7,10 +7,17 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, HostClosedError, SessionClosedError, type HostEvent } from '../../src/index.js';
+import {
+  CallTimeoutError,
+  createHost,
+  HostClosedError,
+  SessionClosedError,
+  type HostEvent,
+} from '../../src/index.js';
 import { Host } from '../../src/host/host.js';
 import { resolveConfig } from '../../src/config/load.js';
 import { SessionOwner } from '../../src/session/owner.js';
+import { Deadline } from '../../src/util/deadline.js';
 import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
 
 describe('a host created in beforeAll and closed in afterAll', () => {
@@ -47,9 +54,9 @@ describe('concurrent first calls', () => {
       // The owner is not started: every call asks it for a connection at the same moment.
       const results = await Promise.all(
         Array.from({ length: 10 }, () =>
-          owner.request((connection, timeout) =>
-            connection.client.callTool({ name: 'pid', arguments: {} }, { timeout }),
-          ),
+          owner.request((session, timeout) => session.callTool({ name: 'pid', arguments: {} }, { timeout }), {
+            deadline: Deadline.in(10_000),
+          }),
         ),
       );
       const served = new Set(results.map(text));
@@ -172,5 +179,36 @@ describe('a process that uses berth', () => {
       },
     );
     expect(Date.now() - Number(stdout)).toBeLessThan(1_000);
+  });
+});
+
+describe('a call’s deadline', () => {
+  it('counts from when the call was made, including the wait for start-up to settle', async () => {
+    const pids = pidFile();
+    const loaded = resolveConfig(
+      {
+        mcpServers: {
+          a: fixture([], {}, pids),
+          // Start-up settles only when this one gives up, 1.5 s in.
+          slow: fixture(['--hang-on-start'], { startupTimeoutMs: 1_500 }, pids),
+        },
+      },
+      '<inline>',
+    );
+    const host = new Host(loaded);
+    const starting = host.start();
+    try {
+      const began = Date.now();
+      const error = await host
+        .callTool('a__sleep', { ms: 5_000 }, { timeoutMs: 2_500 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CallTimeoutError);
+      // One budget of 2.5 s from the call, not 1.5 s of start-up plus a fresh 2.5 s.
+      expect(Date.now() - began).toBeLessThan(3_700);
+    } finally {
+      await starting;
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
   });
 });

@@ -18,7 +18,8 @@ import {
 } from '../../src/index.js';
 import { INLINE_SOURCE, resolveConfig } from '../../src/config/load.js';
 import { createRuntime, isNotSent, requestOnCurrent, type ServerRuntime } from '../../src/scope/index.js';
-import type { Connection } from '../../src/session/connection.js';
+import type { SessionHandle } from '../../src/session/handle.js';
+import { Deadline } from '../../src/util/deadline.js';
 import { alive, FIXTURE, fixture, pidFile, text, waitFor, hostFixture } from '../helpers.js';
 
 function tempFile(name: string): string {
@@ -277,8 +278,8 @@ function runtimeFor(entry: Record<string, unknown>): ServerRuntime {
 
 const sleep =
   (ms: number) =>
-  (connection: Connection, timeout: number): Promise<{ content?: unknown }> =>
-    connection.client.callTool({ name: 'sleep', arguments: { ms } }, { timeout });
+  (session: SessionHandle, timeout: number): Promise<{ content?: unknown }> =>
+    session.callTool({ name: 'sleep', arguments: { ms } }, { timeout });
 
 describe('keyed eviction', () => {
   it('evicts one session per slot needed, even when another goes idle while the first closes', async () => {
@@ -318,12 +319,17 @@ describe('keyed slot waiters on replace', () => {
     try {
       let busyDone = false;
       const busy = Promise.all(
-        ['a', 'b'].map((key) => old.request(sleep(3_000), { key, timeoutMs: 30_000 })),
+        ['a', 'b'].map((key) => old.request(sleep(3_000), { key, deadline: Deadline.in(30_000) })),
       ).finally(() => (busyDone = true));
       expect(await waitFor(() => old.sessions().filter((s) => s.inFlight > 0).length === 2)).toBe(true);
       let current = old;
-      const direct = old.request(sleep(10), { key: 'c', timeoutMs: 30_000 }).catch((e: unknown) => e);
-      const carried = requestOnCurrent(old, () => current, sleep(10), { key: 'd', timeoutMs: 30_000 });
+      const direct = old
+        .request(sleep(10), { key: 'c', deadline: Deadline.in(30_000) })
+        .catch((e: unknown) => e);
+      const carried = requestOnCurrent(old, () => current, sleep(10), {
+        key: 'd',
+        deadline: Deadline.in(30_000),
+      });
       current = next;
       const closing = old.close('server replaced', { drain: true });
 
@@ -356,7 +362,7 @@ describe('keyed slot waiters on host.replace()', () => {
       await waitFor(() => (host.status()[0]?.sessions ?? []).filter((s) => s.inFlight > 0).length === 2),
     ).toBe(true);
     const waiting = host.callTool('k__sleep', { ms: 10 }, { key: 'c', timeoutMs: 30_000 });
-    await host.replace('k', { ...entry, args: [...(entry.args), '--name=k2'] });
+    await host.replace('k', { ...entry, args: [...entry.args, '--name=k2'] });
     expect(text(await waiting)).toBe('slept 10');
     expect((await Promise.all(busy)).map(text)).toEqual(['slept 2000', 'slept 2000']);
   });

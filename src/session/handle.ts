@@ -1,0 +1,29 @@
+/**
+ * What a caller gets of a session: a handle that can send requests and nothing else. It cannot
+ * close the session, reach its transport or its process, or replace its handlers; only the session's
+ * owner holds the connection itself. The one-owner rule is a type here, not a convention.
+ */
+import type { Client } from '@modelcontextprotocol/client';
+
+/** The requests a caller may send on a session. */
+export type SessionHandle = Readonly<
+  Pick<
+    Client,
+    'callTool' | 'getPrompt' | 'readResource' | 'complete' | 'subscribeResource' | 'unsubscribeResource'
+  >
+>;
+
+/** A request-only handle on `client` (its methods, bound; the client itself is not reachable). */
+export function sessionHandle(client: Client): SessionHandle {
+  return Object.freeze({
+    callTool: client.callTool.bind(client),
+    getPrompt: client.getPrompt.bind(client),
+    readResource: client.readResource.bind(client),
+    complete: client.complete.bind(client),
+    subscribeResource: client.subscribeResource.bind(client),
+    unsubscribeResource: client.unsubscribeResource.bind(client),
+  });
+}
+
+/** What a caller runs on a session: `send` gets the handle and the time left for its request. */
+export type SendRequest<T> = (session: SessionHandle, timeoutMs: number) => Promise<T>;
