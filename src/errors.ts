@@ -24,6 +24,7 @@ const CODES = [
   'HOST_CLOSED',
   'TOOLSET_CLOSED',
   'INTERCEPTOR_FAILED',
+  'NOT_SUPPORTED',
 ] as const;
 
 /** Every berth error code. */
@@ -289,6 +290,16 @@ export class InterceptorError extends BerthError {
     super('INTERCEPTOR_FAILED', `server "${server}": an interceptor failed on ${method}: ${reason}`, options);
     this.server = server;
     this.method = method;
+  }
+}
+
+/** What was asked needs something this server's session scope does not have (a shared session). */
+export class NotSupportedError extends BerthError {
+  readonly server: string;
+
+  constructor(server: string, what: string) {
+    super('NOT_SUPPORTED', `server "${server}": ${what}`);
+    this.server = server;
   }
 }
 

@@ -45,6 +45,7 @@ export {
   KeyRequiredError,
   PolicyDeniedError,
   InterceptorError,
+  NotSupportedError,
 } from './errors.js';
 export type {
   BerthErrorCode,

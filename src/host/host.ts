@@ -27,8 +27,8 @@ import {
   type LoadedConfig,
   type LoadOptions,
 } from '../config/load.js';
-import { ConfigError, HostClosedError, UnknownNameError } from '../errors.js';
-import { createRuntime } from '../scope/index.js';
+import { ConfigError, HostClosedError, NotSupportedError, UnknownNameError } from '../errors.js';
+import { createRuntime, type SharedSession } from '../scope/index.js';
 import { Calls, type CompletionRef } from './calls.js';
 import { ClientSide } from './client-side.js';
 import { Credentials } from './credentials.js';
@@ -109,9 +109,8 @@ export class Host implements AsyncDisposable {
     this.#assertCall(options);
     const server = options.server ?? this.#calls.serverForUri(uri);
     if (!server) throw new UnknownNameError('resource', uri, []);
-    await this.#servers
-      .runtime(server)
-      .subscribe(uri, { ...options, deadline: this.#calls.deadlineFor(server, options) });
+    const deadline = this.#calls.deadlineFor(server, options);
+    await this.#shared(server, 'resource subscriptions').subscribe(uri, { ...options, deadline });
   }
 
   /** Ends a resource subscription. */
@@ -119,7 +118,7 @@ export class Host implements AsyncDisposable {
     const server = options.server ?? this.#calls.serverForUri(uri);
     if (server) {
       const deadline = this.#calls.deadlineFor(server, options);
-      await this.#servers.runtime(server).unsubscribe(uri, { ...options, deadline });
+      await this.#shared(server, 'resource subscriptions').unsubscribe(uri, { ...options, deadline });
     }
   }
 
@@ -227,7 +226,10 @@ export class Host implements AsyncDisposable {
 
   /** Ends every keyed session of `key`, after its in-flight calls (within each server's drain deadline). */
   async closeKey(key: string): Promise<void> {
-    await Promise.all([...this.#servers.runtimes()].map((runtime) => runtime.closeKey(key)));
+    const closing: Promise<void>[] = [];
+    for (const runtime of this.#servers.runtimes())
+      if (runtime.keys) closing.push(runtime.keys.closeKey(key));
+    await Promise.all(closing);
   }
 
   /**
@@ -255,7 +257,7 @@ export class Host implements AsyncDisposable {
    */
   async finishAuth(server: string, callback: string | URLSearchParams): Promise<void> {
     this.#assertOpen();
-    await this.#servers.runtime(server).finishAuthorization(callback);
+    await this.#shared(server, 'interactive authorization').finishAuthorization(callback);
   }
 
   /** Restarts one server: reopens a failed one, or recycles a running one. */
@@ -332,6 +334,16 @@ export class Host implements AsyncDisposable {
   /** `await using host = await createHost(…)` closes the host at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The shared session of `server`, for what only a shared session can do (`what`). */
+  #shared(server: string, what: string): SharedSession {
+    const runtime = this.#servers.runtime(server);
+    if (runtime.shared) return runtime.shared;
+    throw new NotSupportedError(
+      server,
+      `${what} need a shared session, and its scope is "${runtime.spec.session.scope}"`,
+    );
   }
 
   #assertOpen(): void {

@@ -19,6 +19,13 @@ export function createRuntime(spec: ServerSpec, deps: RuntimeDeps): ServerRuntim
   }
 }
 
-export type { ServerRuntime, RuntimeObserver, SessionInfo, ScopedRequestOptions } from './runtime.js';
+export type {
+  KeyedSessions,
+  ServerRuntime,
+  RuntimeObserver,
+  SessionInfo,
+  ScopedRequestOptions,
+  SharedSession,
+} from './runtime.js';
 export { requestOnCurrent } from './dispatch.js';
 export { isNotSent, notSentError, type NotSentError } from '../session/owner.js';

@@ -19,7 +19,13 @@ import { notSentError, type SessionOwner } from '../session/owner.js';
 import { waitForWake } from '../util/abort.js';
 import type { Deadline } from '../util/deadline.js';
 import { ProbedRuntime } from './probed.js';
-import { isDead, sessionInfo, type ScopedRequestOptions, type SessionInfo } from './runtime.js';
+import {
+  isDead,
+  sessionInfo,
+  type KeyedSessions,
+  type ScopedRequestOptions,
+  type SessionInfo,
+} from './runtime.js';
 
 interface KeyedSession {
   key: string;
@@ -78,7 +84,9 @@ export class KeyedRuntime extends ProbedRuntime {
     }
   }
 
-  async closeKey(key: string): Promise<void> {
+  readonly keys: KeyedSessions = { closeKey: (key) => this.#closeKey(key) };
+
+  async #closeKey(key: string): Promise<void> {
     await this.#opening.get(key)?.catch(() => {});
     const session = this.#sessions.get(key);
     if (session) await this.#retire(session, 'closed for its key', true);

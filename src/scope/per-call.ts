@@ -133,8 +133,6 @@ export class PerCallRuntime extends ProbedRuntime {
     this.#deferred.add(immediate);
   }
 
-  async closeKey(): Promise<void> {}
-
   protected override onReady(): void {
     this.#refill();
   }

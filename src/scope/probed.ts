@@ -85,12 +85,6 @@ export abstract class ProbedRuntime implements ServerRuntime {
   get listing() {
     return this.#listing;
   }
-  get pid(): number | undefined {
-    return undefined; // each session has its own; see sessions()
-  }
-  get protocolVersion(): string | undefined {
-    return undefined; // negotiated per session
-  }
   stderrTail(): string | undefined {
     const error = this.#lastError as { stderrTail?: string } | undefined;
     return error?.stderrTail;
@@ -98,7 +92,6 @@ export abstract class ProbedRuntime implements ServerRuntime {
 
   abstract sessions(): SessionInfo[];
   abstract request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T>;
-  abstract closeKey(key: string): Promise<void>;
   /** The live session owners, for notifications that go to every session. */
   protected abstract owners(): Iterable<SessionOwner>;
 
@@ -106,21 +99,6 @@ export abstract class ProbedRuntime implements ServerRuntime {
     for (const owner of this.owners()) owner.notifyRootsChanged();
   }
 
-  async subscribe(): Promise<void> {
-    throw new ServerUnavailableError(
-      this.name,
-      `"${this.spec.session.scope}" scoped (resource subscriptions need a shared session)`,
-    );
-  }
-
-  async unsubscribe(): Promise<void> {}
-
-  async finishAuthorization(): Promise<void> {
-    throw new ServerUnavailableError(
-      this.name,
-      `"${this.spec.session.scope}" scoped (finish interactive authorization on a shared-scope server)`,
-    );
-  }
   /** Closes every session of the scope (after in-flight calls when `drain`). */
   protected abstract closeSessions(reason: string, drain: boolean): Promise<void>;
   /** Called when a probe has made the server ready. */

@@ -71,7 +71,31 @@ export interface RuntimeDeps {
 /** Options of one request: the owner's, plus the key that selects a keyed session. */
 export type ScopedRequestOptions = RequestOptions & { key?: string };
 
-/** One configured server, behind its session scope. */
+/** Keyed scope: sessions that belong to a key, which callers may end. */
+export interface KeyedSessions {
+  /** Ends the sessions of `key`, after their in-flight calls (within the drain deadline). */
+  closeKey(key: string): Promise<void>;
+}
+
+/** Shared scope: one session that lives on, so subscriptions and authorizations can outlast a call. */
+export interface SharedSession {
+  /** The pid of the session's process (stdio), while one runs. */
+  readonly pid: number | undefined;
+  /** The protocol version the session negotiated. */
+  readonly protocolVersion: string | undefined;
+  /** Subscribes to a resource's updates, now and on every session reopened after it. */
+  subscribe(uri: string, options: ScopedRequestOptions): Promise<void>;
+  /** Ends a resource subscription. */
+  unsubscribe(uri: string, options: ScopedRequestOptions): Promise<void>;
+  /** Finishes a pending OAuth authorization and reconnects. */
+  finishAuthorization(callback: string | URLSearchParams): Promise<void>;
+}
+
+/**
+ * One configured server, behind its session scope. What every scope does is here; what only some
+ * scopes can do is a capability that is present only on those (`keys`, `shared`), so no scope has
+ * methods that do nothing or only throw.
+ */
 export interface ServerRuntime {
   readonly spec: ServerSpec;
   readonly name: string;
@@ -83,10 +107,10 @@ export interface ServerRuntime {
   readonly restarts: number;
   /** The server's tools, prompts and resources: fetched once per configuration, shared by all sessions. */
   readonly listing: Listing | undefined;
-  /** The pid of the shared session's process (shared scope). */
-  readonly pid: number | undefined;
-  /** The protocol version the shared session negotiated (shared scope). */
-  readonly protocolVersion: string | undefined;
+  /** The keyed scope's key-bound sessions. */
+  readonly keys?: KeyedSessions;
+  /** The shared scope's one session. */
+  readonly shared?: SharedSession;
   stderrTail(): string | undefined;
   /** The live sessions. */
   sessions(): SessionInfo[];
@@ -96,18 +120,10 @@ export interface ServerRuntime {
   settled(): Promise<void>;
   /** Runs `send` on the session the scope selects. */
   request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T>;
-  /** Ends the sessions of `key` (keyed scope), after their in-flight calls (within the drain deadline). */
-  closeKey(key: string): Promise<void>;
   /** Reopens a failed server, or recycles a running one. */
   restart(): Promise<void>;
-  /** Finishes a pending OAuth authorization and reconnects (shared scope). */
-  finishAuthorization(callback: string | URLSearchParams): Promise<void>;
   /** Tells every live session that the client's roots changed. */
   notifyRootsChanged(): void;
-  /** Subscribes to a resource's updates (shared scope; kept across restarts). */
-  subscribe(uri: string, options: ScopedRequestOptions): Promise<void>;
-  /** Ends a resource subscription. */
-  unsubscribe(uri: string, options: ScopedRequestOptions): Promise<void>;
   /** Closes every session, after in-flight calls when `drain` is set (within the drain deadline). */
   close(reason: string, options?: { drain?: boolean }): Promise<void>;
 }

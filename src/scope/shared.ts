@@ -11,6 +11,7 @@ import {
   type ScopedRequestOptions,
   type ServerRuntime,
   type SessionInfo,
+  type SharedSession,
 } from './runtime.js';
 
 /** A server whose callers all share one session. */
@@ -52,15 +53,12 @@ export class SharedRuntime implements ServerRuntime {
   get listing() {
     return this.#owner.listing;
   }
-  get pid() {
-    return this.#owner.state === 'ready' ? this.#owner.pid : undefined;
-  }
-  get protocolVersion() {
-    return this.#owner.protocolVersion;
-  }
   stderrTail() {
     return this.#owner.stderrTail();
   }
+
+  /** The one session: its process and protocol, its subscriptions and authorizations. */
+  readonly shared: SharedSession = sharedSession(() => this.#owner);
 
   sessions(): SessionInfo[] {
     return [sessionInfo(this.#owner)];
@@ -78,22 +76,8 @@ export class SharedRuntime implements ServerRuntime {
     return this.#owner.request(send, options);
   }
 
-  async closeKey(): Promise<void> {}
-
-  finishAuthorization(callback: string | URLSearchParams): Promise<void> {
-    return this.#owner.finishAuthorization(callback);
-  }
-
   notifyRootsChanged(): void {
     this.#owner.notifyRootsChanged();
-  }
-
-  subscribe(uri: string, options: ScopedRequestOptions): Promise<void> {
-    return this.#owner.subscribe(uri, options);
-  }
-
-  unsubscribe(uri: string, options: ScopedRequestOptions): Promise<void> {
-    return this.#owner.unsubscribe(uri, options);
   }
 
   restart(): Promise<void> {
@@ -103,4 +87,19 @@ export class SharedRuntime implements ServerRuntime {
   close(reason: string, options: { drain?: boolean } = {}): Promise<void> {
     return this.#owner.close(reason, { drainMs: options.drain ? this.spec.session.drainTimeoutMs : 0 });
   }
+}
+
+/** The shared-session capability of an owner (read through `owner()`, which never changes). */
+function sharedSession(owner: () => SessionOwner): SharedSession {
+  return {
+    get pid() {
+      return owner().state === 'ready' ? owner().pid : undefined;
+    },
+    get protocolVersion() {
+      return owner().protocolVersion;
+    },
+    subscribe: (uri, options) => owner().subscribe(uri, options),
+    unsubscribe: (uri, options) => owner().unsubscribe(uri, options),
+    finishAuthorization: (callback) => owner().finishAuthorization(callback),
+  };
 }

@@ -4,8 +4,14 @@
  * per configuration whatever the number of sessions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, KeyRequiredError, type Host, type HostEvent } from '../../src/index.js';
-import { alive, fixture, pidFile, text } from '../helpers.js';
+import {
+  createHost,
+  KeyRequiredError,
+  NotSupportedError,
+  type Host,
+  type HostEvent,
+} from '../../src/index.js';
+import { alive, fixture, hostFixture, pidFile, text } from '../helpers.js';
 
 describe('session scopes', () => {
   let host: Host;
@@ -72,5 +78,24 @@ describe('session scopes', () => {
     expect(host.tools().filter((t) => t.server === 'keyed')).toHaveLength(
       host.tools().filter((t) => t.server === 'shared').length,
     );
+  });
+});
+
+describe('what only a shared session can do', () => {
+  it('a keyed or per-call server refuses subscriptions and authorization with NOT_SUPPORTED', async () => {
+    await using fx = await hostFixture({
+      k: fixture([], { session: 'keyed' }),
+      p: fixture(['--name=p'], { session: 'per-call' }),
+    });
+    for (const server of ['k', 'p']) {
+      const subscribing = fx.host.subscribeResource('fixture://state', { server });
+      await expect(subscribing).rejects.toBeInstanceOf(NotSupportedError);
+      await expect(subscribing).rejects.toThrow(/resource subscriptions need a shared session/);
+      await expect(fx.host.finishAuth(server, 'code')).rejects.toMatchObject({
+        code: 'NOT_SUPPORTED',
+        server,
+      });
+    }
+    await fx.host.closeKey('nobody'); // a key no server has: nothing to end, nothing thrown
   });
 });
