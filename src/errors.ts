@@ -1,15 +1,21 @@
 /**
  * berth's typed errors. Each is branded with a string `code` so callers can branch on it without
- * `instanceof` across package copies, and each carries the context that explains it (server, phase,
- * exit status, stderr tail). These are local errors: wire errors from a server stay the SDK's
- * `ProtocolError`, and a tool result with `isError` is a result, not an error.
+ * `instanceof` across package copies, and each carries the context that explains it as fields
+ * (server, phase, exit status, stderr tail, reason), so no caller parses a message: messages are
+ * one short line, and the stderr tail is a field of its own. An error a server returned (or the SDK
+ * raised for a request) reaches callers as a `RequestFailedError` naming the server, with the SDK's
+ * error as its `cause`. A tool result with `isError` is a result, not an error.
  */
+import type { ServerState } from './state.js';
 
 /** Every berth error code, once: the type and the runtime check both come from this list. */
 const CODES = [
   'CONFIG_INVALID',
   'SERVER_FAILED',
   'SERVER_UNAVAILABLE',
+  'SERVER_UNAUTHORIZED',
+  'REQUEST_FAILED',
+  'AMBIGUOUS_RESOURCE',
   'SESSION_CLOSED',
   'CALL_TIMEOUT',
   'CALL_ABORTED',
@@ -103,19 +109,21 @@ export interface ServerFailureDetails {
   needsAuthorization?: boolean;
 }
 
+/** One line: who, what happened, in which phase, how it ended. The stderr tail is not in it. */
 function describeFailure(d: ServerFailureDetails, what: string): string {
   const facts = [`phase: ${d.phase}`];
   if (d.exitCode !== undefined && d.exitCode !== null) facts.push(`exit code ${d.exitCode}`);
   if (d.signal) facts.push(`signal ${d.signal}`);
   let message = `server "${d.server}" ${what} (${facts.join(', ')})`;
   if (d.outcomeUnknown) message += '; the request was sent, so it may or may not have run';
-  if (d.stderrTail) message += `\n--- stderr (tail) ---\n${d.stderrTail}`;
   return message;
 }
 
 /** A server failed: it could not start, crashed, exited, or broke the protocol. */
 export class ServerError extends BerthError implements ServerFailureDetails {
   readonly server: string;
+  /** What happened, in a few words (`exited unexpectedly`), without the server's name or the facts. */
+  readonly reason: string;
   readonly phase: ServerPhase;
   readonly exitCode?: number | null;
   readonly signal?: NodeJS.Signals | null;
@@ -126,8 +134,10 @@ export class ServerError extends BerthError implements ServerFailureDetails {
 
   constructor(details: ServerFailureDetails & { reason?: string }, options?: { cause?: unknown }) {
     const reason = details.reason ?? (options?.cause instanceof Error ? options.cause.message : 'failed');
-    super('SERVER_FAILED', describeFailure(details, reason), options);
+    const code = details.needsAuthorization ? 'SERVER_UNAUTHORIZED' : 'SERVER_FAILED';
+    super(code, describeFailure(details, reason), options);
     this.server = details.server;
+    this.reason = reason;
     this.phase = details.phase;
     this.exitCode = details.exitCode;
     this.signal = details.signal;
@@ -141,13 +151,55 @@ export class ServerError extends BerthError implements ServerFailureDetails {
 /** A server is not available for calls: disabled, failed past its restart limit, or removed. */
 export class ServerUnavailableError extends BerthError {
   readonly server: string;
-  readonly state: string;
+  /** The state that keeps it from serving: `failed`, `unauthorized` (code `SERVER_UNAUTHORIZED`), `disabled`… */
+  readonly state: ServerState;
 
-  constructor(server: string, state: string, options?: { cause?: unknown }) {
-    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super('SERVER_UNAVAILABLE', `server "${server}" is ${state}${cause}`, options);
+  constructor(server: string, state: ServerState, options?: { cause?: unknown; detail?: string }) {
+    const why = options?.detail ?? (options?.cause instanceof Error ? options.cause.message : undefined);
+    const code = state === 'unauthorized' ? 'SERVER_UNAUTHORIZED' : 'SERVER_UNAVAILABLE';
+    super(code, `server "${server}" is ${state}${why ? `: ${why}` : ''}`, options);
     this.server = server;
     this.state = state;
+  }
+}
+
+/**
+ * A request to a server failed with an error the server returned over the wire (or the SDK raised
+ * for it, such as a result that does not match the tool's output schema). `cause` is the SDK's error;
+ * `rpcCode` and `data` are its JSON-RPC error code and data, when it had them.
+ */
+export class RequestFailedError extends BerthError {
+  readonly server: string;
+  readonly method: string;
+  /** The JSON-RPC error code (`-32602` invalid params, …), when the error had one. */
+  readonly rpcCode?: number;
+  /** The JSON-RPC error's `data`, when it had some. */
+  readonly data?: unknown;
+
+  constructor(server: string, method: string, cause: unknown) {
+    const said = cause instanceof Error ? cause.message : String(cause);
+    super('REQUEST_FAILED', `server "${server}": ${method} failed: ${said}`, { cause });
+    this.server = server;
+    this.method = method;
+    const { code, data } = (cause ?? {}) as { code?: unknown; data?: unknown };
+    if (typeof code === 'number') this.rpcCode = code;
+    if (data !== undefined) this.data = data;
+  }
+}
+
+/** A resource URI that several servers list: pass `{ server }` to say which one to ask. */
+export class AmbiguousResourceError extends BerthError {
+  readonly uri: string;
+  /** The servers that list it. */
+  readonly servers: readonly string[];
+
+  constructor(uri: string, servers: readonly string[]) {
+    super(
+      'AMBIGUOUS_RESOURCE',
+      `resource "${uri}" is listed by ${servers.map((s) => `"${s}"`).join(', ')}; pass { server } to choose one`,
+    );
+    this.uri = uri;
+    this.servers = servers;
   }
 }
 

@@ -14,7 +14,7 @@ export type {
 export type { HostEvent, HostEventHandler, ReloadSummary } from './host/events.js';
 export type { Toolset, ToolsetOptions } from './host/toolset.js';
 export type { SessionInfo } from './scope/runtime.js';
-export type { ServerState } from './session/owner.js';
+export type { ServerState } from './state.js';
 export type {
   CatalogTool,
   CatalogPrompt,
@@ -46,6 +46,8 @@ export {
   PolicyDeniedError,
   InterceptorError,
   NotSupportedError,
+  RequestFailedError,
+  AmbiguousResourceError,
 } from './errors.js';
 export type {
   BerthErrorCode,

@@ -59,6 +59,11 @@ export function describeError(error: unknown, debug = debugEnabled()): string {
     text = error.issues.map((issue) => `berth: ${formatConfigIssue(issue)}`).join('\n');
   } else if (error instanceof Error) {
     text = `berth: ${error.message || error.name}`;
+    // A server's own words, kept out of the message: shown below it, marked as the server's.
+    const tail = (error as { stderrTail?: unknown }).stderrTail;
+    if (typeof tail === 'string' && tail.trim() !== '') {
+      text += `\nberth: the server's stderr (tail):\n${tail.trimEnd().replace(/^/gm, '  | ')}`;
+    }
   } else {
     text = `berth: ${typeof error === 'string' ? error : inspect(error)}`;
   }

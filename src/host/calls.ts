@@ -13,7 +13,7 @@ import {
 import type { CatalogTool } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../catalog/validate.js';
-import { InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
+import { AmbiguousResourceError, InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
 import { Deadline } from '../util/deadline.js';
 import type { Dispatcher } from './dispatch.js';
 import type { InterceptedMethod } from './middleware.js';
@@ -174,19 +174,13 @@ export class Calls {
 
   /**
    * The server of a resource URI: the one server listing it, else one whose template matches. A URI
-   * several servers list throws `UnknownNameError` asking for `{ server }`.
+   * several servers list throws `AmbiguousResourceError` asking for `{ server }`.
    */
   serverForUri(uri: string): string | undefined {
     const { catalog } = this.#servers;
     const listed = catalog.resources().filter((r) => r.uri === uri);
     if (listed.length === 1) return listed[0]!.server;
-    if (listed.length > 1) {
-      throw new UnknownNameError(
-        'resource',
-        uri,
-        listed.map((r) => `${r.server}: ${r.uri} (pass { server })`),
-      );
-    }
+    if (listed.length > 1) throw new AmbiguousResourceError(uri, [...new Set(listed.map((r) => r.server))].sort());
     const template = catalog.resourceTemplates().find((t) => new UriTemplate(t.uriTemplate).match(uri));
     return template?.server;
   }

@@ -5,6 +5,7 @@
  * allocates no context.
  */
 import type { Client, Tool } from '@modelcontextprotocol/client';
+import { BerthError, RequestFailedError } from '../errors.js';
 import { requestOnCurrent, type ServerRuntime } from '../scope/index.js';
 import type { Deadline } from '../util/deadline.js';
 import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';
@@ -78,7 +79,10 @@ export class Dispatcher {
           }
         },
         options,
-      );
+      ).catch((error: unknown) => {
+        // The SDK's errors (a server's JSON-RPC error, an output schema mismatch) name no server.
+        throw BerthError.is(error) ? error : new RequestFailedError(runtime.name, method, error);
+      });
     if (this.#middlewares.length === 0) return perform(params);
     const ctx: RequestContext = {
       server: runtime.name,

@@ -36,19 +36,11 @@ import {
   type PendingAuthorization,
 } from './connection.js';
 import { EraMemory } from './era.js';
+import type { ServerState } from '../state.js';
 import { sessionHandle, type SendRequest, type SessionHandle } from './handle.js';
 import type { Deadline } from '../util/deadline.js';
 
-/** Where a server is in its life. */
-export type ServerState =
-  | 'starting'
-  | 'ready'
-  | 'restarting'
-  | 'failed'
-  /** The server answered 401: it needs authorization (credentials, or an OAuth flow to finish). */
-  | 'unauthorized'
-  | 'stopped'
-  | 'disabled';
+export type { ServerState } from '../state.js';
 
 /** What an owner reports to whoever observes it (the host). Called synchronously; must not throw. */
 export interface OwnerObserver {
@@ -295,7 +287,9 @@ export class SessionOwner {
    */
   async finishAuthorization(callback: string | URLSearchParams): Promise<void> {
     const pending = this.#pendingAuthorization;
-    if (!pending) throw new ServerUnavailableError(this.name, `${this.#state} (no authorization is pending)`);
+    if (!pending) {
+      throw new ServerUnavailableError(this.name, this.#state, { detail: 'no authorization is pending' });
+    }
     this.#pendingAuthorization = undefined;
     try {
       await pending.finish(callback);

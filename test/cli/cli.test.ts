@@ -420,3 +420,18 @@ describe('berth --config', () => {
     expect(run.stdout).toContain('| fatal: crash-on-start requested');
   });
 });
+
+describe('a server that dies mid-call', () => {
+  it('berth call prints one line naming the server, then the server’s stderr, marked as its own', async () => {
+    const config = await writeConfig('dies.json', {
+      mcpServers: { dies: { command: process.execPath, args: [FIXTURE], restart: { maxRestarts: 0 } } },
+    });
+    const run = await berth(['call', 'dies__crash', '--config', config]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(
+      /^berth: server "dies" exited while the request was in flight \(phase: call, exit code 7\)/m,
+    );
+    expect(run.stderr).toContain("berth: the server's stderr (tail):\n");
+    expect(run.stderr).toContain('  | fatal: crash tool called');
+  });
+});

@@ -26,7 +26,10 @@ describe('remote auth', () => {
       expect(locked.state).toBe('unauthorized');
       expect(locked.lastError?.message).toMatch(/needs authorization: configure its auth/);
       expect(locked.restarts).toBe(0);
-      await expect(host.callTool('locked__increment')).rejects.toBeInstanceOf(ServerUnavailableError);
+      expect(locked.lastError?.code).toBe('SERVER_UNAUTHORIZED');
+      const refused = host.callTool('locked__increment');
+      await expect(refused).rejects.toBeInstanceOf(ServerUnavailableError);
+      await expect(refused).rejects.toMatchObject({ code: 'SERVER_UNAUTHORIZED', state: 'unauthorized' });
       expect(text(await host.callTool('open__increment', { by: 2 }))).toBe('2');
     } finally {
       await host.close();

@@ -4,8 +4,11 @@
  * and catalog refresh on `notifications/tools/list_changed`.
  */
 import { fileURLToPath } from 'node:url';
+import { ProtocolError } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  RequestFailedError,
+  AmbiguousResourceError,
   CallAbortedError,
   CallTimeoutError,
   createHost,
@@ -84,9 +87,15 @@ describe('calls', () => {
         const valid = await h.callTool(name, { value: 3 });
         expect(valid.structuredContent).toEqual({ value: 3 });
         // The server's own check passes (its schema has a `.catch`); the client's, against the listing, does not.
-        await expect(h.callTool(name, { value: 'three' })).rejects.toThrow(
-          /does not match the tool's output schema/,
-        );
+        const mismatch = await h.callTool(name, { value: 'three' }).catch((e: unknown) => e);
+        expect(mismatch).toBeInstanceOf(RequestFailedError);
+        expect(mismatch).toMatchObject({
+          code: 'REQUEST_FAILED',
+          method: 'tools/call',
+          server: name.split('__')[0],
+        });
+        expect((mismatch as Error).message).toMatch(/does not match the tool's output schema/);
+        expect((mismatch as Error).cause).toBeInstanceOf(ProtocolError);
       }
     } finally {
       await perCall.close();
@@ -172,7 +181,13 @@ describe('calls', () => {
     expect(resources.map((r) => r.server).sort()).toEqual(['counter', 'other']);
     const read = await host.readResource('fixture://state', { server: 'counter' });
     expect(read.contents[0]).toMatchObject({ uri: 'fixture://state' });
-    await expect(host.readResource('fixture://state')).rejects.toThrow(/pass \{ server \}/);
+    const ambiguous = host.readResource('fixture://state');
+    await expect(ambiguous).rejects.toThrow(/pass \{ server \}/);
+    await expect(ambiguous).rejects.toBeInstanceOf(AmbiguousResourceError);
+    await expect(ambiguous).rejects.toMatchObject({
+      code: 'AMBIGUOUS_RESOURCE',
+      servers: ['counter', 'other'],
+    });
   });
 
   it('refreshes prompts and resources on their list_changed notifications', async () => {

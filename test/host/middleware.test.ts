@@ -10,6 +10,7 @@ import {
   injectHeaders,
   injectMeta,
   InterceptorError,
+  RequestFailedError,
   logRequests,
   PolicyDeniedError,
   toolPolicy,
@@ -128,7 +129,10 @@ describe('interceptors', () => {
       expect((error as Error).message).toMatch(/server "s": an interceptor failed on tools\/call: boom/);
       // The server's own error (an unknown resource) passes through the interceptor unwrapped.
       const wire = await host.readResource('fixture://nope', { server: 's' }).catch((e: unknown) => e);
-      expect(wire).toBeInstanceOf(ProtocolError);
+      expect(wire).toBeInstanceOf(RequestFailedError);
+      expect(wire).toMatchObject({ server: 's', method: 'resources/read' });
+      expect((wire as RequestFailedError).cause).toBeInstanceOf(ProtocolError);
+      expect(typeof (wire as RequestFailedError).rpcCode).toBe('number');
     } finally {
       await host.close();
     }

@@ -78,6 +78,11 @@ describe('crash recovery', () => {
       expect(error).toBeInstanceOf(ServerError);
       expect(error).toMatchObject({ server: 'counter', phase: 'call', exitCode: 7 });
       expect((error as ServerError).stderrTail).toContain('fatal: crash tool called');
+      // The message is one line that names the server and what happened; the tail is a field.
+      expect((error as ServerError).message).toBe(
+        'server "counter" exited while the request was in flight (phase: call, exit code 7); the request was sent, so it may or may not have run',
+      );
+      expect((error as ServerError).reason).toBe('exited while the request was in flight');
       // The next call waits for the restart and runs on a fresh process (fresh state).
       expect(text(await host.callTool('counter__get'))).toBe('0');
       const [first, second] = pids.pids('server');

@@ -69,9 +69,7 @@ function serverDetails(server: ServerStatus): string {
     if (phase) facts.push(`phase ${phase}`);
     if (exitCode !== undefined && exitCode !== null) facts.push(`exit code ${exitCode}`);
     if (signal) facts.push(`signal ${signal}`);
-    // A server error's message already ends with its stderr tail; that is printed below instead.
-    const message = server.lastError.message.split('\n--- stderr (tail) ---\n', 1)[0]!;
-    parts.push(`last error (${facts.join(', ')}):\n${indent(message)}`);
+    parts.push(`last error (${facts.join(', ')}):\n${indent(server.lastError.message)}`);
   }
   const tail = server.stderrTail?.trimEnd();
   if (tail) parts.push(`stderr (tail):\n${indent(tail, '  | ')}`);
