@@ -33,7 +33,7 @@ import type { ServerSpec } from '../config/types.js';
 import { ServerError, type ServerFailureDetails, type ServerPhase } from '../errors.js';
 import { childEnvironment } from '../process/env.js';
 import { ServerProcess } from '../process/server-process.js';
-import { ProcessTransport } from '../transport/process-transport.js';
+import { ProcessTransport, StdinClosedError } from '../transport/process-transport.js';
 import { settleWithin } from '../util/abort.js';
 import type { EraMemory } from './era.js';
 
@@ -181,9 +181,14 @@ export class Connection {
     return { finish: (callback) => finishOn(transport, callback), discard: async () => {}, reconnect: false };
   }
 
-  /** A protocol violation that made the transport close itself (an oversized message), if one did. */
+  /**
+   * What made the transport close itself (an oversized message, a broken stdin), if anything did. A
+   * broken stdin of a process that has exited is the exit's doing: the exit is then the explanation.
+   */
   get transportFailure(): Error | undefined {
-    return this.#transport instanceof ProcessTransport ? this.#transport.failure : undefined;
+    const failure = this.#transport instanceof ProcessTransport ? this.#transport.failure : undefined;
+    if (failure instanceof StdinClosedError && this.process?.exitInfo) return undefined;
+    return failure;
   }
 
   /** Why the owner closed this connection, if it did (undefined when the server went away by itself). */

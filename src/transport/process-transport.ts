@@ -2,6 +2,10 @@
  * The MCP stdio transport over a `ServerProcess` that berth spawned and owns. It only moves
  * newline-delimited JSON-RPC (`JsonLineBuffer` in, the SDK's `serializeMessage` out); it never spawns
  * or kills anything. Closing it detaches it from the pipes; ending the process is its owner's job.
+ *
+ * Either pipe breaking ends the session: stdout ending (or the process exiting), and a write to stdin
+ * failing (EPIPE: the server closed its stdin but kept running). The latter closes the transport with
+ * a `failure` saying so, so pending requests fail at once instead of waiting out their deadlines.
  */
 import {
   SdkError,
@@ -12,6 +16,14 @@ import {
 } from '@modelcontextprotocol/client';
 import type { ServerProcess } from '../process/server-process.js';
 import { JsonLineBuffer } from './json-lines.js';
+
+/**
+ * The transport's failure when the server stopped reading its stdin. If the process turns out to have
+ * exited, that exit (not the broken pipe it caused) is the better explanation.
+ */
+export class StdinClosedError extends Error {
+  override name = 'StdinClosedError';
+}
 
 /** A `Transport` bound to an already running server process. */
 export class ProcessTransport implements Transport {
@@ -40,7 +52,8 @@ export class ProcessTransport implements Transport {
   async start(): Promise<void> {
     if (this.#started) throw new Error('ProcessTransport already started');
     this.#started = true;
-    const { stdout } = this.#process;
+    const { stdout, stdin } = this.#process;
+    stdin.on('error', this.#onStdinError);
     stdout.on('data', this.#onData);
     stdout.once('end', this.#onEnd);
     stdout.once('close', this.#onEnd);
@@ -97,6 +110,18 @@ export class ProcessTransport implements Transport {
     void this.close();
   };
 
+  /**
+   * A write to stdin failed (EPIPE: nobody reads the other end any more). Nothing sent from now on can
+   * arrive, so the session is over: close with a failure that says why, like an oversized message does.
+   */
+  readonly #onStdinError = (error: NodeJS.ErrnoException): void => {
+    if (this.#closed) return;
+    const how = error.code ? `a write failed with ${error.code}` : `a write failed: ${error.message}`;
+    this.#failure = new StdinClosedError(`closed its stdin (${how})`, { cause: error });
+    this.onerror?.(this.#failure);
+    void this.close();
+  };
+
   send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new SdkError(SdkErrorCode.NotConnected, 'Not connected'));
     const { stdin } = this.#process;
@@ -119,7 +144,8 @@ export class ProcessTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const { stdout } = this.#process;
+    const { stdout, stdin } = this.#process;
+    stdin.off('error', this.#onStdinError);
     stdout.off('data', this.#onData);
     stdout.off('end', this.#onEnd);
     stdout.off('close', this.#onEnd);

@@ -1,0 +1,50 @@
+/**
+ * The stdio transport against real server processes that break the protocol or the pipes: a server
+ * that closes its stdin, responses that violate JSON-RPC 2.0, and a notification flood that must not
+ * starve other servers. Every failure must reach the caller at once, naming the server, instead of
+ * waiting out the call's deadline.
+ */
+import { describe, expect, it } from 'vitest';
+import { createHost, ServerError, type HostEvent } from '../../src/index.js';
+import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
+
+const fast = { restart: { initialDelayMs: 20, maxDelayMs: 200 } };
+
+describe('a server that closes its stdin', () => {
+  it('ends the session: the next call fails at once with a ServerError, then the server is restarted', async () => {
+    const pids = pidFile();
+    const events: HostEvent[] = [];
+    const host = await createHost(
+      { mcpServers: { s: fixture(['--close-stdin'], { callTimeoutMs: 20_000, ...fast }, pids) } },
+      { onEvent: (e) => void events.push(e) },
+    );
+    try {
+      expect(text(await host.callTool('s__close-stdin'))).toBe('closing stdin');
+      expect(await waitFor(() => pids.count('stdin-closed') === 1)).toBe(true);
+      const [first] = pids.pids('server');
+
+      const started = Date.now();
+      const error = await host.callTool('s__get').catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(5_000); // not the 20 s call deadline
+      expect(error).toBeInstanceOf(ServerError);
+      expect(error).toMatchObject({ server: 's', phase: 'call', outcomeUnknown: true });
+      expect((error as Error).message).toMatch(/^server "s" closed its stdin/);
+
+      // The owner treats it as a crash: reported, restarted, and the old process is gone.
+      expect(
+        await waitFor(() =>
+          events.some(
+            (e) =>
+              e.type === 'server:state' && e.state === 'restarting' && /stdin/.test(e.error?.message ?? ''),
+          ),
+        ),
+      ).toBe(true);
+      expect(text(await host.callTool('s__get'))).toBe('0');
+      expect(host.status()[0]).toMatchObject({ state: 'ready', restarts: 1 });
+      expect(alive([first!])).toEqual([]);
+    } finally {
+      await host.close();
+    }
+    expect(alive(pids.pids())).toEqual([]);
+  });
+});
