@@ -303,7 +303,10 @@ async function openOnce(
       cwd: spec.cwd,
       stderrBufferBytes: spec.stderrBufferBytes,
     });
-    transport = new ProcessTransport(process, { maxMessageBytes: spec.health.maxMessageBytes });
+    transport = new ProcessTransport(process, {
+      server: spec.name,
+      maxMessageBytes: spec.health.maxMessageBytes,
+    });
   } else {
     const url = new URL(spec.url);
     const requestInit = { headers: spec.headers };

@@ -10,6 +10,18 @@
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 
+/** JSON that is not a JSON-RPC 2.0 object; `value` is what the line parsed to, for a closer look. */
+export class NotJsonRpcError extends Error {
+  override name = 'NotJsonRpcError';
+  /** The parsed line. */
+  readonly value: unknown;
+
+  constructor(value: unknown, line: string) {
+    super(`not a JSON-RPC 2.0 message: ${line.slice(0, 200)}`);
+    this.value = value;
+  }
+}
+
 /** The SDK's default limit for one message, when no `maxMessageBytes` is set. */
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -48,7 +60,8 @@ export class JsonLineBuffer {
 
   /**
    * The next complete message, or `null` until more bytes arrive. A line that is not JSON is skipped
-   * (servers print banners); JSON that is not a JSON-RPC 2.0 object throws, and the line is consumed.
+   * (servers print banners); JSON that is not a JSON-RPC 2.0 object throws a `NotJsonRpcError`, and
+   * the line is consumed.
    */
   readMessage(): JSONRPCMessage | null {
     for (let bytes = this.#lines.shift(); bytes !== undefined; bytes = this.#lines.shift()) {
@@ -61,7 +74,7 @@ export class JsonLineBuffer {
         continue;
       }
       if (isJsonRpc(value)) return value;
-      throw new Error(`not a JSON-RPC 2.0 message: ${line.slice(0, 200)}`);
+      throw new NotJsonRpcError(value, line);
     }
     return null;
   }

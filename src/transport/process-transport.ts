@@ -6,6 +6,9 @@
  * Either pipe breaking ends the session: stdout ending (or the process exiting), and a write to stdin
  * failing (EPIPE: the server closed its stdin but kept running). The latter closes the transport with
  * a `failure` saying so, so pending requests fail at once instead of waiting out their deadlines.
+ * A response that breaks JSON-RPC 2.0 (both `result` and `error`, neither, another `jsonrpc`…), which
+ * the SDK would drop, reaches it as an error response for the same id (`responses.ts`), so the request
+ * it answers fails at once too.
  */
 import {
   SdkError,
@@ -15,7 +18,8 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import type { ServerProcess } from '../process/server-process.js';
-import { JsonLineBuffer } from './json-lines.js';
+import { JsonLineBuffer, NotJsonRpcError } from './json-lines.js';
+import { invalidResponseError, responseProblem } from './responses.js';
 
 /**
  * The transport's failure when the server stopped reading its stdin. If the process turns out to have
@@ -32,6 +36,7 @@ export class ProcessTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
 
   readonly #process: ServerProcess;
+  readonly #server: string;
   readonly #buffer: JsonLineBuffer;
   #failure: Error | undefined;
   #closed = false;
@@ -39,8 +44,10 @@ export class ProcessTransport implements Transport {
   #delivering = false;
   #drained: Promise<void> | undefined;
 
-  constructor(process: ServerProcess, options: { maxMessageBytes?: number } = {}) {
+  /** `server` names the server in the errors this transport makes up. */
+  constructor(process: ServerProcess, options: { server?: string; maxMessageBytes?: number } = {}) {
     this.#process = process;
+    this.#server = options.server ?? `pid ${process.pid}`;
     this.#buffer = new JsonLineBuffer(options.maxMessageBytes);
   }
 
@@ -90,10 +97,20 @@ export class ProcessTransport implements Transport {
         try {
           message = this.#buffer.readMessage();
         } catch (error) {
-          this.onerror?.(error as Error); // not JSON-RPC: report it and keep reading
-          continue;
+          // Not JSON-RPC 2.0. If it answers a request (another `jsonrpc`, none), fail that request;
+          // otherwise report it and keep reading.
+          const problem = error instanceof NotJsonRpcError ? responseProblem(error.value) : undefined;
+          if (problem === undefined) {
+            this.onerror?.(error as Error);
+            continue;
+          }
+          message = invalidResponseError(this.#server, (error as NotJsonRpcError).value, problem);
         }
         if (message === null) break;
+        if (!('method' in message)) {
+          const problem = responseProblem(message);
+          if (problem !== undefined) message = invalidResponseError(this.#server, message, problem);
+        }
         try {
           this.onmessage?.(message);
         } catch (error) {

@@ -5,6 +5,7 @@
  * waiting out the call's deadline.
  */
 import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '@modelcontextprotocol/client';
 import { createHost, ServerError, type HostEvent } from '../../src/index.js';
 import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
 
@@ -46,5 +47,38 @@ describe('a server that closes its stdin', () => {
       await host.close();
     }
     expect(alive(pids.pids())).toEqual([]);
+  });
+});
+
+describe('a response that violates JSON-RPC 2.0', () => {
+  const cases = {
+    both: 'both result and error',
+    neither: 'neither result nor error',
+    version: 'jsonrpc is "1.0", not "2.0"',
+    'no-version': 'jsonrpc is missing, not "2.0"',
+    extra: 'unexpected member "extra"',
+    'result-type': 'result is a number, not an object',
+    'error-shape': 'error.code is a string, not an integer',
+  };
+
+  it('fails its call at once with a protocol error naming the server; the session goes on', async () => {
+    const host = await createHost({
+      mcpServers: { s: fixture(['--bad-responses'], { callTimeoutMs: 20_000 }) },
+    });
+    try {
+      const pid = host.status()[0]?.pid;
+      for (const [kind, problem] of Object.entries(cases)) {
+        const started = Date.now();
+        const error = await host.callTool('s__bad-response', { kind }).catch((e: unknown) => e);
+        expect(Date.now() - started, kind).toBeLessThan(5_000); // not the 20 s call deadline
+        expect(error, kind).toBeInstanceOf(ProtocolError);
+        expect((error as Error).message, kind).toBe(`server "s" sent an invalid response: ${problem}`);
+      }
+      // Only the broken calls failed: the same session and process serve the next call.
+      expect(text(await host.callTool('s__increment', { by: 2 }))).toBe('2');
+      expect(host.status()[0]).toMatchObject({ state: 'ready', restarts: 0, pid });
+    } finally {
+      await host.close();
+    }
   });
 });
