@@ -30,8 +30,12 @@ const NEWLINE = 0x0a;
 export class JsonLineBuffer {
   /** The most bytes one message (one line) may have. */
   readonly maxBytes: number;
-  /** Complete lines not read yet, without their newline. */
-  readonly #lines: Buffer[] = [];
+  /** Complete lines, without their newline; those before `#next` are read (and released). */
+  readonly #lines: Array<Buffer | undefined> = [];
+  /** Index of the next line to read: a queue with O(1) reads, compacted as it drains. */
+  #next = 0;
+  /** Bytes of the complete lines not read yet. */
+  #backlogBytes = 0;
   /** The start of the line still open, in pieces as they came. */
   #open: Buffer[] = [];
   #openBytes = 0;
@@ -40,13 +44,20 @@ export class JsonLineBuffer {
     this.maxBytes = maxBytes;
   }
 
+  /** Bytes of complete messages waiting to be read (not counting a line still incomplete). */
+  get backlogBytes(): number {
+    return this.#backlogBytes;
+  }
+
   /** Adds a chunk; throws (and drops what was buffered) when a line grows past the size limit. */
   append(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
       this.#grow(end - start);
       const piece = chunk.subarray(start, end);
-      this.#lines.push(this.#open.length === 0 ? piece : Buffer.concat([...this.#open, piece]));
+      const line = this.#open.length === 0 ? piece : Buffer.concat([...this.#open, piece]);
+      this.#lines.push(line);
+      this.#backlogBytes += line.length;
       this.#open = [];
       this.#openBytes = 0;
       start = end + 1;
@@ -64,7 +75,7 @@ export class JsonLineBuffer {
    * the line is consumed.
    */
   readMessage(): JSONRPCMessage | null {
-    for (let bytes = this.#lines.shift(); bytes !== undefined; bytes = this.#lines.shift()) {
+    for (let bytes = this.#shift(); bytes !== undefined; bytes = this.#shift()) {
       const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
       const line = bytes.toString('utf8', 0, end);
       let value: unknown;
@@ -79,9 +90,27 @@ export class JsonLineBuffer {
     return null;
   }
 
+  /** The next complete line, or undefined. */
+  #shift(): Buffer | undefined {
+    if (this.#next >= this.#lines.length) return undefined;
+    const line = this.#lines[this.#next]!;
+    this.#lines[this.#next++] = undefined;
+    this.#backlogBytes -= line.length;
+    if (this.#next === this.#lines.length) {
+      this.#lines.length = 0;
+      this.#next = 0;
+    } else if (this.#next >= 1024 && this.#next * 2 >= this.#lines.length) {
+      this.#lines.splice(0, this.#next); // amortised O(1): at most once per half of the queue read
+      this.#next = 0;
+    }
+    return line;
+  }
+
   /** Drops whatever is buffered. */
   clear(): void {
     this.#lines.length = 0;
+    this.#next = 0;
+    this.#backlogBytes = 0;
     this.#open = [];
     this.#openBytes = 0;
   }

@@ -21,6 +21,14 @@ import type { ServerProcess } from '../process/server-process.js';
 import { JsonLineBuffer, NotJsonRpcError } from './json-lines.js';
 import { invalidResponseError, responseProblem } from './responses.js';
 
+/** Most messages delivered in one event-loop turn. */
+const SLICE_MESSAGES = 256;
+/** Longest time spent delivering in one event-loop turn, in ms (checked after each message). */
+const SLICE_MS = 4;
+/** Backlog (complete lines not yet delivered) past which stdout is paused, and below which it resumes. */
+const BACKLOG_HIGH_BYTES = 4 * 1024 * 1024;
+const BACKLOG_LOW_BYTES = 1024 * 1024;
+
 /**
  * The transport's failure when the server stopped reading its stdin. If the process turns out to have
  * exited, that exit (not the broken pipe it caused) is the better explanation.
@@ -42,6 +50,10 @@ export class ProcessTransport implements Transport {
   #closed = false;
   #started = false;
   #delivering = false;
+  /** stdout ended or the process exited; the transport closes once the backlog is delivered. */
+  #ending = false;
+  /** stdout is paused because the backlog is large. */
+  #paused = false;
   #drained: Promise<void> | undefined;
 
   /** `server` names the server in the errors this transport makes up. */
@@ -82,16 +94,24 @@ export class ProcessTransport implements Transport {
       return;
     }
     if (!this.#delivering) void this.#deliver();
+    else if (this.#buffer.backlogBytes > BACKLOG_HIGH_BYTES) this.#pause();
   };
 
   /**
    * Hands every complete message to `onmessage`, in wire order. The SDK handles a response at once
    * but a notification one microtask later, so after each notification this yields a microtask:
    * otherwise a response in the same chunk would overtake it (and a call's last progress would be lost).
+   *
+   * The work per event-loop turn is bounded: after `SLICE_MESSAGES` messages or `SLICE_MS` ms it
+   * yields a whole turn (`setImmediate`), so a server flooding notifications cannot starve timers, I/O
+   * and other servers. Order is kept: what arrives meanwhile is appended behind. While the backlog is
+   * large, stdout is paused, so the flood waits in the pipe (and the server) instead of in memory.
    */
   async #deliver(): Promise<void> {
     this.#delivering = true;
     try {
+      let sliceStart = performance.now();
+      let sliceMessages = 0;
       while (!this.#closed) {
         let message: JSONRPCMessage | null;
         try {
@@ -117,14 +137,41 @@ export class ProcessTransport implements Transport {
           this.onerror?.(error as Error);
         }
         if (!('id' in message)) await Promise.resolve();
+        if (++sliceMessages >= SLICE_MESSAGES || performance.now() - sliceStart >= SLICE_MS) {
+          if (this.#buffer.backlogBytes > BACKLOG_HIGH_BYTES) this.#pause();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (this.#buffer.backlogBytes < BACKLOG_LOW_BYTES) this.#resume();
+          sliceStart = performance.now();
+          sliceMessages = 0;
+        }
       }
     } finally {
       this.#delivering = false;
+      this.#resume();
+      // The stream ended (or the process exited) while messages were still being handed over.
+      if (this.#ending) void this.close();
     }
   }
 
+  /** Stops reading stdout while the backlog drains (the pipe, then the server, holds the rest). */
+  #pause(): void {
+    if (this.#paused || this.#closed) return;
+    this.#paused = true;
+    this.#process.stdout.pause();
+  }
+
+  #resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#process.stdout.resume();
+  }
+
+  /** stdout ended, or the process exited: close once what was already read has been handed over. */
   readonly #onEnd = (): void => {
-    void this.close();
+    if (this.#closed || this.#ending) return;
+    this.#ending = true;
+    this.#resume(); // whatever is still in the pipe comes in while the backlog is delivered
+    if (!this.#delivering) void this.close();
   };
 
   /**

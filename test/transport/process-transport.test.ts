@@ -4,6 +4,7 @@
  * starve other servers. Every failure must reach the caller at once, naming the server, instead of
  * waiting out the call's deadline.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { createHost, ServerError, type HostEvent } from '../../src/index.js';
@@ -77,6 +78,62 @@ describe('a response that violates JSON-RPC 2.0', () => {
       // Only the broken calls failed: the same session and process serve the next call.
       expect(text(await host.callTool('s__increment', { by: 2 }))).toBe('2');
       expect(host.status()[0]).toMatchObject({ state: 'ready', restarts: 0, pid });
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe('a server flooding notifications', () => {
+  it('is delivered a bounded slice per event-loop turn, in order, while another server keeps answering', async () => {
+    const n = 100_000;
+    const host = await createHost({
+      mcpServers: { flood: fixture(['--notify-flood']), other: fixture() },
+    });
+    try {
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      const progress: number[] = [];
+      let done = false;
+      // How many notifications reach the caller between two turns of the event loop. Wall-clock
+      // figures (loop delay, another server's latency) swing with the machine's load; this count is
+      // what decides them, and it does not.
+      let largestTurn = 0;
+      let seenAtLastTurn = 0;
+      const turn = () => {
+        largestTurn = Math.max(largestTurn, progress.length - seenAtLastTurn);
+        seenAtLastTurn = progress.length;
+        if (!done) setImmediate(turn);
+      };
+      setImmediate(turn);
+      loop.enable();
+      const flood = host
+        .callTool(
+          'flood__notify-flood',
+          { n },
+          { timeoutMs: 60_000, onProgress: (p) => progress.push(p.progress) },
+        )
+        .finally(() => (done = true));
+      // Another server's calls, back to back while the flood lasts.
+      let otherCalls = 0;
+      let slowestOther = 0;
+      while (!done) {
+        const started = performance.now();
+        await host.callTool('other__get');
+        slowestOther = Math.max(slowestOther, performance.now() - started);
+        otherCalls += 1;
+      }
+      const result = await flood;
+      loop.disable();
+
+      expect(text(result)).toBe(`sent ${n}`);
+      // Nothing lost or reordered, and the result came after the last progress.
+      expect(progress).toHaveLength(n);
+      expect(progress.every((p, i) => p === i + 1)).toBe(true);
+      // Unbounded, a turn delivered whatever the pipe held (thousands of messages, blocking the loop for
+      // hundreds of ms); bounded, at most a slice or two (256 messages each) between turns.
+      const figures = `largest turn ${largestTurn} messages; max loop delay ${(loop.max / 1e6).toFixed(0)} ms; slowest other call ${slowestOther.toFixed(0)} ms over ${otherCalls} calls`;
+      expect(largestTurn, figures).toBeLessThanOrEqual(600);
+      expect(otherCalls, figures).toBeGreaterThan(1);
     } finally {
       await host.close();
     }
