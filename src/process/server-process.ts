@@ -9,9 +9,9 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { ServerError } from '../errors.js';
 import { settleWithin } from '../util/abort.js';
 import { isGroupAlive, signalGroup } from './group.js';
+import { spawnError } from './spawn-error.js';
 import { StderrTail } from './stderr-tail.js';
 import { unwatchGroup, watchGroup } from './watchdog.js';
 
@@ -169,15 +169,4 @@ export class ServerProcess {
       await settleWithin(this.exited, Math.min(left, POLL_MS)); // wake on exit, or poll the group again
     }
   }
-}
-
-function spawnError(spec: SpawnSpec, error: unknown): ServerError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reason =
-    code === 'ENOENT'
-      ? `could not start: command not found: ${spec.command}`
-      : code === 'EACCES'
-        ? `could not start: permission denied: ${spec.command}`
-        : `could not start: ${(error as Error).message}`;
-  return new ServerError({ server: spec.server, phase: 'spawn', reason }, { cause: error });
 }
