@@ -10,6 +10,7 @@ import {
   SdkError,
   SdkErrorCode,
   SdkHttpError,
+  ProtocolError,
   StreamableHTTPClientTransport,
   UnauthorizedError,
   type AuthProvider,
@@ -32,8 +33,9 @@ import {
 import type { ServerSpec } from '../config/types.js';
 import { ServerError, type ServerFailureDetails, type ServerPhase } from '../errors.js';
 import { childEnvironment } from '../process/env.js';
-import { ServerProcess } from '../process/server-process.js';
+import { ServerProcess, type ExitInfo } from '../process/server-process.js';
 import { ProcessTransport, StdinClosedError } from '../transport/process-transport.js';
+import { invalidResponseProblem } from '../transport/responses.js';
 import { settleWithin } from '../util/abort.js';
 import type { EraMemory } from './era.js';
 
@@ -189,6 +191,15 @@ export class Connection {
     const failure = this.#transport instanceof ProcessTransport ? this.#transport.failure : undefined;
     if (failure instanceof StdinClosedError && this.process?.exitInfo) return undefined;
     return failure;
+  }
+
+  /**
+   * True once the transport has closed, even if the client has not been told yet (during the
+   * handshake, the SDK reports the close as a failed request first).
+   */
+  get transportClosed(): boolean {
+    if (this.#hasEnded) return true;
+    return this.#transport instanceof ProcessTransport && this.#transport.closed;
   }
 
   /** Why the owner closed this connection, if it did (undefined when the server went away by itself). */
@@ -373,7 +384,7 @@ async function openOnce(
         : undefined;
     if (!signal.aborted && remote && options.authProvider && isUnauthorized(error)) {
       // An OAuth code flow has begun: keep the transport that holds it, for the application to finish.
-      const failure = await openError(spec, process, error);
+      const failure = openError(spec, process, await openFailure(spec, opened, error), error);
       pendingAuthorizations.set(failure, {
         finish: (callback) => finishOn(remote, callback),
         discard: () => opened.close('authorization abandoned'),
@@ -381,9 +392,15 @@ async function openOnce(
       });
       throw failure;
     }
+    if (signal.aborted) {
+      await opened.close('open failed');
+      throw signal.reason;
+    }
+    // Decided before closing: once berth has closed the process, an exit is berth's own doing.
+    const failure = await openFailure(spec, opened, error);
     await opened.close('open failed');
     if (signal.aborted) throw signal.reason;
-    throw await openError(spec, process, error);
+    throw openError(spec, process, failure, error);
   } finally {
     signal.removeEventListener('abort', abortOpen);
   }
@@ -399,25 +416,70 @@ function isEraFailure(error: unknown): boolean {
   return error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed;
 }
 
-async function openError(
+/** Why an open failed, as far as it can be told before berth closes anything. */
+interface OpenFailure {
+  reason: string;
+  /** How the process ended, when it exited by itself before berth closed it. */
+  exit?: ExitInfo;
+  needsAuthorization?: boolean;
+}
+
+/**
+ * Tells why an open failed: the server refused (its own error message is the reason), sent an invalid
+ * response, broke the transport, ran out of time, or exited by itself (only then is there an exit
+ * status to report). Must run before the connection is closed.
+ */
+async function openFailure(spec: ServerSpec, opened: Connection, error: unknown): Promise<OpenFailure> {
+  if (isUnauthorized(error)) {
+    return {
+      reason: 'needs authorization: configure its auth, or finish the authorization flow (finishAuth)',
+      needsAuthorization: true,
+    };
+  }
+  const method = error instanceof ListFailure ? error.method : undefined;
+  const cause = error instanceof ListFailure ? error.cause : error;
+  const step = method ?? 'the MCP handshake';
+  const failure = opened.transportFailure; // an oversized message, a closed stdin
+  if (failure) return { reason: `${failure.message} during ${step}` };
+  const invalid = invalidResponseProblem(cause);
+  if (invalid !== undefined) return { reason: `sent an invalid response to ${step}: ${invalid}` };
+  if (cause instanceof ProtocolError) {
+    // The server answered, with an error: its own message is the explanation.
+    return { reason: `answered ${step} with an error: ${cause.message}` };
+  }
+  if (cause instanceof SdkError && cause.code === SdkErrorCode.RequestTimeout) {
+    const verb = method ? `did not answer ${method}` : 'did not complete the MCP handshake';
+    return { reason: `${verb} within ${spec.timeouts.startupMs} ms (its startupTimeoutMs)` };
+  }
+  const process = opened.process;
+  if (process && (opened.transportClosed || process.exitInfo)) {
+    // The session ended under us, not by berth's doing: the process exited (or closed its stdout).
+    if (!process.exitInfo) await settleWithin(process.exited, 250);
+    if (process.exitInfo) return { reason: `exited before completing ${step}`, exit: process.exitInfo };
+    return { reason: `closed its stdout before completing ${step}` };
+  }
+  return { reason: `could not connect: ${messageChain(cause)}` };
+}
+
+/** The error for a failed open: the reason, the process's pid and stderr tail, and its exit if it exited by itself. */
+function openError(
   spec: ServerSpec,
   process: ServerProcess | undefined,
-  error: unknown,
-): Promise<ServerError> {
-  const details = await describeProcess(spec.name, 'connect', process);
-  let reason: string;
-  if (isUnauthorized(error)) {
-    reason = 'needs authorization: configure its auth, or finish the authorization flow (finishAuth)';
-    return new ServerError({ ...details, reason, needsAuthorization: true }, { cause: error });
-  }
-  if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
-    reason = `did not complete the MCP handshake within ${spec.timeouts.startupMs} ms`;
-  } else if (details.exitCode !== undefined || details.signal) {
-    reason = 'exited before completing the MCP handshake';
-  } else {
-    reason = `could not connect: ${messageChain(error)}`;
-  }
-  return new ServerError({ ...details, reason }, { cause: error });
+  failure: OpenFailure,
+  cause: unknown,
+): ServerError {
+  const { reason, exit, needsAuthorization } = failure;
+  return new ServerError(
+    {
+      server: spec.name,
+      phase: 'connect',
+      reason,
+      ...(process && { pid: process.pid, stderrTail: process.stderr.lastLines(20) || undefined }),
+      ...(exit && { exitCode: exit.code, signal: exit.signal }),
+      ...(needsAuthorization && { needsAuthorization }),
+    },
+    { cause },
+  );
 }
 
 /** An error's message followed by its causes' (`fetch failed: connect ECONNREFUSED 127.0.0.1:1`). */
@@ -430,15 +492,36 @@ function messageChain(error: unknown): string {
   return parts.join(': ');
 }
 
+/** A list request of the listing failed; `method` says which. */
+class ListFailure extends Error {
+  readonly method: string;
+
+  constructor(method: string, cause: unknown) {
+    super(`${method} failed: ${messageChain(cause)}`, { cause });
+    this.method = method;
+  }
+}
+
+/** `request`, with a failure wrapped in a `ListFailure` naming `method`. */
+function listFailure<T>(method: string, request: Promise<T>): Promise<T> {
+  return request.catch((error: unknown) => {
+    throw new ListFailure(method, error);
+  });
+}
+
 async function fetchListing(
   client: Client,
   options: { signal: AbortSignal; timeout: number },
 ): Promise<Listing> {
   const caps = client.getServerCapabilities() ?? {};
   const [tools, prompts, resources, resourceTemplates] = await Promise.all([
-    caps.tools ? client.listTools(undefined, options).then((r) => r.tools) : [],
-    caps.prompts ? client.listPrompts(undefined, options).then((r) => r.prompts) : [],
-    caps.resources ? client.listResources(undefined, options).then((r) => r.resources) : [],
+    caps.tools ? listFailure('tools/list', client.listTools(undefined, options)).then((r) => r.tools) : [],
+    caps.prompts
+      ? listFailure('prompts/list', client.listPrompts(undefined, options)).then((r) => r.prompts)
+      : [],
+    caps.resources
+      ? listFailure('resources/list', client.listResources(undefined, options)).then((r) => r.resources)
+      : [],
     caps.resources
       ? client
           .listResourceTemplates(undefined, options)

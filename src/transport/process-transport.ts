@@ -63,6 +63,11 @@ export class ProcessTransport implements Transport {
     this.#buffer = new JsonLineBuffer(options.maxMessageBytes);
   }
 
+  /** True once the transport has closed, by itself (the stream ended, the process exited) or on request. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Why the transport closed itself (a protocol violation it cannot recover from), if it did. */
   get failure(): Error | undefined {
     return this.#failure;

@@ -10,6 +10,8 @@ import { jsonKind } from '../util/json.js';
 
 /** The JSON-RPC error code of a synthesized answer to a broken response (Internal error). */
 const INVALID_RESPONSE_CODE = -32603;
+/** The `data` key that marks an error response as berth's stand-in for a broken response. */
+const INVALID_RESPONSE = 'berthInvalidResponse';
 /** The members a JSON-RPC 2.0 response may have; the SDK's schemas reject any other. */
 const RESPONSE_MEMBERS: ReadonlySet<string> = new Set(['jsonrpc', 'id', 'result', 'error']);
 
@@ -73,7 +75,18 @@ export function invalidResponseError(server: string, message: unknown, problem: 
     error: {
       code: INVALID_RESPONSE_CODE,
       message: `server "${server}" sent an invalid response: ${problem}`,
+      data: { [INVALID_RESPONSE]: problem },
     },
   };
   return answer;
+}
+
+/**
+ * The problem behind an error (the SDK's `ProtocolError`, carrying the stand-in's `data`) that a broken
+ * response caused, or undefined for any other error.
+ */
+export function invalidResponseProblem(error: unknown): string | undefined {
+  const data = (error as { data?: unknown } | null)?.data;
+  const problem = isObject(data) ? data[INVALID_RESPONSE] : undefined;
+  return typeof problem === 'string' ? problem : undefined;
 }

@@ -45,7 +45,11 @@ describe('responseProblem', () => {
     expect(invalidResponseError('s', { id: 'x' }, 'both result and error')).toEqual({
       jsonrpc: '2.0',
       id: 'x',
-      error: { code: -32603, message: 'server "s" sent an invalid response: both result and error' },
+      error: {
+        code: -32603,
+        message: 'server "s" sent an invalid response: both result and error',
+        data: { berthInvalidResponse: 'both result and error' },
+      },
     });
   });
 });
