@@ -6,7 +6,7 @@
  */
 import type { Prompt, Resource, Tool, ToolAnnotations } from '@modelcontextprotocol/client';
 import type { ToolFilter } from '../config/types.js';
-import type { Listing, ResourceTemplate } from '../session/connection.js';
+import type { InvalidItem, Listing, ResourceTemplate } from '../session/connection.js';
 import { NameTable } from './naming.js';
 import { wildcardMatcher } from './wildcard.js';
 
@@ -36,6 +36,9 @@ export interface CatalogPrompt {
   description?: string;
   arguments?: Prompt['arguments'];
 }
+
+/** A tool a server listed that was left out of the catalog as malformed, tagged with its server. */
+export type CatalogInvalidTool = InvalidItem & { server: string };
 
 /** A resource in the catalog: addressed by its URI, tagged with its server. */
 export type CatalogResource = Resource & { server: string };
@@ -99,6 +102,23 @@ export class Catalog {
    */
   definition(name: string): Tool | undefined {
     return this.#definitionsByName.get(name);
+  }
+
+  /**
+   * Tools servers listed that were left out as malformed (an invalid schema, no name, a name listed
+   * twice), with why: for `status()` and events. Only those the server's allow/deny filter would show
+   * (a nameless one always). Every server's, or one server's.
+   */
+  invalidTools(server?: string): CatalogInvalidTool[] {
+    const entries =
+      server === undefined ? [...this.#servers] : [[server, this.#servers.get(server)] as const];
+    return entries.flatMap(([name, entry]) => {
+      if (!entry?.listing.invalidTools) return [];
+      const allowed = compileFilter(entry.filter);
+      return entry.listing.invalidTools
+        .filter((tool) => tool.name === undefined || allowed(tool.name))
+        .map((tool) => ({ ...tool, server: name }));
+    });
   }
 
   prompts(): readonly CatalogPrompt[] {

@@ -23,11 +23,8 @@ import {
   type ElicitRequest,
   type ElicitResult,
   type LoggingMessageNotification,
-  type Prompt,
   type PriorDiscovery,
   type Root,
-  type Resource,
-  type Tool,
   type Transport,
 } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
@@ -38,24 +35,18 @@ import { ProcessTransport, StdinClosedError } from '../transport/process-transpo
 import { invalidResponseProblem } from '../transport/responses.js';
 import { settleWithin } from '../util/abort.js';
 import type { EraMemory } from './era.js';
+import {
+  checkedList,
+  emptyListing,
+  fetchList,
+  fetchListing,
+  ListFailure,
+  refetchInvalidList,
+  type ListKind,
+  type Listing,
+} from './listing.js';
 
-/** A resource template as listed by a server. */
-export type ResourceTemplate = Awaited<
-  ReturnType<Client['listResourceTemplates']>
->['resourceTemplates'][number];
-
-/** Everything a server lists. Empty arrays for capabilities it does not advertise. */
-export interface Listing {
-  tools: Tool[];
-  prompts: Prompt[];
-  resources: Resource[];
-  resourceTemplates: ResourceTemplate[];
-}
-
-/** A listing with nothing in it (a server not yet listed, or one that lists nothing). */
-export function emptyListing(): Listing {
-  return { tools: [], prompts: [], resources: [], resourceTemplates: [] };
-}
+export { emptyListing, type InvalidItem, type Listing, type ResourceTemplate } from './listing.js';
 
 /** What berth offers servers as a client: each feature is declared as a capability only when set. */
 export interface ClientFeatures {
@@ -339,16 +330,15 @@ async function openOnce(
   const client = new Client(options.clientInfo, {
     capabilities: capabilitiesFor(options.features ?? {}),
     versionNegotiation: { mode: spec.era === 'legacy' ? 'legacy' : 'auto' },
+    // The SDK refetches a list when it changes. A result it rejects (one malformed item) is fetched
+    // again item by item; any other failure keeps the previous list.
     listChanged: {
-      tools: { onChanged: (error, tools) => !error && tools && update({ tools }) },
-      prompts: { onChanged: (error, prompts) => !error && prompts && update({ prompts }) },
+      tools: { onChanged: (error, tools) => refreshed('tools', error, tools) },
+      prompts: { onChanged: (error, prompts) => refreshed('prompts', error, prompts) },
       resources: {
         onChanged: (error, resources) => {
-          if (error || !resources) return;
-          client.listResourceTemplates().then(
-            ({ resourceTemplates }) => update({ resources, resourceTemplates }),
-            () => update({ resources }),
-          );
+          const templates = fetchList(client, 'resourceTemplates', {}).catch(() => ({}));
+          refreshed('resources', error, resources, templates);
         },
       },
     },
@@ -361,6 +351,19 @@ async function openOnce(
     if (opened.hasEnded) return;
     opened.listing = { ...opened.listing, ...patch };
     options.events.onListChanged(opened, opened.listing, patch);
+  }
+  /** Applies a refreshed list (with `also`, e.g. the templates that come with resources). */
+  function refreshed(
+    kind: ListKind,
+    error: Error | null,
+    items: unknown[] | null,
+    also: Promise<Partial<Listing>> = Promise.resolve({}),
+  ): void {
+    const patch = error
+      ? refetchInvalidList(client, kind, error)
+      : Promise.resolve(items && checkedList(kind, items));
+    // Owned by the session: every request in it ends (answered, timed out, or failed by the close).
+    void Promise.all([patch, also]).then(([list, extra]) => list && update({ ...list, ...extra }));
   }
 
   const deadline = Date.now() + spec.timeouts.startupMs;
@@ -490,46 +493,6 @@ function messageChain(error: unknown): string {
     if (message && !parts.includes(message)) parts.push(message);
   }
   return parts.join(': ');
-}
-
-/** A list request of the listing failed; `method` says which. */
-class ListFailure extends Error {
-  readonly method: string;
-
-  constructor(method: string, cause: unknown) {
-    super(`${method} failed: ${messageChain(cause)}`, { cause });
-    this.method = method;
-  }
-}
-
-/** `request`, with a failure wrapped in a `ListFailure` naming `method`. */
-function listFailure<T>(method: string, request: Promise<T>): Promise<T> {
-  return request.catch((error: unknown) => {
-    throw new ListFailure(method, error);
-  });
-}
-
-async function fetchListing(
-  client: Client,
-  options: { signal: AbortSignal; timeout: number },
-): Promise<Listing> {
-  const caps = client.getServerCapabilities() ?? {};
-  const [tools, prompts, resources, resourceTemplates] = await Promise.all([
-    caps.tools ? listFailure('tools/list', client.listTools(undefined, options)).then((r) => r.tools) : [],
-    caps.prompts
-      ? listFailure('prompts/list', client.listPrompts(undefined, options)).then((r) => r.prompts)
-      : [],
-    caps.resources
-      ? listFailure('resources/list', client.listResources(undefined, options)).then((r) => r.resources)
-      : [],
-    caps.resources
-      ? client
-          .listResourceTemplates(undefined, options)
-          .then((r) => r.resourceTemplates)
-          .catch(() => [])
-      : [],
-  ]);
-  return { tools, prompts, resources, resourceTemplates };
 }
 
 /** The SSE transport's GET does not take `requestInit`; give it a fetch that adds the headers. */

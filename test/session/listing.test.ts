@@ -1,0 +1,83 @@
+/**
+ * A server whose tools/list holds malformed tools (an inputSchema of type "string", no name, an empty
+ * name, a name listed twice), against a real server process: the server starts, its valid tools are in
+ * the catalog and callable, the bad ones are left out and reported on the listing with the reason, and
+ * the same holds for the list fetched again after a list_changed notification.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/load.js';
+import { createHost } from '../../src/index.js';
+import { SessionOwner } from '../../src/session/owner.js';
+import type { Listing } from '../../src/session/connection.js';
+import { fixture, text, waitFor } from '../helpers.js';
+
+const BAD = '--invalid-tools=string-schema,no-name,empty-name,duplicate';
+
+describe('a server listing malformed tools', () => {
+  it('starts; its valid tools are in the catalog and work; the bad ones are left out', async () => {
+    const host = await createHost({ mcpServers: { s: fixture([BAD]) } });
+    try {
+      expect(host.status()[0]).toMatchObject({ state: 'ready' });
+      const names = host.tools().map((t) => t.name);
+      expect(names).toContain('s__increment');
+      expect(names).not.toContain('s__bad_schema');
+      expect(names.filter((n) => n === 's__echo')).toHaveLength(1);
+      // The first "echo" is kept, not the malformed repeat.
+      expect(host.tools().find((t) => t.name === 's__echo')?.description).toBe('Echo a payload');
+      expect(text(await host.callTool('s__increment', { by: 3 }))).toBe('3');
+
+      // A list change is fetched the same way: the new tool arrives, the bad ones stay out.
+      expect(text(await host.callTool('s__add-tool'))).toBe('ok');
+      expect(await waitFor(() => host.tools().some((t) => t.name === 's__added'))).toBe(true);
+      expect(host.tools().some((t) => t.name === 's__bad_schema')).toBe(false);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('reports each left-out tool on the listing, with what is wrong with it', async () => {
+    const { servers } = resolveConfig({ mcpServers: { s: fixture([BAD]) } }, '<inline>');
+    const listings: Listing[] = [];
+    const owner = new SessionOwner(servers[0]!, {
+      clientInfo: { name: 'test', version: '0' },
+      observer: {
+        onState: () => {},
+        onListing: (_o, listing) => listings.push(listing),
+        onRestartScheduled: () => {},
+      },
+    });
+    try {
+      owner.start();
+      await owner.settled();
+      expect(owner.state).toBe('ready');
+      const expected = [
+        {
+          name: 'bad_schema',
+          position: expect.any(Number) as unknown,
+          problem: expect.stringMatching(/^inputSchema\.type: /) as unknown,
+        },
+        {
+          position: expect.any(Number) as unknown,
+          problem: 'name: Invalid input: expected string, received undefined',
+        },
+        { position: expect.any(Number) as unknown, problem: 'name is empty' },
+        {
+          name: 'echo',
+          position: expect.any(Number) as unknown,
+          problem: 'name listed more than once (the first is kept)',
+        },
+      ];
+      expect(owner.listing?.invalidTools).toEqual(expected);
+      expect(owner.listing?.tools.some((t) => t.name === 'increment')).toBe(true);
+
+      // After a list change, the refreshed listing reports them again (and has the new tool).
+      await owner.request((connection, timeout) =>
+        connection.client.callTool({ name: 'add-tool', arguments: {} }, { timeout }),
+      );
+      expect(await waitFor(() => owner.listing?.tools.some((t) => t.name === 'added') ?? false)).toBe(true);
+      expect(owner.listing?.invalidTools).toEqual(expected);
+    } finally {
+      await owner.close();
+    }
+  });
+});
