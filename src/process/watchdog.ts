@@ -2,109 +2,68 @@
  * The host-death watchdog. Every stdio server leads its own process group, so when the host process
  * dies without closing (SIGKILL, an uncaught exception, `process.exit()`, an unhandled signal) the
  * servers only see stdin EOF, which many ignore, and a terminal's Ctrl-C never reaches them. The
- * watchdog is one tiny Node process per host process (started lazily by the first `watchGroup`) that
- * holds the set of live server groups and reaps them once the host is gone.
+ * watchdog is one small Node process per host process (`watchdog-main.mjs`, titled
+ * `berth-watchdog --host-pid=<pid>` in `ps`) that holds the set of live server groups and reaps them
+ * once the host is gone.
  *
- * Protocol: the host writes `+<pgid>` / `-<pgid>` lines to the watchdog's stdin. The host's end of that
- * pipe is closed by the OS however the host dies, so EOF (or an error) on stdin means the host is gone:
- * the watchdog SIGTERMs every registered group, waits up to 500 ms for them to empty, SIGKILLs the
- * rest and exits. As a backup it also notices its parent changing (re-parenting after the host died).
- * It signals only the groups it was told about, and only while they exist.
+ * Lifetime: it starts with the first server group registered (`watchGroup`, at each spawn) and runs
+ * while a host holds a lease (`acquireWatchdog()`, from a host's start to its close) or any group is
+ * registered. When neither holds any more, it is told to exit (an `exit` line: it leaves every group
+ * alone) and its pipe is closed: it never outlives the hosts that needed it.
  *
- * The watchdog runs in its own process group and session (`detached`), so signals aimed at the host's
- * group do not stop it, and it ignores SIGINT/SIGHUP. Both the child and our end of its pipe are
- * unref'd: it never keeps the host process alive, and after a normal exit it sees EOF with nothing
- * registered and exits too. If it dies, the next registration starts a new one and re-sends every
- * group still registered.
+ * Protocol: `+<pgid>` / `-<pgid>` / `exit` lines on the watchdog's stdin. The host's end of that pipe
+ * is closed by the OS however the host dies, so EOF (or an error) without `exit` means the host is
+ * gone: the watchdog SIGTERMs every registered group, waits up to 500 ms for them to empty, SIGKILLs
+ * the rest and exits. As a backup it also notices being re-parented. It runs in its own process group
+ * and session (`detached`), so signals aimed at the host's group do not stop it. Both the child and
+ * our end of its pipe are unref'd: it never keeps the host process alive. If it dies, the next
+ * registration starts a new one and re-sends every group still registered.
  *
- * Opt-out: set `BERTH_NO_WATCHDOG=1` in the host's environment (read at each registration). Not used
- * on Windows, where berth has no process groups to reap.
+ * Opting out: a host that supervises its processes elsewhere takes its lease with `{ watchdog: false }`.
+ * The watchdog is process-wide, so it runs while at least one host wants it (or, with no lease at all,
+ * for any process spawned directly); in a process whose every host opted out, none runs and groups are
+ * not registered. `BERTH_NO_WATCHDOG=1` in the environment turns it off entirely (read at each
+ * registration). Not used on Windows, where berth has no process groups to reap.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
-/**
- * The watchdog program, run as `node -e <source> <host pid>`: a plain script with no imports, kept
- * here as a string so it runs the same whether berth runs from `src/` or `dist/`.
- */
-const WATCHDOG_SOURCE = String.raw`
-'use strict';
-const hostPid = Number(process.argv[1]);
-const GRACE_MS = 500;
-const groups = new Set(); // registered process group ids
-let reaping = false;
-
-// Signals from a terminal or session are not ours to obey; only the host's going away ends us.
-process.on('SIGINT', () => {});
-process.on('SIGHUP', () => {});
-
-// Sends sig to group pgid; true if the group exists and we may signal it (else: forget it).
-function signalGroup(pgid, sig) {
-  try {
-    process.kill(-pgid, sig);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// Registration lines: "+<pgid>" or "-<pgid>". Anything else (or a pgid <= 1) is ignored.
-let pending = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  pending += chunk;
-  let end;
-  while ((end = pending.indexOf('\n')) >= 0) {
-    const line = pending.slice(0, end);
-    pending = pending.slice(end + 1);
-    const pgid = Number(line.slice(1));
-    if (!Number.isSafeInteger(pgid) || pgid <= 1) continue;
-    if (line[0] === '+') groups.add(pgid);
-    else if (line[0] === '-') groups.delete(pgid);
-  }
-});
-
-// The host is gone: SIGTERM every group, give them GRACE_MS to empty, SIGKILL what is left, exit.
-function reap() {
-  if (reaping) return;
-  reaping = true;
-  clearInterval(parentWatch);
-  for (const pgid of groups) if (!signalGroup(pgid, 'SIGTERM')) groups.delete(pgid);
-  const deadline = Date.now() + GRACE_MS;
-  const poll = setInterval(() => {
-    for (const pgid of groups) if (!signalGroup(pgid, 0)) groups.delete(pgid);
-    if (groups.size > 0 && Date.now() < deadline) return;
-    clearInterval(poll);
-    for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
-    process.exit(0);
-  }, 25);
-}
-process.stdin.on('end', reap);
-process.stdin.on('error', reap);
-process.stdin.on('close', reap);
-
-// Backup: re-parented means the host died. Wait one more tick first, so lines the host wrote just
-// before dying are still read from the pipe (EOF normally comes first anyway).
-let orphaned = false;
-const parentWatch = setInterval(() => {
-  if (process.ppid === hostPid) return;
-  if (orphaned) reap();
-  orphaned = true;
-}, GRACE_MS);
-`;
+/** The watchdog program: a plain script beside this module, in `src/` and in `dist/` alike. */
+const WATCHDOG_MAIN = fileURLToPath(new URL('./watchdog-main.mjs', import.meta.url));
 
 interface Watchdog {
   child: ChildProcess;
   stdin: Writable;
 }
 
+/** A host's hold on the watchdog, from its start to its close. */
+export interface WatchdogLease {
+  /** Gives the hold up (idempotent). The last release with no group registered ends the watchdog. */
+  release(): void;
+}
+
+/** Options for `acquireWatchdog`. */
+export interface WatchdogOptions {
+  /** False: this host needs no watchdog (it supervises its processes elsewhere). Default true. */
+  watchdog?: boolean;
+}
+
 /** Every group registered and not yet unregistered, re-sent to a restarted watchdog. */
 const groups = new Set<number>();
 let current: Watchdog | undefined;
+/** Hosts holding a lease that want the watchdog, and hosts that opted out. */
+let wanting = 0;
+let optedOut = 0;
 
-function enabled(): boolean {
+function allowed(): boolean {
   return process.platform !== 'win32' && process.env.BERTH_NO_WATCHDOG !== '1';
+}
+
+/** Whether groups should be watched: some host wants it, or no host has said (processes spawned directly). */
+function wanted(): boolean {
+  return allowed() && (wanting > 0 || optedOut === 0);
 }
 
 /** Writes to the watchdog; a dead one is noticed through its `error`/`exit` events, never thrown. */
@@ -124,7 +83,7 @@ function start(): Watchdog | undefined {
   delete env.NODE_OPTIONS;
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(process.pid)], {
+    child = spawn(process.execPath, [WATCHDOG_MAIN, '--host-pid', String(process.pid)], {
       detached: true, // its own group and session: signals meant for the host's group miss it
       stdio: ['pipe', 'ignore', 'ignore'],
       env,
@@ -151,9 +110,42 @@ function start(): Watchdog | undefined {
   return watchdog;
 }
 
+/** Ends the watchdog if nothing needs it any more: no group registered and no host holding it. */
+function stopIfUnneeded(): void {
+  if (!current) return;
+  if (wanted() && (wanting > 0 || groups.size > 0)) return;
+  const watchdog = current;
+  current = undefined;
+  send(watchdog, 'exit\n'); // leave the groups alone: the host is alive and closed them itself
+  watchdog.stdin.end();
+}
+
+/**
+ * Takes a hold on the watchdog for one host, from its start until `release()` at its close: while any
+ * host holds one, the watchdog stays up between server processes instead of starting for each. With
+ * `{ watchdog: false }` the host needs none: in a process where every host opted out, none runs.
+ */
+export function acquireWatchdog(options: WatchdogOptions = {}): WatchdogLease {
+  const wants = options.watchdog !== false;
+  if (wants) wanting += 1;
+  else optedOut += 1;
+  // An opt-out can leave no host wanting the watchdog that is running.
+  if (!wants) stopIfUnneeded();
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      if (wants) wanting -= 1;
+      else optedOut -= 1;
+      stopIfUnneeded();
+    },
+  };
+}
+
 /** Registers process group `pgid` to be reaped if this process dies before `unwatchGroup(pgid)`. */
 export function watchGroup(pgid: number): void {
-  if (!Number.isSafeInteger(pgid) || pgid <= 1 || !enabled()) return;
+  if (!Number.isSafeInteger(pgid) || pgid <= 1 || !wanted()) return;
   groups.add(pgid);
   if (current) send(current, `+${pgid}\n`);
   else start(); // registers every group, this one included
@@ -163,6 +155,7 @@ export function watchGroup(pgid: number): void {
 export function unwatchGroup(pgid: number): void {
   if (!groups.delete(pgid)) return;
   if (current) send(current, `-${pgid}\n`);
+  stopIfUnneeded();
 }
 
 /** For diagnostics and tests: the pid of the running watchdog, if one is running. */

@@ -131,6 +131,10 @@ describe.skipIf(process.platform !== 'linux')('when the host process dies withou
       expect(host.watchdog).toEqual(expect.any(Number));
       const watchdog = host.watchdog!;
       expect(alive([watchdog])).toEqual([watchdog]);
+      // `ps` names it, and whose it is.
+      expect(readFileSync(`/proc/${watchdog}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()).toBe(
+        `berth-watchdog --host-pid=${host.child.pid}`,
+      );
       // One watchdog for the whole process: the host's children are the three group leaders and it.
       const children = childrenOf(host.child.pid!);
       expect(children).toHaveLength(4);
@@ -164,7 +168,7 @@ describe.skipIf(process.platform !== 'linux')('when the host process dies withou
 });
 
 describe.skipIf(process.platform !== 'linux')('the watchdog stays out of the way', () => {
-  it('a host closed normally: the process exits by itself, and the watchdog after it', async () => {
+  it('a host closed normally: the watchdog ends with the close, and the process exits by itself', async () => {
     const pids = pidFile();
     started.pidFiles.push(pids);
     const host = await startHost(stubbornConfig(pids), 'close');
@@ -173,7 +177,9 @@ describe.skipIf(process.platform !== 'linux')('the watchdog stays out of the way
     const tree = pids.pids();
     expect(alive(tree)).toEqual(tree);
     host.child.stdin!.end();
-    expect(await waitFor(() => host.stdout().includes('CLOSED\n'), 15_000)).toBe(true);
+    expect(await waitFor(() => /^CLOSED .*\n/m.test(host.stdout()), 15_000)).toBe(true);
+    // The last close ended the watchdog: berth no longer knew it once the hosts were closed.
+    expect(JSON.parse(/^CLOSED (.*)$/m.exec(host.stdout())![1]!)).toEqual({ watchdog: null });
     // Nothing is left to keep the event loop alive: the process exits at once, watchdog or not.
     expect(await waitFor(() => host.child.exitCode !== null, 1_000)).toBe(true);
     expect(await host.exited).toEqual({ code: 0, signal: null });
