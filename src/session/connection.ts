@@ -31,7 +31,7 @@ import type { ServerSpec } from '../config/types.js';
 import { ServerError, type ServerFailureDetails, type ServerPhase } from '../errors.js';
 import { childEnvironment } from '../process/env.js';
 import { ServerProcess, type ExitInfo } from '../process/server-process.js';
-import { ProcessTransport, StdinClosedError } from '../transport/process-transport.js';
+import { ProcessTransport, PipeClosedError } from '../transport/process-transport.js';
 import { invalidResponseProblem } from '../transport/responses.js';
 import { settleWithin } from '../util/abort.js';
 import type { EraMemory } from './era.js';
@@ -175,12 +175,12 @@ export class Connection {
   }
 
   /**
-   * What made the transport close itself (an oversized message, a broken stdin), if anything did. A
-   * broken stdin of a process that has exited is the exit's doing: the exit is then the explanation.
+   * What made the transport close itself (an oversized message, a closed stdin or stdout), if anything
+   * did. A pipe closed by a process that has exited is the exit's doing: the exit is then the explanation.
    */
   get transportFailure(): Error | undefined {
     const failure = this.#transport instanceof ProcessTransport ? this.#transport.failure : undefined;
-    if (failure instanceof StdinClosedError && this.process?.exitInfo) return undefined;
+    if (failure instanceof PipeClosedError && this.process?.exitInfo) return undefined;
     return failure;
   }
 
@@ -442,7 +442,10 @@ async function openFailure(spec: ServerSpec, opened: Connection, error: unknown)
   const method = error instanceof ListFailure ? error.method : undefined;
   const cause = error instanceof ListFailure ? error.cause : error;
   const step = method ?? 'the MCP handshake';
-  const failure = opened.transportFailure; // an oversized message, a closed stdin
+  const process = opened.process;
+  // The session ended under us: an exit about to be reported explains it better than the pipes it closed.
+  if (process && opened.transportClosed && !process.exitInfo) await settleWithin(process.exited, 250);
+  const failure = opened.transportFailure; // an oversized message, a closed stdin or stdout
   if (failure) return { reason: `${failure.message} during ${step}` };
   const invalid = invalidResponseProblem(cause);
   if (invalid !== undefined) return { reason: `sent an invalid response to ${step}: ${invalid}` };
@@ -454,12 +457,9 @@ async function openFailure(spec: ServerSpec, opened: Connection, error: unknown)
     const verb = method ? `did not answer ${method}` : 'did not complete the MCP handshake';
     return { reason: `${verb} within ${spec.timeouts.startupMs} ms (its startupTimeoutMs)` };
   }
-  const process = opened.process;
-  if (process && (opened.transportClosed || process.exitInfo)) {
-    // The session ended under us, not by berth's doing: the process exited (or closed its stdout).
-    if (!process.exitInfo) await settleWithin(process.exited, 250);
-    if (process.exitInfo) return { reason: `exited before completing ${step}`, exit: process.exitInfo };
-    return { reason: `closed its stdout before completing ${step}` };
+  if (process?.exitInfo) {
+    // Not by berth's doing: berth has closed nothing yet.
+    return { reason: `exited before completing ${step}`, exit: process.exitInfo };
   }
   return { reason: `could not connect: ${messageChain(cause)}` };
 }

@@ -30,11 +30,12 @@ const BACKLOG_HIGH_BYTES = 4 * 1024 * 1024;
 const BACKLOG_LOW_BYTES = 1024 * 1024;
 
 /**
- * The transport's failure when the server stopped reading its stdin. If the process turns out to have
- * exited, that exit (not the broken pipe it caused) is the better explanation.
+ * The transport's failure when the server closed one of its pipes: it stopped reading its stdin (a
+ * write failed), or its stdout ended. If the process turns out to have exited, that exit (not the
+ * pipe it took with it) is the better explanation.
  */
-export class StdinClosedError extends Error {
-  override name = 'StdinClosedError';
+export class PipeClosedError extends Error {
+  override name = 'PipeClosedError';
 }
 
 /** A `Transport` bound to an already running server process. */
@@ -79,8 +80,8 @@ export class ProcessTransport implements Transport {
     const { stdout, stdin } = this.#process;
     stdin.on('error', this.#onStdinError);
     stdout.on('data', this.#onData);
-    stdout.once('end', this.#onEnd);
-    stdout.once('close', this.#onEnd);
+    stdout.once('end', this.#onStdoutEnd);
+    stdout.once('close', this.#onStdoutEnd);
     // The process can die with stdout held open by a grandchild: its exit closes the session too.
     void this.#process.exited.then(this.#onEnd);
   }
@@ -180,15 +181,26 @@ export class ProcessTransport implements Transport {
   };
 
   /**
+   * stdout ended: nothing more can arrive. Usually the process is exiting (the owner then reports the
+   * exit); if it is not, this failure says what happened.
+   */
+  readonly #onStdoutEnd = (): void => {
+    if (this.#closed || this.#ending) return;
+    this.#failure ??= new PipeClosedError('closed its stdout');
+    this.#onEnd();
+  };
+
+  /**
    * A write to stdin failed (EPIPE: nobody reads the other end any more). Nothing sent from now on can
-   * arrive, so the session is over: close with a failure that says why, like an oversized message does.
+   * arrive, so the session is over: it ends with a failure that says why, like an oversized message
+   * does (after handing over what was already read, as when stdout ends).
    */
   readonly #onStdinError = (error: NodeJS.ErrnoException): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#ending) return;
     const how = error.code ? `a write failed with ${error.code}` : `a write failed: ${error.message}`;
-    this.#failure = new StdinClosedError(`closed its stdin (${how})`, { cause: error });
+    this.#failure ??= new PipeClosedError(`closed its stdin (${how})`, { cause: error });
     this.onerror?.(this.#failure);
-    void this.close();
+    this.#onEnd();
   };
 
   send(message: JSONRPCMessage): Promise<void> {
@@ -216,8 +228,8 @@ export class ProcessTransport implements Transport {
     const { stdout, stdin } = this.#process;
     stdin.off('error', this.#onStdinError);
     stdout.off('data', this.#onData);
-    stdout.off('end', this.#onEnd);
-    stdout.off('close', this.#onEnd);
+    stdout.off('end', this.#onStdoutEnd);
+    stdout.off('close', this.#onStdoutEnd);
     this.#buffer.clear();
     this.onclose?.();
   }

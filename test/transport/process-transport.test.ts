@@ -139,3 +139,26 @@ describe('a server flooding notifications', () => {
     }
   });
 });
+
+describe('a server that closes its stdout but keeps running', () => {
+  it('is reported as having closed its stdout, not as having exited', async () => {
+    const events: HostEvent[] = [];
+    const host = await createHost(
+      { mcpServers: { s: fixture([], fast) } },
+      { onEvent: (e) => void events.push(e) },
+    );
+    try {
+      await host.callTool('s__close-stdout');
+      expect(
+        await waitFor(() => events.some((e) => e.type === 'server:state' && e.state === 'restarting')),
+      ).toBe(true);
+      const restarting = events.find((e) => e.type === 'server:state' && e.state === 'restarting');
+      const message = (restarting as { error?: Error }).error?.message ?? '';
+      expect(message.split('\n')[0]).toBe(
+        'server "s" closed its stdout; the session was closed (phase: idle)',
+      );
+    } finally {
+      await host.close();
+    }
+  });
+});
