@@ -36,6 +36,7 @@ export class JsonLineBuffer {
   #next = 0;
   /** Bytes of the complete lines not read yet. */
   #backlogBytes = 0;
+  #linesRead = 0;
   /** The start of the line still open, in pieces as they came. */
   #open: Buffer[] = [];
   #openBytes = 0;
@@ -72,22 +73,36 @@ export class JsonLineBuffer {
   /**
    * The next complete message, or `null` until more bytes arrive. A line that is not JSON is skipped
    * (servers print banners); JSON that is not a JSON-RPC 2.0 object throws a `NotJsonRpcError`, and
-   * the line is consumed.
+   * the line is consumed. At most `maxSkipped` lines are skipped in one call: then it returns `null`
+   * with lines still waiting (`hasLines`), so a caller can bound its work per call.
    */
-  readMessage(): JSONRPCMessage | null {
+  readMessage(maxSkipped = Infinity): JSONRPCMessage | null {
+    let skipped = 0;
     for (let bytes = this.#shift(); bytes !== undefined; bytes = this.#shift()) {
+      this.#linesRead += 1;
       const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
       const line = bytes.toString('utf8', 0, end);
       let value: unknown;
       try {
         value = JSON.parse(line);
       } catch {
+        if (++skipped >= maxSkipped) return null;
         continue;
       }
       if (isJsonRpc(value)) return value;
       throw new NotJsonRpcError(value, line);
     }
     return null;
+  }
+
+  /** True while complete lines wait to be read. */
+  get hasLines(): boolean {
+    return this.#next < this.#lines.length;
+  }
+
+  /** How many lines have been read so far (messages, skipped lines and rejected ones alike). */
+  get linesRead(): number {
+    return this.#linesRead;
   }
 
   /** The next complete line, or undefined. */

@@ -21,13 +21,13 @@ import type { ServerProcess } from '../process/server-process.js';
 import { JsonLineBuffer, NotJsonRpcError } from './json-lines.js';
 import { invalidResponseError, responseProblem } from './responses.js';
 
-/** Most messages delivered in one event-loop turn. */
+/** Most lines (messages, or lines skipped as not JSON) handled in one event-loop turn. */
 const SLICE_MESSAGES = 256;
 /** Longest time spent delivering in one event-loop turn, in ms (checked after each message). */
 const SLICE_MS = 4;
 /** Backlog (complete lines not yet delivered) past which stdout is paused, and below which it resumes. */
-const BACKLOG_HIGH_BYTES = 4 * 1024 * 1024;
-const BACKLOG_LOW_BYTES = 1024 * 1024;
+const BACKLOG_HIGH_BYTES = 256 * 1024;
+const BACKLOG_LOW_BYTES = 64 * 1024;
 
 /**
  * The transport's failure when the server closed one of its pipes: it stopped reading its stdin (a
@@ -108,7 +108,7 @@ export class ProcessTransport implements Transport {
    * but a notification one microtask later, so after each notification this yields a microtask:
    * otherwise a response in the same chunk would overtake it (and a call's last progress would be lost).
    *
-   * The work per event-loop turn is bounded: after `SLICE_MESSAGES` messages or `SLICE_MS` ms it
+   * The work per event-loop turn is bounded: after `SLICE_MESSAGES` lines or `SLICE_MS` ms it
    * yields a whole turn (`setImmediate`), so a server flooding notifications cannot starve timers, I/O
    * and other servers. Order is kept: what arrives meanwhile is appended behind. While the backlog is
    * large, stdout is paused, so the flood waits in the pipe (and the server) instead of in memory.
@@ -117,22 +117,38 @@ export class ProcessTransport implements Transport {
     this.#delivering = true;
     try {
       let sliceStart = performance.now();
-      let sliceMessages = 0;
+      let sliceLines = 0;
       while (!this.#closed) {
+        if (sliceLines >= SLICE_MESSAGES || performance.now() - sliceStart >= SLICE_MS) {
+          if (!this.#buffer.hasLines) break;
+          if (this.#buffer.backlogBytes > BACKLOG_HIGH_BYTES) this.#pause();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (this.#closed) break;
+          if (this.#buffer.backlogBytes < BACKLOG_LOW_BYTES) this.#resume();
+          sliceStart = performance.now();
+          sliceLines = 0;
+        }
+        // Every line read counts toward the slice: messages, and lines skipped as not JSON.
+        const readBefore = this.#buffer.linesRead;
         let message: JSONRPCMessage | null;
         try {
-          message = this.#buffer.readMessage();
+          message = this.#buffer.readMessage(SLICE_MESSAGES - sliceLines);
         } catch (error) {
           // Not JSON-RPC 2.0. If it answers a request (another `jsonrpc`, none), fail that request;
           // otherwise report it and keep reading.
           const problem = error instanceof NotJsonRpcError ? responseProblem(error.value) : undefined;
           if (problem === undefined) {
+            sliceLines += this.#buffer.linesRead - readBefore;
             this.onerror?.(error as Error);
             continue;
           }
           message = invalidResponseError(this.#server, (error as NotJsonRpcError).value, problem);
         }
-        if (message === null) break;
+        sliceLines += this.#buffer.linesRead - readBefore;
+        if (message === null) {
+          if (this.#buffer.hasLines) continue; // the skip budget ran out: yield, then go on
+          break;
+        }
         if (!('method' in message)) {
           const problem = responseProblem(message);
           if (problem !== undefined) message = invalidResponseError(this.#server, message, problem);
@@ -143,13 +159,6 @@ export class ProcessTransport implements Transport {
           this.onerror?.(error as Error);
         }
         if (!('id' in message)) await Promise.resolve();
-        if (++sliceMessages >= SLICE_MESSAGES || performance.now() - sliceStart >= SLICE_MS) {
-          if (this.#buffer.backlogBytes > BACKLOG_HIGH_BYTES) this.#pause();
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          if (this.#buffer.backlogBytes < BACKLOG_LOW_BYTES) this.#resume();
-          sliceStart = performance.now();
-          sliceMessages = 0;
-        }
       }
     } finally {
       this.#delivering = false;

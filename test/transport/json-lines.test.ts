@@ -48,4 +48,16 @@ describe('JsonLineBuffer', () => {
     buffer.append(Buffer.from(line(reply)));
     expect(drain(buffer)).toEqual([reply]);
   });
+
+  it('skips at most maxSkipped lines per call, and says when lines still wait', () => {
+    const buffer = new JsonLineBuffer();
+    buffer.append(Buffer.from('a\nb\nc\n' + line(ping)));
+    expect(buffer.readMessage(2)).toBeNull();
+    expect(buffer.hasLines).toBe(true);
+    expect(buffer.linesRead).toBe(2);
+    expect(buffer.readMessage(2)).toEqual(ping);
+    expect(buffer.hasLines).toBe(false);
+    expect(buffer.linesRead).toBe(4);
+    expect(buffer.backlogBytes).toBe(0);
+  });
 });

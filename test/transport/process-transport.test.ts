@@ -162,3 +162,39 @@ describe('a server that closes its stdout but keeps running', () => {
     }
   });
 });
+
+describe('a server flooding stdout with lines that are not JSON', () => {
+  it('skipping them counts toward the work per turn: no turn runs long', async () => {
+    const host = await createHost({ mcpServers: { flood: fixture(['--notify-flood']) } });
+    try {
+      let done = false;
+      // The CPU time this process spends between two turns of the event loop: unlike wall-clock time,
+      // it does not grow when a loaded machine gives the process no CPU.
+      let longestTurnMs = 0;
+      let last = process.cpuUsage();
+      const turn = () => {
+        const now = process.cpuUsage();
+        longestTurnMs = Math.max(longestTurnMs, (now.user + now.system - last.user - last.system) / 1000);
+        last = now;
+        if (!done) setImmediate(turn);
+      };
+      setImmediate(turn);
+      // 200,000 lines that look like JSON but are not, and 5 notifications: nothing to deliver for long
+      // stretches, so only a bound on skipped lines keeps a turn short. Unbounded, a turn took ~300 ms
+      // of CPU; bounded, a few ms (plus garbage collection): the bound leaves room for a loaded machine.
+      const progress: number[] = [];
+      const result = await host
+        .callTool(
+          'flood__noise-flood',
+          { n: 5, noise: 40_000 },
+          { timeoutMs: 60_000, onProgress: (p) => progress.push(p.progress) },
+        )
+        .finally(() => (done = true));
+      expect(text(result)).toBe('sent 5');
+      expect(progress).toEqual([1, 2, 3, 4, 5]);
+      expect(longestTurnMs, `longest turn ${longestTurnMs.toFixed(0)} ms of CPU`).toBeLessThan(120);
+    } finally {
+      await host.close();
+    }
+  });
+});
