@@ -19,7 +19,7 @@ import {
 } from '@modelcontextprotocol/client';
 import type { ServerProcess } from '../process/server-process.js';
 import { JsonLineBuffer, NotJsonRpcError } from './json-lines.js';
-import { invalidResponseError, responseProblem } from './responses.js';
+import { invalidRequestError, invalidResponseError, requestProblem, responseProblem } from './responses.js';
 
 /** Most lines (messages, or lines skipped as not JSON) handled in one event-loop turn. */
 const SLICE_MESSAGES = 256;
@@ -136,13 +136,15 @@ export class ProcessTransport implements Transport {
         } catch (error) {
           // Not JSON-RPC 2.0. If it answers a request (another `jsonrpc`, none), fail that request;
           // otherwise report it and keep reading.
-          const problem = error instanceof NotJsonRpcError ? responseProblem(error.value) : undefined;
+          const value = error instanceof NotJsonRpcError ? error.value : undefined;
+          const problem = responseProblem(value);
           if (problem === undefined) {
             sliceLines += this.#buffer.linesRead - readBefore;
             this.onerror?.(error as Error);
+            this.#refuseRequest(value);
             continue;
           }
-          message = invalidResponseError(this.#server, (error as NotJsonRpcError).value, problem);
+          message = invalidResponseError(this.#server, value, problem);
         }
         sliceLines += this.#buffer.linesRead - readBefore;
         if (message === null) {
@@ -152,6 +154,8 @@ export class ProcessTransport implements Transport {
         if (!('method' in message)) {
           const problem = responseProblem(message);
           if (problem !== undefined) message = invalidResponseError(this.#server, message, problem);
+        } else if (this.#refuseRequest(message)) {
+          continue;
         }
         try {
           this.onmessage?.(message);
@@ -166,6 +170,18 @@ export class ProcessTransport implements Transport {
       // The stream ended (or the process exited) while messages were still being handed over.
       if (this.#ending) void this.close();
     }
+  }
+
+  /**
+   * Answers a malformed request from the server with an Invalid Request error (the SDK would drop it,
+   * and the server would wait for an answer forever). True if `message` was one.
+   */
+  #refuseRequest(message: unknown): boolean {
+    const problem = requestProblem(message);
+    if (problem === undefined) return false;
+    this.onerror?.(new Error(`server "${this.#server}" sent an invalid request: ${problem}`));
+    this.send(invalidRequestError(message, problem)).catch(() => {}); // a closed session needs no answer
+    return true;
   }
 
   /** Stops reading stdout while the backlog drains (the pipe, then the server, holds the rest). */

@@ -1,15 +1,23 @@
 /**
- * The shape check for responses a server sends. The SDK's `Protocol` drops a response that fails its
+ * The shape checks for what a server sends that something waits on. Responses: the shape check for
+ * responses a server sends. The SDK's `Protocol` drops a response that fails its
  * JSON-RPC schemas (it only reports it to `onerror`), so the request it answers would wait out its
  * whole deadline. The transport checks each response against the same rules first, cheaply and without
  * re-implementing the protocol, and turns a broken one into an error response for the same id: the
  * SDK then rejects that request at once with a message naming the server and the violation.
+ * Requests from the server: the SDK drops a malformed one too, and the server would wait for an answer
+ * forever; the transport answers it with a JSON-RPC Invalid Request error instead (`requestProblem`).
  */
 import type { JSONRPCErrorResponse, JSONRPCMessage } from '@modelcontextprotocol/client';
 import { jsonKind } from '../util/json.js';
 
 /** The JSON-RPC error code of a synthesized answer to a broken response (Internal error). */
 const INVALID_RESPONSE_CODE = -32603;
+/** The members a JSON-RPC 2.0 request may have. */
+const REQUEST_MEMBERS: ReadonlySet<string> = new Set(['jsonrpc', 'id', 'method', 'params']);
+/** The JSON-RPC error code for a malformed request. */
+const INVALID_REQUEST_CODE = -32600;
+
 /** The `data` key that marks an error response as berth's stand-in for a broken response. */
 const INVALID_RESPONSE = 'berthInvalidResponse';
 /** The members a JSON-RPC 2.0 response may have; the SDK's schemas reject any other. */
@@ -89,4 +97,36 @@ export function invalidResponseProblem(error: unknown): string | undefined {
   const data = (error as { data?: unknown } | null)?.data;
   const problem = isObject(data) ? data[INVALID_RESPONSE] : undefined;
   return typeof problem === 'string' ? problem : undefined;
+}
+
+/**
+ * What is wrong with `message` as a request from the server, or undefined if it is fine or is not a
+ * request with an id an answer could carry.
+ */
+export function requestProblem(message: unknown): string | undefined {
+  if (!isObject(message) || !('method' in message) || !isRequestId(message.id)) return undefined;
+  if (message.jsonrpc !== '2.0') {
+    const version = typeof message.jsonrpc === 'string' ? `"${message.jsonrpc}"` : describe(message.jsonrpc);
+    return `jsonrpc is ${version}, not "2.0"`;
+  }
+  if (typeof message.method !== 'string') return `method is ${describe(message.method)}, not a string`;
+  const { params } = message;
+  if (params !== undefined) {
+    if (!isObject(params)) return `params is ${describe(params)}, not an object`;
+    if (params._meta !== undefined && !isObject(params._meta)) {
+      return `params._meta is ${describe(params._meta)}, not an object`;
+    }
+  }
+  for (const key in message) if (!REQUEST_MEMBERS.has(key)) return `unexpected member "${key}"`;
+  return undefined;
+}
+
+/** The Invalid Request error that answers a malformed request from the server. */
+export function invalidRequestError(message: unknown, problem: string): JSONRPCMessage {
+  const answer: JSONRPCErrorResponse = {
+    jsonrpc: '2.0',
+    id: (message as { id: string | number }).id,
+    error: { code: INVALID_REQUEST_CODE, message: `Invalid Request: ${problem}` },
+  };
+  return answer;
 }

@@ -198,3 +198,24 @@ describe('a server flooding stdout with lines that are not JSON', () => {
     }
   });
 });
+
+describe('a request from the server that violates JSON-RPC 2.0', () => {
+  it('is answered with an Invalid Request error, so the server does not wait forever', async () => {
+    const host = await createHost({ mcpServers: { s: fixture(['--bad-requests']) } });
+    try {
+      const problems = {
+        extra: 'unexpected member "extra"',
+        'params-type': 'params is a number, not an object',
+        'method-type': 'method is a number, not a string',
+        version: 'jsonrpc is "1.0", not "2.0"',
+      };
+      for (const [kind, problem] of Object.entries(problems)) {
+        const result = await host.callTool('s__bad-request', { kind }, { timeoutMs: 5_000 });
+        const answer = JSON.parse(text(result)) as { id: string; error?: { code: number; message: string } };
+        expect(answer.error, kind).toEqual({ code: -32600, message: `Invalid Request: ${problem}` });
+      }
+    } finally {
+      await host.close();
+    }
+  });
+});

@@ -4,7 +4,12 @@
  * no usable id). The transport around it is tested against a real server in process-transport.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { invalidResponseError, responseProblem } from '../../src/transport/responses.js';
+import {
+  invalidRequestError,
+  invalidResponseError,
+  requestProblem,
+  responseProblem,
+} from '../../src/transport/responses.js';
 
 describe('responseProblem', () => {
   it('accepts valid result and error responses, and ignores requests, notifications and unusable ids', () => {
@@ -50,6 +55,30 @@ describe('responseProblem', () => {
         message: 'server "s" sent an invalid response: both result and error',
         data: { berthInvalidResponse: 'both result and error' },
       },
+    });
+  });
+});
+
+describe('requestProblem', () => {
+  it('accepts valid requests and ignores responses, notifications and unusable ids', () => {
+    expect(requestProblem({ jsonrpc: '2.0', id: 1, method: 'roots/list' })).toBeUndefined();
+    expect(requestProblem({ jsonrpc: '2.0', id: 'a', method: 'x', params: { _meta: {} } })).toBeUndefined();
+    expect(requestProblem({ jsonrpc: '2.0', id: 1, result: {} })).toBeUndefined();
+    expect(requestProblem({ jsonrpc: '2.0', method: 'notifications/x', extra: 1 })).toBeUndefined();
+    expect(requestProblem({ jsonrpc: '2.0', id: null, method: 'x', extra: 1 })).toBeUndefined();
+  });
+
+  it('names each violation, and answers with Invalid Request for the same id', () => {
+    const base = { jsonrpc: '2.0', id: 3, method: 'roots/list' };
+    expect(requestProblem({ ...base, jsonrpc: '1.0' })).toBe('jsonrpc is "1.0", not "2.0"');
+    expect(requestProblem({ ...base, method: 42 })).toBe('method is a number, not a string');
+    expect(requestProblem({ ...base, params: [] })).toBe('params is an array, not an object');
+    expect(requestProblem({ ...base, params: { _meta: 1 } })).toBe('params._meta is a number, not an object');
+    expect(requestProblem({ ...base, extra: true })).toBe('unexpected member "extra"');
+    expect(invalidRequestError(base, 'unexpected member "extra"')).toEqual({
+      jsonrpc: '2.0',
+      id: 3,
+      error: { code: -32600, message: 'Invalid Request: unexpected member "extra"' },
     });
   });
 });
