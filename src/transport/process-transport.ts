@@ -8,7 +8,8 @@
  * a `failure` saying so, so pending requests fail at once instead of waiting out their deadlines.
  * A response that breaks JSON-RPC 2.0 (both `result` and `error`, neither, another `jsonrpc`…), which
  * the SDK would drop, reaches it as an error response for the same id (`responses.ts`), so the request
- * it answers fails at once too.
+ * it answers fails at once too. A server that stops reading its stdin cannot make requests pile up in
+ * memory: past `MAX_UNWRITTEN_BYTES` waiting to be written, further messages are refused, unsent.
  */
 import {
   SdkError,
@@ -17,6 +18,7 @@ import {
   type JSONRPCMessage,
   type Transport,
 } from '@modelcontextprotocol/client';
+import { ServerError } from '../errors.js';
 import type { ServerProcess } from '../process/server-process.js';
 import { JsonLineBuffer, NotJsonRpcError } from './json-lines.js';
 import { invalidRequestError, invalidResponseError, requestProblem, responseProblem } from './responses.js';
@@ -28,6 +30,12 @@ const SLICE_MS = 4;
 /** Backlog (complete lines not yet delivered) past which stdout is paused, and below which it resumes. */
 const BACKLOG_HIGH_BYTES = 256 * 1024;
 const BACKLOG_LOW_BYTES = 64 * 1024;
+
+/**
+ * Most bytes waiting to be written to a server's stdin before further messages are refused: a server
+ * that stops reading would otherwise make every request pile up in memory, unsent.
+ */
+const MAX_UNWRITTEN_BYTES = 16 * 1024 * 1024;
 
 /**
  * The transport's failure when the server closed one of its pipes: it stopped reading its stdin (a
@@ -231,6 +239,12 @@ export class ProcessTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new SdkError(SdkErrorCode.NotConnected, 'Not connected'));
     const { stdin } = this.#process;
+    if (stdin.writableLength > MAX_UNWRITTEN_BYTES) {
+      // The server is not reading its stdin: refuse rather than pile up requests it may never read.
+      const mib = Math.floor(stdin.writableLength / (1024 * 1024));
+      const reason = `is not reading its stdin: ${mib} MiB of earlier messages are still waiting; the request was not sent`;
+      return Promise.reject(new ServerError({ server: this.#server, phase: 'call', reason }));
+    }
     if (stdin.write(serializeMessage(message))) return Promise.resolve();
     // Every write that finds the pipe full waits for the same drain: one pair of listeners, however
     // many requests are in flight. It also ends when the pipe goes away (the close rejects what is pending).

@@ -7,7 +7,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '@modelcontextprotocol/client';
-import { createHost, ServerError, type HostEvent } from '../../src/index.js';
+import { CallTimeoutError, createHost, ServerError, type HostEvent } from '../../src/index.js';
 import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
 
 const fast = { restart: { initialDelayMs: 20, maxDelayMs: 200 } };
@@ -214,6 +214,32 @@ describe('a request from the server that violates JSON-RPC 2.0', () => {
         const answer = JSON.parse(text(result)) as { id: string; error?: { code: number; message: string } };
         expect(answer.error, kind).toEqual({ code: -32600, message: `Invalid Request: ${problem}` });
       }
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe('a server that stops reading its stdin but keeps running', () => {
+  it('does not make berth buffer requests without bound: past a limit they fail at once, unsent', async () => {
+    const host = await createHost({ mcpServers: { s: fixture(['--stop-reading']) } });
+    try {
+      await host.callTool('s__stop-reading');
+      const value = 'x'.repeat(1024 * 1024);
+      let refused: unknown;
+      // 1 MiB requests nobody reads: unbounded, each waits out its deadline and stays buffered.
+      for (let i = 0; i < 40 && refused === undefined; i++) {
+        const started = Date.now();
+        const error = await host.callTool('s__echo', { value }, { timeoutMs: 200 }).catch((e: unknown) => e);
+        if (!(error instanceof CallTimeoutError)) {
+          refused = error;
+          expect(Date.now() - started).toBeLessThan(150);
+        }
+      }
+      expect(refused).toBeInstanceOf(ServerError);
+      expect((refused as Error).message).toMatch(
+        /^server "s" is not reading its stdin: \d+ MiB of earlier messages are still waiting; the request was not sent/,
+      );
     } finally {
       await host.close();
     }
