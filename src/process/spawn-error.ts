@@ -38,15 +38,17 @@ function locate(target: SpawnTarget): string | undefined {
   return undefined;
 }
 
-/** The interpreter on a script's `#!` line, if it has one. */
-function interpreterOf(path: string): string | undefined {
+/** The interpreter on a script's `#!` line, if it has one, and whether the line ends in CRLF. */
+function interpreterOf(path: string): { interpreter: string; crlf: boolean } | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
     const head = Buffer.alloc(256);
     const read = readSync(fd, head, 0, head.length, 0);
     const line = head.toString('utf8', 0, read).split('\n')[0] ?? '';
-    return line.startsWith('#!') ? line.slice(2).trim().split(/\s+/)[0] : undefined;
+    if (!line.startsWith('#!')) return undefined;
+    const interpreter = line.slice(2).trim().split(/\s+/)[0];
+    return interpreter ? { interpreter, crlf: line.endsWith('\r') } : undefined;
   } catch {
     return undefined;
   } finally {
@@ -68,9 +70,13 @@ function reasonFor(target: SpawnTarget, error: NodeJS.ErrnoException): string {
   const stat = path === undefined ? undefined : statOf(path);
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     if (stat?.isFile()) {
-      const interpreter = interpreterOf(path!);
-      if (interpreter) {
-        return `the interpreter on the first line of ${path} (#!${interpreter}) was not found (install it, or fix the script's #! line)`;
+      const shebang = interpreterOf(path!);
+      if (shebang?.crlf) {
+        // The kernel looks for "/bin/sh\r": the script was saved with Windows line endings.
+        return `${path} has Windows line endings (CRLF), so its #! interpreter (${shebang.interpreter}) is not found: convert it to LF line endings`;
+      }
+      if (shebang) {
+        return `the interpreter on the first line of ${path} (#!${shebang.interpreter}) was not found (install it, or fix the script's #! line)`;
       }
     }
     if (code === 'ENOTDIR') {

@@ -18,6 +18,8 @@ beforeAll(() => {
   chmodSync(join(dir, 'not-executable.sh'), 0o644);
   writeFileSync(join(dir, 'bad-interpreter.sh'), '#!/berth/no/such/interpreter\necho hi\n');
   chmodSync(join(dir, 'bad-interpreter.sh'), 0o755);
+  writeFileSync(join(dir, 'crlf.sh'), '#!/bin/sh\r\necho hi\r\n');
+  chmodSync(join(dir, 'crlf.sh'), 0o755);
   writeFileSync(join(dir, 'a-file'), '');
   mkdirSync(join(dir, 'a-directory'));
 });
@@ -62,6 +64,12 @@ describe('a server that cannot be spawned is reported for what went wrong', () =
     expect(error.phase).toBe('spawn');
     expect(error.message).toMatch(/interpreter .*\/berth\/no\/such\/interpreter.* was not found/);
     expect(error.message).not.toMatch(/command not found/);
+  });
+
+  it('a script saved with Windows line endings', async () => {
+    const error = await startError({ command: join(dir, 'crlf.sh') });
+    expect(error.phase).toBe('spawn');
+    expect(error.message).toMatch(/crlf\.sh has Windows line endings \(CRLF\).*convert it to LF/);
   });
 
   it('a working directory that does not exist', async () => {
