@@ -27,6 +27,7 @@ import {
   type Root,
   type Transport,
 } from '@modelcontextprotocol/client';
+import { emitWarning } from 'node:process';
 import type { ServerSpec } from '../config/types.js';
 import { ServerError, type ServerFailureDetails, type ServerPhase } from '../errors.js';
 import { childEnvironment } from '../process/env.js';
@@ -363,7 +364,16 @@ async function openOnce(
       ? refetchInvalidList(client, kind, error)
       : Promise.resolve(items && checkedList(kind, items));
     // Owned by the session: every request in it ends (answered, timed out, or failed by the close).
-    void Promise.all([patch, also]).then(([list, extra]) => list && update({ ...list, ...extra }));
+    // Whoever listens must not throw; if it does, say so rather than leave a rejection unhandled.
+    void Promise.all([patch, also])
+      .then(([list, extra]) => list && update({ ...list, ...extra }))
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        emitWarning(
+          `server "${spec.name}": applying a changed list failed: ${message}`,
+          'BerthWarning',
+        );
+      });
   }
 
   const deadline = Date.now() + spec.timeouts.startupMs;

@@ -9,7 +9,7 @@ import { resolveConfig } from '../../src/config/load.js';
 import { createHost } from '../../src/index.js';
 import { SessionOwner } from '../../src/session/owner.js';
 import type { Listing } from '../../src/session/connection.js';
-import { fixture, text, waitFor } from '../helpers.js';
+import { fixture, pidFile, text, waitFor } from '../helpers.js';
 
 const BAD = '--invalid-tools=string-schema,no-name,empty-name,duplicate';
 
@@ -77,6 +77,38 @@ describe('a server listing malformed tools', () => {
       expect(await waitFor(() => owner.listing?.tools.some((t) => t.name === 'added') ?? false)).toBe(true);
       expect(owner.listing?.invalidTools).toEqual(expected);
     } finally {
+      await owner.close();
+    }
+  });
+
+  it('a listener that throws on a list change does not make the refresh an unhandled rejection', async () => {
+    const pids = pidFile();
+    const { servers } = resolveConfig({ mcpServers: { s: fixture([], {}, pids) } }, '<inline>');
+    let listings = 0;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    const owner = new SessionOwner(servers[0]!, {
+      clientInfo: { name: 'test', version: '0' },
+      observer: {
+        onState: () => {},
+        onListing: () => {
+          if (++listings > 1) throw new Error('listener broke');
+        },
+        onRestartScheduled: () => {},
+      },
+    });
+    try {
+      owner.start();
+      await owner.settled();
+      await owner.request((connection, timeout) =>
+        connection.client.callTool({ name: 'add-tool', arguments: {} }, { timeout }),
+      );
+      // The refresh happened and reached the listener, which threw: reported as a warning.
+      expect(await waitFor(() => listings === 2 && warnings.length > 0)).toBe(true);
+      expect(warnings[0]).toMatch(/server "s": applying a changed list failed: listener broke/);
+    } finally {
+      process.off('warning', onWarning);
       await owner.close();
     }
   });
