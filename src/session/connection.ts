@@ -369,10 +369,7 @@ async function openOnce(
       .then(([list, extra]) => list && update({ ...list, ...extra }))
       .catch((error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
-        emitWarning(
-          `server "${spec.name}": applying a changed list failed: ${message}`,
-          'BerthWarning',
-        );
+        emitWarning(`server "${spec.name}": applying a changed list failed: ${message}`, 'BerthWarning');
       });
   }
 
