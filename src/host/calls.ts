@@ -180,7 +180,8 @@ export class Calls {
     const { catalog } = this.#servers;
     const listed = catalog.resources().filter((r) => r.uri === uri);
     if (listed.length === 1) return listed[0]!.server;
-    if (listed.length > 1) throw new AmbiguousResourceError(uri, [...new Set(listed.map((r) => r.server))].sort());
+    if (listed.length > 1)
+      throw new AmbiguousResourceError(uri, [...new Set(listed.map((r) => r.server))].sort());
     const template = catalog.resourceTemplates().find((t) => new UriTemplate(t.uriTemplate).match(uri));
     return template?.server;
   }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { createHost } from '../../src/index.js';
 import { SessionOwner } from '../../src/session/owner.js';
+import { Deadline } from '../../src/util/deadline.js';
 import type { Listing } from '../../src/session/connection.js';
 import { fixture, pidFile, text, waitFor } from '../helpers.js';
 
@@ -71,8 +72,11 @@ describe('a server listing malformed tools', () => {
       expect(owner.listing?.tools.some((t) => t.name === 'increment')).toBe(true);
 
       // After a list change, the refreshed listing reports them again (and has the new tool).
-      await owner.request((connection, timeout) =>
-        connection.client.callTool({ name: 'add-tool', arguments: {} }, { timeout }),
+      await owner.request(
+        (session, timeout) => session.callTool({ name: 'add-tool', arguments: {} }, { timeout }),
+        {
+          deadline: Deadline.in(10_000),
+        },
       );
       expect(await waitFor(() => owner.listing?.tools.some((t) => t.name === 'added') ?? false)).toBe(true);
       expect(owner.listing?.invalidTools).toEqual(expected);
@@ -101,8 +105,11 @@ describe('a server listing malformed tools', () => {
     try {
       owner.start();
       await owner.settled();
-      await owner.request((connection, timeout) =>
-        connection.client.callTool({ name: 'add-tool', arguments: {} }, { timeout }),
+      await owner.request(
+        (session, timeout) => session.callTool({ name: 'add-tool', arguments: {} }, { timeout }),
+        {
+          deadline: Deadline.in(10_000),
+        },
       );
       // The refresh happened and reached the listener, which threw: reported as a warning.
       expect(await waitFor(() => listings === 2 && warnings.length > 0)).toBe(true);
