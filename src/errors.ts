@@ -177,7 +177,8 @@ export class RequestFailedError extends BerthError {
   readonly data?: unknown;
 
   constructor(server: string, method: string, cause: unknown) {
-    const said = cause instanceof Error ? cause.message : String(cause);
+    // A message that already names this server (berth's own transport checks) is not named twice.
+    const said = (cause instanceof Error ? cause.message : String(cause)).replace(`server "${server}" `, '');
     super('REQUEST_FAILED', `server "${server}": ${method} failed: ${said}`, { cause });
     this.server = server;
     this.method = method;

@@ -8,8 +8,9 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createHost } from '../../src/index.js';
-import { fixture } from '../helpers.js';
+import { createHost, ServerError } from '../../src/index.js';
+import { ServerProcess } from '../../src/process/server-process.js';
+import { FIXTURE } from '../helpers.js';
 
 let dir: string;
 beforeAll(() => {
@@ -34,6 +35,24 @@ async function startError(entry: Record<string, unknown>) {
   } finally {
     await host.close();
   }
+}
+
+/** Spawns the fixture directly in `cwd` (past the config's checks) and returns the error. */
+async function spawnError(cwd: string): Promise<ServerError> {
+  const spawned = ServerProcess.spawn({
+    server: 's',
+    command: process.execPath,
+    args: [FIXTURE],
+    env: {},
+    cwd,
+    stderrBufferBytes: 1024,
+  });
+  const error = await spawned.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ServerError);
+  return error as ServerError;
 }
 
 describe('a server that cannot be spawned is reported for what went wrong', () => {
@@ -72,8 +91,11 @@ describe('a server that cannot be spawned is reported for what went wrong', () =
     expect(error.message).toMatch(/crlf\.sh has Windows line endings \(CRLF\).*convert it to LF/);
   });
 
-  it('a working directory that does not exist', async () => {
-    const error = await startError(fixture([], { cwd: join(dir, 'no-such-dir') }));
+  // The config refuses a missing or non-directory `cwd` before anything starts; a directory can
+  // still vanish (or be replaced by a file) between loading the config and spawning, which the
+  // spawn itself must then explain.
+  it('a working directory that does not exist (any more) at spawn', async () => {
+    const error = await spawnError(join(dir, 'no-such-dir'));
     expect(error.phase).toBe('spawn');
     expect(error.message).toMatch(
       /^server "s" could not start: its working directory does not exist: .*no-such-dir/,
@@ -82,8 +104,8 @@ describe('a server that cannot be spawned is reported for what went wrong', () =
     expect(error.message).not.toMatch(/command not found/);
   });
 
-  it('a working directory that is a file', async () => {
-    const error = await startError(fixture([], { cwd: join(dir, 'a-file') }));
+  it('a working directory that is a file at spawn', async () => {
+    const error = await spawnError(join(dir, 'a-file'));
     expect(error.phase).toBe('spawn');
     expect(error.message).toMatch(
       /^server "s" could not start: its working directory is not a directory: .*a-file/,

@@ -7,7 +7,13 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '@modelcontextprotocol/client';
-import { CallTimeoutError, createHost, ServerError, type HostEvent } from '../../src/index.js';
+import {
+  CallTimeoutError,
+  createHost,
+  RequestFailedError,
+  ServerError,
+  type HostEvent,
+} from '../../src/index.js';
 import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
 
 const fast = { restart: { initialDelayMs: 20, maxDelayMs: 200 } };
@@ -72,8 +78,13 @@ describe('a response that violates JSON-RPC 2.0', () => {
         const started = Date.now();
         const error = await host.callTool('s__bad-response', { kind }).catch((e: unknown) => e);
         expect(Date.now() - started, kind).toBeLessThan(5_000); // not the 20 s call deadline
-        expect(error, kind).toBeInstanceOf(ProtocolError);
-        expect((error as Error).message, kind).toBe(`server "s" sent an invalid response: ${problem}`);
+        expect(error, kind).toBeInstanceOf(RequestFailedError);
+        expect((error as Error).message, kind).toBe(
+          `server "s": tools/call failed: sent an invalid response: ${problem}`,
+        );
+        const cause = (error as Error).cause;
+        expect(cause, kind).toBeInstanceOf(ProtocolError);
+        expect((cause as Error).message, kind).toBe(`server "s" sent an invalid response: ${problem}`);
       }
       // Only the broken calls failed: the same session and process serve the next call.
       expect(text(await host.callTool('s__increment', { by: 2 }))).toBe('2');
