@@ -40,6 +40,7 @@ import { ServerSet } from './servers.js';
 import { statusRows, type ServerStatus } from './status.js';
 import { Toolset, type ToolsetOptions } from './toolset.js';
 import { ConfigWatcher } from './watch.js';
+import { acquireWatchdog, type WatchdogLease } from '../process/watchdog.js';
 import { checkDuration } from '../util/duration.js';
 
 export type { CallOptions, CompleteOptions, HostOptions, OAuthOptions } from './options.js';
@@ -60,10 +61,13 @@ export class Host implements AsyncDisposable {
   readonly #createdAt = Date.now();
   #watcher: ConfigWatcher | undefined;
   #closing: Promise<void> | undefined;
+  /** This host's hold on the watchdog, from its creation to the end of its close. */
+  readonly #watchdog: WatchdogLease;
 
   /** Use `createHost`; this only builds the (not yet started) runtimes. */
   constructor(loaded: LoadedConfig, options: HostOptions & { configSource?: ConfigInput } = {}) {
     this.#onEvent = options.onEvent;
+    this.#watchdog = acquireWatchdog({ watchdog: options.watchdog });
     this.#loadOptions = { env: options.env, cwd: options.cwd, only: options.only };
     this.#configSource = options.configSource;
     const emit = (event: HostEvent) => safeEmit(this.#onEvent, event);
@@ -326,7 +330,11 @@ export class Host implements AsyncDisposable {
     this.#closing ??= (async () => {
       this.#watcher?.close();
       this.#watcher = undefined;
-      await this.#servers.close();
+      try {
+        await this.#servers.close();
+      } finally {
+        this.#watchdog.release(); // the last host to close ends the watchdog
+      }
     })();
     return this.#closing;
   }

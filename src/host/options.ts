@@ -61,6 +61,12 @@ export interface HostOptions extends LoadOptions {
    * (default: a `FileTokenStore` at `~/.config/berth/auth.json`). Finish with `finishAuth()`.
    */
   oauth?: OAuthOptions;
+  /**
+   * The process-wide watchdog that reaps server processes if this process dies without closing the
+   * host (default true). Pass false when something else supervises the process tree (a container
+   * runtime, systemd). `BERTH_NO_WATCHDOG=1` turns it off for the whole process.
+   */
+  watchdog?: boolean;
 }
 
 /** The OAuth code-flow settings of a host (`HostOptions.oauth`). */

@@ -60,12 +60,28 @@ describe.skipIf(!onLinux)('the watchdog', () => {
     expect(watchdogPid()).toBeUndefined();
     expect(await waitFor(() => alive([pid]).length === 0, 3_000)).toBe(true);
   });
+});
 
-  it('is not started for hosts that opted out (watchdog: false)', async () => {
-    const lease = acquireWatchdog({ watchdog: false });
-    leases.push(lease);
-    const host = await createHost({ mcpServers: { s: fixture() } });
+describe.skipIf(!onLinux)('the watchdog, through the host option', () => {
+  it('a host holds it from creation to close: it stays between a per-call server’s processes', async () => {
+    const host = await createHost({ mcpServers: { p: fixture([], { session: 'per-call' }) } });
+    let pid: number;
     try {
+      pid = watchdogPid()!;
+      expect(pid).toEqual(expect.any(Number));
+      for (let i = 0; i < 3; i++) await host.callTool('p__get'); // each call: a process started, then ended
+      expect(watchdogPid()).toBe(pid); // one watchdog for the host's life, not one per process
+    } finally {
+      await host.close();
+    }
+    expect(watchdogPid()).toBeUndefined();
+    expect(await waitFor(() => alive([pid]).length === 0, 3_000)).toBe(true);
+  });
+
+  it('watchdog: false starts none', async () => {
+    const host = await createHost({ mcpServers: { s: fixture() } }, { watchdog: false });
+    try {
+      expect(host.status()[0]?.state).toBe('ready');
       expect(watchdogPid()).toBeUndefined();
     } finally {
       await host.close();
