@@ -4,7 +4,8 @@
  * warning and never disturbs the host.
  */
 import type { BerthError, ConfigError, ConfigIssue } from '../errors.js';
-import type { ServerState } from '../session/owner.js';
+import type { CatalogInvalidTool } from '../catalog/catalog.js';
+import type { ServerState } from '../state.js';
 
 /** What a reload changed. */
 export interface ReloadSummary {
@@ -34,6 +35,8 @@ export type HostEvent =
   | { type: 'session:opened'; server: string; key?: string }
   | { type: 'session:closed'; server: string; key?: string; reason: string }
   | { type: 'tools:changed'; server: string }
+  /** Tools a server listed that were left out as malformed (the rest of its tools are served). */
+  | { type: 'tools:invalid'; server: string; tools: CatalogInvalidTool[] }
   /** A server's log message (`notifications/message`). */
   | { type: 'server:log'; server: string; level: string; logger?: string; data: unknown }
   /** A subscribed resource changed (`notifications/resources/updated`). */

@@ -71,8 +71,16 @@ export class ServerSet {
   }
 
   #updateCatalog(runtime: ServerRuntime, listing: ServerRuntime['listing']): void {
+    // Which tools are bad and why; not where they stand in the list (a new tool shifts them).
+    const invalidKey = () =>
+      JSON.stringify(this.catalog.invalidTools(runtime.name).map(({ name, problem }) => [name, problem]));
+    const invalidBefore = invalidKey();
     if (this.catalog.setServer(runtime.name, listing ?? emptyListing(), runtime.spec.tools)) {
       this.#emit({ type: 'tools:changed', server: runtime.name });
+    }
+    const invalid = this.catalog.invalidTools(runtime.name);
+    if (invalid.length > 0 && invalidKey() !== invalidBefore) {
+      this.#emit({ type: 'tools:invalid', server: runtime.name, tools: invalid });
     }
   }
 

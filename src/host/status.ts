@@ -2,12 +2,12 @@
  * `status()`: one row per server, running or not (including config entries berth could not use),
  * built from the runtimes and the catalog. It reads; it never asks a server anything.
  */
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, CatalogInvalidTool } from '../catalog/catalog.js';
 import type { InvalidServer } from '../config/load.js';
 import type { ServerSpec } from '../config/types.js';
 import { ConfigError, ServerError, type ConfigIssue } from '../errors.js';
 import type { ServerRuntime, SessionInfo } from '../scope/index.js';
-import type { ServerState } from '../session/owner.js';
+import type { ServerState } from '../state.js';
 
 /** One server's state, as `status()` reports it. */
 export interface ServerStatus {
@@ -39,6 +39,8 @@ export interface ServerStatus {
   stderrTail?: string;
   /** For an entry the config could not use: what is wrong with it. */
   configIssues?: ConfigIssue[];
+  /** Tools the server listed that were left out as malformed, and why (its other tools are served). */
+  invalidTools?: CatalogInvalidTool[];
 }
 
 /** The status rows of running servers, then of config entries that could not be used. */
@@ -55,6 +57,7 @@ export function statusRows(
   for (const runtime of runtimes) {
     running.add(runtime.name);
     const error = runtime.lastError;
+    const invalidTools = catalog.invalidTools(runtime.name);
     rows.push({
       name: runtime.name,
       state: runtime.state,
@@ -76,6 +79,7 @@ export function statusRows(
         }),
       },
       stderrTail: runtime.stderrTail(),
+      ...(invalidTools.length > 0 && { invalidTools }),
     });
   }
   for (const entry of invalid) {

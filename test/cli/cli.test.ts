@@ -435,3 +435,14 @@ describe('a server that dies mid-call', () => {
     expect(run.stderr).toContain('  | fatal: crash tool called');
   });
 });
+
+describe('status --verbose and malformed tools', () => {
+  it('names each tool left out and why', async () => {
+    const config = await writeConfig('bad-tools.json', {
+      mcpServers: { s: { command: process.execPath, args: [FIXTURE, '--invalid-tools=string-schema'] } },
+    });
+    const run = await berth(['status', '--verbose', '--config', config]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/tool left out \(malformed\): \S+: .+/);
+  });
+});

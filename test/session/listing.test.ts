@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
-import { createHost } from '../../src/index.js';
+import { createHost, type HostEvent } from '../../src/index.js';
 import { SessionOwner } from '../../src/session/owner.js';
 import { Deadline } from '../../src/util/deadline.js';
 import type { Listing } from '../../src/session/connection.js';
@@ -117,6 +117,30 @@ describe('a server listing malformed tools', () => {
     } finally {
       process.off('warning', onWarning);
       await owner.close();
+    }
+  });
+});
+
+describe('malformed tools, as the host reports them', () => {
+  it('status() lists them with why, and a tools:invalid event names them, once', async () => {
+    const events: HostEvent[] = [];
+    const host = await createHost(
+      { mcpServers: { s: fixture(['--invalid-tools=string-schema,no-name']) } },
+      { onEvent: (e) => void events.push(e) },
+    );
+    try {
+      const { invalidTools } = host.status()[0]!;
+      expect(invalidTools).toHaveLength(2);
+      expect(invalidTools?.every((t) => t.server === 's' && t.problem.length > 0)).toBe(true);
+      const reported = events.filter((e) => e.type === 'tools:invalid');
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toMatchObject({ server: 's', tools: invalidTools });
+      // A refresh that lists the same bad tools again is not a new report.
+      await host.callTool('s__add-tool');
+      expect(await waitFor(() => host.tools().some((t) => t.name === 's__added'))).toBe(true);
+      expect(events.filter((e) => e.type === 'tools:invalid')).toHaveLength(1);
+    } finally {
+      await host.close();
     }
   });
 });

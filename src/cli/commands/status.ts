@@ -71,6 +71,9 @@ function serverDetails(server: ServerStatus): string {
     if (signal) facts.push(`signal ${signal}`);
     parts.push(`last error (${facts.join(', ')}):\n${indent(server.lastError.message)}`);
   }
+  for (const tool of server.invalidTools ?? []) {
+    parts.push(`tool left out (malformed): ${tool.name ?? `#${tool.position}`}: ${tool.problem}`);
+  }
   const tail = server.stderrTail?.trimEnd();
   if (tail) parts.push(`stderr (tail):\n${indent(tail, '  | ')}`);
   return parts.join('\n');
