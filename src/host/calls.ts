@@ -12,7 +12,7 @@ import {
 } from '@modelcontextprotocol/client';
 import type { CatalogTool } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
-import { argumentsValidator } from '../catalog/validate.js';
+import { argumentsValidator } from '../util/json-schema.js';
 import { AmbiguousResourceError, InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
 import { Deadline } from '../util/deadline.js';
 import type { Dispatcher } from './dispatch.js';

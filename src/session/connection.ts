@@ -35,6 +35,7 @@ import { ServerProcess, type ExitInfo } from '../process/server-process.js';
 import { ProcessTransport, PipeClosedError } from '../transport/process-transport.js';
 import { invalidResponseProblem } from '../transport/responses.js';
 import { settleWithin } from '../util/abort.js';
+import { jsonSchemaValidator } from '../util/json-schema.js';
 import type { EraMemory } from './era.js';
 import {
   checkedList,
@@ -330,6 +331,8 @@ async function openOnce(
 
   const client = new Client(options.clientInfo, {
     capabilities: capabilitiesFor(options.features ?? {}),
+    // Output schemas are checked with berth's one JSON Schema engine (and its messages).
+    jsonSchemaValidator,
     versionNegotiation: { mode: spec.era === 'legacy' ? 'legacy' : 'auto' },
     // The SDK refetches a list when it changes. A result it rejects (one malformed item) is fetched
     // again item by item; any other failure keeps the previous list.

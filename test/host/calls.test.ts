@@ -95,6 +95,8 @@ describe('calls', () => {
           server: name.split('__')[0],
         });
         expect((mismatch as Error).message).toMatch(/does not match the tool's output schema/);
+        // Checked by berth's own JSON Schema engine: its message names the failing path.
+        expect((mismatch as Error).message).toMatch(/: \/value must be number \(got string\)$/);
         expect((mismatch as Error).cause).toBeInstanceOf(ProtocolError);
       }
     } finally {

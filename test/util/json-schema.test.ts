@@ -8,7 +8,7 @@ import {
   inputSchemaError,
   jsonSchemaValidator,
   MAX_ARGUMENT_DEPTH,
-} from '../../src/catalog/validate.js';
+} from '../../src/util/json-schema.js';
 
 const counter = {
   type: 'object',

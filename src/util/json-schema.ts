@@ -29,7 +29,7 @@ import type {
   jsonSchemaValidator as SdkJsonSchemaValidator,
 } from '@modelcontextprotocol/client';
 import type { ArgumentProblem } from '../errors.js';
-import { jsonKind } from '../util/json.js';
+import { jsonKind } from './json.js';
 
 /** Checks one set of arguments; an empty array means they are valid. */
 export interface ArgumentsValidator {
