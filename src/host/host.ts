@@ -320,7 +320,22 @@ export class Host implements AsyncDisposable {
     const file = resolve(this.#loadOptions.cwd ?? process.cwd(), source);
     this.#watcher = new ConfigWatcher(file, () => {
       this.reload().catch((error: unknown) => {
-        if (error instanceof ConfigError) safeEmit(this.#onEvent, { type: 'config:error', error });
+        if (error instanceof HostClosedError) return; // closed while the reload waited its turn
+        // Every failed reload is reported, never swallowed: as it is, or wrapped to name the file.
+        const reported =
+          error instanceof ConfigError
+            ? error
+            : new ConfigError(
+                [
+                  {
+                    file,
+                    path: '$',
+                    message: `reload failed: ${error instanceof Error ? error.message : String(error)}`,
+                  },
+                ],
+                { cause: error },
+              );
+        safeEmit(this.#onEvent, { type: 'config:error', error: reported });
       });
     });
   }
