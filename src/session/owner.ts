@@ -336,6 +336,7 @@ export class SessionOwner {
       // A closing owner sends nothing more, even on the connection it is about to close.
       let connection =
         (!this.#stop.signal.aborted && this.#current) || (await this.#whenReady(deadline, signal));
+      this.#assertTimeLeft(deadline);
       try {
         if (connection === this.#current) this.#sent += 1;
         return await send(handleOf(connection), deadline.left());
@@ -346,6 +347,7 @@ export class SessionOwner {
         if (this.#current === connection) this.#cycle.abort();
       }
       connection = await this.#whenReady(deadline, signal, connection);
+      this.#assertTimeLeft(deadline);
       try {
         if (connection === this.#current) this.#sent += 1;
         return await send(handleOf(connection), deadline.left());
@@ -360,6 +362,15 @@ export class SessionOwner {
         this.#observer.onIdle?.(this);
       }
     }
+  }
+
+  /**
+   * A request whose deadline has passed is never sent: the time ran out before it reached a session
+   * (an interceptor, a wait for a slot or a server being added took it), so the caller learns that
+   * nothing was sent, instead of the request going out with a 1 ms timeout and maybe running anyway.
+   */
+  #assertTimeLeft(deadline: Deadline): void {
+    if (deadline.passed) throw new CallTimeoutError(this.name, deadline.timeoutMs, false);
   }
 
   /**
