@@ -14,7 +14,9 @@ import type { CatalogTool } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../util/json-schema.js';
 import { AmbiguousResourceError, InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
+import { waitForWake } from '../util/abort.js';
 import { Deadline } from '../util/deadline.js';
+import { MAX_TIMER_MS } from '../util/duration.js';
 import type { Dispatcher } from './dispatch.js';
 import type { InterceptedMethod } from './middleware.js';
 import type { CallOptions, CompleteOptions } from './options.js';
@@ -45,7 +47,8 @@ export class Calls {
   ): Promise<CallToolResult> {
     const entered = Date.now();
     const { catalog } = this.#servers;
-    const tool = catalog.tool(name) ?? (await this.#lookupAfterStartup(() => catalog.tool(name)));
+    const tool =
+      catalog.tool(name) ?? (await this.#lookupAfterStartup(() => catalog.tool(name), options, entered));
     if (!tool || (allow && !allow(tool))) {
       const visible = allow ? catalog.tools().filter(allow) : catalog.tools();
       throw (
@@ -101,7 +104,8 @@ export class Calls {
   ): Promise<GetPromptResult> {
     const entered = Date.now();
     const { catalog } = this.#servers;
-    const prompt = catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => catalog.prompt(name)));
+    const prompt =
+      catalog.prompt(name) ?? (await this.#lookupAfterStartup(() => catalog.prompt(name), options, entered));
     if (!prompt) {
       throw new UnknownNameError(
         'prompt',
@@ -207,10 +211,33 @@ export class Calls {
     return Deadline.in(options.timeoutMs ?? this.#servers.runtime(server).spec.timeouts.callMs);
   }
 
-  /** If some server is still starting, waits for startup to settle and looks again. */
-  async #lookupAfterStartup<T>(find: () => T | undefined): Promise<T | undefined> {
+  /**
+   * If some server is still starting, waits for startup to settle and looks again: no longer than the
+   * call's `timeoutMs` (counted from when it `entered`) and its signal allow, since a server being
+   * added may take its whole startup timeout. What is still not found then is unknown to the caller.
+   */
+  async #lookupAfterStartup<T>(
+    find: () => T | undefined,
+    options: CallOptions,
+    entered: number,
+  ): Promise<T | undefined> {
     if (!this.#servers.starting()) return undefined;
-    await this.#servers.ready();
+    const ready = this.#servers.ready();
+    if (options.timeoutMs === undefined && !options.signal) await ready;
+    else {
+      // Without timeoutMs only the signal bounds the wait (ready() ends with the startup timeouts).
+      const at = entered + (options.timeoutMs ?? MAX_TIMER_MS);
+      await waitForWake(
+        (wake) => {
+          let listening = true;
+          const settle = () => listening && wake();
+          ready.then(settle, settle);
+          return () => (listening = false);
+        },
+        at,
+        options.signal,
+      );
+    }
     return find();
   }
 }
