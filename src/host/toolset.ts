@@ -63,7 +63,13 @@ export class Toolset implements AsyncDisposable {
     options: Omit<CallOptions, 'key'> = {},
   ): Promise<CallToolResult> {
     if (this.#closing) return Promise.reject(new ToolsetClosedError(this.key));
-    const call = this.#host.callTool(name, args, { ...options, key: this.key }, this.#includes);
+    let call: Promise<CallToolResult>;
+    try {
+      call = this.#host.callTool(name, args, { ...options, key: this.key }, this.#includes);
+    } catch (error) {
+      // The host refused it at once (invalid options, closed): a rejection like any other failure.
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     this.#inFlight.add(call);
     const forget = () => void this.#inFlight.delete(call);
     call.then(forget, forget);
