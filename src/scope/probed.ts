@@ -168,6 +168,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
   async #probe(): Promise<void> {
     if (this.closedReason) return;
     this.#setState('starting');
+    // Observers run synchronously: one may have closed this runtime on that very event.
+    if (this.closedReason) return;
     const probe = this.newOwner({ fetchListing: true });
     this.#probeOwner = probe;
     probe.start();
