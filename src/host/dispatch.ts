@@ -5,7 +5,7 @@
  * allocates no context.
  */
 import type { Client, Tool } from '@modelcontextprotocol/client';
-import { BerthError, RequestFailedError } from '../errors.js';
+import { BerthError, CallAbortedError, CallTimeoutError, RequestFailedError } from '../errors.js';
 import { requestOnCurrent, type ServerRuntime } from '../scope/index.js';
 import type { Deadline } from '../util/deadline.js';
 import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';
@@ -94,8 +94,44 @@ export class Dispatcher {
       key: options.key,
       context: options.context ?? {},
     };
-    return this.#chain(ctx, () =>
-      perform(ctx.params, Object.keys(ctx.headers).length > 0 ? ctx.headers : undefined),
-    ) as Promise<T>;
+    let sent = false;
+    const chain = this.#chain(ctx, () => {
+      sent = true;
+      return perform(ctx.params, Object.keys(ctx.headers).length > 0 ? ctx.headers : undefined);
+    }) as Promise<T>;
+    return withinBudget(chain, runtime.name, options, () => sent);
   }
+}
+
+/**
+ * Bounds an interceptor chain by the call's deadline and signal: interceptors are caller code inside
+ * the call's budget, and one that hangs (never calls `next`, or never returns) must not hold the call
+ * forever. At the deadline the call fails with a `CallTimeoutError` that says whether the request had
+ * been handed on (`sent()`); a request handed on is bounded by the same deadline below, and one
+ * handed on late is never sent (the session owner checks the deadline). The chain keeps running.
+ */
+function withinBudget<T>(
+  chain: Promise<T>,
+  server: string,
+  options: DispatchOptions,
+  sent: () => boolean,
+): Promise<T> {
+  const { deadline, signal } = options;
+  return new Promise<T>((resolve, reject) => {
+    const settle = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      settle();
+      reject(new CallAbortedError(server, { cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      settle();
+      reject(new CallTimeoutError(server, deadline.timeoutMs, sent()));
+    }, deadline.left());
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    chain.finally(settle).then(resolve, reject);
+  });
 }
