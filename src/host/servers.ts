@@ -32,6 +32,8 @@ export class ServerSet {
   readonly #invalid = new Map<string, InvalidServer>();
   /** Runtimes started by a change and not yet installed; `close()` closes them too. */
   readonly #pending = new Set<ServerRuntime>();
+  /** Runtimes removed or replaced, draining their in-flight calls; `close()` cuts their drain short. */
+  readonly #retiring = new Set<ServerRuntime>();
   /** Changes to the set of servers, one at a time. */
   #changes: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
@@ -266,7 +268,7 @@ export class ServerSet {
     if (!runtime) return;
     this.#servers.delete(name);
     if (this.catalog.removeServer(name)) this.#emit({ type: 'tools:changed', server: name });
-    await runtime.close('server removed', { drain: true });
+    await this.#retire(runtime, 'server removed');
     this.#emit({ type: 'server:removed', server: name });
   }
 
@@ -275,13 +277,23 @@ export class ServerSet {
     const previous = this.#servers.get(spec.name);
     this.#install(next);
     this.#emit({ type: previous ? 'server:replaced' : 'server:added', server: spec.name });
-    await previous?.close('server replaced', { drain: true });
+    if (previous) await this.#retire(previous, 'server replaced');
+  }
+
+  /** Drains and closes a runtime that left the set; a host close meanwhile closes it at once. */
+  async #retire(runtime: ServerRuntime, reason: string): Promise<void> {
+    this.#retiring.add(runtime);
+    try {
+      await runtime.close(reason, { drain: true });
+    } finally {
+      this.#retiring.delete(runtime);
+    }
   }
 
   /** Closes every runtime, installed or starting, and waits for the change in progress to see it. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      const runtimes = [...this.#servers.values(), ...this.#pending];
+      const runtimes = [...this.#servers.values(), ...this.#pending, ...this.#retiring];
       await Promise.all(runtimes.map((runtime) => runtime.close('host closed')));
       await this.#changes; // a change in progress sees the close and stops
     })();
