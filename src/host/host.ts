@@ -389,6 +389,7 @@ export async function createHost(config: ConfigInput, options: HostOptions = {})
   const { signal } = options;
   signal?.throwIfAborted();
   const loaded = await loadConfig(config, options);
+  signal?.throwIfAborted(); // aborted while the config loaded: nothing was spawned yet
   const host = new Host(loaded, { ...options, configSource: config });
   const abort = () => void host.close();
   signal?.addEventListener('abort', abort, { once: true });
