@@ -5,37 +5,30 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHost, type HostEvent } from '../../src/index.js';
-import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
+import { alive, fixture, hostFixture, pidFile, text, waitFor } from '../helpers.js';
 
 describe('keyed sessions', () => {
   it('50 concurrent keys with maxSessions 8: never more than 8 live processes, no call fails', async () => {
-    const pids = pidFile();
-    const host = await createHost({
-      mcpServers: { k: fixture([], { session: 'keyed', maxSessions: 8 }, pids) },
-    });
-    try {
-      // The listing probe stays, as the spare session for the first key.
-      expect(alive(pids.pids('server'))).toHaveLength(1);
-      const [spare, ...others] = host.status()[0]?.sessions ?? [];
-      expect(others).toEqual([]);
-      expect(spare?.key).toBeUndefined();
-      let peak = 0;
-      const sampler = setInterval(() => (peak = Math.max(peak, alive(pids.pids('server')).length)), 2);
-      const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) =>
-          host.callTool('k__echo', { value: `key-${i}` }, { key: `key-${i}`, timeoutMs: 60_000 }).then(text),
-        ),
-      );
-      clearInterval(sampler);
-      expect(results).toEqual(Array.from({ length: 50 }, (_, i) => `key-${i}`));
-      expect(pids.pids('server').length).toBe(50); // the probe became one key's session
-      expect(peak).toBeGreaterThan(1);
-      expect(peak).toBeLessThanOrEqual(8);
-      expect(host.status()[0]?.sessions?.length).toBeLessThanOrEqual(8);
-    } finally {
-      await host.close();
-    }
-    expect(alive(pids.pids())).toEqual([]);
+    await using fx = await hostFixture({ k: fixture([], { session: 'keyed', maxSessions: 8 }) });
+    const { host, pids } = fx;
+    // The listing probe stays, as the spare session for the first key.
+    expect(alive(pids.pids('server'))).toHaveLength(1);
+    const [spare, ...others] = host.status()[0]?.sessions ?? [];
+    expect(others).toEqual([]);
+    expect(spare?.key).toBeUndefined();
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, alive(pids.pids('server')).length)), 2);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        host.callTool('k__echo', { value: `key-${i}` }, { key: `key-${i}`, timeoutMs: 60_000 }).then(text),
+      ),
+    );
+    clearInterval(sampler);
+    expect(results).toEqual(Array.from({ length: 50 }, (_, i) => `key-${i}`));
+    expect(pids.pids('server').length).toBe(50); // the probe became one key's session
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(8);
+    expect(host.status()[0]?.sessions?.length).toBeLessThanOrEqual(8);
   }, 120_000);
 
   it('an idle session is retired with its process after idleTimeoutMs', async () => {
@@ -88,53 +81,37 @@ describe('keyed sessions', () => {
   });
 
   it('concurrent restarts share one: no spare session is left without an owner', async () => {
-    const pids = pidFile();
-    const host = await createHost({ mcpServers: { k: fixture([], { session: 'keyed' }, pids) } });
-    try {
-      await Promise.all([host.restart('k'), host.restart('k'), host.restart('k')]);
-      expect(pids.pids('server')).toHaveLength(2); // the first probe, then one for the restart
-      expect(await waitFor(() => alive(pids.pids('server')).length === 1)).toBe(true);
-      expect(host.status()[0]?.sessions).toHaveLength(1);
-    } finally {
-      await host.close();
-    }
-    expect(alive(pids.pids())).toEqual([]);
+    await using fx = await hostFixture({ k: fixture([], { session: 'keyed' }) });
+    const { host, pids } = fx;
+    await Promise.all([host.restart('k'), host.restart('k'), host.restart('k')]);
+    expect(pids.pids('server')).toHaveLength(2); // the first probe, then one for the restart
+    expect(await waitFor(() => alive(pids.pids('server')).length === 1)).toBe(true);
+    expect(host.status()[0]?.sessions).toHaveLength(1);
   });
 
   it('closeKey while a call is in flight: the call completes, then the process is gone', async () => {
-    const pids = pidFile();
-    const host = await createHost({ mcpServers: { k: fixture([], { session: 'keyed' }, pids) } });
-    try {
-      const pid = Number(text(await host.callTool('k__pid', {}, { key: 'conv' })));
-      const call = host.callTool('k__sleep', { ms: 400 }, { key: 'conv' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      await host.closeKey('conv');
-      expect(text(await call)).toBe('slept 400');
-      expect(alive([pid])).toEqual([]);
-    } finally {
-      await host.close();
-    }
+    await using fx = await hostFixture({ k: fixture([], { session: 'keyed' }) });
+    const { host, pids } = fx;
+    const pid = Number(text(await host.callTool('k__pid', {}, { key: 'conv' })));
+    const call = host.callTool('k__sleep', { ms: 400 }, { key: 'conv' });
+    expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true); // the call reached the server
+    await host.closeKey('conv');
+    expect(text(await call)).toBe('slept 400');
+    expect(alive([pid])).toEqual([]);
   });
 
   it('eviction never closes a session with a call in flight: the new key waits for it', async () => {
-    const pids = pidFile();
-    const host = await createHost({
-      mcpServers: { k: fixture([], { session: 'keyed', maxSessions: 1 }, pids) },
-    });
-    try {
-      const first = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
-      const busy = host.callTool('k__sleep', { ms: 400 }, { key: 'a' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const other = host.callTool('k__pid', {}, { key: 'b' });
-      expect(text(await busy)).toBe('slept 400');
-      const second = Number(text(await other));
-      expect(second).not.toBe(first);
-      expect(alive([first])).toEqual([]);
-      expect(host.status()[0]?.sessions?.map((s) => s.key)).toEqual(['b']);
-    } finally {
-      await host.close();
-    }
-    expect(alive(pids.pids())).toEqual([]);
+    await using fx = await hostFixture({ k: fixture([], { session: 'keyed', maxSessions: 1 }) });
+    const { host, pids } = fx;
+    const first = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
+    const busy = host.callTool('k__sleep', { ms: 400 }, { key: 'a' });
+    expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true); // the call reached the server
+    const other = host.callTool('k__pid', {}, { key: 'b' });
+    expect(text(await busy)).toBe('slept 400');
+    const second = Number(text(await other));
+    expect(second).not.toBe(first);
+    expect(alive([first])).toEqual([]);
+    expect(host.status()[0]?.sessions?.map((s) => s.key)).toEqual(['b']);
   });
 });
 
@@ -168,16 +145,20 @@ describe('per-call sessions with prewarm', () => {
 
 describe('per-call session events', () => {
   it('pair up: each session opened is closed once, even when the host closes during its call', async () => {
+    const pids = pidFile();
     const events: HostEvent[] = [];
     const host = await createHost(
-      { mcpServers: { p: fixture([], { session: 'per-call', prewarm: 1 }) } },
+      { mcpServers: { p: fixture([], { session: 'per-call', prewarm: 1 }, pids) } },
       { onEvent: (event) => void events.push(event) },
     );
     const call = host.callTool('p__sleep', { ms: 300 }).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true); // the call is in flight
     await host.close();
     await call;
-    await new Promise((resolve) => setTimeout(resolve, 50)); // anything scheduled late would show now
+    // The point of this pause is that nothing happens in it: a session:closed (or opened) event
+    // scheduled late would show now. Bounded, and it can only add events, not hide them.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alive(pids.pids())).toEqual([]);
     const count = (type: string) => events.filter((e) => e.type === type).length;
     expect(count('session:opened')).toBeGreaterThan(0);
     expect(count('session:closed')).toBe(count('session:opened'));
@@ -199,7 +180,10 @@ describe('per-call prewarmed sessions that die while waiting', () => {
         process.kill(pooled, 'SIGKILL');
         // Once its death is noticed, the dead session leaves the pool; the next call runs on a live one.
         expect(await waitFor(() => !alive([pooled]).length)).toBe(true);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        // Wait until the host has noticed (the dead session left the pool), not a fixed pause.
+        expect(await waitFor(() => !(host.status()[0]?.sessions ?? []).some((s) => s.pid === pooled))).toBe(
+          true,
+        );
         const served = Number(text(await host.callTool('p__pid')));
         expect(served).not.toBe(pooled);
       }
