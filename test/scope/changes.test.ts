@@ -70,7 +70,7 @@ describe('add, replace, remove', () => {
           return result;
         }),
       );
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await waitFor(() => pids.count('sleeping') === 3)).toBe(true); // all three in flight
       const removing = host.remove('a');
       // The tools leave the catalog first, while the calls are still running.
       expect(await waitFor(() => !host.tools().some((t) => t.server === 'a'))).toBe(true);
@@ -93,7 +93,7 @@ describe('add, replace, remove', () => {
     const host = await createHost({ mcpServers: { a: fixture([], { drainTimeoutMs: 100 }, pids) } });
     try {
       const call = host.callTool('a__sleep', { ms: 5_000 }).catch((e: unknown) => e);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true); // the call is in flight
       await host.remove('a');
       const error = await call;
       expect(error).toBeInstanceOf(SessionClosedError);
