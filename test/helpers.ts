@@ -63,6 +63,20 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5_000): Prom
   return condition();
 }
 
+/**
+ * Like `waitFor`, for a condition that must ask something (e.g. a tool call whose answer changes once
+ * the server has caught up): checks it again as soon as the last check is answered, until it holds or
+ * `timeoutMs` passes; returns whether it held. No fixed pause between checks.
+ */
+export async function waitForAsync(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return false;
+}
+
 /** The pids of `pids` that are still running (zombies do not count). */
 export function alive(pids: number[]): number[] {
   return pids.filter((pid) => isProcessAlive(pid));

@@ -10,7 +10,8 @@ process.on('unhandledRejection', record);
 process.on('uncaughtException', record);
 
 afterAll(async () => {
-  // Let any late rejection surface before judging.
+  // Let any late rejection surface before judging. The pause is the point (nothing should happen in
+  // it) and is bounded at 50 ms: no event marks "no rejection is coming".
   await new Promise((resolve) => setTimeout(resolve, 50));
   process.off('unhandledRejection', record);
   process.off('uncaughtException', record);

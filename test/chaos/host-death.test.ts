@@ -202,7 +202,9 @@ describe.skipIf(process.platform !== 'linux')('the watchdog stays out of the way
     const [server] = pids.pids('server');
 
     await kill(host, 'sigkill');
-    // Nothing reaps it: well past the watchdog's grace, the server still runs.
+    // Nothing reaps it: well past the watchdog's grace, the server still runs. This pause is the
+    // point of the test (nothing may happen in it): 1.5 s is three times the watchdog's 500 ms
+    // GRACE_MS (src/process/watchdog-main.mjs), bounded, and no event marks "nothing happened".
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(alive([server!])).toEqual([server]);
 

@@ -15,6 +15,8 @@ const gc = runInNewContext('gc') as () => void;
 async function settledHeap(): Promise<number> {
   for (let i = 0; i < 3; i++) {
     gc();
+    // The pause is the point: finalizers and weak callbacks run between GCs; no event marks
+    // "the heap has settled". Bounded: 3 x 50 ms.
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return process.memoryUsage().heapUsed;
