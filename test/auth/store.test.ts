@@ -51,6 +51,16 @@ describe('FileTokenStore', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
+  it('a leftover temp file of an earlier writer with this pid does not block saves', async () => {
+    // A crashed writer whose pid is reused leaves `<file>.<pid>.tmp`; each write's own random temp
+    // name (opened with `wx`) must not collide with it.
+    const path = tempFile();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.${process.pid}.tmp`, 'partial');
+    await new FileTokenStore(path).save('k', { codeVerifier: 'v' });
+    expect(await new FileTokenStore(path).load('k')).toEqual({ codeVerifier: 'v' });
+  });
+
   it('replaces a file of wider mode with a 0600 one', async () => {
     const path = tempFile();
     mkdirSync(dirname(path), { recursive: true });
