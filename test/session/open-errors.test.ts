@@ -10,28 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createHost } from '../../src/index.js';
-import { alive, fixture, pidFile } from '../helpers.js';
+import { fixture, hostFixture } from '../helpers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const REFUSAL = 'license key missing: set ACME_KEY';
 
 /** Starts the config's servers and returns each one's status, then closes the host and checks no process is left. */
-async function statuses(servers: Record<string, unknown>) {
-  const pids = pidFile();
-  const withPids = Object.fromEntries(
-    Object.entries(servers).map(([name, entry]) => [
-      name,
-      { ...(entry as object), env: { FIXTURE_PID_FILE: pids.path } },
-    ]),
-  );
-  const host = await createHost({ mcpServers: withPids });
-  try {
-    return Object.fromEntries(host.status().map((s) => [s.name, s]));
-  } finally {
-    await host.close();
-    expect(alive(pids.pids())).toEqual([]);
-  }
+async function statuses(servers: Record<string, Record<string, unknown>>) {
+  await using fx = await hostFixture(servers);
+  return Object.fromEntries(fx.host.status().map((s) => [s.name, s]));
 }
 
 describe('a server that answers the handshake with an error', () => {
