@@ -11,7 +11,7 @@ import {
   type Host,
   type HostEvent,
 } from '../../src/index.js';
-import { alive, fixture, hostFixture, pidFile, text } from '../helpers.js';
+import { alive, fixture, hostFixture, pidFile, text, waitFor } from '../helpers.js';
 
 describe('session scopes', () => {
   let host: Host;
@@ -65,6 +65,11 @@ describe('session scopes', () => {
 
   it('per-call: every call gets a fresh session and a fresh state', async () => {
     expect(text(await host.callTool('fresh__increment', { by: 1 }))).toBe('1');
+    expect(text(await host.callTool('fresh__increment', { by: 1 }))).toBe('1');
+    // Not only when calls come too fast to reuse anything: once a used session is done with (its
+    // process gone), the next call still gets a fresh one.
+    const used = Number(text(await host.callTool('fresh__pid')));
+    expect(await waitFor(() => alive([used]).length === 0)).toBe(true);
     expect(text(await host.callTool('fresh__increment', { by: 1 }))).toBe('1');
     const pids = await Promise.all([1, 2, 3].map(() => host.callTool('fresh__pid').then(text)));
     expect(new Set(pids).size).toBe(3);
