@@ -5,22 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHost } from '../../src/index.js';
-import { alive, fixture, pidFile, text, wrapped } from '../helpers.js';
+import { alive, fixture, hostFixture, pidFile, text, wrapped } from '../helpers.js';
 
 describe('close() leaves no process of the tree alive', () => {
   it('an npx-style wrapper whose server has a grandchild', async () => {
-    const pids = pidFile();
-    const host = await createHost({ mcpServers: { wrapped: wrapped(['--grandchild'], pids) } });
-    try {
-      expect(text(await host.callTool('wrapped__increment', { by: 1 }))).toBe('1');
-      expect(pids.pids('wrapper')).toHaveLength(1);
-      expect(pids.pids('server')).toHaveLength(1);
-      expect(pids.pids('grandchild')).toHaveLength(1);
-      expect(alive(pids.pids())).toEqual(pids.pids());
-    } finally {
-      await host.close();
-    }
-    expect(alive(pids.pids())).toEqual([]);
+    await using fx = await hostFixture({ wrapped: wrapped(['--grandchild']) });
+    const { host, pids } = fx;
+    expect(text(await host.callTool('wrapped__increment', { by: 1 }))).toBe('1');
+    expect(pids.pids('wrapper')).toHaveLength(1);
+    expect(pids.pids('server')).toHaveLength(1);
+    expect(pids.pids('grandchild')).toHaveLength(1);
+    expect(alive(pids.pids())).toEqual(pids.pids());
   });
 
   it('a server that ignores SIGTERM and stdin EOF, within the configured grace', async () => {

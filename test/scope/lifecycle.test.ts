@@ -370,29 +370,22 @@ describe('keyed slot waiters on host.replace()', () => {
 
 describe('dead keyed sessions', () => {
   it('maxRestarts 0: a key whose session crashed gets a new session on its next call', async () => {
-    const pids = pidFile();
-    const host = await createHost({
-      mcpServers: { k: fixture([], { session: 'keyed', restart: { maxRestarts: 0 } }, pids) },
-    });
-    try {
-      const first = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
-      expect(text(await host.callTool('k__increment', {}, { key: 'b' }))).toBe('1');
-      await expect(host.callTool('k__crash', {}, { key: 'a' })).rejects.toBeInstanceOf(ServerError);
-      const second = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
-      expect(second).not.toBe(first);
-      expect(text(await host.callTool('k__get', {}, { key: 'a' }))).toBe('0');
-      expect(text(await host.callTool('k__get', {}, { key: 'b' }))).toBe('1');
-      expect(host.status()[0]?.state).toBe('ready');
-      expect(
-        host
-          .status()[0]
-          ?.sessions?.map((s) => s.key)
-          .sort(),
-      ).toEqual(['a', 'b']);
-    } finally {
-      await host.close();
-    }
-    expect(alive(pids.pids())).toEqual([]);
+    await using fx = await hostFixture({ k: fixture([], { session: 'keyed', restart: { maxRestarts: 0 } }) });
+    const { host } = fx;
+    const first = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
+    expect(text(await host.callTool('k__increment', {}, { key: 'b' }))).toBe('1');
+    await expect(host.callTool('k__crash', {}, { key: 'a' })).rejects.toBeInstanceOf(ServerError);
+    const second = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
+    expect(second).not.toBe(first);
+    expect(text(await host.callTool('k__get', {}, { key: 'a' }))).toBe('0');
+    expect(text(await host.callTool('k__get', {}, { key: 'b' }))).toBe('1');
+    expect(host.status()[0]?.state).toBe('ready');
+    expect(
+      host
+        .status()[0]
+        ?.sessions?.map((s) => s.key)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 
   it('a dead session is retired without waiting for its idle timeout, freeing its slot', async () => {
