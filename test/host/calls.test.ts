@@ -128,8 +128,11 @@ describe('calls', () => {
 
   it('cancels on the wire when the signal aborts', async () => {
     const controller = new AbortController();
+    const sleeping = pids.count('sleeping');
     const pending = host.callTool('counter__sleep', { ms: 2_000 }, { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('user gave up')), 100);
+    // Abort once the call is running on the server (not after a guessed 100 ms).
+    expect(await waitFor(() => pids.count('sleeping') === sleeping + 1)).toBe(true);
+    controller.abort(new Error('user gave up'));
     await expect(pending).rejects.toBeInstanceOf(CallAbortedError);
     // The server saw notifications/cancelled and stopped the work.
     expect(await waitFor(() => pids.pids('cancelled').length === 1, 3_000)).toBe(true);
