@@ -23,7 +23,7 @@ describe('close() leaves no process of the tree alive', () => {
     const host = await createHost({
       mcpServers: {
         stubborn: fixture(
-          ['--ignore-sigterm', '--grandchild'],
+          ['--ignore-sigterm', '--record-sigterm', '--grandchild'],
           { stdinGraceMs: 100, termGraceMs: 200 },
           pids,
         ),
@@ -39,6 +39,7 @@ describe('close() leaves no process of the tree alive', () => {
       took = Date.now() - started;
     }
     expect(alive(pids.pids())).toEqual([]);
+    expect(pids.count('sigterm')).toBe(1); // it was sent SIGTERM (and ignored it)
     // Killed at the SIGKILL stage: after both graces, and long before the SDK's 4 s.
     expect(took).toBeGreaterThanOrEqual(300);
     expect(took).toBeLessThan(3_000);
@@ -46,9 +47,12 @@ describe('close() leaves no process of the tree alive', () => {
 
   it('a server that exits on stdin EOF is not signalled at all', async () => {
     const pids = pidFile();
-    const host = await createHost({ mcpServers: { polite: fixture([], {}, pids) } });
+    const host = await createHost({
+      mcpServers: { polite: fixture(['--exit-on-eof', '--record-sigterm'], {}, pids) },
+    });
     await host.close();
     expect(pids.pids('server')).toHaveLength(1);
     expect(alive(pids.pids())).toEqual([]);
+    expect(pids.count('sigterm')).toBe(0); // stdin EOF was enough: no SIGTERM was needed
   });
 });
