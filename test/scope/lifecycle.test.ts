@@ -42,14 +42,15 @@ const scheduled = (events: HostEvent[]) =>
 const states = (events: HostEvent[]) => events.flatMap((e) => (e.type === 'server:state' ? [e.state] : []));
 
 describe('respawn storms', () => {
-  it('per-call prewarm 2, every process exits 150 ms after starting: backoff, restart events, then failed', async () => {
+  it('per-call prewarm 2, every process exits 600 ms after starting: backoff, restart events, then failed', async () => {
     const pids = pidFile();
     const events: HostEvent[] = [];
     const restart = { maxRestarts: 3, initialDelayMs: 100, maxDelayMs: 400 };
     const host = await createHost(
       {
         mcpServers: {
-          p: fixture(['--exit-after=150'], { session: 'per-call', prewarm: 2, restart }, pids),
+          // 600 ms: long enough for the listing probe to finish its handshake on a loaded machine.
+          p: fixture(['--exit-after=600'], { session: 'per-call', prewarm: 2, restart }, pids),
         },
       },
       { onEvent: (event) => void events.push(event) },
