@@ -243,7 +243,7 @@ export class CallTimeoutError extends BerthError {
   constructor(server: string, timeoutMs: number, sent: boolean, options?: { cause?: unknown }) {
     super(
       'CALL_TIMEOUT',
-      `server "${server}": call timed out after ${timeoutMs} ms ${sent ? '(the request was sent; it may or may not have run)' : 'waiting for the server to be ready'}`,
+      `server "${server}": call timed out after ${timeoutMs} ms ${sent ? '(the request was sent; it may or may not have run)' : 'before the request was sent (waiting for the server, a session or an interceptor; it did not run)'}`,
       options,
     );
     this.server = server;

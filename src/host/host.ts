@@ -27,7 +27,13 @@ import {
   type LoadedConfig,
   type LoadOptions,
 } from '../config/load.js';
-import { ConfigError, HostClosedError, NotSupportedError, UnknownNameError } from '../errors.js';
+import {
+  ConfigError,
+  HostClosedError,
+  InvalidOptionError,
+  NotSupportedError,
+  UnknownNameError,
+} from '../errors.js';
 import { createRuntime, type SharedSession } from '../scope/index.js';
 import { Calls, type CompletionRef } from './calls.js';
 import { ClientSide } from './client-side.js';
@@ -41,7 +47,7 @@ import { statusRows, type ServerStatus } from './status.js';
 import { Toolset, type ToolsetOptions } from './toolset.js';
 import { ConfigWatcher } from './watch.js';
 import { acquireWatchdog, type WatchdogLease } from '../process/watchdog.js';
-import { checkDuration } from '../util/duration.js';
+import { checkDuration, showValue } from '../util/duration.js';
 
 export type { CallOptions, CompleteOptions, HostOptions, OAuthOptions } from './options.js';
 export type { ServerStatus } from './status.js';
@@ -190,6 +196,7 @@ export class Host implements AsyncDisposable {
     options: CallOptions = {},
   ): Promise<CallToolResult> {
     this.#assertCall(options);
+    checkString(name, 'name');
     return this.#calls.callTool(name, args, options);
   }
 
@@ -200,6 +207,7 @@ export class Host implements AsyncDisposable {
     options: CallOptions = {},
   ): Promise<GetPromptResult> {
     this.#assertCall(options);
+    checkString(name, 'name');
     return this.#calls.getPrompt(name, args, options);
   }
 
@@ -212,6 +220,7 @@ export class Host implements AsyncDisposable {
     options: CallOptions & { server?: string } = {},
   ): Promise<ReadResourceResult> {
     this.#assertCall(options);
+    checkString(uri, 'uri');
     return this.#calls.readResource(uri, options);
   }
 
@@ -377,6 +386,13 @@ export class Host implements AsyncDisposable {
   #assertCall(options: CallOptions): void {
     this.#assertOpen();
     if (options.timeoutMs !== undefined) checkDuration(options.timeoutMs, 'timeoutMs');
+  }
+}
+
+/** Refuses a name or URI that is not a string (an untyped caller's `undefined`) with `INVALID_OPTION`. */
+function checkString(value: unknown, what: string): void {
+  if (typeof value !== 'string') {
+    throw new InvalidOptionError(what, `expected a string, got ${showValue(value)}`);
   }
 }
 

@@ -35,4 +35,20 @@ describe('call options of the wrong type', () => {
       await host.close();
     }
   }, 20_000);
+
+  it('a tool name, prompt name or URI that is not a string: INVALID_OPTION, not a raw TypeError', async () => {
+    const host = await createHost({ mcpServers: { s: fixture() } });
+    try {
+      for (const call of [
+        () => host.callTool(undefined as never),
+        () => host.getPrompt(42 as never),
+        () => host.readResource({} as never),
+      ]) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidOptionError);
+      }
+    } finally {
+      await host.close();
+    }
+  });
 });
