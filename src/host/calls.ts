@@ -13,16 +13,10 @@ import {
 import type { CatalogTool } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../util/json-schema.js';
-import {
-  AmbiguousResourceError,
-  InvalidArgumentsError,
-  InvalidOptionError,
-  ServerError,
-  UnknownNameError,
-} from '../errors.js';
+import { AmbiguousResourceError, InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
 import { waitForWake } from '../util/abort.js';
 import { Deadline } from '../util/deadline.js';
-import { MAX_TIMER_MS, showValue } from '../util/duration.js';
+import { MAX_TIMER_MS } from '../util/duration.js';
 import type { Dispatcher } from './dispatch.js';
 import type { InterceptedMethod } from './middleware.js';
 import type { CallOptions, CompleteOptions } from './options.js';
@@ -51,7 +45,6 @@ export class Calls {
     options: CallOptions,
     allow?: (tool: CatalogTool) => boolean,
   ): Promise<CallToolResult> {
-    checkCallOptions(options);
     const entered = Date.now();
     const { catalog } = this.#servers;
     const tool =
@@ -109,7 +102,6 @@ export class Calls {
     args: Record<string, string>,
     options: CallOptions,
   ): Promise<GetPromptResult> {
-    checkCallOptions(options);
     const entered = Date.now();
     const { catalog } = this.#servers;
     const prompt =
@@ -130,7 +122,6 @@ export class Calls {
 
   /** Reads a resource from the server that lists it (or whose template matches it), or from `server`. */
   async readResource(uri: string, options: CallOptions & { server?: string }): Promise<ReadResourceResult> {
-    checkCallOptions(options);
     const entered = Date.now();
     const server = options.server ?? this.serverForUri(uri);
     if (!server) {
@@ -153,7 +144,6 @@ export class Calls {
     argument: { name: string; value: string },
     options: CompleteOptions,
   ): Promise<CompleteResult> {
-    checkCallOptions(options);
     const entered = Date.now();
     const { catalog } = this.#servers;
     let server: string | undefined;
@@ -250,32 +240,4 @@ export class Calls {
     }
     return find();
   }
-}
-
-/**
- * Refuses call options of the wrong type where they enter berth (the types say so, but callers in
- * plain JavaScript or with `any` are not checked): a `meta` that is not a plain object would be sent
- * as a malformed `_meta` the server may never answer, and a `key` that is not a string would open a
- * keyed session per object. `timeoutMs` is checked by the host.
- */
-function checkCallOptions(options: CallOptions): void {
-  const { meta, key } = options as { meta?: unknown; key?: unknown };
-  if (meta !== undefined && !isPlainObject(meta)) {
-    throw new InvalidOptionError(
-      'meta',
-      `expected an object (sent as the request's _meta), got ${showValue(meta)}`,
-    );
-  }
-  if (key !== undefined && typeof key !== 'string') {
-    throw new InvalidOptionError(
-      'key',
-      `expected a string (a conversation, thread or user id), got ${showValue(key)}`,
-    );
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }

@@ -27,13 +27,7 @@ import {
   type LoadedConfig,
   type LoadOptions,
 } from '../config/load.js';
-import {
-  ConfigError,
-  HostClosedError,
-  InvalidOptionError,
-  NotSupportedError,
-  UnknownNameError,
-} from '../errors.js';
+import { ConfigError, HostClosedError, NotSupportedError, UnknownNameError } from '../errors.js';
 import { createRuntime, type SharedSession } from '../scope/index.js';
 import { Calls, type CompletionRef } from './calls.js';
 import { ClientSide } from './client-side.js';
@@ -47,7 +41,7 @@ import { statusRows, type ServerStatus } from './status.js';
 import { Toolset, type ToolsetOptions } from './toolset.js';
 import { ConfigWatcher } from './watch.js';
 import { acquireWatchdog, type WatchdogLease } from '../process/watchdog.js';
-import { checkDuration, showValue } from '../util/duration.js';
+import { checkCallOptions, checkString } from './check.js';
 
 export type { CallOptions, CompleteOptions, HostOptions, OAuthOptions } from './options.js';
 export type { ServerStatus } from './status.js';
@@ -382,17 +376,10 @@ export class Host implements AsyncDisposable {
     if (this.#closing) throw new HostClosedError();
   }
 
-  /** Refuses a call on a closed host, or with a `timeoutMs` a timer cannot honour (NaN, 0, 2^31 ms…). */
+  /** Refuses a call on a closed host, or with options of the wrong type or range (see `check.ts`). */
   #assertCall(options: CallOptions): void {
     this.#assertOpen();
-    if (options.timeoutMs !== undefined) checkDuration(options.timeoutMs, 'timeoutMs');
-  }
-}
-
-/** Refuses a name or URI that is not a string (an untyped caller's `undefined`) with `INVALID_OPTION`. */
-function checkString(value: unknown, what: string): void {
-  if (typeof value !== 'string') {
-    throw new InvalidOptionError(what, `expected a string, got ${showValue(value)}`);
+    checkCallOptions(options);
   }
 }
 
