@@ -14,7 +14,7 @@ import type { CatalogTool } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../util/json-schema.js';
 import { AmbiguousResourceError, InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
-import { waitForWake } from '../util/abort.js';
+import { settledBy } from '../util/abort.js';
 import { Deadline } from '../util/deadline.js';
 import { MAX_TIMER_MS } from '../util/duration.js';
 import type { Dispatcher } from './dispatch.js';
@@ -227,16 +227,7 @@ export class Calls {
     else {
       // Without timeoutMs only the signal bounds the wait (ready() ends with the startup timeouts).
       const at = entered + (options.timeoutMs ?? MAX_TIMER_MS);
-      await waitForWake(
-        (wake) => {
-          let listening = true;
-          const settle = () => listening && wake();
-          ready.then(settle, settle);
-          return () => (listening = false);
-        },
-        at,
-        options.signal,
-      );
+      await settledBy(ready, at, options.signal);
     }
     return find();
   }

@@ -16,7 +16,7 @@
 import { CallAbortedError, CallTimeoutError, KeyRequiredError, ServerUnavailableError } from '../errors.js';
 import type { SendRequest } from '../session/handle.js';
 import { notSentError, type SessionOwner } from '../session/owner.js';
-import { waitForWake } from '../util/abort.js';
+import { settledBy, waitForWake } from '../util/abort.js';
 import type { Deadline } from '../util/deadline.js';
 import { ProbedRuntime } from './probed.js';
 import {
@@ -177,16 +177,7 @@ export class KeyedRuntime extends ProbedRuntime {
     deadline: Deadline,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const outcome = await waitForWake(
-      (wake) => {
-        let listening = true;
-        const settle = () => listening && wake();
-        opening.then(settle, settle);
-        return () => (listening = false);
-      },
-      deadline.at,
-      signal,
-    );
+    const outcome = await settledBy(opening, deadline.at, signal);
     if (outcome === 'timeout') throw new CallTimeoutError(this.name, deadline.timeoutMs, false);
     if (outcome === 'aborted') throw new CallAbortedError(this.name, { cause: signal?.reason });
   }

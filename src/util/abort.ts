@@ -64,3 +64,24 @@ export function waitForWake(
     unsubscribe = subscribe(() => finish('woken'));
   });
 }
+
+/**
+ * Waits until `promise` settles (either way), `deadline` (ms since epoch) passes, or `signal` aborts;
+ * says which. The promise is not cancelled: the caller only stops waiting for it.
+ */
+export function settledBy(
+  promise: Promise<unknown>,
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<WaitOutcome> {
+  return waitForWake(
+    (wake) => {
+      let listening = true;
+      const settle = () => listening && wake();
+      promise.then(settle, settle);
+      return () => (listening = false);
+    },
+    deadline,
+    signal,
+  );
+}
