@@ -7,6 +7,7 @@
 import type { Client, Tool } from '@modelcontextprotocol/client';
 import { BerthError, CallAbortedError, CallTimeoutError, RequestFailedError } from '../errors.js';
 import { requestOnCurrent, type ServerRuntime } from '../scope/index.js';
+import { settledBy } from '../util/abort.js';
 import type { Deadline } from '../util/deadline.js';
 import { compose, type InterceptedMethod, type Middleware, type RequestContext } from './middleware.js';
 import type { CallOptions } from './options.js';
@@ -110,28 +111,15 @@ export class Dispatcher {
  * been handed on (`sent()`); a request handed on is bounded by the same deadline below, and one
  * handed on late is never sent (the session owner checks the deadline). The chain keeps running.
  */
-function withinBudget<T>(
+async function withinBudget<T>(
   chain: Promise<T>,
   server: string,
   options: DispatchOptions,
   sent: () => boolean,
 ): Promise<T> {
   const { deadline, signal } = options;
-  return new Promise<T>((resolve, reject) => {
-    const settle = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const onAbort = () => {
-      settle();
-      reject(new CallAbortedError(server, { cause: signal?.reason }));
-    };
-    const timer = setTimeout(() => {
-      settle();
-      reject(new CallTimeoutError(server, deadline.timeoutMs, sent()));
-    }, deadline.left());
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    chain.finally(settle).then(resolve, reject);
-  });
+  const outcome = await settledBy(chain, deadline.at, signal);
+  if (outcome === 'aborted') throw new CallAbortedError(server, { cause: signal?.reason });
+  if (outcome === 'timeout') throw new CallTimeoutError(server, deadline.timeoutMs, sent());
+  return chain;
 }
