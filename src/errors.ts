@@ -208,11 +208,14 @@ export class AmbiguousResourceError extends BerthError {
 export class SessionClosedError extends BerthError {
   readonly server: string;
   readonly reason: string;
+  /** True when the request was refused before anything was sent: it may be sent elsewhere unchanged. */
+  readonly notSent: boolean;
 
-  constructor(server: string, reason: string, options?: { cause?: unknown }) {
+  constructor(server: string, reason: string, options?: { cause?: unknown; notSent?: boolean }) {
     super('SESSION_CLOSED', `server "${server}": ${reason}`, options);
     this.server = server;
     this.reason = reason;
+    this.notSent = options?.notSent ?? false;
   }
 }
 

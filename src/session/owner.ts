@@ -84,12 +84,12 @@ export type NotSentError = SessionClosedError & { readonly notSent: true };
  * closed: the server never saw it, so the caller may send it elsewhere (to a replacement) unchanged.
  */
 export function notSentError(server: string, reason: string, options?: { cause?: unknown }): NotSentError {
-  return Object.assign(new SessionClosedError(server, reason, options), { notSent: true as const });
+  return new SessionClosedError(server, reason, { ...options, notSent: true }) as NotSentError;
 }
 
 /** Whether `error` says its request was never sent (see `notSentError`). */
 export function isNotSent(error: unknown): error is NotSentError {
-  return error instanceof SessionClosedError && (error as Partial<NotSentError>).notSent === true;
+  return error instanceof SessionClosedError && error.notSent;
 }
 
 /**
