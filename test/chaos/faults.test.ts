@@ -198,7 +198,9 @@ describe('server writes garbage', () => {
         /sent a message larger than maxMessageBytes \(1048576 bytes\)/,
       );
       expect(await other).toHaveLength(20);
-      expect(process.memoryUsage().rss - before).toBeLessThan(40 * 1024 * 1024);
+      // RSS also counts freed buffers not yet given back: bounded it grew 19 MB alone and up to 54 MB
+      // under a full suite's load; with no limit the same call grows it by about 200 MB.
+      expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
       // The server is restarted and usable; a small message still goes through.
       expect(text(await host.callTool('big__echo', { value: 'small' }))).toBe('small');
     } finally {
