@@ -12,7 +12,8 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 import { expandString, workspaceFolderOf, type ExpandContext } from './expand.js';
 import { JsonSyntaxError, parseJsonc } from './jsonc.js';
 import { parseDefaults, parseServerEntry, type RawDefaults } from './schema.js';
-import { jsonKind } from '../util/json.js';
+import { jsonKind, jsonPath } from '../util/json.js';
+import { resolveGateway, type GatewaySpec } from './gateway.js';
 import { DEFAULTS, type ServerDefaults, type ServerSpec, type ServerSpecBase } from './types.js';
 
 /** A config file path, or an already-parsed config object. */
@@ -44,6 +45,8 @@ export interface LoadedConfig {
   source: string;
   servers: ServerSpec[];
   invalid: InvalidServer[];
+  /** The `gateway` section, resolved (defaults when the file has none): what `berth serve` uses. */
+  gateway: GatewaySpec;
 }
 
 /** The `source` of a config given as an object rather than a file. */
@@ -129,7 +132,12 @@ export function resolveConfig(raw: unknown, source: string, options: LoadOptions
     context: { workspaceFolder: inline ? baseDir : workspaceFolderOf(source) },
   };
 
-  const result: LoadedConfig = { source, servers: [], invalid: [] };
+  const gateway = resolveGateway(file.gateway, {
+    file: source,
+    env: scope.env,
+    workspaceFolder: scope.context.workspaceFolder,
+  });
+  const result: LoadedConfig = { source, servers: [], invalid: [], gateway };
   const only = options.only && new Set(options.only);
   for (const [name, value] of Object.entries(entries as Record<string, unknown>)) {
     if (only && !only.has(name)) continue;
@@ -385,17 +393,4 @@ function readFailure(error: unknown): string {
   if (code === 'EISDIR') return 'cannot read config: expected a file, got a directory';
   if (code === 'EACCES') return 'cannot read config: permission denied';
   return `cannot read config: ${error instanceof Error ? error.message : String(error)}`;
-}
-
-/** `$.mcpServers.github.args[1]`; keys that are not identifiers use brackets: `$.mcpServers["my-server"]`. */
-function jsonPath(segments: readonly (string | number)[]): string {
-  return (
-    '$' +
-    segments
-      .map((s) => {
-        if (typeof s === 'number') return `[${s}]`;
-        return /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
-      })
-      .join('')
-  );
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../../src/errors.js';
 import { loadConfig, MAX_CONFIG_BYTES, resolveConfig, type LoadedConfig } from '../../src/config/load.js';
+import { GATEWAY_DEFAULTS } from '../../src/config/gateway.js';
 import { DEFAULTS, type RemoteServerSpec, type StdioServerSpec } from '../../src/config/types.js';
 
 let dir: string;
@@ -109,7 +110,12 @@ describe('formats', () => {
   it('resolves a relative path against options.cwd', async () => {
     await writeConfig('rel/x.json', { mcpServers: {} });
     const config = await loadConfig('rel/x.json', { cwd: dir });
-    expect(config).toEqual({ source: join(dir, 'rel', 'x.json'), servers: [], invalid: [] });
+    expect(config).toEqual({
+      source: join(dir, 'rel', 'x.json'),
+      servers: [],
+      invalid: [],
+      gateway: GATEWAY_DEFAULTS,
+    });
   });
 
   it('accepts an already-parsed object as <inline>', async () => {
