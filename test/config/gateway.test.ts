@@ -45,7 +45,6 @@ describe('gateway config', () => {
   it('resolves oauth with a default JWKS URL', () => {
     const spec = resolveGateway(
       {
-        oauth: undefined,
         auth: { oauth: { issuer: 'https://as.example/', audience: 'https://gw.example/mcp' } },
       },
       source,
