@@ -8,6 +8,7 @@ export type {
   HostOptions,
   CallOptions,
   CompleteOptions,
+  ClientRequestContext,
   OAuthOptions,
   ServerStatus,
 } from './host/host.js';

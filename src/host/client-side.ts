@@ -50,8 +50,9 @@ export class ClientSide {
     const serverRoots = ownRoots && normalizeRoots(ownRoots);
     return {
       ...(offer.roots && (serverRoots || this.#roots) && { roots: () => serverRoots ?? this.#roots ?? [] }),
-      ...(offer.sampling && sampling && { sampling: (params) => sampling(params, { server }) }),
-      ...(offer.elicitation && elicitation && { elicitation: (params) => elicitation(params, { server }) }),
+      ...(offer.sampling && sampling && { sampling: (params, { key }) => sampling(params, { server, key }) }),
+      ...(offer.elicitation &&
+        elicitation && { elicitation: (params, { key }) => elicitation(params, { server, key }) }),
       onLog: (params) =>
         this.#emit({
           type: 'server:log',

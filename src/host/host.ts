@@ -43,7 +43,13 @@ import { ConfigWatcher } from './watch.js';
 import { acquireWatchdog, type WatchdogLease } from '../process/watchdog.js';
 import { checkCallOptions, checkString } from './check.js';
 
-export type { CallOptions, CompleteOptions, HostOptions, OAuthOptions } from './options.js';
+export type {
+  CallOptions,
+  ClientRequestContext,
+  CompleteOptions,
+  HostOptions,
+  OAuthOptions,
+} from './options.js';
 export type { ServerStatus } from './status.js';
 
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'berth', version: '0.1.0' };

@@ -39,13 +39,13 @@ export interface HostOptions extends LoadOptions {
   /** Answers servers' `sampling/createMessage` requests (with your LLM). Offered only when set. */
   sampling?: (
     params: CreateMessageRequest['params'],
-    context: { server: string },
+    context: ClientRequestContext,
   ) => Promise<CreateMessageResult>;
   /**
    * Answers servers' `elicitation/create` requests: form mode (a JSON schema to fill; schema defaults
    * are applied to accepted content) and URL mode. Offered only when set.
    */
-  elicitation?: (params: ElicitRequest['params'], context: { server: string }) => Promise<ElicitResult>;
+  elicitation?: (params: ElicitRequest['params'], context: ClientRequestContext) => Promise<ElicitResult>;
   /** The `fetch` remote (Streamable HTTP, SSE) transports use: for proxies, custom agents, tests. */
   fetch?: FetchLike;
   /**
@@ -67,6 +67,13 @@ export interface HostOptions extends LoadOptions {
    * runtime, systemd). `BERTH_NO_WATCHDOG=1` turns it off for the whole process.
    */
   watchdog?: boolean;
+}
+
+/** Which server (and, for a `keyed` server, which key's session) sent a sampling or elicitation request. */
+export interface ClientRequestContext {
+  server: string;
+  /** The key whose session asked (keyed servers only). */
+  key?: string;
 }
 
 /** The OAuth code-flow settings of a host (`HostOptions.oauth`). */

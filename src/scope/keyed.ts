@@ -188,6 +188,7 @@ export class KeyedRuntime extends ProbedRuntime {
       if (unavailable) throw unavailable;
       const spare = this.#takeSpare();
       if (spare) {
+        spare.key = key;
         const session: KeyedSession = { key, owner: spare, reserved: 1 };
         this.#sessions.set(key, session);
         this.deps.observer.onSession(this, 'opened', key); // announced when a key takes it
@@ -201,6 +202,7 @@ export class KeyedRuntime extends ProbedRuntime {
         continue;
       }
       const session: KeyedSession = { key, owner: this.newOwner(), reserved: 1 };
+      session.owner.key = key;
       this.#sessions.set(key, session);
       this.launch(session.owner);
       this.deps.observer.onSession(this, 'opened', key);

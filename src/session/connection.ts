@@ -50,14 +50,19 @@ import {
 
 export { emptyListing, type InvalidItem, type Listing, type ResourceTemplate } from './listing.js';
 
+/** Which session a server's request came on: the key it serves (keyed scope), read when the request arrives. */
+export interface SessionOrigin {
+  readonly key: string | undefined;
+}
+
 /** What berth offers servers as a client: each feature is declared as a capability only when set. */
 export interface ClientFeatures {
   /** The roots servers may use; answering `roots/list`. */
-  roots?: () => Root[];
+  roots?: (origin: SessionOrigin) => Root[];
   /** Answers `sampling/createMessage`. */
-  sampling?: (params: CreateMessageRequest['params']) => Promise<CreateMessageResult>;
+  sampling?: (params: CreateMessageRequest['params'], origin: SessionOrigin) => Promise<CreateMessageResult>;
   /** Answers `elicitation/create` (form and URL modes; form defaults are applied to accepted content). */
-  elicitation?: (params: ElicitRequest['params']) => Promise<ElicitResult>;
+  elicitation?: (params: ElicitRequest['params'], origin: SessionOrigin) => Promise<ElicitResult>;
   /** Receives log messages (`notifications/message`). */
   onLog?: (params: LoggingMessageNotification['params']) => void;
   /** Receives `notifications/resources/updated` for subscribed resources. */
@@ -74,11 +79,14 @@ function capabilitiesFor(features: ClientFeatures): ClientCapabilities {
 }
 
 /** Registers the handlers behind `features` on a client that has not connected yet. */
-function installFeatures(client: Client, features: ClientFeatures): void {
+function installFeatures(client: Client, features: ClientFeatures, origin: SessionOrigin): void {
   const { roots, sampling, elicitation, onLog, onResourceUpdated } = features;
-  if (roots) client.setRequestHandler('roots/list', () => ({ roots: roots() }));
-  if (sampling) client.setRequestHandler('sampling/createMessage', (request) => sampling(request.params));
-  if (elicitation) client.setRequestHandler('elicitation/create', (request) => elicitation(request.params));
+  if (roots) client.setRequestHandler('roots/list', () => ({ roots: roots(origin) }));
+  if (sampling)
+    client.setRequestHandler('sampling/createMessage', (request) => sampling(request.params, origin));
+  if (elicitation) {
+    client.setRequestHandler('elicitation/create', (request) => elicitation(request.params, origin));
+  }
   if (onLog) client.setNotificationHandler('notifications/message', (n) => onLog(n.params));
   if (onResourceUpdated) {
     client.setNotificationHandler('notifications/resources/updated', (n) => onResourceUpdated(n.params.uri));
@@ -101,6 +109,8 @@ export interface OpenOptions {
   fetchListing: boolean;
   /** Client-side features offered to the server. */
   features?: ClientFeatures;
+  /** The session this connection belongs to, handed to the features' handlers. */
+  origin?: SessionOrigin;
   /** The server's negotiated era (and HTTP transport) from earlier connects; updated by this one. */
   era?: EraMemory;
   /** The `fetch` remote transports use (default: the global one). */
@@ -348,7 +358,7 @@ async function openOnce(
     },
   });
   client.onerror = () => {}; // out-of-band noise (a non-JSON line); fatal problems close the transport
-  installFeatures(client, options.features ?? {});
+  installFeatures(client, options.features ?? {}, options.origin ?? { key: undefined });
   // List-change callbacks only run after connect, by which time `opened` exists.
   const opened = new Connection(spec, client, transport, process);
   function update(patch: Partial<Listing>): void {

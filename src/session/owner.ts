@@ -153,6 +153,12 @@ export class SessionOwner {
     this.#state = spec.disabled ? 'disabled' : 'stopped';
   }
 
+  /**
+   * The key this session serves (keyed scope), set by the keyed runtime when a key takes it; server
+   * requests (sampling, elicitation, roots) carry it to the host's handlers.
+   */
+  key: string | undefined;
+
   /** Requests started and not yet finished (including those waiting for readiness). */
   get inFlight(): number {
     return this.#inFlight;
@@ -501,6 +507,7 @@ export class SessionOwner {
           signal: stop,
           fetchListing: this.#fetchListing,
           features: this.#features,
+          origin: this,
           era: this.#era,
           fetch: this.#fetch,
           authProvider: this.#authProvider,

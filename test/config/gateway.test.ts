@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/errors.js';
 
 const source = { file: '/cfg.json', env: { ALICE: 'a'.repeat(32), BOB: 'b'.repeat(32) } };
 
-function problems(value: unknown, env = source.env): string[] {
+function problems(value: unknown, env: Record<string, string | undefined> = source.env): string[] {
   try {
     resolveGateway(value, { ...source, env });
   } catch (error) {
