@@ -6,25 +6,60 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The layers of src/, lowest first, and what each may not import. A layer may use those below it
- * (process → transport → session → scope → host → cli), plus the leaves util/, errors.ts, config/
+ * (process → transport → session → scope → host → gateway → cli), plus the leaves util/, errors.ts, config/
  * and catalog/ where listed. Above all: nothing but session/ reaches a process or a transport, and
  * nothing but scope/ and session/ holds a session; the CLI reaches the host only through the public
  * entry point (it may use the leaves: config, catalog names, util).
  */
 const INTERNAL = ['util', 'process', 'transport', 'session', 'scope', 'catalog', 'config', 'auth', 'host'];
 const LAYERS = {
-  util: [...INTERNAL, 'middleware', 'cli', 'demo'],
-  config: ['process', 'transport', 'session', 'scope', 'catalog', 'auth', 'host', 'middleware', 'cli'],
-  auth: ['process', 'transport', 'session', 'scope', 'catalog', 'config', 'host', 'middleware', 'cli'],
-  process: ['transport', 'session', 'scope', 'catalog', 'config', 'auth', 'host', 'middleware', 'cli'],
-  transport: ['session', 'scope', 'catalog', 'config', 'auth', 'host', 'middleware', 'cli'],
-  session: ['scope', 'catalog', 'auth', 'host', 'middleware', 'cli'],
-  catalog: ['process', 'transport', 'scope', 'auth', 'host', 'middleware', 'cli'],
-  scope: ['process', 'transport', 'catalog', 'auth', 'host', 'middleware', 'cli'],
-  host: ['process', 'transport', 'middleware', 'cli'],
-  middleware: ['process', 'transport', 'session', 'scope', 'config', 'auth', 'cli'],
+  util: [...INTERNAL, 'middleware', 'gateway', 'cli', 'demo'],
+  config: [
+    'process',
+    'transport',
+    'session',
+    'scope',
+    'catalog',
+    'auth',
+    'host',
+    'middleware',
+    'gateway',
+    'cli',
+  ],
+  auth: [
+    'process',
+    'transport',
+    'session',
+    'scope',
+    'catalog',
+    'config',
+    'host',
+    'middleware',
+    'gateway',
+    'cli',
+  ],
+  process: [
+    'transport',
+    'session',
+    'scope',
+    'catalog',
+    'config',
+    'auth',
+    'host',
+    'middleware',
+    'gateway',
+    'cli',
+  ],
+  transport: ['session', 'scope', 'catalog', 'config', 'auth', 'host', 'middleware', 'gateway', 'cli'],
+  session: ['scope', 'catalog', 'auth', 'host', 'middleware', 'gateway', 'cli'],
+  catalog: ['process', 'transport', 'scope', 'auth', 'host', 'middleware', 'gateway', 'cli'],
+  scope: ['process', 'transport', 'catalog', 'auth', 'host', 'middleware', 'gateway', 'cli'],
+  host: ['process', 'transport', 'middleware', 'gateway', 'cli'],
+  middleware: ['process', 'transport', 'session', 'scope', 'config', 'auth', 'gateway', 'cli'],
+  // The gateway serves a host: it uses the host's public surface, never a session or a process.
+  gateway: ['process', 'transport', 'session', 'scope', 'auth', 'middleware', 'cli'],
   cli: ['process', 'transport', 'session', 'scope', 'auth', 'host', 'middleware'],
-  demo: [...INTERNAL, 'middleware', 'cli'],
+  demo: [...INTERNAL, 'middleware', 'gateway', 'cli'],
 };
 const layerRules = Object.entries(LAYERS).map(([layer, forbidden]) => ({
   files: [`src/${layer}/**/*.ts`],

@@ -69,3 +69,17 @@ export {
   type AuthRecord,
 } from './auth/store.js';
 export { storedOAuthProvider, type StoredOAuthOptions } from './auth/oauth.js';
+export {
+  serve,
+  createGatewayHandler,
+  Relay,
+  relayHandlers,
+  CONVERSATION_META_KEY,
+  END_CONVERSATION_HEADER,
+  type GatewayOptions,
+  type GatewayFetchHandler,
+  type RunningGateway,
+  type GatewayConfig,
+  type GatewaySpec,
+  type PrefixMode,
+} from './gateway/index.js';

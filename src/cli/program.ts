@@ -1,5 +1,5 @@
 /**
- * The `berth` command line as a commander program: `tools`, `call` and `status`, each over a host built
+ * The `berth` command line as a commander program: `tools`, `call`, `status` and `serve`, each over a host built
  * from `--config <path>` or the embedded demo config. It only wires options to the command functions
  * in `./commands`; each run opens one host, closes it before returning, and sets `process.exitCode`
  * (never `process.exit()`), so the process ends on its own once every server is gone.
@@ -7,6 +7,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { callCommand, parseArguments, type CallCommandOptions } from './commands/call.js';
 import { demoCommand } from './commands/demo.js';
+import { serveCommand, withListen, type ServeCommandOptions } from './commands/serve.js';
+import { Relay, relayHandlers } from '../gateway/index.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
 import { toolsCommand, type ToolsOptions } from './commands/tools.js';
 import { durationRange, isDuration } from '../util/duration.js';
@@ -72,6 +74,20 @@ async function callAction(
   return code === RETRY ? run(undefined, false) : code;
 }
 
+/** `berth serve`: the config's gateway section (with `--listen`), a relay, and a host that feeds it. */
+async function serveAction(options: CommonOptions & ServeCommandOptions, io: CliIo): Promise<number> {
+  const { config } = chooseConfig(options.config);
+  const spec = withListen((await loadConfig(config)).gateway, options.listen);
+  const relay = new Relay(ASK_TIMEOUT_MS);
+  return withHost(options, io, (host, context) => serveCommand(host, spec, relay, options, io, context), {
+    host: { ...relayHandlers(relay), watch: options.config !== undefined },
+    stopsOnSignal: true,
+  });
+}
+
+/** How long an upstream server's sampling or elicitation request may wait for the gateway client. */
+const ASK_TIMEOUT_MS = 10 * 60_000;
+
 /** The exit code a narrowed `berth call` uses to ask for a run on every server (never a real exit). */
 const RETRY = -1;
 
@@ -122,6 +138,17 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
     .option('-v, --verbose', 'also show each server’s full last error, config issues and stderr tail')
     .action(async (options: CommonOptions & StatusOptions) => {
       process.exitCode = await withHost(options, io, (host) => statusCommand(host, options, io));
+    });
+
+  common(program.command('serve'))
+    .description('serve every configured server as one MCP endpoint (HTTP on 127.0.0.1:7077/mcp by default)')
+    .option(
+      '-l, --listen <host:port>',
+      "where to listen, over the config's gateway.listen (port 0: any free port)",
+    )
+    .option('--stdio', 'serve one client on stdin/stdout (what desktop apps spawn) instead of HTTP')
+    .action(async (options: CommonOptions & ServeCommandOptions) => {
+      process.exitCode = await serveAction(options, io);
     });
 
   program

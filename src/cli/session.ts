@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultConfig } from '../config/default.js';
-import { createHost, type ConfigInput, type Host } from '../index.js';
+import { createHost, type ConfigInput, type Host, type HostOptions } from '../index.js';
 import { DeadlineError, InterruptedError } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -64,6 +64,13 @@ export interface RunOptions {
   timeout?: { ms: number; at: number };
   /** Say which config is used (on stderr, unless `--json`); default true. */
   announce?: boolean;
+  /** More options for the host (a gateway's relay handlers, watching the config). */
+  host?: Pick<HostOptions, 'sampling' | 'elicitation' | 'watch'>;
+  /**
+   * The command ends on SIGINT/SIGTERM by itself (a server stopping cleanly): its exit code stands,
+   * instead of the signal's.
+   */
+  stopsOnSignal?: boolean;
 }
 
 /** What a command is handed besides the host. */
@@ -95,7 +102,7 @@ export async function withHost(
       io.err('berth: still stopping the servers…');
       return;
     }
-    io.err(`berth: ${signal}: stopping the servers…`);
+    io.err(`berth: ${signal}: stopping…`);
     controller.abort(new InterruptedError(signal));
   };
   const { timeout } = run;
@@ -116,6 +123,7 @@ export async function withHost(
         clientInfo: CLI_CLIENT_INFO,
         signal: AbortSignal.any([controller.signal, startup.signal]),
         ...(run.only && { only: run.only }),
+        ...run.host,
       });
     } catch (error) {
       const interrupted = interruptedCode(controller.signal);
@@ -128,7 +136,7 @@ export async function withHost(
       if (timeout && Date.now() >= timeout.at) throw new DeadlineError(timeout.ms, run.only);
       const context: RunContext = { signal: controller.signal, ...(deadline !== undefined && { deadline }) };
       const code = controller.signal.aborted ? 1 : await command(host, context);
-      return interruptedCode(controller.signal) ?? code;
+      return (run.stopsOnSignal ? undefined : interruptedCode(controller.signal)) ?? code;
     } finally {
       await host.close();
     }

@@ -57,6 +57,8 @@ const DEFAULT_CLIENT_INFO: Implementation = { name: 'berth', version: '0.1.0' };
 /** A running set of MCP servers behind one catalog. Create it with `createHost`. */
 export class Host implements AsyncDisposable {
   readonly #onEvent: HostEventHandler | undefined;
+  /** Handlers added with `on()`. */
+  readonly #listeners = new Set<HostEventHandler>();
   readonly #loadOptions: LoadOptions;
   /** The config `reload()` rereads by default. */
   readonly #configSource: ConfigInput | undefined;
@@ -76,7 +78,10 @@ export class Host implements AsyncDisposable {
     this.#watchdog = acquireWatchdog({ watchdog: options.watchdog });
     this.#loadOptions = { env: options.env, cwd: options.cwd, only: options.only };
     this.#configSource = options.configSource;
-    const emit = (event: HostEvent) => safeEmit(this.#onEvent, event);
+    const emit = (event: HostEvent) => {
+      safeEmit(this.#onEvent, event);
+      for (const listener of this.#listeners) safeEmit(listener, event);
+    };
     this.#clientSide = new ClientSide(options, emit);
     const credentials = new Credentials(options);
     const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO;
@@ -94,6 +99,15 @@ export class Host implements AsyncDisposable {
     });
     this.#dispatcher = new Dispatcher(this.#servers);
     this.#calls = new Calls(this.#servers, this.#dispatcher);
+  }
+
+  /**
+   * Receives every event from now on, as `onEvent` does; returns the function that stops it. For
+   * code that gets a host it did not create (a gateway, an adapter).
+   */
+  on(handler: HostEventHandler): () => void {
+    this.#listeners.add(handler);
+    return () => void this.#listeners.delete(handler);
   }
 
   /**
@@ -358,6 +372,7 @@ export class Host implements AsyncDisposable {
         await this.#servers.close();
       } finally {
         this.#watchdog.release(); // the last host to close ends the watchdog
+        this.#listeners.clear();
       }
     })();
     return this.#closing;

@@ -1,0 +1,59 @@
+/**
+ * `berth serve`: the host as one MCP endpoint, over HTTP (default `127.0.0.1:7077/mcp`) or, with
+ * `--stdio`, to the one client on stdin/stdout. It runs until SIGINT/SIGTERM (or, on stdio, until the
+ * client closes stdin), then stops accepting, lets calls in flight finish within the drain deadline,
+ * ends every client conversation, and returns 0; the run then closes the host.
+ */
+import { parseListen, type GatewaySpec } from '../../config/gateway.js';
+import { serve, type Relay } from '../../gateway/index.js';
+import { serveOverStdio } from '../../gateway/stdio.js';
+import type { Host } from '../../index.js';
+import type { CliIo } from '../io.js';
+import type { RunContext } from '../session.js';
+
+/** `berth serve`'s own options. */
+export interface ServeCommandOptions {
+  /** `HOST:PORT` to listen on, over the config's `gateway.listen`. */
+  listen?: string;
+  /** Serve one client on stdin/stdout instead of HTTP. */
+  stdio?: boolean;
+}
+
+/** The gateway spec with the command line's `--listen` applied; throws a plain message when it is not one. */
+export function withListen(spec: GatewaySpec, listen: string | undefined): GatewaySpec {
+  if (listen === undefined) return spec;
+  const parsed = parseListen(listen);
+  if (typeof parsed === 'string') throw new Error(`--listen: ${parsed}`);
+  return { ...spec, listen: parsed };
+}
+
+/** Runs the gateway until the run's signal (or the stdio client's leaving); returns the exit code. */
+export async function serveCommand(
+  host: Host,
+  spec: GatewaySpec,
+  relay: Relay,
+  options: ServeCommandOptions,
+  io: CliIo,
+  context: RunContext,
+): Promise<number> {
+  const warn = (message: string) => io.err(`berth: ${message}`);
+  if (options.stdio) {
+    const gateway = serveOverStdio(host, { gateway: spec, relay, warn });
+    io.err('berth: serving on stdio');
+    await Promise.race([gateway.done, aborted(context.signal)]);
+    await gateway.close();
+    return 0;
+  }
+  const gateway = await serve(host, { gateway: spec, relay, warn });
+  io.err(`berth: serving ${gateway.url.href}`);
+  await aborted(context.signal);
+  await gateway.close();
+  return 0;
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

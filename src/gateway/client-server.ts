@@ -1,0 +1,334 @@
+/**
+ * One client's MCP server: an SDK `Server` whose handlers answer from the gateway, for one 2025-era
+ * client session or one 2026-era request. It owns nothing long-lived: calls run as the conversation's
+ * (which owns the keyed sessions), and a call that an upstream server interrupts with a request for
+ * the client (sampling, elicitation) is answered over rounds of `input_required` results, whose
+ * `requestState` is sealed and bound to the caller.
+ */
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  inputRequired,
+  type CallToolResult,
+  type ClientCapabilities,
+  type InputRequest,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import {
+  BerthError,
+  CallAbortedError,
+  InvalidArgumentsError,
+  RequestFailedError,
+  UnknownNameError,
+} from '../errors.js';
+import type { Conversation } from './conversations.js';
+import type { Caller, Gateway, RoundState } from './gateway.js';
+import type { ClientAsk, RelayedCall } from './relay.js';
+
+/** The `_meta` key a 2026-era client names its conversation with. */
+export const CONVERSATION_META_KEY = 'berth/key';
+
+/** How a client's requests are tied to a caller and a conversation. */
+export interface ClientBinding {
+  readonly caller: Caller;
+  /** The conversation a request belongs to (opened on first use where the era allows). */
+  conversation(meta: Record<string, unknown> | undefined): Promise<Conversation>;
+  /** The client's capabilities for this request: from `initialize` (2025) or the request's envelope (2026). */
+  capabilities(ctx: ServerContext): ClientCapabilities | undefined;
+}
+
+/** berth's name and version as the gateway reports them. */
+export const GATEWAY_INFO = { name: 'berth', version: '0.1.0' };
+
+interface RoundSink {
+  notify: ServerContext['mcpReq']['notify'] | undefined;
+  progressToken: string | number | undefined;
+}
+
+/** Builds the SDK server that answers one client (or one 2026-era request). */
+export function createClientServer(gateway: Gateway, binding: ClientBinding): Server {
+  const server = new Server(GATEWAY_INFO, {
+    capabilities: {
+      tools: { listChanged: true },
+      prompts: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
+      completions: {},
+      logging: {},
+    },
+    requestState: { verify: (state, ctx) => gateway.roundState.verify(state, ctx) },
+  });
+  const { caller } = binding;
+  const { host } = gateway;
+  const sinks = new WeakMap<RelayedCall<unknown>, RoundSink>();
+
+  server.setRequestHandler('tools/list', () => ({
+    tools: gateway.tools(caller).map(({ served, tool }) => ({
+      name: served,
+      ...(tool.title !== undefined && { title: tool.title }),
+      ...(tool.description !== undefined && { description: tool.description }),
+      inputSchema: tool.inputSchema,
+      ...(tool.outputSchema && { outputSchema: tool.outputSchema }),
+      ...(tool.annotations && { annotations: tool.annotations }),
+    })),
+  }));
+
+  server.setRequestHandler('tools/call', async (request, ctx) => {
+    const { name, arguments: args = {} } = request.params;
+    const tool = gateway.tool(caller, name);
+    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    const state = ctx.mcpReq.requestState<RoundState>();
+    let call: RelayedCall<CallToolResult>;
+    if (state && typeof state === 'object') {
+      const found = gateway.relay.find(state.call, caller.name) as RelayedCall<CallToolResult> | undefined;
+      if (!found) {
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          `the call this retry continues is no longer running (it ended, or its ${name} request timed out); call the tool again`,
+        );
+      }
+      call = found;
+      call.answer(ctx.mcpReq.inputResponses ?? {});
+    } else {
+      const conversation = await binding.conversation(request.params._meta);
+      const abort = new AbortController();
+      const sink: RoundSink = { notify: undefined, progressToken: request.params._meta?.progressToken };
+      const work = gateway.conversations.track(conversation, () =>
+        host.callTool(tool.name, args, {
+          key: conversation.key,
+          signal: abort.signal,
+          meta: forwardedMeta(request.params._meta),
+          context: { principal: caller.name },
+          onProgress: (progress) => {
+            if (sink.progressToken === undefined || !sink.notify) return;
+            void sink
+              .notify({
+                method: 'notifications/progress',
+                params: { ...progress, progressToken: sink.progressToken },
+              })
+              .catch(() => undefined);
+          },
+        }),
+      );
+      call = gateway.relay.start(tool.server, conversation.key, caller.name, work, abort);
+      sinks.set(call, sink);
+    }
+    return runRound(call, ctx);
+  });
+
+  /** Waits for the call's next step within this round: its result, or a request for the client. */
+  async function runRound(call: RelayedCall<CallToolResult>, ctx: ServerContext): Promise<CallToolResult> {
+    const sink = sinks.get(call) ?? { notify: undefined, progressToken: undefined };
+    sinks.set(call, sink);
+    sink.notify = ctx.mcpReq.notify;
+    const onAbort = () => {
+      call.cancel(ctx.mcpReq.signal.reason);
+      gateway.relay.finish(call, 'the client cancelled the call');
+    };
+    if (ctx.mcpReq.signal.aborted) onAbort();
+    ctx.mcpReq.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        const step = await call.next();
+        if (step.kind === 'ask') {
+          const missing = missingCapability(step.ask.ask, binding.capabilities(ctx));
+          if (missing) {
+            step.ask.fail(`the client does not offer ${missing}`);
+            continue;
+          }
+          const requestState = await gateway.roundState.mint({ call: call.id }, ctx);
+          return inputRequired({
+            inputRequests: { [step.ask.id]: inputRequest(step.ask.ask) },
+            requestState,
+          }) as unknown as CallToolResult;
+        }
+        gateway.relay.finish(call, 'the call ended');
+        if (step.kind === 'done') return step.value;
+        return toolFailure(step.error);
+      }
+    } finally {
+      sink.notify = undefined;
+      ctx.mcpReq.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  server.setRequestHandler('prompts/list', () => ({
+    prompts: gateway.prompts().map(({ served, prompt }) => ({
+      name: served,
+      ...(prompt.title !== undefined && { title: prompt.title }),
+      ...(prompt.description !== undefined && { description: prompt.description }),
+      ...(prompt.arguments && { arguments: prompt.arguments }),
+    })),
+  }));
+
+  server.setRequestHandler('prompts/get', async (request, ctx) => {
+    const prompt = gateway.prompt(request.params.name);
+    if (!prompt)
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
+    const conversation = await binding.conversation(request.params._meta);
+    return asProtocol(() =>
+      gateway.conversations.track(conversation, () =>
+        host.getPrompt(prompt.name, request.params.arguments ?? {}, {
+          key: conversation.key,
+          signal: ctx.mcpReq.signal,
+          meta: forwardedMeta(request.params._meta),
+        }),
+      ),
+    );
+  });
+
+  server.setRequestHandler('resources/list', () => ({
+    resources: host.resources().map(({ server: _server, ...resource }) => resource),
+  }));
+
+  server.setRequestHandler('resources/templates/list', () => ({
+    resourceTemplates: host.resourceTemplates().map(({ server: _server, ...template }) => template),
+  }));
+
+  server.setRequestHandler('resources/read', async (request, ctx) => {
+    const conversation = await binding.conversation(request.params._meta);
+    return asProtocol(() =>
+      gateway.conversations.track(conversation, () =>
+        host.readResource(request.params.uri, {
+          key: conversation.key,
+          signal: ctx.mcpReq.signal,
+          meta: forwardedMeta(request.params._meta),
+        }),
+      ),
+    );
+  });
+
+  const subscribed = new Set<string>();
+  server.setRequestHandler('resources/subscribe', async (request) => {
+    const { uri } = request.params;
+    if (subscribed.has(uri)) return {};
+    await asProtocol(() => gateway.subscribe(uri));
+    subscribed.add(uri);
+    return {};
+  });
+  server.setRequestHandler('resources/unsubscribe', async (request) => {
+    const { uri } = request.params;
+    if (subscribed.delete(uri)) await gateway.unsubscribe(uri);
+    return {};
+  });
+  const stopUpdates = gateway.onResourceUpdated((uri) => {
+    if (subscribed.has(uri)) void server.sendResourceUpdated({ uri }).catch(() => undefined);
+  });
+  const stopLists = gateway.onListChanged((change) => {
+    const send =
+      change === 'tools'
+        ? server.sendToolListChanged()
+        : change === 'prompts'
+          ? server.sendPromptListChanged()
+          : server.sendResourceListChanged();
+    void send.catch(() => undefined);
+  });
+  const previousOnClose = server.onclose;
+  server.onclose = () => {
+    stopUpdates();
+    stopLists();
+    for (const uri of subscribed) void gateway.unsubscribe(uri);
+    subscribed.clear();
+    previousOnClose?.();
+  };
+
+  server.setRequestHandler('completion/complete', async (request, ctx) => {
+    const { ref, argument, context } = request.params;
+    let target: { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
+    if (ref.type === 'ref/prompt') {
+      const prompt = gateway.prompt(ref.name);
+      if (!prompt) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+      target = { type: 'ref/prompt', name: prompt.name };
+    } else {
+      target = { type: 'ref/resource', uri: ref.uri };
+    }
+    const conversation = await binding.conversation(request.params._meta);
+    return asProtocol(() =>
+      host.complete(target, argument, {
+        key: conversation.key,
+        signal: ctx.mcpReq.signal,
+        ...(context?.arguments && { arguments: context.arguments }),
+      }),
+    );
+  });
+
+  return server;
+}
+
+/** The client's `_meta` as sent upstream: without the progress token (berth sends its own) and berth's key. */
+function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!meta) return undefined;
+  const { progressToken: _token, [CONVERSATION_META_KEY]: _key, ...rest } = meta;
+  return Object.keys(rest).length ? rest : undefined;
+}
+
+/** The capability a client needs to answer an upstream request, when it does not have it. */
+function missingCapability(ask: ClientAsk, capabilities: ClientCapabilities | undefined): string | undefined {
+  if (ask.method === 'sampling/createMessage') return capabilities?.sampling ? undefined : 'sampling';
+  const mode = ask.params.mode ?? 'form';
+  const elicitation = capabilities?.elicitation as Record<string, unknown> | undefined;
+  if (!elicitation) return 'elicitation';
+  // An empty elicitation capability means form mode (2025-06-18 clients).
+  if (mode === 'url' && !elicitation.url) return 'URL-mode elicitation';
+  return undefined;
+}
+
+/** An upstream request as an embedded request of an input-required result. */
+function inputRequest(ask: ClientAsk): InputRequest {
+  if (ask.method === 'sampling/createMessage') return inputRequired.createMessage(ask.params);
+  const params = ask.params;
+  if (params.mode === 'url') {
+    const { mode: _mode, elicitationId: _id, ...url } = params;
+    return inputRequired.elicitUrl(url);
+  }
+  const { mode: _mode, ...form } = params;
+  return inputRequired.elicit(form);
+}
+
+/** The client capabilities a 2026-era request declares in its envelope. */
+export function envelopeCapabilities(ctx: ServerContext): ClientCapabilities | undefined {
+  return ctx.mcpReq.envelope?.[CLIENT_CAPABILITIES_META_KEY as keyof typeof ctx.mcpReq.envelope];
+}
+
+/**
+ * A failed call as the client sees it: a name or argument problem is a protocol error (the client's
+ * mistake); an error the server returned keeps its code, message and data; anything else (the server
+ * is down, restarting, timed out) is a tool error result naming the server and why, so an agent's
+ * model reads it rather than its loop crashing.
+ */
+function toolFailure(error: unknown): CallToolResult {
+  if (error instanceof CallAbortedError)
+    throw new ProtocolError(ProtocolErrorCode.InternalError, error.message);
+  if (
+    error instanceof UnknownNameError ||
+    error instanceof InvalidArgumentsError ||
+    error instanceof RequestFailedError
+  ) {
+    throw toProtocolError(error);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+/** Runs `work`, turning berth's errors into protocol errors with their words. */
+async function asProtocol<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toProtocolError(error);
+  }
+}
+
+function toProtocolError(error: unknown): ProtocolError {
+  if (error instanceof ProtocolError) return error;
+  if (error instanceof RequestFailedError && error.rpcCode !== undefined) {
+    return new ProtocolError(error.rpcCode, error.message, error.data);
+  }
+  if (error instanceof UnknownNameError || error instanceof InvalidArgumentsError) {
+    return new ProtocolError(ProtocolErrorCode.InvalidParams, error.message, { berth: error.code });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const data = error instanceof BerthError ? { berth: error.code } : undefined;
+  return new ProtocolError(ProtocolErrorCode.InternalError, message, data);
+}

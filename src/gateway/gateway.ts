@@ -1,0 +1,250 @@
+/**
+ * The gateway's core, whatever the transport: what each principal sees of the host's catalog under
+ * the served names, the conversations that own clients' keyed sessions, the relay of server-to-client
+ * requests, resource subscriptions shared by clients, and the list-change signal every connected
+ * client hears. Transports (HTTP, stdio) build one SDK server per client from it (`client-server.ts`).
+ */
+import { randomBytes } from 'node:crypto';
+import { createRequestStateCodec, type RequestStateCodec } from '@modelcontextprotocol/server';
+import type { GatewaySpec } from '../config/gateway.js';
+import type { CatalogPrompt, CatalogTool } from '../catalog/catalog.js';
+import { wildcardMatcher } from '../catalog/wildcard.js';
+import type { HostEvent } from '../host/events.js';
+import type { Host } from '../host/host.js';
+import { Conversations } from './conversations.js';
+import { describeCollision, serveNames, type ServedNames } from './names.js';
+import { Relay } from './relay.js';
+
+/** Who is calling: a principal name and the scopes its credentials hold. */
+export interface Caller {
+  readonly name: string;
+  readonly scopes: readonly string[];
+}
+
+/** What changed in the served lists. */
+export type ListChange = 'tools' | 'prompts' | 'resources';
+
+/** A tool under its served name. */
+export interface ServedTool {
+  readonly served: string;
+  readonly tool: CatalogTool;
+}
+
+/** A prompt under its served name. */
+export interface ServedPrompt {
+  readonly served: string;
+  readonly prompt: CatalogPrompt;
+}
+
+/** The state that `requestState` carries between rounds of a relayed call. */
+export interface RoundState {
+  /** The relayed call's id. */
+  call: string;
+}
+
+/** Options beyond the `gateway` section. */
+export interface GatewayCoreOptions {
+  /** Decides whether a caller may see a catalog tool beyond the principal filters (OAuth tool scopes). */
+  toolAllowed?: (caller: Caller, catalogName: string) => boolean;
+  /** How long an upstream server's request may wait for the client's answer (default 10 minutes). */
+  askTimeoutMs?: number;
+  /** Reports what the gateway notices (collisions that appeared at runtime). */
+  warn?: (message: string) => void;
+  /**
+   * The relay the host's sampling and elicitation handlers feed (see `relayHandlers`); without it,
+   * the gateway has its own and upstream requests reach clients only if the host was built with it.
+   */
+  relay?: Relay;
+}
+
+/** The transport-neutral gateway over one host. */
+export class Gateway {
+  readonly host: Host;
+  readonly spec: GatewaySpec;
+  readonly conversations: Conversations;
+  readonly relay: Relay;
+  /** Seals `requestState` between rounds of a relayed call; bound to the caller. */
+  readonly roundState: RequestStateCodec<RoundState>;
+  readonly #options: GatewayCoreOptions;
+  readonly #listeners = new Set<(change: ListChange) => void>();
+  readonly #principalFilters = new Map<string, (name: string) => boolean>();
+  #tools: ServedNames<CatalogTool & { own: string }> | undefined;
+  #prompts: ServedNames<CatalogPrompt & { own: string }> | undefined;
+  #fingerprints: Record<ListChange, string> = { tools: '', prompts: '', resources: '' };
+  /** Resource URI → how many client subscriptions; the upstream subscription lives while any do. */
+  readonly #subscriptions = new Map<string, number>();
+  readonly #resourceListeners = new Set<(uri: string) => void>();
+  #warned = new Set<string>();
+  #closed = false;
+
+  constructor(host: Host, spec: GatewaySpec, options: GatewayCoreOptions = {}) {
+    this.host = host;
+    this.spec = spec;
+    this.#options = options;
+    this.conversations = new Conversations(host, spec.limits);
+    this.relay = options.relay ?? new Relay(options.askTimeoutMs ?? 600_000);
+    this.roundState = createRequestStateCodec<RoundState>({
+      key: randomBytes(32),
+      ttlSeconds: Math.ceil((options.askTimeoutMs ?? 600_000) / 1000),
+      bind: (ctx) => `${ctx.mcpReq.method}\0${String(ctx.http?.authInfo?.clientId ?? '')}`,
+    });
+    for (const [name, { tools }] of Object.entries(spec.principals)) {
+      const allowed = wildcardMatcher(tools.allow);
+      const denied = wildcardMatcher(tools.deny);
+      this.#principalFilters.set(
+        name,
+        (tool) => (tools.allow.length === 0 || allowed(tool)) && !denied(tool),
+      );
+    }
+    this.#fingerprints = this.#fingerprint();
+  }
+
+  /** Collisions the prefix mode cannot resolve, as sentences; `berth serve` refuses to start with any. */
+  collisions(): string[] {
+    return [
+      ...this.#servedTools().collisions.map((c) => describeCollision('tool', c, this.spec.prefix)),
+      ...this.#servedPrompts().collisions.map((c) => describeCollision('prompt', c, this.spec.prefix)),
+    ];
+  }
+
+  /** The tools a caller sees, under their served names. */
+  tools(caller: Caller): ServedTool[] {
+    const out: ServedTool[] = [];
+    for (const [served, tool] of this.#servedTools().byServed) {
+      if (this.#mayUse(caller, tool.name)) out.push({ served, tool });
+    }
+    return out;
+  }
+
+  /** The catalog tool behind a served name, if the caller may use it. */
+  tool(caller: Caller, served: string): CatalogTool | undefined {
+    const tool = this.#servedTools().byServed.get(served);
+    return tool && this.#mayUse(caller, tool.name) ? tool : undefined;
+  }
+
+  /** The prompts a caller sees, under their served names. */
+  prompts(): ServedPrompt[] {
+    return [...this.#servedPrompts().byServed].map(([served, prompt]) => ({ served, prompt }));
+  }
+
+  /** The catalog prompt behind a served name. */
+  prompt(served: string): CatalogPrompt | undefined {
+    return this.#servedPrompts().byServed.get(served);
+  }
+
+  /** Hears every change of the served lists; returns the unsubscribe. */
+  onListChanged(listener: (change: ListChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Hears updates of subscribed resources; returns the unsubscribe. */
+  onResourceUpdated(listener: (uri: string) => void): () => void {
+    this.#resourceListeners.add(listener);
+    return () => this.#resourceListeners.delete(listener);
+  }
+
+  /** A client subscribes to a resource: the first subscription subscribes upstream. */
+  async subscribe(uri: string): Promise<void> {
+    const count = this.#subscriptions.get(uri) ?? 0;
+    this.#subscriptions.set(uri, count + 1);
+    if (count > 0) return;
+    try {
+      await this.host.subscribeResource(uri);
+    } catch (error) {
+      this.#release(uri);
+      throw error;
+    }
+  }
+
+  /** A client ends a subscription (or its session ends): the last one unsubscribes upstream. */
+  async unsubscribe(uri: string): Promise<void> {
+    if (this.#release(uri)) await this.host.unsubscribeResource(uri).catch(() => undefined);
+  }
+
+  #release(uri: string): boolean {
+    const count = this.#subscriptions.get(uri) ?? 0;
+    if (count <= 1) this.#subscriptions.delete(uri);
+    else this.#subscriptions.set(uri, count - 1);
+    return count === 1;
+  }
+
+  /** Feeds a host event in: list changes and resource updates reach the clients. */
+  handleHostEvent(event: HostEvent): void {
+    if (this.#closed) return;
+    if (event.type === 'resource:updated') {
+      if (this.#subscriptions.has(event.uri))
+        for (const listener of this.#resourceListeners) listener(event.uri);
+      return;
+    }
+    if (!LIST_EVENTS.has(event.type)) return;
+    this.#tools = undefined;
+    this.#prompts = undefined;
+    const next = this.#fingerprint();
+    for (const change of ['tools', 'prompts', 'resources'] as const) {
+      if (next[change] !== this.#fingerprints[change])
+        for (const listener of this.#listeners) listener(change);
+    }
+    this.#fingerprints = next;
+    for (const collision of this.collisions()) {
+      if (this.#warned.has(collision)) continue;
+      this.#warned.add(collision);
+      this.#options.warn?.(`${collision}; neither is served until that is fixed`);
+    }
+  }
+
+  /** Ends every conversation (their keyed sessions close after their calls) and fails waiting requests. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.relay.close();
+    this.#listeners.clear();
+    this.#resourceListeners.clear();
+    await this.conversations.close();
+  }
+
+  #mayUse(caller: Caller, catalogName: string): boolean {
+    const filter = this.#principalFilters.get(caller.name);
+    if (filter && !filter(catalogName)) return false;
+    return this.#options.toolAllowed?.(caller, catalogName) ?? true;
+  }
+
+  #servedTools(): ServedNames<CatalogTool & { own: string }> {
+    return (this.#tools ??= serveNames(
+      this.host.tools().map((tool) => ({ ...tool, own: tool.tool })),
+      this.spec.prefix,
+    ));
+  }
+
+  #servedPrompts(): ServedNames<CatalogPrompt & { own: string }> {
+    return (this.#prompts ??= serveNames(
+      this.host.prompts().map((prompt) => ({ ...prompt, own: prompt.prompt })),
+      this.spec.prefix,
+    ));
+  }
+
+  #fingerprint(): Record<ListChange, string> {
+    return {
+      tools: JSON.stringify(
+        [...this.#servedTools().byServed].map(([name, t]) => [name, t.description, t.inputSchema]),
+      ),
+      prompts: JSON.stringify(
+        [...this.#servedPrompts().byServed].map(([name, p]) => [name, p.description, p.arguments]),
+      ),
+      resources: JSON.stringify([
+        this.host.resources().map((r) => r.uri),
+        this.host.resourceTemplates().map((t) => t.uriTemplate),
+      ]),
+    };
+  }
+}
+
+/** Host events after which the served lists may differ. */
+const LIST_EVENTS = new Set<HostEvent['type']>([
+  'server:state',
+  'server:added',
+  'server:removed',
+  'server:replaced',
+  'tools:changed',
+  'config:reloaded',
+]);

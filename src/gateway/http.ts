@@ -1,0 +1,383 @@
+/**
+ * The gateway's Streamable HTTP face: a fetch-style `(Request) => Promise<Response>` handler. It
+ * owns the checks every request passes before any MCP code sees it (path, Host and Origin, auth,
+ * requests in flight per principal, content type, body size, JSON shape), the 2025-era client
+ * sessions (an SDK sessionful transport and server per session, bound to its principal), and the
+ * 2026-07-28 path (the SDK's per-request handler). Both eras answer from the same client server.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  createMcpHandler,
+  hostHeaderValidationResponse,
+  isInitializeRequest,
+  isLegacyRequest,
+  localhostAllowedHostnames,
+  localhostAllowedOrigins,
+  originValidationResponse,
+  readRequestBody,
+  WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
+  type McpHttpHandler,
+} from '@modelcontextprotocol/server';
+import { isIP } from 'node:net';
+import type { Authenticator, Principal } from './auth.js';
+import { conversationKey, type Conversation } from './conversations.js';
+import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from './client-server.js';
+import type { Gateway } from './gateway.js';
+
+/** The header a 2026-era client names the conversation to end with, on `DELETE`. */
+export const END_CONVERSATION_HEADER = 'berth-key';
+/** Seconds a client is told to wait when the gateway is at its session cap. */
+const RETRY_AFTER_SECONDS = 5;
+/** The longest JSON-RPC id (as a string) or conversation key the gateway accepts. */
+const MAX_ID_LENGTH = 256;
+
+/** One 2025-era client session: its transport and server, owned here, ended with its conversation. */
+interface LegacySession {
+  readonly principal: string;
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+  /** The conversation, once the session is initialized. */
+  conversation: Promise<Conversation>;
+}
+
+/** A fetch-style handler that can be closed. */
+export interface GatewayHandler {
+  /** Serves one HTTP request. */
+  fetch(request: Request): Promise<Response>;
+  /** Ends every client session and conversation (after their calls, within the drain deadline). */
+  close(): Promise<void>;
+}
+
+/** Options of the HTTP face. */
+export interface HttpOptions {
+  authenticator: Authenticator;
+  /** The endpoint's own URL (for Host checks of a non-loopback listener). */
+  endpoint?: URL;
+}
+
+/** Builds the HTTP face of a gateway. */
+export function createHttpHandler(gateway: Gateway, options: HttpOptions): GatewayHandler {
+  const { spec } = gateway;
+  const { authenticator } = options;
+  const allowedHosts = [...localhostAllowedHostnames(), ...spec.allowedHosts];
+  const allowedOrigins = [...localhostAllowedOrigins(), ...spec.allowedOrigins];
+  const listenHost = options.endpoint?.hostname;
+  if (listenHost && isIP(listenHost.replace(/^\[|\]$/g, '')) && !['0.0.0.0', '[::]'].includes(listenHost)) {
+    allowedHosts.push(listenHost);
+  }
+  const sessions = new Map<string, LegacySession>();
+  const inFlight = new Map<string, number>();
+  /** Woken when the last request in flight finishes (for the drain on close). */
+  let drained: (() => void) | undefined;
+  let closed = false;
+
+  const modern: McpHttpHandler = createMcpHandler(
+    ({ authInfo }) => {
+      const caller = callerOf(authInfo);
+      return createClientServer(gateway, {
+        caller,
+        conversation: async (meta) => {
+          const id = meta?.[CONVERSATION_META_KEY];
+          return openConversation(
+            conversationKey(caller.name, typeof id === 'string' ? id : undefined),
+            caller.name,
+          );
+        },
+        capabilities: envelopeCapabilities,
+      });
+    },
+    { legacy: 'reject', maxRequestBodySize: spec.limits.maxBodyBytes },
+  );
+  const stopNotices = gateway.onListChanged((change) => {
+    if (change === 'tools') modern.notify.toolsChanged();
+    else if (change === 'prompts') modern.notify.promptsChanged();
+    else modern.notify.resourcesChanged();
+  });
+
+  async function openConversation(
+    key: string,
+    principal: string,
+    onEnd?: () => Promise<void>,
+  ): Promise<Conversation> {
+    const opened = await gateway.conversations.open(key, principal, onEnd);
+    if (opened === 'full')
+      throw new Error(
+        `berth gateway: at its limit of ${spec.limits.maxClientSessions} client sessions; retry later`,
+      );
+    if (opened === 'closed') throw new Error('berth gateway: shutting down');
+    return opened;
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const rejected =
+      hostHeaderValidationResponse(request, allowedHosts) ??
+      originValidationResponse(request, allowedOrigins);
+    if (rejected) return rejected;
+    const metadata = authenticator.metadata(request);
+    if (metadata) return metadata;
+    if (url.pathname !== spec.path) return httpError(404, `Not found: the MCP endpoint is ${spec.path}`);
+    if (closed)
+      return httpError(503, 'berth gateway: shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) });
+    const principal = await authenticator.authenticate(request);
+    if (principal instanceof Response) return principal;
+
+    const streaming = request.method === 'GET';
+    const count = inFlight.get(principal.name) ?? 0;
+    if (!streaming && count >= spec.limits.maxInFlightPerPrincipal) {
+      return httpError(
+        429,
+        `berth gateway: ${count} requests of "${principal.name}" are in flight already; retry later`,
+        {
+          'retry-after': '1',
+        },
+      );
+    }
+    if (!streaming) inFlight.set(principal.name, count + 1);
+    let response: Response;
+    try {
+      response = await route(request, principal);
+    } catch (error) {
+      if (!streaming) release(principal.name);
+      throw error;
+    }
+    return streaming ? response : whenDone(response, () => release(principal.name));
+  }
+
+  function release(name: string): void {
+    const count = (inFlight.get(name) ?? 1) - 1;
+    if (count <= 0) inFlight.delete(name);
+    else inFlight.set(name, count);
+    if (inFlight.size === 0) drained?.();
+  }
+
+  /** Waits until no request is in flight, or `ms` has passed. */
+  async function drain(ms: number): Promise<void> {
+    if (inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      drained = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    drained = undefined;
+  }
+
+  async function route(request: Request, principal: Principal): Promise<Response> {
+    const authInfo = authInfoOf(principal);
+    const sessionId = request.headers.get('mcp-session-id');
+    if (request.method === 'DELETE' && sessionId === null) {
+      const id = request.headers.get(END_CONVERSATION_HEADER) ?? undefined;
+      if (id !== undefined && id.length > MAX_ID_LENGTH)
+        return httpError(400, `${END_CONVERSATION_HEADER} is too long`);
+      await gateway.conversations.end(conversationKey(principal.name, id));
+      return new Response(null, { status: 204 });
+    }
+    let parsedBody: unknown;
+    if (request.method === 'POST') {
+      const type = request.headers.get('content-type') ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        return httpError(415, 'Unsupported Media Type: Content-Type must be application/json');
+      }
+      const body = await readRequestBody(request, spec.limits.maxBodyBytes);
+      if (body.tooLarge)
+        return httpError(413, `Payload Too Large: the limit is ${spec.limits.maxBodyBytes} bytes`);
+      try {
+        parsedBody = JSON.parse(body.text);
+      } catch {
+        return rpcError(400, -32700, 'Parse error: the body is not valid JSON');
+      }
+      const problem = shapeProblem(parsedBody);
+      if (problem) return rpcError(400, -32600, `Invalid Request: ${problem}`);
+    }
+    const forward =
+      parsedBody === undefined
+        ? request
+        : new Request(request.url, {
+            method: request.method,
+            headers: request.headers,
+            signal: request.signal,
+          });
+    if (await isLegacyRequest(forward, parsedBody))
+      return legacy(forward, principal, authInfo, sessionId, parsedBody);
+    const full = wouldOpenConversation(parsedBody, principal.name);
+    if (full) return full;
+    return modern.fetch(forward, { authInfo, parsedBody });
+  }
+
+  /** A 503 when a 2026-era request would open a conversation beyond the cap. */
+  function wouldOpenConversation(body: unknown, principal: string): Response | undefined {
+    if (!gateway.conversations.full || !body || typeof body !== 'object') return undefined;
+    const { method, params } = body as { method?: unknown; params?: { _meta?: Record<string, unknown> } };
+    if (!['tools/call', 'prompts/get', 'resources/read', 'completion/complete'].includes(String(method)))
+      return undefined;
+    const id = params?._meta?.[CONVERSATION_META_KEY];
+    if (gateway.conversations.get(conversationKey(principal, typeof id === 'string' ? id : undefined)))
+      return undefined;
+    return sessionCapResponse();
+  }
+
+  function sessionCapResponse(): Response {
+    return httpError(
+      503,
+      `berth gateway: at its limit of ${spec.limits.maxClientSessions} client sessions; retry later`,
+      {
+        'retry-after': String(RETRY_AFTER_SECONDS),
+      },
+    );
+  }
+
+  async function legacy(
+    request: Request,
+    principal: Principal,
+    authInfo: AuthInfo,
+    sessionId: string | null,
+    parsedBody: unknown,
+  ): Promise<Response> {
+    if (sessionId !== null) {
+      const session = sessions.get(sessionId);
+      // Another principal's session id is as unknown as a made-up one.
+      if (!session || session.principal !== principal.name) return rpcError(404, -32001, 'Session not found');
+      return session.transport.handleRequest(request, { parsedBody, authInfo });
+    }
+    if (request.method !== 'POST' || !isInitializeRequest(parsedBody)) {
+      return rpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (initialize first)');
+    }
+    if (gateway.conversations.full) return sessionCapResponse();
+    const caller = { name: principal.name, scopes: principal.scopes };
+    let session: LegacySession | undefined;
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomBytes(32).toString('base64url'),
+      maxRequestBodySize: spec.limits.maxBodyBytes,
+      onsessioninitialized: (id) => {
+        session = {
+          principal: principal.name,
+          transport,
+          conversation: openConversation(conversationKey(principal.name, id), principal.name, async () => {
+            sessions.delete(id);
+            await transport.close().catch(() => undefined);
+          }),
+        };
+        session.conversation.catch(() => undefined);
+        sessions.set(id, session);
+      },
+      onsessionclosed: async (id) => {
+        await gateway.conversations.end(conversationKey(principal.name, id));
+      },
+    });
+    const server = createClientServer(gateway, {
+      caller,
+      conversation: async () => {
+        if (!session) throw new Error('berth gateway: the session is not initialized');
+        const conversation = await session.conversation;
+        if (conversation.ended)
+          throw new Error('berth gateway: this session has ended; initialize a new one');
+        return conversation;
+      },
+      capabilities: () => server.getClientCapabilities(),
+    });
+    transport.onclose = () => {
+      const id = transport.sessionId;
+      if (id && sessions.get(id)?.transport === transport) {
+        sessions.delete(id);
+        void gateway.conversations.end(conversationKey(principal.name, id));
+      }
+    };
+    await server.connect(transport);
+    return transport.handleRequest(request, { parsedBody, authInfo });
+  }
+
+  return {
+    fetch: async (request) => {
+      try {
+        return await handle(request);
+      } catch (error) {
+        return httpError(500, `berth gateway: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await drain(spec.limits.drainTimeoutMs);
+      stopNotices();
+      await gateway.close();
+      await Promise.all([...sessions.values()].map((s) => s.transport.close().catch(() => undefined)));
+      sessions.clear();
+      await modern.close();
+    },
+  };
+}
+
+/** Why a parsed body is not one JSON-RPC message berth accepts, if it is not. */
+function shapeProblem(body: unknown): string | undefined {
+  if (Array.isArray(body)) return 'JSON-RPC batches are not supported; send one message per request';
+  if (!body || typeof body !== 'object') return 'expected a JSON-RPC message object';
+  const { id } = body as { id?: unknown };
+  if (typeof id === 'string' && id.length > MAX_ID_LENGTH)
+    return `the id is longer than ${MAX_ID_LENGTH} characters`;
+  if (typeof id === 'number' && !Number.isSafeInteger(id)) return 'the id must be a string or a safe integer';
+  const key = (body as { params?: { _meta?: Record<string, unknown> } }).params?._meta?.[
+    CONVERSATION_META_KEY
+  ];
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > MAX_ID_LENGTH)) {
+    return `_meta["${CONVERSATION_META_KEY}"] must be a string of 1 to ${MAX_ID_LENGTH} characters`;
+  }
+  return undefined;
+}
+
+/** The SDK's view of a principal: never the client's token (berth never passes it on). */
+function authInfoOf(principal: Principal): AuthInfo {
+  return { ...principal.authInfo, clientId: principal.name, scopes: [...principal.scopes], token: '' };
+}
+
+function callerOf(authInfo: AuthInfo | undefined): { name: string; scopes: readonly string[] } {
+  return { name: authInfo?.clientId ?? 'anonymous', scopes: authInfo?.scopes ?? [] };
+}
+
+function httpError(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ error: message }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+function rpcError(status: number, code: number, message: string): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/** The same response, calling `done` once its body has been sent or abandoned. */
+function whenDone(response: Response, done: () => void): Response {
+  if (!response.body) {
+    done();
+    return response;
+  }
+  let called = false;
+  const once = () => {
+    if (!called) {
+      called = true;
+      done();
+    }
+  };
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const wrapped = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunk = await reader.read();
+      if (chunk.done) {
+        once();
+        controller.close();
+      } else controller.enqueue(chunk.value);
+    },
+    cancel(reason) {
+      once();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(wrapped, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}

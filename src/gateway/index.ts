@@ -1,0 +1,10 @@
+/**
+ * The gateway's public surface: serve a host as one MCP endpoint (`serve`), or mount its fetch-style
+ * handler in your own server (`createGatewayHandler`), with a session per client where state lives.
+ */
+export { serve, createGatewayHandler } from './serve.js';
+export type { GatewayOptions, GatewayFetchHandler, RunningGateway } from './serve.js';
+export { Relay, relayHandlers } from './relay.js';
+export { CONVERSATION_META_KEY } from './client-server.js';
+export { END_CONVERSATION_HEADER } from './http.js';
+export type { GatewayConfig, GatewaySpec, PrefixMode } from '../config/gateway.js';

@@ -1,0 +1,158 @@
+/**
+ * Serving a host as one MCP endpoint: `createGatewayHandler` (the fetch-style handler, to mount in
+ * any server) and `serve` (berth's own Node HTTP listener around it). It owns the pieces one gateway
+ * is made of, and the order they stop in: stop accepting, let calls in flight finish within the drain
+ * deadline, end every client conversation, close the listener.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { isLoopbackHost, resolveGateway, type GatewayConfig, type GatewaySpec } from '../config/gateway.js';
+import { ConfigError } from '../errors.js';
+import type { Host } from '../host/host.js';
+import { createAuthenticator, toolScopesAllow } from './auth.js';
+import { Gateway } from './gateway.js';
+import { createHttpHandler, type GatewayHandler } from './http.js';
+import type { Relay } from './relay.js';
+
+/** What a gateway needs beyond its `gateway` section. */
+export interface GatewayOptions {
+  /** The section as written (or a resolved one from a loaded config). */
+  gateway?: GatewayConfig | GatewaySpec;
+  /** The relay the host's sampling and elicitation handlers feed (see `relayHandlers`). */
+  relay?: Relay;
+  /** Reports what the gateway notices at runtime (a tool name collision that appeared). */
+  warn?: (message: string) => void;
+  /** The endpoint's public URL, when it differs from where the handler is mounted (for OAuth metadata). */
+  endpoint?: URL;
+}
+
+/** A fetch-style gateway handler over a host. */
+export interface GatewayFetchHandler extends GatewayHandler {
+  /** Collisions the prefix mode cannot resolve (those tools are not served). */
+  readonly collisions: readonly string[];
+}
+
+function specOf(gateway: GatewayConfig | GatewaySpec | undefined): GatewaySpec {
+  if (
+    gateway &&
+    'limits' in gateway &&
+    gateway.limits &&
+    'drainTimeoutMs' in gateway.limits &&
+    'listen' in gateway &&
+    typeof gateway.listen === 'object'
+  ) {
+    return gateway as GatewaySpec;
+  }
+  return resolveGateway(gateway, { file: '<serve options>' });
+}
+
+/**
+ * A fetch-style `(Request) => Promise<Response>` handler serving `host` as one MCP endpoint (both
+ * protocol eras), to mount in your own server (Hono, Express via `toNodeHandler`, Fastify, Bun, Deno).
+ * Closing it ends every client conversation; the host stays yours to close.
+ */
+export function createGatewayHandler(host: Host, options: GatewayOptions = {}): GatewayFetchHandler {
+  const spec = specOf(options.gateway);
+  const endpoint =
+    options.endpoint ?? new URL(`http://${hostPart(spec.listen.host)}:${spec.listen.port}${spec.path}`);
+  const authenticator = createAuthenticator(spec.auth, endpoint);
+  const gateway = new Gateway(host, spec, {
+    ...(options.relay && { relay: options.relay }),
+    ...(options.warn && { warn: options.warn }),
+    toolAllowed: (caller, name) =>
+      toolScopesAllow(spec.auth, { name: caller.name, scopes: caller.scopes }, name),
+  });
+  const stopEvents = host.on((event) => gateway.handleHostEvent(event));
+  const http = createHttpHandler(gateway, { authenticator, endpoint });
+  return {
+    collisions: gateway.collisions(),
+    fetch: (request) => http.fetch(request),
+    close: async () => {
+      stopEvents();
+      try {
+        await http.close();
+      } finally {
+        authenticator.close();
+      }
+    },
+  };
+}
+
+/** A running gateway. */
+export interface RunningGateway extends AsyncDisposable {
+  /** The endpoint's URL, e.g. `http://127.0.0.1:7077/mcp`. */
+  readonly url: URL;
+  /**
+   * Stops accepting connections, lets calls in flight finish (within `limits.drainTimeoutMs`), ends
+   * every client conversation and closes the listener. The host stays yours to close.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `host` over Streamable HTTP at `gateway.listen` (default `127.0.0.1:7077`, path `/mcp`).
+ * Refuses a non-loopback address without `auth` unless `insecure` is set, and a tool name collision the
+ * prefix mode cannot resolve.
+ */
+export async function serve(host: Host, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const spec = specOf(options.gateway);
+  if (!isLoopbackHost(spec.listen.host) && !spec.auth && !spec.insecure) {
+    throw new ConfigError([
+      {
+        file: '<gateway>',
+        path: '$.gateway.listen',
+        message: `refusing to listen on ${spec.listen.host} (not loopback) without auth: set gateway.auth, or gateway.insecure: true if something in front of berth authenticates`,
+      },
+    ]);
+  }
+  const listener = createServer({ headersTimeout: spec.limits.headersTimeoutMs, requestTimeout: 0 });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(spec.listen.port, spec.listen.host, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = listener.address() as AddressInfo;
+  const url = new URL(`http://${hostPart(spec.listen.host)}:${port}${spec.path}`);
+  let handler: GatewayFetchHandler;
+  try {
+    handler = createGatewayHandler(host, { ...options, gateway: spec, endpoint: options.endpoint ?? url });
+    if (handler.collisions.length) {
+      await handler.close();
+      throw new ConfigError(
+        handler.collisions.map((message) => ({ file: '<gateway>', path: '$.gateway.prefix', message })),
+      );
+    }
+  } catch (error) {
+    await closeListener(listener, 0);
+    throw error;
+  }
+  const node = toNodeHandler(handler, { maxRequestBodySize: spec.limits.maxBodyBytes });
+  listener.on('request', (req, res) => void node(req, res));
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const listenerClosed = closeListener(listener, spec.limits.drainTimeoutMs);
+      await handler.close();
+      await listenerClosed;
+    })());
+  return { url, close, [Symbol.asyncDispose]: close };
+}
+
+/** Stops accepting; idle connections close now, busy ones when done or after `graceMs`. */
+async function closeListener(listener: HttpServer, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+  listener.closeIdleConnections();
+  const timer = setTimeout(() => listener.closeAllConnections(), graceMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function hostPart(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
