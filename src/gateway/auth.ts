@@ -118,7 +118,12 @@ const BEARER = /^bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 /** `<file>` of the config errors raised here: the section, since the file is not known here. */
 const SECTION = '<gateway>';
 
-/** `resource` is the gateway endpoint's full URL (e.g. http://127.0.0.1:7077/mcp). */
+/**
+ * Builds a gateway's authentication from its `gateway.auth` (undefined: every request is
+ * {@link ANONYMOUS}). `resource` is the gateway endpoint's full URL (e.g. http://127.0.0.1:7077/mcp).
+ * Throws `ConfigError` for a config it cannot honour safely: a token a bearer header cannot carry,
+ * or an issuer / JWKS URL that is not https (plain http is allowed on loopback only).
+ */
 export function createAuthenticator(auth: GatewayAuthSpec | undefined, resource: URL): Authenticator {
   if (auth === undefined) return anonymousAuthenticator();
   if (auth.type === 'tokens') return tokenAuthenticator(auth);

@@ -374,8 +374,17 @@ describe('OAuth mode', () => {
       `${junk.slice(0, 3000)}.${junk.slice(3000, 7000)}.${junk.slice(7000)}`, // 10 KB of junk
     ])
       await refused(auth, token);
-    for (const value of ['Bearer !!!.@@@.###', 'Bearer a.b.c d', `Bearer ${'%'.repeat(10_000)}`])
+    for (const value of ['Bearer !!!.@@@.###', 'Bearer a.b.c d', `Bearer ${'%'.repeat(10_000)}`, 'Bearer '])
       expect((await refusal(await auth.authenticate(request({ authorization: value })))).status).toBe(401);
+    // Two headers, each with a valid token: refused, not the first taken.
+    const valid = await mint();
+    const two = await auth.authenticate(
+      request([
+        ['authorization', `Bearer ${valid}`],
+        ['authorization', `Bearer ${valid}`],
+      ]),
+    );
+    expect((await refusal(two)).status).toBe(401);
   });
 
   it('refuses a token signed by another key, even under a published kid', async () => {
