@@ -1,0 +1,144 @@
+/**
+ * berth serve's core, with real clients of both eras (SDK v2 pinned to 2026-07-28, SDK v1 on 2025)
+ * against real fixture servers: the catalog, calls, a session per client on keyed servers (and
+ * nothing crossed), DELETE and idle expiry ending a client's processes, progress, and the relay of
+ * upstream sampling and elicitation to the client whose call caused them.
+ */
+import { describe, expect, it } from 'vitest';
+import { fixture, waitFor } from '../helpers.js';
+import { gatewayFixture, resultText, v1Client, v2Client } from './helpers.js';
+
+const keyed = () => fixture(['--client-requests'], { session: 'keyed', maxSessions: 8 });
+
+describe('berth serve', () => {
+  it('serves the catalog and calls to both eras', async () => {
+    await using gw = await gatewayFixture({ k: keyed(), s: fixture() });
+    const modern = await v2Client(gw.url, 'modern');
+    const legacy = await v1Client(gw.url);
+    for (const client of [modern, legacy]) {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('k__increment');
+      expect(names).toContain('s__echo');
+      expect(resultText(await client.callTool({ name: 's__echo', arguments: { value: 'hi' } }))).toBe('hi');
+    }
+    await modern.close();
+    await legacy.close();
+  });
+
+  it('gives each client its own session of a keyed server, and nothing crosses', async () => {
+    await using gw = await gatewayFixture({ k: keyed() });
+    const a = await v1Client(gw.url);
+    const b = await v1Client(gw.url);
+    const c = await v2Client(gw.url, 'modern');
+    const inc = (
+      client: { callTool: (p: { name: string; arguments: object }) => Promise<unknown> },
+      meta?: object,
+    ) =>
+      client
+        .callTool({ name: 'k__increment', arguments: { by: 1 }, ...(meta && { _meta: meta }) } as never)
+        .then(resultText);
+    expect(await inc(a)).toBe('1');
+    expect(await inc(a)).toBe('2');
+    expect(await inc(b)).toBe('1');
+    expect(await inc(c)).toBe('1');
+    // A 2026-era client holds two conversations with berth/key and returns to each.
+    expect(await inc(c, { 'berth/key': 'second' })).toBe('1');
+    expect(await inc(c, { 'berth/key': 'second' })).toBe('2');
+    expect(await inc(c)).toBe('2');
+    expect(await inc(a)).toBe('3');
+    const pids = new Set(
+      await Promise.all(
+        [a, b].map(async (client) => resultText(await client.callTool({ name: 'k__pid', arguments: {} }))),
+      ),
+    );
+    expect(pids.size).toBe(2);
+    await a.close();
+    await b.close();
+    await c.close();
+  });
+
+  it('ends a 2025 client session on DELETE: its keyed process goes', async () => {
+    await using gw = await gatewayFixture({ k: keyed() });
+    const client = await v1Client(gw.url);
+    const pid = Number(resultText(await client.callTool({ name: 'k__pid', arguments: {} })));
+    await (client.transport as unknown as { terminateSession(): Promise<void> }).terminateSession();
+    expect(await waitFor(() => !isAlive(pid), 10_000)).toBe(true);
+    await client.close();
+  });
+
+  it('ends a 2026 conversation on DELETE with berth-key, and an idle one on its own', async () => {
+    await using gw = await gatewayFixture({ k: keyed() }, { limits: { sessionIdleMs: 300 } });
+    const client = await v2Client(gw.url, 'modern');
+    const pidOf = async (key: string) =>
+      Number(
+        resultText(
+          await client.callTool({ name: 'k__pid', arguments: {}, _meta: { 'berth/key': key } } as never),
+        ),
+      );
+    const first = await pidOf('one');
+    const response = await fetch(gw.url, { method: 'DELETE', headers: { 'berth-key': 'one' } });
+    expect(response.status).toBe(204);
+    expect(await waitFor(() => !isAlive(first), 10_000)).toBe(true);
+    const idle = await pidOf('two');
+    expect(await waitFor(() => !isAlive(idle), 10_000)).toBe(true);
+    await client.close();
+  });
+
+  it('relays upstream sampling and elicitation to the client whose call caused them, in both eras', async () => {
+    await using gw = await gatewayFixture({ k: keyed() });
+    const offer = (who: string) => ({
+      sampling: () => ({
+        model: 'm',
+        role: 'assistant',
+        content: { type: 'text', text: `sampled by ${who}` },
+      }),
+      elicitation: () => ({ action: 'accept', content: { ok: who === 'modern' } }),
+    });
+    const modern = await v2Client(gw.url, 'modern', offer('modern'));
+    const legacy = await v1Client(gw.url, offer('legacy'));
+    const ask = (client: typeof modern | typeof legacy) =>
+      client.callTool({ name: 'k__ask', arguments: { prompt: 'hi' } }).then(resultText);
+    expect(await ask(modern)).toBe('sampled by modern');
+    expect(await ask(legacy)).toBe('sampled by legacy');
+    const confirm = (client: typeof modern | typeof legacy) =>
+      client.callTool({ name: 'k__confirm', arguments: { message: 'ok?' } }).then(resultText);
+    expect(JSON.parse(await confirm(modern))).toMatchObject({ action: 'accept', content: { ok: true } });
+    expect(JSON.parse(await confirm(legacy))).toMatchObject({ action: 'accept', content: { ok: false } });
+    await modern.close();
+    await legacy.close();
+  });
+
+  it('tells a client that cannot answer an upstream request, never hangs', async () => {
+    await using gw = await gatewayFixture({ k: keyed() });
+    for (const client of [await v2Client(gw.url, 'modern'), await v1Client(gw.url)]) {
+      const result = await client.callTool({ name: 'k__ask', arguments: { prompt: 'hi' } });
+      expect(JSON.stringify(result)).toMatch(/does not offer sampling|sampling/);
+      await client.close();
+    }
+  });
+
+  it('relays progress to the client that made the call', async () => {
+    await using gw = await gatewayFixture({ s: fixture() });
+    const params = { name: 's__sleep', arguments: { ms: 40 } };
+    const modern = await v2Client(gw.url, 'modern');
+    const legacy = await v1Client(gw.url);
+    const seen: Record<string, number[]> = { modern: [], legacy: [] };
+    const results = await Promise.all([
+      modern.callTool(params, { onprogress: (p) => void seen.modern!.push(p.progress) }),
+      legacy.callTool(params, undefined, { onprogress: (p) => void seen.legacy!.push(p.progress) }),
+    ]);
+    expect(results.map(resultText)).toEqual(['slept 40', 'slept 40']);
+    expect(seen).toEqual({ modern: [1, 2, 3, 4], legacy: [1, 2, 3, 4] });
+    await modern.close();
+    await legacy.close();
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
