@@ -30,12 +30,16 @@ describe('berth serve', () => {
     const a = await v1Client(gw.url);
     const b = await v1Client(gw.url);
     const c = await v2Client(gw.url, 'modern');
-    const inc = (
-      client: { callTool: (p: { name: string; arguments: object }) => Promise<unknown> },
-      meta?: object,
-    ) =>
+    type Caller = {
+      callTool(params: {
+        name: string;
+        arguments: Record<string, unknown>;
+        _meta?: Record<string, unknown>;
+      }): Promise<unknown>;
+    };
+    const inc = (client: Caller, meta?: Record<string, unknown>) =>
       client
-        .callTool({ name: 'k__increment', arguments: { by: 1 }, ...(meta && { _meta: meta }) } as never)
+        .callTool({ name: 'k__increment', arguments: { by: 1 }, ...(meta && { _meta: meta }) })
         .then(resultText);
     expect(await inc(a)).toBe('1');
     expect(await inc(a)).toBe('2');
@@ -71,9 +75,7 @@ describe('berth serve', () => {
     const client = await v2Client(gw.url, 'modern');
     const pidOf = async (key: string) =>
       Number(
-        resultText(
-          await client.callTool({ name: 'k__pid', arguments: {}, _meta: { 'berth/key': key } } as never),
-        ),
+        resultText(await client.callTool({ name: 'k__pid', arguments: {}, _meta: { 'berth/key': key } })),
       );
     const first = await pidOf('one');
     const response = await fetch(gw.url, { method: 'DELETE', headers: { 'berth-key': 'one' } });
