@@ -77,7 +77,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const { name, arguments: args = {} } = request.params;
     const tool = gateway.tool(caller, name);
-    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, gateway.whyUnknown(name));
     const state = ctx.mcpReq.requestState<RoundState>();
     let call: RelayedCall<CallToolResult>;
     if (state && typeof state === 'object') {

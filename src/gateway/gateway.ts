@@ -122,6 +122,19 @@ export class Gateway {
     return tool && this.#mayUse(caller, tool.name) ? tool : undefined;
   }
 
+  /**
+   * Why a served name is not a tool: plainly unknown, or (for a name of a server that is not ready)
+   * that server's state and last error, so a client calling a tool it saw a moment ago learns why.
+   */
+  whyUnknown(served: string): string {
+    const server = this.host
+      .status()
+      .find((row) => served.startsWith(`${row.name}__`) || served === row.name);
+    if (!server || server.state === 'ready') return `Unknown tool: ${served}`;
+    const reason = server.lastError ? `: ${server.lastError.message}` : '';
+    return `Unknown tool: ${served}; server "${server.name}" is ${server.state}${reason}`;
+  }
+
   /** The prompts a caller sees, under their served names. */
   prompts(): ServedPrompt[] {
     return [...this.#servedPrompts().byServed].map(([served, prompt]) => ({ served, prompt }));
