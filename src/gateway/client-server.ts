@@ -14,6 +14,7 @@ import {
   type CallToolResult,
   type ClientCapabilities,
   type InputRequest,
+  type LoggingLevel,
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import {
@@ -95,21 +96,23 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
       const abort = new AbortController();
       const sink: RoundSink = { notify: undefined, progressToken: request.params._meta?.progressToken };
       const work = gateway.conversations.track(conversation, () =>
-        host.callTool(tool.name, args, {
-          key: conversation.key,
-          signal: abort.signal,
-          meta: forwardedMeta(request.params._meta),
-          context: { principal: caller.name },
-          onProgress: (progress) => {
-            if (sink.progressToken === undefined || !sink.notify) return;
-            void sink
-              .notify({
-                method: 'notifications/progress',
-                params: { ...progress, progressToken: sink.progressToken },
-              })
-              .catch(() => undefined);
-          },
-        }),
+        gateway.busy(tool.server, conversation.key, () =>
+          host.callTool(tool.name, args, {
+            key: conversation.key,
+            signal: abort.signal,
+            meta: forwardedMeta(request.params._meta),
+            context: { principal: caller.name },
+            onProgress: (progress) => {
+              if (sink.progressToken === undefined || !sink.notify) return;
+              void sink
+                .notify({
+                  method: 'notifications/progress',
+                  params: { ...progress, progressToken: sink.progressToken },
+                })
+                .catch(() => undefined);
+            },
+          }),
+        ),
       );
       call = gateway.relay.start(tool.server, conversation.key, caller.name, work, abort);
       sinks.set(call, sink);
@@ -169,11 +172,13 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     const conversation = await binding.conversation(request.params._meta);
     return asProtocol(() =>
       gateway.conversations.track(conversation, () =>
-        host.getPrompt(prompt.name, request.params.arguments ?? {}, {
-          key: conversation.key,
-          signal: ctx.mcpReq.signal,
-          meta: forwardedMeta(request.params._meta),
-        }),
+        gateway.busy(prompt.server, conversation.key, () =>
+          host.getPrompt(prompt.name, request.params.arguments ?? {}, {
+            key: conversation.key,
+            signal: ctx.mcpReq.signal,
+            meta: forwardedMeta(request.params._meta),
+          }),
+        ),
       ),
     );
   });
@@ -190,11 +195,13 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     const conversation = await binding.conversation(request.params._meta);
     return asProtocol(() =>
       gateway.conversations.track(conversation, () =>
-        host.readResource(request.params.uri, {
-          key: conversation.key,
-          signal: ctx.mcpReq.signal,
-          meta: forwardedMeta(request.params._meta),
-        }),
+        gateway.busy(undefined, conversation.key, () =>
+          host.readResource(request.params.uri, {
+            key: conversation.key,
+            signal: ctx.mcpReq.signal,
+            meta: forwardedMeta(request.params._meta),
+          }),
+        ),
       ),
     );
   });
@@ -224,10 +231,17 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
           : server.sendResourceListChanged();
     void send.catch(() => undefined);
   });
+  const stopLogs = gateway.onLog((log) => {
+    // The SDK drops it below the level the client set with logging/setLevel.
+    void server
+      .sendLoggingMessage({ level: log.level as LoggingLevel, logger: log.logger, data: log.data })
+      .catch(() => undefined);
+  });
   const previousOnClose = server.onclose;
   server.onclose = () => {
     stopUpdates();
     stopLists();
+    stopLogs();
     for (const uri of subscribed) void gateway.unsubscribe(uri);
     subscribed.clear();
     previousOnClose?.();
@@ -245,11 +259,13 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     }
     const conversation = await binding.conversation(request.params._meta);
     return asProtocol(() =>
-      host.complete(target, argument, {
-        key: conversation.key,
-        signal: ctx.mcpReq.signal,
-        ...(context?.arguments && { arguments: context.arguments }),
-      }),
+      gateway.busy(undefined, conversation.key, () =>
+        host.complete(target, argument, {
+          key: conversation.key,
+          signal: ctx.mcpReq.signal,
+          ...(context?.arguments && { arguments: context.arguments }),
+        }),
+      ),
     );
   });
 

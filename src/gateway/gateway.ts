@@ -21,6 +21,13 @@ export interface Caller {
   readonly scopes: readonly string[];
 }
 
+/** A server's log message as relayed to clients: the logger is the server's own, else its name. */
+export interface ServerLog {
+  readonly level: string;
+  readonly logger: string;
+  readonly data: unknown;
+}
+
 /** What changed in the served lists. */
 export type ListChange = 'tools' | 'prompts' | 'resources';
 
@@ -74,6 +81,9 @@ export class Gateway {
   /** Resource URI → how many client subscriptions; the upstream subscription lives while any do. */
   readonly #subscriptions = new Map<string, number>();
   readonly #resourceListeners = new Set<(uri: string) => void>();
+  readonly #logListeners = new Set<(log: ServerLog) => void>();
+  /** server → conversation key → requests in flight (for attributing upstream requests). */
+  readonly #busy = new Map<string, Map<string, number>>();
   #warned = new Set<string>();
   #closed = false;
 
@@ -83,6 +93,10 @@ export class Gateway {
     this.#options = options;
     this.conversations = new Conversations(host, spec.limits);
     this.relay = options.relay ?? new Relay(options.askTimeoutMs ?? 600_000);
+    this.relay.watchBusy(
+      (server) =>
+        new Set([...(this.#busy.get(server)?.keys() ?? []), ...(this.#busy.get(ANY_SERVER)?.keys() ?? [])]),
+    );
     this.roundState = createRequestStateCodec<RoundState>({
       key: randomBytes(32),
       ttlSeconds: Math.ceil((options.askTimeoutMs ?? 600_000) / 1000),
@@ -145,6 +159,26 @@ export class Gateway {
     return this.#servedPrompts().byServed.get(served);
   }
 
+  /**
+   * Runs a request of a conversation that reaches `server` (or, when berth cannot tell before the
+   * host resolves it, any server): while it runs, an upstream request from that server cannot be
+   * told apart from one this conversation caused.
+   */
+  async busy<T>(server: string | undefined, key: string, work: () => Promise<T>): Promise<T> {
+    const name = server ?? ANY_SERVER;
+    let counts = this.#busy.get(name);
+    if (!counts) this.#busy.set(name, (counts = new Map<string, number>()));
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    try {
+      return await work();
+    } finally {
+      const left = (counts.get(key) ?? 1) - 1;
+      if (left > 0) counts.set(key, left);
+      else counts.delete(key);
+      if (counts.size === 0) this.#busy.delete(name);
+    }
+  }
+
   /** Hears every change of the served lists; returns the unsubscribe. */
   onListChanged(listener: (change: ListChange) => void): () => void {
     this.#listeners.add(listener);
@@ -155,6 +189,15 @@ export class Gateway {
   onResourceUpdated(listener: (uri: string) => void): () => void {
     this.#resourceListeners.add(listener);
     return () => this.#resourceListeners.delete(listener);
+  }
+
+  /**
+   * Hears log messages of shared-scope servers (every client may see those). A keyed or per-call
+   * server's log could carry one client's data, and the host cannot say whose: those are not relayed.
+   */
+  onLog(listener: (log: ServerLog) => void): () => void {
+    this.#logListeners.add(listener);
+    return () => this.#logListeners.delete(listener);
   }
 
   /** A client subscribes to a resource: the first subscription subscribes upstream. */
@@ -190,6 +233,13 @@ export class Gateway {
         for (const listener of this.#resourceListeners) listener(event.uri);
       return;
     }
+    if (event.type === 'server:log') {
+      const scope = this.host.status().find((row) => row.name === event.server)?.scope;
+      if (scope !== 'shared') return;
+      const log: ServerLog = { level: event.level, data: event.data, logger: event.logger ?? event.server };
+      for (const listener of this.#logListeners) listener(log);
+      return;
+    }
     if (!LIST_EVENTS.has(event.type)) return;
     this.#tools = undefined;
     this.#prompts = undefined;
@@ -213,6 +263,7 @@ export class Gateway {
     this.relay.close();
     this.#listeners.clear();
     this.#resourceListeners.clear();
+    this.#logListeners.clear();
     await this.conversations.close();
   }
 
@@ -251,6 +302,9 @@ export class Gateway {
     };
   }
 }
+
+/** The busy-map entry of requests whose server is not known before the host resolves them. */
+const ANY_SERVER = '\0any';
 
 /** Host events after which the served lists may differ. */
 const LIST_EVENTS = new Set<HostEvent['type']>([

@@ -162,9 +162,20 @@ export class Relay {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #timeoutMs: number;
 
+  /**
+   * Says which conversations have requests in flight on a server (calls, prompts, reads): an
+   * upstream request is relayed only when one conversation could have caused it.
+   */
+  #busy: (server: string) => ReadonlySet<string> = () => new Set();
+
   /** `timeoutMs`: how long an upstream request may wait for the client's answer. */
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
+  }
+
+  /** Tells the relay which conversations are busy on a server (the gateway's own count). */
+  watchBusy(busy: (server: string) => ReadonlySet<string>): void {
+    this.#busy = busy;
   }
 
   /**
@@ -213,11 +224,16 @@ export class Relay {
         !call.finished &&
         (context.key === undefined || call.key === context.key),
     );
-    if (running.length !== 1) {
+    // Any other conversation with a request in flight on this server (on its session, for a keyed
+    // server) could have caused it: then berth cannot tell, and relays to no one.
+    const busy = [...this.#busy(context.server)].filter(
+      (key) => (context.key === undefined || key === context.key) && key !== running[0]?.key,
+    );
+    if (running.length !== 1 || busy.length > 0) {
       const why =
         running.length === 0
-          ? 'no client call of this server is running'
-          : `${running.length} client calls of this server are running, so berth cannot tell which client asked (make the server keyed)`;
+          ? 'no client call that could have caused it is running'
+          : 'requests of several clients are running on it, so berth cannot tell which client asked (make the server keyed)';
       return Promise.reject(
         new Error(`berth gateway: cannot relay ${ask.method} from server "${context.server}": ${why}`),
       );

@@ -5,6 +5,7 @@
  * upstream sampling and elicitation to the client whose call caused them.
  */
 import { describe, expect, it } from 'vitest';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixture, waitFor } from '../helpers.js';
 import { gatewayFixture, resultText, v1Client, v2Client } from './helpers.js';
 
@@ -133,6 +134,49 @@ describe('berth serve', () => {
     expect(seen).toEqual({ modern: [1, 2, 3, 4], legacy: [1, 2, 3, 4] });
     await modern.close();
     await legacy.close();
+  });
+
+  it("relays a shared server's logs to clients, never a keyed server's", async () => {
+    await using gw = await gatewayFixture({ s: fixture(), k: keyed() });
+    const client = await v1Client(gw.url);
+    const logs: unknown[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+    await client.setLoggingLevel('debug');
+    await client.callTool({ name: 'k__garbage', arguments: {} });
+    await client.callTool({ name: 's__garbage', arguments: {} });
+    expect(await waitFor(() => logs.length > 0)).toBe(true);
+    expect(logs).toEqual([{ level: 'info', logger: 's', data: 'split' }]);
+    await client.close();
+  });
+
+  it("never relays one client's upstream request to another client's call", async () => {
+    const tokens = { alice: 'a'.repeat(32), bob: 'b'.repeat(32) };
+    await using gw = await gatewayFixture({ s: fixture(['--client-requests']) }, { auth: { tokens } });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const asked: string[] = [];
+    const alice = await v1Client(gw.url, {
+      token: tokens.alice,
+      sampling: async (params) => {
+        asked.push(JSON.stringify(params));
+        await released;
+        return { model: 'm', role: 'assistant', content: { type: 'text', text: 'alice' } };
+      },
+    });
+    const bob = await v1Client(gw.url, {
+      token: tokens.bob,
+      sampling: () => ({ model: 'm', role: 'assistant', content: { type: 'text', text: 'bob' } }),
+    });
+    const call = alice.callTool({ name: 's__ask', arguments: { prompt: 'from alice' } });
+    expect(await waitFor(() => asked.length === 1)).toBe(true);
+    // Bob's prompt makes the same shared server ask for sampling while Alice's call waits on hers:
+    // berth cannot tell whose it is, so it goes to no one (never to Alice).
+    await expect(bob.getPrompt({ name: 's__ask-prompt' })).rejects.toThrow(/cannot tell which client asked/);
+    release();
+    expect(resultText(await call)).toBe('alice');
+    expect(asked).toHaveLength(1);
+    await alice.close();
+    await bob.close();
   });
 });
 
