@@ -7,6 +7,7 @@
  */
 import {
   CLIENT_CAPABILITIES_META_KEY,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   Server,
@@ -137,8 +138,14 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
         if (step.kind === 'ask') {
           const missing = missingCapability(step.ask.ask, binding.capabilities(ctx));
           if (missing) {
-            step.ask.fail(`the client does not offer ${missing}`);
-            continue;
+            // The call cannot go on without what the client lacks: it ends, and the client is told
+            // which capability it needs.
+            step.ask.fail(`the client does not offer ${missing.name}`);
+            gateway.relay.finish(call as RelayedCall<unknown>, `the client does not offer ${missing.name}`);
+            throw new MissingRequiredClientCapabilityError(
+              { requiredCapabilities: missing.capabilities },
+              `server "${call.server}" asked for ${missing.name}, which this client does not offer`,
+            );
           }
           const requestState = await gateway.roundState.mint({ call: call.id }, ctx);
           return inputRequired({
@@ -280,13 +287,21 @@ function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string
 }
 
 /** The capability a client needs to answer an upstream request, when it does not have it. */
-function missingCapability(ask: ClientAsk, capabilities: ClientCapabilities | undefined): string | undefined {
-  if (ask.method === 'sampling/createMessage') return capabilities?.sampling ? undefined : 'sampling';
+function missingCapability(
+  ask: ClientAsk,
+  capabilities: ClientCapabilities | undefined,
+): { name: string; capabilities: ClientCapabilities } | undefined {
+  if (ask.method === 'sampling/createMessage') {
+    return capabilities?.sampling ? undefined : { name: 'sampling', capabilities: { sampling: {} } };
+  }
   const mode = ask.params.mode ?? 'form';
   const elicitation = capabilities?.elicitation as Record<string, unknown> | undefined;
-  if (!elicitation) return 'elicitation';
+  if (!elicitation)
+    return { name: 'elicitation', capabilities: { elicitation: mode === 'url' ? { url: {} } : {} } };
   // An empty elicitation capability means form mode (2025-06-18 clients).
-  if (mode === 'url' && !elicitation.url) return 'URL-mode elicitation';
+  if (mode === 'url' && !elicitation.url) {
+    return { name: 'URL-mode elicitation', capabilities: { elicitation: { url: {} } } };
+  }
   return undefined;
 }
 
@@ -342,7 +357,11 @@ function toProtocolError(error: unknown): ProtocolError {
     return new ProtocolError(error.rpcCode, error.message, error.data);
   }
   if (error instanceof UnknownNameError || error instanceof InvalidArgumentsError) {
-    return new ProtocolError(ProtocolErrorCode.InvalidParams, error.message, { berth: error.code });
+    const data =
+      error instanceof UnknownNameError && error.code === 'UNKNOWN_RESOURCE'
+        ? { uri: error.requested }
+        : { berth: error.code };
+    return new ProtocolError(ProtocolErrorCode.InvalidParams, error.message, data);
   }
   const message = error instanceof Error ? error.message : String(error);
   const data = error instanceof BerthError ? { berth: error.code } : undefined;
