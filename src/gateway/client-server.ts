@@ -141,7 +141,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
             // The call cannot go on without what the client lacks: it ends, and the client is told
             // which capability it needs.
             step.ask.fail(`the client does not offer ${missing.name}`);
-            gateway.relay.finish(call as RelayedCall<unknown>, `the client does not offer ${missing.name}`);
+            gateway.relay.finish(call, `the client does not offer ${missing.name}`);
             throw new MissingRequiredClientCapabilityError(
               { requiredCapabilities: missing.capabilities },
               `server "${call.server}" asked for ${missing.name}, which this client does not offer`,
