@@ -12,6 +12,7 @@ import {
   ProtocolErrorCode,
   Server,
   inputRequired,
+  isInputRequiredResult,
   type CallToolResult,
   type ClientCapabilities,
   type InputRequest,
@@ -25,6 +26,8 @@ import {
   RequestFailedError,
   UnknownNameError,
 } from '../errors.js';
+import { randomUUID } from 'node:crypto';
+import type { CallOptions } from '../host/options.js';
 import type { Conversation } from './conversations.js';
 import type { Caller, Gateway, RoundState } from './gateway.js';
 import type { ClientAsk, RelayedCall } from './relay.js';
@@ -80,9 +83,9 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     const { name, arguments: args = {} } = request.params;
     const tool = gateway.tool(caller, name);
     if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, gateway.whyUnknown(name));
-    const state = ctx.mcpReq.requestState<RoundState>();
+    const state = roundState(ctx, name);
     let call: RelayedCall<CallToolResult>;
-    if (state && typeof state === 'object') {
+    if (state?.call !== undefined) {
       const found = gateway.relay.find(state.call, caller.name) as RelayedCall<CallToolResult> | undefined;
       if (!found) {
         throw new ProtocolError(
@@ -103,6 +106,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
             signal: abort.signal,
             meta: forwardedMeta(request.params._meta),
             context: { principal: caller.name },
+            ...continuation(ctx, state),
             onProgress: (progress) => {
               if (sink.progressToken === undefined || !sink.notify) return;
               void sink
@@ -118,11 +122,15 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
       call = gateway.relay.start(tool.server, conversation.key, caller.name, work, abort);
       sinks.set(call, sink);
     }
-    return runRound(call, ctx);
+    return runRound(call, ctx, name);
   });
 
   /** Waits for the call's next step within this round: its result, or a request for the client. */
-  async function runRound(call: RelayedCall<CallToolResult>, ctx: ServerContext): Promise<CallToolResult> {
+  async function runRound(
+    call: RelayedCall<CallToolResult>,
+    ctx: ServerContext,
+    target: string,
+  ): Promise<CallToolResult> {
     const sink = sinks.get(call) ?? { notify: undefined, progressToken: undefined };
     sinks.set(call, sink);
     sink.notify = ctx.mcpReq.notify;
@@ -147,14 +155,17 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
               `server "${call.server}" asked for ${missing.name}, which this client does not offer`,
             );
           }
-          const requestState = await gateway.roundState.mint({ call: call.id }, ctx);
+          const requestState = await gateway.roundState.mint(
+            { call: call.id, target, nonce: randomUUID() },
+            ctx,
+          );
           return inputRequired({
             inputRequests: { [step.ask.id]: inputRequest(step.ask.ask) },
             requestState,
           }) as unknown as CallToolResult;
         }
         gateway.relay.finish(call, 'the call ended');
-        if (step.kind === 'done') return step.value;
+        if (step.kind === 'done') return passOn(step.value, ctx, target);
         return toolFailure(step.error);
       }
     } finally {
@@ -177,17 +188,20 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     if (!prompt)
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
     const conversation = await binding.conversation(request.params._meta);
-    return asProtocol(() =>
+    const state = roundState(ctx, request.params.name);
+    const result = await asProtocol(() =>
       gateway.conversations.track(conversation, () =>
         gateway.busy(prompt.server, conversation.key, () =>
           host.getPrompt(prompt.name, request.params.arguments ?? {}, {
             key: conversation.key,
             signal: ctx.mcpReq.signal,
             meta: forwardedMeta(request.params._meta),
+            ...continuation(ctx, state),
           }),
         ),
       ),
     );
+    return passOn(result, ctx, request.params.name);
   });
 
   server.setRequestHandler('resources/list', () => ({
@@ -200,17 +214,20 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
 
   server.setRequestHandler('resources/read', async (request, ctx) => {
     const conversation = await binding.conversation(request.params._meta);
-    return asProtocol(() =>
+    const state = roundState(ctx, request.params.uri);
+    const result = await asProtocol(() =>
       gateway.conversations.track(conversation, () =>
         gateway.busy(undefined, conversation.key, () =>
           host.readResource(request.params.uri, {
             key: conversation.key,
             signal: ctx.mcpReq.signal,
             meta: forwardedMeta(request.params._meta),
+            ...continuation(ctx, state),
           }),
         ),
       ),
     );
+    return passOn(result, ctx, request.params.uri);
   });
 
   const subscribed = new Set<string>();
@@ -276,7 +293,58 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     );
   });
 
+  /**
+   * A 2026 server's `input_required` result, passed on to the client as is (its requests keep the
+   * server's own keys), with the server's state sealed inside the gateway's; any other result unchanged.
+   */
+  async function passOn<T>(result: T, ctx: ServerContext, target: string): Promise<T> {
+    if (!isInputRequiredResult(result)) return result;
+    const requestState = await gateway.roundState.mint(
+      {
+        ...(result.requestState !== undefined && { upstream: result.requestState }),
+        target,
+        nonce: randomUUID(),
+      },
+      ctx,
+    );
+    return inputRequired({
+      ...(result.inputRequests && { inputRequests: result.inputRequests }),
+      requestState,
+    }) as unknown as T;
+  }
+
   return server;
+}
+
+/** The round state a retried request carries, if it is one of this target's (else none). */
+function roundState(ctx: ServerContext, target: string): RoundState | undefined {
+  const state = ctx.mcpReq.requestState<RoundState>();
+  if (!state || typeof state !== 'object') return undefined;
+  if (state.target !== target) {
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      'requestState belongs to another request; call again',
+    );
+  }
+  return state;
+}
+
+/** What a retried request sends upstream: the client's answers and the server's own state. */
+function continuation(
+  ctx: ServerContext,
+  state: RoundState | undefined,
+): Pick<CallOptions, 'inputRequired' | 'retry'> {
+  const inputResponses = ctx.mcpReq.inputResponses;
+  const requestState = state?.upstream;
+  return {
+    inputRequired: 'return',
+    ...((inputResponses || requestState !== undefined) && {
+      retry: {
+        ...(inputResponses && { inputResponses }),
+        ...(requestState !== undefined && { requestState }),
+      },
+    }),
+  };
 }
 
 /** The client's `_meta` as sent upstream: without the progress token (berth sends its own) and berth's key. */

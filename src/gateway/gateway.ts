@@ -43,10 +43,19 @@ export interface ServedPrompt {
   readonly prompt: CatalogPrompt;
 }
 
-/** The state that `requestState` carries between rounds of a relayed call. */
+/**
+ * The state `requestState` carries between rounds of a call, sealed (HMAC) and bound to the caller
+ * and method: the relayed call still running (a 2025 server's request), or the upstream server's own
+ * state (a 2026 server's `input_required`, passed on); a nonce makes every round's state unique.
+ */
 export interface RoundState {
   /** The relayed call's id. */
-  call: string;
+  call?: string;
+  /** The upstream server's `requestState`, to send back with the client's answers. */
+  upstream?: string;
+  /** What the round belongs to (a served tool or prompt name, a resource URI). */
+  target: string;
+  nonce: string;
 }
 
 /** Options beyond the `gateway` section. */

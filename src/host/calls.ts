@@ -25,6 +25,16 @@ import type { ServerSet } from './servers.js';
 /** The `ref` of a completion request: a prompt by catalog name, or a resource template by URI template. */
 export type CompletionRef = { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
 
+/** The params a call adds to its request: its `_meta`, and a multi-round-trip retry's answers and state. */
+function requestExtras(options: CallOptions): Record<string, unknown> {
+  const { meta, retry } = options;
+  return {
+    ...(meta && { _meta: meta }),
+    ...(retry?.inputResponses && { inputResponses: retry.inputResponses }),
+    ...(retry?.requestState !== undefined && { requestState: retry.requestState }),
+  };
+}
+
 /** Resolves names and sends the caller's requests. */
 export class Calls {
   readonly #servers: ServerSet;
@@ -65,7 +75,7 @@ export class Calls {
     }
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
-    const params = { name: tool.tool, arguments: args, ...(options.meta && { _meta: options.meta }) };
+    const params = { name: tool.tool, arguments: args, ...requestExtras(options) };
     const definition = catalog.definition(name);
     const runtime = this.#servers.runtime(tool.server);
     const deadline = Deadline.in(options.timeoutMs ?? runtime.spec.timeouts.callMs, entered);
@@ -116,7 +126,7 @@ export class Calls {
         ),
       );
     }
-    const params = { name: prompt.prompt, arguments: args, ...(options.meta && { _meta: options.meta }) };
+    const params = { name: prompt.prompt, arguments: args, ...requestExtras(options) };
     return this.#send(prompt.server, 'prompts/get', params, options, entered, name);
   }
 
@@ -134,7 +144,7 @@ export class Calls {
         ),
       );
     }
-    const params = { uri, ...(options.meta && { _meta: options.meta }) };
+    const params = { uri, ...requestExtras(options) };
     return this.#send(server, 'resources/read', params, options, entered);
   }
 

@@ -61,6 +61,8 @@ export class Dispatcher {
             timeout,
             onprogress: options.onProgress,
             headers,
+            // A gateway takes a 2026 server's input_required result to pass on to its client.
+            ...(options.inputRequired === 'return' && { allowInputRequired: true }),
             // For tools/call: the catalog's definition spares the SDK a response-cache lookup per call
             // (not if an interceptor renamed the tool).
             toolDefinition: toolDefinition?.name === wire.name ? toolDefinition : undefined,

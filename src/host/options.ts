@@ -98,6 +98,15 @@ export interface CallOptions {
   key?: string;
   /** A per-call object handed to interceptors as `ctx.context` (an auth identity, a trace id, …). Never sent. */
   context?: Record<string, unknown>;
+  /**
+   * What to do when a 2026-07-28 server answers `tools/call`, `prompts/get` or `resources/read` with an
+   * `input_required` result: `answer` it with the host's sampling and elicitation handlers and retry
+   * (the default), or `return` it to the caller as is (a gateway passing it on to its client, who
+   * answers and calls again with `retry`).
+   */
+  inputRequired?: 'answer' | 'return';
+  /** Continues a call that returned `input_required`: the answers, and the `requestState` it carried. */
+  retry?: { inputResponses?: Record<string, unknown>; requestState?: string };
 }
 
 /** Options of `complete()`: a call's options, plus what the completion needs. */

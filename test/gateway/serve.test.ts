@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixture, waitFor } from '../helpers.js';
+import { fileURLToPath } from 'node:url';
 import { gatewayFixture, resultText, v1Client, v2Client } from './helpers.js';
 
 const keyed = () => fixture(['--client-requests'], { session: 'keyed', maxSessions: 8 });
@@ -178,6 +179,45 @@ describe('berth serve', () => {
     expect(asked).toHaveLength(1);
     await alice.close();
     await bob.close();
+  });
+
+  it("passes a 2026 server's input_required on as is, keys and all, in both eras", async () => {
+    const modernServer = fileURLToPath(new URL('../fixtures/modern-server.mjs', import.meta.url));
+    await using gw = await gatewayFixture({ m: { command: process.execPath, args: [modernServer] } });
+    const answer = () => ({ action: 'accept', content: { name: 'Ada' } });
+    const modern = await v2Client(gw.url, 'modern', { elicitation: answer });
+    // By hand: the server's own key ("who") reaches the client, and the sealed state brings it back.
+    const first = (await modern.callTool(
+      { name: 'm__greet-me', arguments: {} },
+      { allowInputRequired: true },
+    )) as unknown as {
+      inputRequests: Record<string, unknown>;
+      requestState: string;
+    };
+    expect(Object.keys(first.inputRequests)).toEqual(['who']);
+    const done = await modern.callTool(
+      {
+        name: 'm__greet-me',
+        arguments: {},
+        inputResponses: { who: answer() },
+        requestState: first.requestState,
+      },
+      { allowInputRequired: true },
+    );
+    expect(resultText(done)).toBe('Hello, Ada!');
+    // A state made for another tool is refused.
+    await expect(
+      modern.callTool(
+        { name: 'm__pid', arguments: {}, requestState: first.requestState },
+        { allowInputRequired: true },
+      ),
+    ).rejects.toThrow(/another request|requestState/);
+    // And as SDK clients do it on their own: v2 fulfils the rounds, v1 answers the shim's request.
+    expect(resultText(await modern.callTool({ name: 'm__greet-me', arguments: {} }))).toBe('Hello, Ada!');
+    const legacy = await v1Client(gw.url, { elicitation: answer });
+    expect(resultText(await legacy.callTool({ name: 'm__greet-me', arguments: {} }))).toBe('Hello, Ada!');
+    await modern.close();
+    await legacy.close();
   });
 });
 
