@@ -195,20 +195,16 @@ describe('berth serve', () => {
       requestState: string;
     };
     expect(Object.keys(first.inputRequests)).toEqual(['who']);
+    const retry = { inputResponses: { who: answer() }, requestState: first.requestState };
     const done = await modern.callTool(
-      {
-        name: 'm__greet-me',
-        arguments: {},
-        inputResponses: { who: answer() },
-        requestState: first.requestState,
-      },
+      { name: 'm__greet-me', arguments: {}, ...retry },
       { allowInputRequired: true },
     );
     expect(resultText(done)).toBe('Hello, Ada!');
     // A state made for another tool is refused.
     await expect(
       modern.callTool(
-        { name: 'm__pid', arguments: {}, requestState: first.requestState },
+        { name: 'm__pid', ...{ requestState: first.requestState } },
         { allowInputRequired: true },
       ),
     ).rejects.toThrow(/another request|requestState/);
