@@ -23,7 +23,7 @@ import {
   PrivateKeyJwtProvider,
   requestJwtAuthorizationGrant,
 } from '@modelcontextprotocol/client';
-import { createHost } from '../dist/index.js';
+import { createHost, RequestFailedError } from '../dist/index.js';
 
 const SERVER = 'conformance';
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO;
@@ -118,6 +118,91 @@ const handlers = {
   // The server closes the tool call's SSE stream after a priming event with `retry: 500`; the
   // result arrives once the client reconnects (GET, with Last-Event-ID) after that delay.
   'sse-retry': () => callOneTool('test_reconnection'),
+  // SEP-2575: every request carries MCP-Protocol-Version and the per-request _meta; the server
+  // first refuses with -32022 (unsupported version), and the client must retry with one it lists.
+  'request-metadata': async () => {
+    const host = await openHost();
+    await host.close();
+  },
+  // SEP-2322 (multi-round-trip requests): each tool answers `input_required` with an elicitation;
+  // the client fulfils it (berth's elicitation handler) and retries with the inputs, echoing
+  // `requestState` exactly when there is one, on a new request id. An unrelated call in between
+  // must carry nothing of another call's round. A result without `resultType` is complete.
+  'sep-2322-client-request-state': async () => {
+    const host = await openHost();
+    try {
+      await callTool(host, 'test_mrtr_echo_state');
+      await callTool(host, 'test_mrtr_no_state');
+      await callTool(host, 'test_mrtr_unrelated');
+      // This result has no `resultType`. A 2026-07-28 server MUST send one (the schema's
+      // `Result.resultType`: absent means "complete" only from servers of earlier revisions), so
+      // the SDK refuses the result as invalid, without retrying, which is what the scenario checks.
+      // The call's failure is then the expected outcome, not the client's.
+      try {
+        await callTool(host, 'test_mrtr_no_result_type');
+      } catch (error) {
+        if (!(error instanceof RequestFailedError && /resultType/.test(error.message))) throw error;
+        log(`test_mrtr_no_result_type refused as invalid: ${error.message}`);
+      }
+    } finally {
+      await host.close();
+    }
+  },
+  // SEP-2243: each POST names its method (Mcp-Method) and, for calls, reads and gets, its target
+  // (Mcp-Name). One of each kind the server offers.
+  'http-standard-headers': async () => {
+    const host = await openHost();
+    try {
+      const tool = host.tools().find((t) => t.server === SERVER);
+      if (tool) await callTool(host, tool.tool);
+      const resource = host.resources().find((r) => r.server === SERVER);
+      if (resource) log('read', resource.uri, '->', JSON.stringify(await host.readResource(resource.uri)));
+      const prompt = host.prompts().find((p) => p.server === SERVER);
+      if (prompt) log('get', prompt.name, '->', JSON.stringify(await host.getPrompt(prompt.name, {})));
+    } finally {
+      await host.close();
+    }
+  },
+  // SEP-2243: parameters a tool marks with `x-mcp-header` are mirrored into Mcp-Param-* headers.
+  // The suite names the calls to make (values with encoding edge cases) in the context.
+  'http-custom-headers': async () => {
+    const { toolCalls = [] } = context();
+    const host = await openHost();
+    try {
+      for (const call of toolCalls) await callTool(host, call.name, call.arguments);
+    } finally {
+      await host.close();
+    }
+  },
+  // SEP-2243: tools whose `x-mcp-header` annotations are invalid are left out of the tool list;
+  // the valid one stays usable. Calls every tool the catalog kept.
+  'http-invalid-tool-headers': async () => {
+    const host = await openHost();
+    try {
+      for (const tool of host.tools().filter((t) => t.server === SERVER)) {
+        await callTool(host, tool.tool, { region: 'us-west1' });
+      }
+    } finally {
+      await host.close();
+    }
+  },
+  // SEP-2106: a tool schema with a network `$ref` is listed, and the URI is never fetched.
+  'json-schema-ref-no-deref': async () => {
+    const host = await openHost();
+    await host.close();
+  },
+  // SEP-1613 / SEP-2106: the tool's 2020-12 input schema reaches the application unchanged; the
+  // client sends it back as it got it (json_schema_echo) for the server to compare.
+  'json-schema-2020-12-preservation': async () => {
+    const host = await openHost();
+    try {
+      const focal = host.tools().find((t) => t.server === SERVER && t.tool === 'json_schema_2020_12_tool');
+      if (!focal) throw new Error('the server did not list json_schema_2020_12_tool');
+      await callTool(host, 'json_schema_echo', { schema: focal.inputSchema });
+    } finally {
+      await host.close();
+    }
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
