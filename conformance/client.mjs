@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import {
   ClientCredentialsProvider,
   CrossAppAccessProvider,
+  DpopSession,
   PrivateKeyJwtProvider,
   requestJwtAuthorizationGrant,
 } from '@modelcontextprotocol/client';
@@ -210,6 +211,8 @@ const handlers = {
 // of the conformance repository, v0.1.16) does per scenario, through berth: the credentials come in as
 // the host's `authProvider` for the server, and berth's transports run the SDK's OAuth with it.
 
+/** RFC 7523's grant type: a JWT as the authorization grant. */
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** The redirect URI the test authorization server sends its callback to (nothing listens there). */
 const REDIRECT_URL = 'http://localhost:3000/callback';
 /** The URL client id (CIMD, SEP-991) the reference client offers; used where the AS supports it. */
@@ -256,9 +259,17 @@ class InMemoryOAuthClient {
   /** Authorization requests made (the user agent sent to the authorization endpoint). */
   authorizations = 0;
 
-  constructor({ clientMetadataUrl, clientInformation } = {}) {
+  constructor({ clientMetadataUrl, clientInformation, dpop } = {}) {
     this.clientMetadataUrl = clientMetadataUrl;
     this.#clientInformation = clientInformation;
+    // DPoP (RFC 9449, SEP-1932): a provider that has a DPoP session makes the SDK sign a proof into
+    // the token request and present the DPoP-bound token with the DPoP scheme and a fresh proof on
+    // every request, answering nonce challenges from either server. One session (one key) for the
+    // life of this client.
+    if (dpop) {
+      const session = DpopSession.create();
+      this.dpop = () => session;
+    }
   }
 
   get redirectUrl() {
@@ -376,10 +387,11 @@ async function finishAuthorizations(host, provider) {
  * that produced an authorization response, the application finishes that authorization too and
  * retries the call once (the server refused it before running it).
  */
-async function authorizationCodeClient({ clientInformation, tool = 'test-tool' } = {}) {
+async function authorizationCodeClient({ clientInformation, tool = 'test-tool', dpop = false } = {}) {
   const provider = new InMemoryOAuthClient({
     clientMetadataUrl: CIMD_CLIENT_METADATA_URL,
     clientInformation,
+    dpop,
   });
   const host = await openHost(authFor(provider), (host) => finishAuthorizations(host, provider));
   try {
@@ -446,7 +458,7 @@ const authHandlers = {
   // SEP-990: the ID token is exchanged at the IdP for an ID-JAG (RFC 8693), which the provider
   // presents to the MCP server's authorization server (RFC 7523 JWT bearer grant, Basic auth).
   // The reference client then calls test-tool.
-  'auth/cross-app-access-complete-flow': () => {
+  'auth/enterprise-managed-authorization': () => {
     const ctx = context();
     const provider = new CrossAppAccessProvider({
       clientId: ctx.client_id,
@@ -467,7 +479,80 @@ const authHandlers = {
     });
     return nonInteractiveClient(provider, { tool: 'test-tool' });
   },
+  // DPoP (SEP-1932): the authorization code client, its provider with a DPoP session; with
+  // dpop-nonce, the authorization server and the MCP server each first answer use_dpop_nonce.
+  'auth/dpop': () => authorizationCodeClient({ dpop: true }),
+  'auth/dpop-nonce': () => authorizationCodeClient({ dpop: true }),
+  // Workload identity federation (SEP-1933): the workload's JWT is the assertion of an RFC 7523
+  // JWT-bearer grant, by a public client. The reference client connects and lists.
+  'auth/wif-jwt-bearer': () => {
+    const ctx = context();
+    return nonInteractiveClient(
+      new WorkloadIdentityClient({ clientId: ctx.client_id, assertion: ctx.valid_jwt }),
+    );
+  },
 };
+
+/**
+ * A non-interactive `OAuthClientProvider` for workload identity federation (SEP-1933): it gets its
+ * token with the RFC 7523 JWT-bearer grant, presenting the workload's JWT (issued to it by its
+ * platform) as the `assertion`, as a public client (`token_endpoint_auth_method: none`). The SDK
+ * runs the grant through its `prepareTokenRequest` hook on the first 401. A refused assertion is
+ * not presented again (the grant must not be retried): a second token request fails here.
+ */
+class WorkloadIdentityClient {
+  #tokens;
+  #attempted = false;
+
+  constructor({ clientId, assertion }) {
+    this.clientId = clientId;
+    this.assertion = assertion;
+  }
+
+  get redirectUrl() {
+    return undefined;
+  }
+
+  get clientMetadata() {
+    return {
+      client_name: 'berth conformance workload',
+      redirect_uris: [],
+      grant_types: [JWT_BEARER_GRANT],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  clientInformation() {
+    return { client_id: this.clientId };
+  }
+
+  tokens() {
+    return this.#tokens;
+  }
+
+  saveTokens(tokens) {
+    log(`tokens saved (scope: ${tokens.scope ?? 'none'})`);
+    this.#tokens = tokens;
+  }
+
+  redirectToAuthorization() {
+    throw new Error('the JWT-bearer grant has no authorization request');
+  }
+
+  saveCodeVerifier() {}
+
+  codeVerifier() {
+    throw new Error('the JWT-bearer grant has no PKCE verifier');
+  }
+
+  prepareTokenRequest(scope) {
+    if (this.#attempted) throw new Error('the workload assertion was already presented once');
+    this.#attempted = true;
+    const params = new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion: this.assertion });
+    if (scope) params.set('scope', scope);
+    return params;
+  }
+}
 
 // Every other auth scenario (discovery variants, DCR / CIMD, token endpoint auth methods, scopes,
 // step-up, retry limit, 2025-03-26 back-compat, resource mismatch, offline_access) is the reference
