@@ -28,6 +28,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import { emitWarning } from 'node:process';
+import { forgetDiscoveryOnRefusedToken, isOAuthProvider } from '../transport/rediscover.js';
 import type { ServerSpec } from '../config/types.js';
 import { ServerError, type ServerFailureDetails, type ServerPhase } from '../errors.js';
 import { childEnvironment } from '../process/env.js';
@@ -324,11 +325,17 @@ async function openOnce(
   } else {
     const url = new URL(spec.url);
     const requestInit = { headers: spec.headers };
-    const fetchImpl = options.fetch;
+    const { authProvider } = options;
+    // An OAuth provider's cached discovery is dropped when the server refuses its token, so a server
+    // that moved to another authorization server sends the next authorization there (SEP-2352).
+    const fetchImpl =
+      authProvider && isOAuthProvider(authProvider)
+        ? forgetDiscoveryOnRefusedToken(options.fetch ?? fetch, url, authProvider)
+        : options.fetch;
     const common = {
       requestInit,
       ...(fetchImpl && { fetch: fetchImpl }),
-      ...(options.authProvider && { authProvider: options.authProvider }),
+      ...(authProvider && { authProvider }),
     };
     transport =
       kind === 'sse'
