@@ -58,6 +58,7 @@ export type {
   ArgumentProblem,
 } from './errors.js';
 export type { Middleware, RequestContext, InterceptedMethod } from './host/middleware.js';
+export { SkillVerificationError, type Skill, type SkillFile } from '@modelcontextprotocol/client/ext/skills';
 export { injectHeaders, injectMeta } from './middleware/inject.js';
 export { toolPolicy, type ToolPolicyOptions, type PolicyDecision } from './middleware/policy.js';
 export { logRequests, redact, type LogRequestsOptions, type RequestLogEntry } from './middleware/log.js';

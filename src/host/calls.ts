@@ -10,6 +10,7 @@ import {
   type GetPromptResult,
   type ReadResourceResult,
 } from '@modelcontextprotocol/client';
+import type { Skill, SkillFile, SkillListing } from '@modelcontextprotocol/client/ext/skills';
 import type { CatalogTool } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { argumentsValidator } from '../util/json-schema.js';
@@ -184,6 +185,32 @@ export class Calls {
       ...(options.arguments && { context: { arguments: options.arguments } }),
     };
     return this.#send(server, 'completion/complete', params, options, entered);
+  }
+
+  /**
+   * Lists a server's skills (the Skills extension, SEP-2640): the valid entries of `skills/list`,
+   * every page; no skill file is read. A server without the extension has none.
+   */
+  async listSkills(server: string, options: CallOptions): Promise<Skill[]> {
+    const entered = Date.now();
+    const listing = await this.#send<SkillListing>(server, 'skills/list', {}, options, entered);
+    return listing.skills;
+  }
+
+  /**
+   * Reads one file of a server's skill (`ref`: a path in the skill or a URI; default its `SKILL.md`),
+   * verified by the SDK against the skill's entry: listed, its size and digest, and for `SKILL.md` its
+   * frontmatter. A file that fails is not returned: the call fails with a `SkillVerificationError`
+   * as its cause.
+   */
+  async readSkill(
+    server: string,
+    skill: Skill,
+    ref: string | undefined,
+    options: CallOptions,
+  ): Promise<SkillFile> {
+    const entered = Date.now();
+    return this.#send(server, 'skills/read', { skill, ...(ref !== undefined && { ref }) }, options, entered);
   }
 
   /**

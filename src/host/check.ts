@@ -34,6 +34,16 @@ export function checkString(value: unknown, what: string): void {
   }
 }
 
+/** Refuses a skill entry that is not an object with a string `uri` (the SDK checks the rest). */
+export function checkSkill(value: unknown): void {
+  if (typeof value !== 'object' || value === null || typeof (value as { uri?: unknown }).uri !== 'string') {
+    throw new InvalidOptionError(
+      'skill',
+      `expected a skill entry from listSkills(), got ${showValue(value)}`,
+    );
+  }
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;

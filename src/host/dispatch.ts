@@ -5,6 +5,7 @@
  * allocates no context.
  */
 import type { Client, Tool } from '@modelcontextprotocol/client';
+import type { Skill } from '@modelcontextprotocol/client/ext/skills';
 import { BerthError, CallAbortedError, CallTimeoutError, RequestFailedError } from '../errors.js';
 import { requestOnCurrent, type ServerRuntime } from '../scope/index.js';
 import { settledBy } from '../util/abort.js';
@@ -79,6 +80,14 @@ export class Dispatcher {
               ) as Promise<T>;
             case 'completion/complete':
               return session.complete(wire as Parameters<Client['complete']>[0], sendOptions) as Promise<T>;
+            case 'skills/list':
+              return session.skills.list({}, sendOptions) as Promise<T>;
+            case 'skills/read':
+              return session.skills.read(
+                wire.skill as Skill,
+                wire.ref as string | undefined,
+                sendOptions,
+              ) as Promise<T>;
           }
         },
         options,

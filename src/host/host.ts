@@ -14,6 +14,7 @@ import type {
   ReadResourceResult,
   Root,
 } from '@modelcontextprotocol/client';
+import type { Skill, SkillFile } from '@modelcontextprotocol/client/ext/skills';
 import type {
   CatalogPrompt,
   CatalogResource,
@@ -41,7 +42,7 @@ import { statusRows, type ServerStatus } from './status.js';
 import { Toolset, type ToolsetOptions } from './toolset.js';
 import { ConfigWatcher } from './watch.js';
 import { acquireWatchdog, type WatchdogLease } from '../process/watchdog.js';
-import { checkCallOptions, checkString } from './check.js';
+import { checkCallOptions, checkSkill, checkString } from './check.js';
 
 export type {
   CallOptions,
@@ -249,6 +250,32 @@ export class Host implements AsyncDisposable {
   ): Promise<CompleteResult> {
     this.#assertCall(options);
     return this.#calls.complete(ref, argument, options);
+  }
+
+  /**
+   * Lists the skills a server offers (the Skills extension, SEP-2640): their entries (URI,
+   * frontmatter, files with sizes and digests). No skill file is read until you ask for it with
+   * `readSkill`. A server without the extension has none.
+   */
+  async listSkills(server: string, options: CallOptions = {}): Promise<Skill[]> {
+    this.#assertCall(options);
+    checkString(server, 'server');
+    return this.#calls.listSkills(server, options);
+  }
+
+  /**
+   * Reads one file of a skill from `listSkills` (`ref`: a path in the skill such as
+   * `references/FORMS.md`, or a URI; default the skill's `SKILL.md`), verified against the skill's
+   * entry: it must be listed there, with the listed size and digest, and a `SKILL.md` must carry the
+   * entry's frontmatter. A file that fails is never returned: the call fails (`RequestFailedError`,
+   * its cause a `SkillVerificationError` saying which check).
+   */
+  async readSkill(server: string, skill: Skill, ref?: string, options: CallOptions = {}): Promise<SkillFile> {
+    this.#assertCall(options);
+    checkString(server, 'server');
+    checkSkill(skill);
+    if (ref !== undefined) checkString(ref, 'ref');
+    return this.#calls.readSkill(server, skill, ref, options);
   }
 
   /** Ends every keyed session of `key`, after its in-flight calls (within each server's drain deadline). */

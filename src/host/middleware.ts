@@ -1,6 +1,6 @@
 /**
  * Interceptors: a middleware chain around every request berth sends on a caller's behalf (tool
- * calls, prompts, resource reads, completions). Each middleware gets the request's context and a
+ * calls, prompts, resource reads, completions, skills). Each middleware gets the request's context and a
  * `next()` that runs the rest of the chain and finally the request itself; it may read or change the
  * params and headers, return a different result, or throw to refuse the call. The chain runs in the
  * caller's call path, never on a shared connection's lifecycle. Composition follows Hono's
@@ -11,8 +11,12 @@
 import type { ServerSpec } from '../config/types.js';
 import { BerthError, InterceptorError } from '../errors.js';
 
-/** The request methods interceptors see. */
-export type InterceptedMethod = 'tools/call' | 'prompts/get' | 'resources/read' | 'completion/complete';
+/**
+ * The request methods interceptors see. `skills/read` is reading one file of a skill (a
+ * `resources/read` on the wire, verified against the skill's entry); its params are `{ skill, ref }`.
+ */
+export type InterceptedMethod =
+  'tools/call' | 'prompts/get' | 'resources/read' | 'completion/complete' | 'skills/list' | 'skills/read';
 
 /** What a middleware knows about one request, and may change. */
 export interface RequestContext {

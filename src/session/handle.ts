@@ -4,17 +4,22 @@
  * owner holds the connection itself. The one-owner rule is a type here, not a convention.
  */
 import type { Client } from '@modelcontextprotocol/client';
+import { SkillsClient } from '@modelcontextprotocol/client/ext/skills';
 
 /** The requests a caller may send on a session. */
 export type SessionHandle = Readonly<
   Pick<
     Client,
     'callTool' | 'getPrompt' | 'readResource' | 'complete' | 'subscribeResource' | 'unsubscribeResource'
-  >
+  > & {
+    /** The Skills extension (SEP-2640): listing a server's skills and reading their files, verified. */
+    skills: Readonly<Pick<SkillsClient, 'list' | 'read'>>;
+  }
 >;
 
 /** A request-only handle on `client` (its methods, bound; the client itself is not reachable). */
 export function sessionHandle(client: Client): SessionHandle {
+  const skills = new SkillsClient(client);
   return Object.freeze({
     callTool: client.callTool.bind(client),
     getPrompt: client.getPrompt.bind(client),
@@ -22,6 +27,12 @@ export function sessionHandle(client: Client): SessionHandle {
     complete: client.complete.bind(client),
     subscribeResource: client.subscribeResource.bind(client),
     unsubscribeResource: client.unsubscribeResource.bind(client),
+    skills: Object.freeze({
+      // A server without the extension has no skills (asked, the SDK says so on the console).
+      list: (...args: Parameters<SkillsClient['list']>) =>
+        skills.supported ? skills.list(...args) : Promise.resolve({ skills: [], invalid: [] }),
+      read: skills.read.bind(skills),
+    }),
   });
 }
 
