@@ -206,6 +206,33 @@ const handlers = {
   },
 };
 
+// Skills extension (SEP-2640). The host lists the server's skills (berth reads no skill file on
+// connect or listing), then, as a host loading a skill does, reads its SKILL.md and then each file
+// its entry lists, each verified against the entry (size, digest, frontmatter); a file that fails
+// stops the loading, so nothing after it is read. The verify scenarios serve a tampered SKILL.md.
+async function loadSkills() {
+  const host = await openHost();
+  try {
+    const skills = await host.listSkills(SERVER);
+    log(`skills: ${skills.map((s) => s.uri).join(', ') || '(none)'}`);
+    if (scenario === 'sep-2640-client-no-prefetch') return; // listed, not loaded: nothing is read
+    for (const skill of skills) {
+      const manifest = await host.readSkill(SERVER, skill);
+      log(`loaded ${manifest.uri} (verified: ${manifest.verified})`);
+      for (const file of Array.isArray(skill.resources) ? skill.resources : []) {
+        if (file.uri === skill.uri) continue;
+        const read = await host.readSkill(SERVER, skill, file.uri);
+        log(`read ${read.uri} (verified: ${read.verified})`);
+      }
+    }
+  } finally {
+    await host.close();
+  }
+}
+for (const name of ['no-prefetch', 'verify-digest', 'verify-size', 'verify-frontmatter']) {
+  handlers[`sep-2640-client-${name}`] = loadSkills;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Auth scenarios. What the suite's reference client (examples/clients/typescript/everything-client.ts
 // of the conformance repository, v0.1.16) does per scenario, through berth: the credentials come in as
