@@ -131,6 +131,9 @@ function readBaseline(file, section) {
 // ---------------------------------------------------------------------------------------------
 // The client role.
 
+/** Per era, the client scenarios its requirement set scores (the rest of its set is run, not scored). */
+const scoredAt = new Map();
+
 /**
  * Every client run: `{ scenario, era }` for each scenario `conformance list --client` prints, at each
  * era (see the header). `era` is the `--spec-version` it runs at.
@@ -148,8 +151,10 @@ function planClientRuns() {
     ERAS.map((era) => {
       const listing = suiteSync('list', '--requirements', era);
       const client = /^Client scenarios.*:\n((?:\s+- .*\n)*)/m.exec(listing)?.[1] ?? '';
-      const names = [...client.matchAll(/- (\S+)/g), ...listing.matchAll(/^\s+- (\S+) \[client\]/gm)];
-      return [era, new Set(names.map((m) => m[1]))];
+      const scored = [...client.matchAll(/- (\S+)/g)].map((m) => m[1]);
+      scoredAt.set(era, new Set(scored));
+      const notScored = [...listing.matchAll(/^\s+- (\S+) \[client\]/gm)].map((m) => m[1]);
+      return [era, new Set([...scored, ...notScored])];
     }),
   );
   for (const [era, names] of required) {
@@ -344,8 +349,16 @@ console.log(`   results (checks and client output per run): ${args.out}/<era>/`)
 const eras = [...new Set(runs.map((r) => r.era))];
 for (const era of eras) {
   const atEra = results.filter((r) => r.run.era === era);
-  console.log(`   ${era}: ${tally(atEra)} runs pass`);
+  const scored = scoredAt.get(era);
+  const required = scored ? atEra.filter((r) => scored.has(r.run.scenario)) : [];
+  const passing = required.filter((r) => r.result.passed).length;
+  const partial = required.length < (scored?.size ?? 0) ? ` (${required.length} of them run)` : '';
+  console.log(
+    `   ${era}: ${tally(atEra)} runs pass` +
+      (scored ? `; its requirement set: ${passing} of ${scored.size} scored scenarios pass${partial}` : ''),
+  );
 }
+
 const scenariosPassing = [...new Set(runs.map((r) => r.scenario))].filter((s) =>
   results.filter((r) => r.run.scenario === s).every((r) => r.result.passed),
 ).length;
