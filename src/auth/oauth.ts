@@ -3,11 +3,14 @@
  * state lives in a `TokenStore`, one record per server URL. When a server needs the user, berth
  * hands the authorization URL to `onAuthorizationUrl`; the application opens it, receives the
  * redirect, and calls `host.finishAuth(server, code)`. Tokens are then saved, refreshed by the SDK,
- * and reused by every later session and process.
+ * and reused by every later session and process. The discovery state (which authorization server
+ * the flow went to) is kept with the verifier, so the SDK checks that the code is exchanged where it
+ * was issued (SEP-2352), and what the SDK finds no longer valid is dropped from the store.
  */
 import type {
   OAuthClientMetadata,
   OAuthClientProvider,
+  OAuthDiscoveryState,
   StoredOAuthClientInformation,
   StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
@@ -65,6 +68,24 @@ export function storedOAuthProvider(options: StoredOAuthOptions): OAuthClientPro
       const verifier = (await store.load(key))?.codeVerifier;
       if (!verifier) throw new Error(`berth: no PKCE code verifier saved for ${key}`);
       return verifier;
+    },
+    saveDiscoveryState: (discoveryState: OAuthDiscoveryState) => update({ discoveryState }),
+    discoveryState: async (): Promise<OAuthDiscoveryState | undefined> =>
+      (await store.load(key))?.discoveryState,
+    // What the SDK (or berth, for discovery: a refused token) finds no longer valid. A client
+    // configured in the entry is not the store's to drop: it is read from the options, not the record.
+    async invalidateCredentials(
+      scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery',
+    ): Promise<void> {
+      const record = await store.load(key);
+      if (!record) return;
+      const all = scope === 'all';
+      const kept: AuthRecord = { ...record };
+      if (all || scope === 'client') delete kept.clientInformation;
+      if (all || scope === 'tokens') delete kept.tokens;
+      if (all || scope === 'verifier') delete kept.codeVerifier;
+      if (all || scope === 'discovery') delete kept.discoveryState;
+      await store.save(key, kept);
     },
   };
 }

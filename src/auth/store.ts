@@ -1,6 +1,6 @@
 /**
- * Where OAuth state for remote servers persists: client registrations, tokens and the PKCE verifier
- * of a flow in progress, one record per server URL. `FileTokenStore` is the default: a JSON file
+ * Where OAuth state for remote servers persists: client registrations, tokens, and the PKCE verifier
+ * and discovery state of a flow in progress, one record per server URL. `FileTokenStore` is the default: a JSON file
  * readable only by its owner, replaced atomically on every write (a temp file of its own, flushed,
  * then renamed), with saves to one file serialized across every store in the process.
  */
@@ -8,7 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { StoredOAuthClientInformation, StoredOAuthTokens } from '@modelcontextprotocol/client';
+import type {
+  OAuthDiscoveryState,
+  StoredOAuthClientInformation,
+  StoredOAuthTokens,
+} from '@modelcontextprotocol/client';
 import { ConfigError } from '../errors.js';
 import { jsonKind } from '../util/json.js';
 
@@ -17,6 +21,8 @@ export interface AuthRecord {
   clientInformation?: StoredOAuthClientInformation;
   tokens?: StoredOAuthTokens;
   codeVerifier?: string;
+  /** Where the server's authorization server was found, kept with the verifier of a flow in progress. */
+  discoveryState?: OAuthDiscoveryState;
 }
 
 /** Persistence for OAuth state, keyed by server URL. Implement it to keep tokens in a keychain or a database. */

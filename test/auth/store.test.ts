@@ -140,4 +140,39 @@ describe('storedOAuthProvider', () => {
     expect(opened).toEqual(['https://auth.example/authorize?x=1']);
     expect(await store.load('https://api.example/mcp')).toMatchObject({ codeVerifier: 'verifier-1' });
   });
+
+  it('keeps the discovery state, and drops from its record what the SDK says is no longer valid', async () => {
+    const store = new MemoryTokenStore();
+    const key = 'https://api.example/mcp';
+    const options = {
+      store,
+      key,
+      redirectUrl: 'http://127.0.0.1:8765/callback',
+      onAuthorizationUrl: () => {},
+    };
+    const provider = storedOAuthProvider(options);
+    const discovery = { authorizationServerUrl: 'https://auth.example/' };
+    await provider.invalidateCredentials!('all'); // nothing stored yet: nothing to do, nothing created
+    expect(await store.load(key)).toBeUndefined();
+    await provider.saveClientInformation!({ client_id: 'registered' });
+    await provider.saveTokens({ access_token: 't', token_type: 'Bearer' });
+    await provider.saveCodeVerifier('v');
+    await provider.saveDiscoveryState!(discovery);
+    expect(await provider.discoveryState!()).toEqual(discovery);
+    await provider.invalidateCredentials!('discovery');
+    expect(await store.load(key)).toEqual({
+      clientInformation: { client_id: 'registered' },
+      tokens: { access_token: 't', token_type: 'Bearer' },
+      codeVerifier: 'v',
+    });
+    await provider.invalidateCredentials!('tokens');
+    await provider.invalidateCredentials!('verifier');
+    expect(await store.load(key)).toEqual({ clientInformation: { client_id: 'registered' } });
+    await provider.invalidateCredentials!('client');
+    expect(await store.load(key)).toEqual({});
+    // A client from the entry is the options', not the record's: it stays.
+    const configured = storedOAuthProvider({ ...options, client: { clientId: 'fixed' } });
+    await configured.invalidateCredentials!('all');
+    expect(await configured.clientInformation()).toEqual({ client_id: 'fixed', client_secret: undefined });
+  });
 });

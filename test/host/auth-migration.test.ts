@@ -1,8 +1,9 @@
 /**
  * An OAuth code flow against a real protected MCP server and its authorization servers
- * (fixtures/oauth-server.mjs), through an application's provider that caches discovery, as the SDK
- * recommends. When the resource moves to another authorization server (SEP-2352), the token it
- * refuses makes berth drop the cached discovery, so the next authorization goes to the new server
+ * (fixtures/oauth-server.mjs), through a provider that caches discovery, as the SDK recommends: an
+ * application's, and berth's own (an entry's `auth: { type: 'oauth' }`), which keeps it in the token
+ * store with the flow. When the resource moves to another authorization server (SEP-2352), the token
+ * it refuses makes berth drop the cached discovery, so the next authorization goes to the new server
  * with a registration of its own, never with the old server's client.
  */
 import type {
@@ -12,8 +13,8 @@ import type {
   OAuthDiscoveryState,
   OAuthTokens,
 } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, ServerError, type Host } from '../../src/index.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createHost, MemoryTokenStore, ServerError, type Host } from '../../src/index.js';
 import { text, startHttpFixture, type HttpFixture } from '../helpers.js';
 
 const REDIRECT = 'http://127.0.0.1:1/callback';
@@ -57,10 +58,11 @@ async function approve(url: URL | undefined): Promise<URLSearchParams> {
 describe('authorization-server migration (SEP-2352)', () => {
   let server: HttpFixture;
 
-  beforeAll(async () => {
+  // A fresh set of servers per test: the move is one-way.
+  beforeEach(async () => {
     server = await startHttpFixture('oauth-server.mjs');
   });
-  afterAll(() => server.stop());
+  afterEach(() => server.stop());
 
   const events = async () =>
     (await (await fetch(`${server.origin}/log`)).json()) as { as: string; event: string; clientId: string }[];
@@ -93,6 +95,42 @@ describe('authorization-server migration (SEP-2352)', () => {
       expect(log.filter((e) => e.as === 'as2' && e.event === 'register')).toHaveLength(1);
       expect(log.filter((e) => e.as === 'as2' && e.clientId === as1Client)).toEqual([]);
     } finally {
+      await host?.close();
+    }
+  });
+
+  it('berth’s own OAuth entry keeps the discovery with the flow: the code goes where it was issued, and moves too', async () => {
+    const store = new MemoryTokenStore();
+    const opened: URL[] = [];
+    const warnings: string[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+      warnings.push(args.map(String).join(' '));
+    });
+    const url = `${server.origin}/mcp`;
+    let host: Host | undefined;
+    try {
+      host = await createHost(
+        { mcpServers: { api: { url, auth: { type: 'oauth' } } } },
+        {
+          oauth: { redirectUrl: REDIRECT, store, onAuthorizationUrl: (_server, at) => void opened.push(at) },
+        },
+      );
+      expect(host.status()[0]?.state).toBe('unauthorized');
+      // Kept with the verifier, for the callback leg.
+      expect((await store.load(url))?.discoveryState?.authorizationServerUrl).toBe(`${server.origin}/as1`);
+      await host.finishAuth('api', await approve(opened[0]));
+      expect(text(await host.callTool('api__whoami'))).toBe('as1');
+      // The SDK checked the exchange against the recorded authorization server: no warning that it could not.
+      expect(warnings.filter((w) => /SEP-2352|saveDiscoveryState/.test(w))).toEqual([]);
+
+      await fetch(`${server.origin}/migrate`, { method: 'POST' });
+      await expect(host.callTool('api__whoami')).rejects.toMatchObject({ needsAuthorization: true });
+      expect(opened.at(-1)?.href).toContain(`${server.origin}/as2/authorize`);
+      await host.finishAuth('api', await approve(opened.at(-1)));
+      expect(text(await host.callTool('api__whoami'))).toBe('as2');
+      expect((await store.load(url))?.tokens?.access_token).toMatch(/^as2-token-/);
+    } finally {
+      warn.mockRestore();
       await host?.close();
     }
   });
