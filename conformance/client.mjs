@@ -6,16 +6,18 @@
 // what the scenario asks of a client, only through berth's public API: one host, one remote server
 // (`conformance`) at the given URL, default settings. For the auth scenarios it does what an
 // application using berth does: it gives the host an `authProvider` for the server (the SDK's
-// client-credentials, private-key JWT and cross-app access providers, or, for the authorization code
-// flow, a small in-memory `OAuthClientProvider`), and when the server is left `unauthorized` it
-// finishes the flow with `host.finishAuth()`. It does no OAuth of its own beyond what a provider must
+// client-credentials, private-key JWT and cross-app access providers; for the authorization code
+// flow, a small in-memory `OAuthClientProvider`, with an SDK DPoP session for the DPoP scenarios; for
+// workload identity, a small JWT-bearer provider), and when the server is left `unauthorized` it
+// finishes the flow with `host.finishAuth()`. The same client serves both protocol eras: berth
+// negotiates, so it never reads the era the suite runs the scenario at. It does no OAuth of its own beyond what a provider must
 // (following the authorization URL, as a browser would, to get the callback), and never works around
 // berth: where berth stops, the scenario fails, and docs/conformance.md says what berth would need.
 //
 // Exit code 0 when the scenario's client side completed, 1 otherwise. The suite judges by its own
 // checks and by this exit code (a client error fails a scenario unless the scenario expects the
-// client to give up, as auth/resource-mismatch and auth/scope-retry-limit do); stderr is kept in the
-// results for diagnosis.
+// client to give up, as auth/resource-mismatch, auth/scope-retry-limit, the issuer rejections and the
+// skills verification scenarios do); stderr is kept in the results for diagnosis.
 import { randomBytes } from 'node:crypto';
 import {
   ClientCredentialsProvider,
@@ -235,7 +237,7 @@ for (const name of ['no-prefetch', 'verify-digest', 'verify-size', 'verify-front
 
 // ---------------------------------------------------------------------------------------------
 // Auth scenarios. What the suite's reference client (examples/clients/typescript/everything-client.ts
-// of the conformance repository, v0.1.16) does per scenario, through berth: the credentials come in as
+// of the conformance repository) does per scenario, through berth: the credentials come in as
 // the host's `authProvider` for the server, and berth's transports run the SDK's OAuth with it.
 
 /** RFC 7523's grant type: a JWT as the authorization grant. */
