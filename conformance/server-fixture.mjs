@@ -30,6 +30,7 @@ import {
   inputResponse,
 } from '@modelcontextprotocol/server';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 
@@ -820,6 +821,8 @@ export function createFixtureServer(hooks = {}) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // conformance/server.mjs checks that no fixture process outlives berth serve.
+  if (process.env.FIXTURE_PID_FILE) appendFileSync(process.env.FIXTURE_PID_FILE, `${process.pid}\n`);
   const { serveStdio } = await import('@modelcontextprotocol/server/stdio');
   const handle = serveStdio(() => createFixtureServer(), {
     onerror: (error) => process.stderr.write(`berth-conformance-fixture: ${error.message}\n`),
