@@ -212,22 +212,29 @@ function runRequirementSet(url, era, outDir) {
       ['--no-deprecation', suiteCli, 'server', '--url', url, '--requirements', era, '--output-dir', outDir],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
+    suiteRun = child;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
     const deadline = setTimeout(() => child.kill('SIGKILL'), ERA_DEADLINE_MS);
     child.on('close', (code, signal) => {
       clearTimeout(deadline);
-      // The suite prints "=== Running scenario: <name> ===", then "Results saved to <dir>" (its
-      // checks.json) or, if the scenario threw, "Failed to run scenario <name>: <error>".
+      suiteRun = undefined;
+      // On stdout the suite prints "=== Running scenario: <name> ===", then "Results saved to <dir>"
+      // (its checks.json); a scenario that threw gets "Failed to run scenario <name>: <error>" on
+      // stderr instead.
       /** @type {Map<string, { checks: any[], saved?: string, error?: string }>} */
       const scenarios = new Map();
-      const parts = output.split(/^\n?=== Running scenario: (\S+) ===$/m);
+      const parts = stdout.split(/^\n?=== Running scenario: (\S+) ===$/m);
       for (let i = 1; i < parts.length; i += 2) {
         const [name, text] = [parts[i], parts[i + 1]];
         const saved = /^Results saved to (.+)$/m.exec(text)?.[1]?.trim();
         let checks = [];
-        let error = /^Failed to run scenario \S+: (.*)$/m.exec(text)?.[1];
+        let error = stderr
+          .split('\n')
+          .find((line) => line.startsWith(`Failed to run scenario ${name}: `))
+          ?.slice(`Failed to run scenario ${name}: `.length);
         try {
           if (saved) checks = JSON.parse(readFileSync(join(saved, 'checks.json'), 'utf8'));
         } catch (e) {
@@ -236,10 +243,14 @@ function runRequirementSet(url, era, outDir) {
         if (!saved) error ??= 'the suite saved no results';
         scenarios.set(name, { checks, saved, error });
       }
+      const output = `${stdout}${stderr ? `\n--- stderr ---\n${stderr}` : ''}`;
       resolve({ code: signal ? `killed (${signal})` : code, output, scenarios });
     });
   });
 }
+
+/** The suite process running now, if any (ended with this script). */
+let suiteRun;
 
 const count = (checks, status) => checks.filter((c) => c.status === status).length;
 const started = performance.now();
@@ -297,6 +308,12 @@ if (mode === 'url') {
   }
 }
 const url = args.url ?? target.url;
+// Whatever ends this script, the processes it started do not outlive it.
+process.on('exit', () => {
+  for (const child of [target?.child, suiteRun])
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 console.log(
   `== conformance (server): @modelcontextprotocol/conformance ${suiteVersion} on node ${suiteNodeVersion}; ` +
