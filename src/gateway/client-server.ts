@@ -7,6 +7,7 @@
  */
 import {
   CLIENT_CAPABILITIES_META_KEY,
+  LOG_LEVEL_META_KEY,
   MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
@@ -67,6 +68,26 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
   const { caller } = binding;
   const { host } = gateway;
   const sinks = new WeakMap<RelayedCall<unknown>, RoundSink>();
+  /** Rounds waiting on a server now: its logs go to them, related to the call. */
+  const rounds = new Set<{ server: string; log: ServerContext['mcpReq']['log'] }>();
+
+  /**
+   * The `_meta` a request carries upstream: the client's own (less berth's key and its progress
+   * token), the client's capabilities (so the server asks only for what this client can answer),
+   * and the log level it wants (its own on 2026; on 2025, where the level is applied here, all).
+   */
+  function upstreamMeta(
+    meta: Record<string, unknown> | undefined,
+    ctx: ServerContext,
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...forwardedMeta(meta) };
+    const capabilities = binding.capabilities(ctx);
+    if (capabilities) out[CLIENT_CAPABILITIES_META_KEY] = capabilities;
+    const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    const level = envelope ? envelope[LOG_LEVEL_META_KEY] : 'debug';
+    if (level !== undefined) out[LOG_LEVEL_META_KEY] = level;
+    return out;
+  }
 
   server.setRequestHandler('tools/list', () => ({
     tools: gateway.tools(caller).map(({ served, tool }) => ({
@@ -104,7 +125,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
           host.callTool(tool.name, args, {
             key: conversation.key,
             signal: abort.signal,
-            meta: forwardedMeta(request.params._meta),
+            meta: upstreamMeta(request.params._meta, ctx),
             context: { principal: caller.name },
             ...continuation(ctx, state),
             onProgress: (progress) => {
@@ -134,6 +155,8 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     const sink = sinks.get(call) ?? { notify: undefined, progressToken: undefined };
     sinks.set(call, sink);
     sink.notify = ctx.mcpReq.notify;
+    const round = { server: call.server, log: ctx.mcpReq.log };
+    rounds.add(round);
     const onAbort = () => {
       call.cancel(ctx.mcpReq.signal.reason);
       gateway.relay.finish(call, 'the client cancelled the call');
@@ -169,6 +192,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
         return toolFailure(step.error);
       }
     } finally {
+      rounds.delete(round);
       sink.notify = undefined;
       ctx.mcpReq.signal.removeEventListener('abort', onAbort);
     }
@@ -195,7 +219,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
           host.getPrompt(prompt.name, request.params.arguments ?? {}, {
             key: conversation.key,
             signal: ctx.mcpReq.signal,
-            meta: forwardedMeta(request.params._meta),
+            meta: upstreamMeta(request.params._meta, ctx),
             ...continuation(ctx, state),
           }),
         ),
@@ -221,7 +245,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
           host.readResource(request.params.uri, {
             key: conversation.key,
             signal: ctx.mcpReq.signal,
-            meta: forwardedMeta(request.params._meta),
+            meta: upstreamMeta(request.params._meta, ctx),
             ...continuation(ctx, state),
           }),
         ),
@@ -256,10 +280,14 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     void send.catch(() => undefined);
   });
   const stopLogs = gateway.onLog((log) => {
-    // The SDK drops it below the level the client set with logging/setLevel.
-    void server
-      .sendLoggingMessage({ level: log.level as LoggingLevel, logger: log.logger, data: log.data })
-      .catch(() => undefined);
+    // Related to a call of this client on that server when there is one, else on its own; the SDK
+    // drops it below the level the client set with logging/setLevel.
+    const level = log.level as LoggingLevel;
+    const round = [...rounds].find((r) => r.server === log.server);
+    const sent = round
+      ? round.log(level, log.data, log.logger)
+      : server.sendLoggingMessage({ level, logger: log.logger, data: log.data });
+    void sent.catch(() => undefined);
   });
   const previousOnClose = server.onclose;
   server.onclose = () => {

@@ -23,6 +23,8 @@ export interface Caller {
 
 /** A server's log message as relayed to clients: the logger is the server's own, else its name. */
 export interface ServerLog {
+  /** The server that logged it. */
+  readonly server: string;
   readonly level: string;
   readonly logger: string;
   readonly data: unknown;
@@ -245,7 +247,12 @@ export class Gateway {
     if (event.type === 'server:log') {
       const scope = this.host.status().find((row) => row.name === event.server)?.scope;
       if (scope !== 'shared') return;
-      const log: ServerLog = { level: event.level, data: event.data, logger: event.logger ?? event.server };
+      const log: ServerLog = {
+        server: event.server,
+        level: event.level,
+        data: event.data,
+        logger: event.logger ?? event.server,
+      };
       for (const listener of this.#logListeners) listener(log);
       return;
     }
