@@ -3,15 +3,17 @@
  * close the session, reach its transport or its process, or replace its handlers; only the session's
  * owner holds the connection itself. The one-owner rule is a type here, not a convention.
  */
-import type { Client } from '@modelcontextprotocol/client';
+import type { Client, RequestOptions } from '@modelcontextprotocol/client';
 import { SkillsClient } from '@modelcontextprotocol/client/ext/skills';
+import { resourceSubscriptions } from './subscriptions.js';
 
 /** The requests a caller may send on a session. */
 export type SessionHandle = Readonly<
-  Pick<
-    Client,
-    'callTool' | 'getPrompt' | 'readResource' | 'complete' | 'subscribeResource' | 'unsubscribeResource'
-  > & {
+  Pick<Client, 'callTool' | 'getPrompt' | 'readResource' | 'complete'> & {
+    /** Subscribes to a resource's updates, in either era (see `subscriptions.ts`). */
+    subscribeResource(params: { uri: string }, options?: RequestOptions): Promise<void>;
+    /** Ends a resource subscription. */
+    unsubscribeResource(params: { uri: string }, options?: RequestOptions): Promise<void>;
     /** The Skills extension (SEP-2640): listing a server's skills and reading their files, verified. */
     skills: Readonly<Pick<SkillsClient, 'list' | 'read'>>;
   }
@@ -25,8 +27,8 @@ export function sessionHandle(client: Client): SessionHandle {
     getPrompt: client.getPrompt.bind(client),
     readResource: client.readResource.bind(client),
     complete: client.complete.bind(client),
-    subscribeResource: client.subscribeResource.bind(client),
-    unsubscribeResource: client.unsubscribeResource.bind(client),
+    subscribeResource: ({ uri }, options) => resourceSubscriptions(client).subscribe(uri, options),
+    unsubscribeResource: ({ uri }, options) => resourceSubscriptions(client).unsubscribe(uri, options),
     skills: Object.freeze({
       // A server without the extension has no skills (asked, the SDK says so on the console).
       list: (...args: Parameters<SkillsClient['list']>) =>

@@ -7,6 +7,7 @@
  * The loop: open (under the startup deadline) → ready → wait for the connection to end, a restart
  * request, or stop → close what it opened → back off and reopen, up to the restart limit → `failed`.
  */
+import { resourceSubscriptions } from './subscriptions.js';
 import { SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
 import type {
   Implementation,
@@ -325,7 +326,10 @@ export class SessionOwner {
   /** A reopened session subscribes again to what its predecessor was subscribed to. */
   #resubscribe(connection: Connection): void {
     for (const uri of this.#subscriptions) {
-      connection.client.subscribeResource({ uri }).catch(() => {}); // reported by the next explicit request
+      // Reported by the next explicit request, if it fails.
+      resourceSubscriptions(connection.client)
+        .subscribe(uri)
+        .catch(() => {});
     }
   }
 
