@@ -118,12 +118,26 @@ export function createFixtureServer(hooks = {}) {
       requestState: { verify: (state, ctx) => stateCodec.verify(state, ctx) },
     },
   );
+  // A change is a real one: a tool or prompt is added (registering it announces it), so a client in
+  // front of this server (berth serve) sees a list that differs, as the scenarios say ("mutated").
+  let added = 0;
   const listChanged =
     hooks.listChanged ??
     ((kind) => {
-      if (kind === 'tools') server.sendToolListChanged();
-      else if (kind === 'prompts') server.sendPromptListChanged();
-      else server.sendResourceListChanged();
+      added += 1;
+      if (kind === 'tools') {
+        server.registerTool(`test_added_tool_${added}`, { description: 'Added by a list change' }, async () =>
+          text('added'),
+        );
+      } else if (kind === 'prompts') {
+        server.registerPrompt(
+          `test_added_prompt_${added}`,
+          { description: 'Added by a list change' },
+          () => ({
+            messages: [{ role: 'user', content: { type: 'text', text: 'added' } }],
+          }),
+        );
+      } else server.sendResourceListChanged();
     });
 
   /**

@@ -329,5 +329,6 @@ const LIST_EVENTS = new Set<HostEvent['type']>([
   'server:removed',
   'server:replaced',
   'tools:changed',
+  'catalog:changed',
   'config:reloaded',
 ]);

@@ -35,6 +35,8 @@ export type HostEvent =
   | { type: 'session:opened'; server: string; key?: string }
   | { type: 'session:closed'; server: string; key?: string; reason: string }
   | { type: 'tools:changed'; server: string }
+  /** A server's prompts, resources or resource templates changed in the catalog. */
+  | { type: 'catalog:changed'; server: string }
   /** Tools a server listed that were left out as malformed (the rest of its tools are served). */
   | { type: 'tools:invalid'; server: string; tools: CatalogInvalidTool[] }
   /** A server's log message (`notifications/message`). */

@@ -77,13 +77,29 @@ export class ServerSet {
     const invalidKey = () =>
       JSON.stringify(this.catalog.invalidTools(runtime.name).map(({ name, problem }) => [name, problem]));
     const invalidBefore = invalidKey();
+    const othersBefore = this.#otherItems(runtime.name);
     if (this.catalog.setServer(runtime.name, listing ?? emptyListing(), runtime.spec.tools)) {
       this.#emit({ type: 'tools:changed', server: runtime.name });
+    }
+    if (this.#otherItems(runtime.name) !== othersBefore) {
+      this.#emit({ type: 'catalog:changed', server: runtime.name });
     }
     const invalid = this.catalog.invalidTools(runtime.name);
     if (invalid.length > 0 && invalidKey() !== invalidBefore) {
       this.#emit({ type: 'tools:invalid', server: runtime.name, tools: invalid });
     }
+  }
+
+  /** A server's prompts, resources and templates in the catalog, as one comparable string. */
+  #otherItems(server: string): string {
+    const mine = <T extends { server: string }>(items: readonly T[]) =>
+      items.filter((i) => i.server === server);
+    const { catalog } = this;
+    return JSON.stringify([
+      mine(catalog.prompts()),
+      mine(catalog.resources()),
+      mine(catalog.resourceTemplates()),
+    ]);
   }
 
   #recordInvalid(entry: InvalidServer): void {
