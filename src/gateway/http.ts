@@ -10,6 +10,7 @@ import {
   createMcpHandler,
   hostHeaderValidationResponse,
   isInitializeRequest,
+  isJSONRPCRequest,
   isLegacyRequest,
   localhostAllowedHostnames,
   localhostAllowedOrigins,
@@ -238,7 +239,27 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       const session = sessions.get(sessionId);
       // Another principal's session id is as unknown as a made-up one.
       if (!session || session.principal !== principal.name) return rpcError(404, -32001, 'Session not found');
-      return session.transport.handleRequest(request, { parsedBody, authInfo });
+      const response = await session.transport.handleRequest(request, { parsedBody, authInfo });
+      if (isJSONRPCRequest(parsedBody)) {
+        // A client that drops its POST mid-request has gone, and the SDK's session transport does not
+        // cancel a request whose stream is dropped: cancel it as the client's notifications/cancelled would.
+        const { transport } = session;
+        const cancel = () =>
+          transport.onmessage?.(
+            {
+              jsonrpc: '2.0',
+              method: 'notifications/cancelled',
+              params: {
+                requestId: parsedBody.id,
+                reason: 'the client went away (its HTTP request was dropped)',
+              },
+            },
+            { authInfo },
+          );
+        if (request.signal.aborted) cancel();
+        else request.signal.addEventListener('abort', cancel, { once: true });
+      }
+      return response;
     }
     if (request.method !== 'POST' || !isInitializeRequest(parsedBody)) {
       return rpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (initialize first)');

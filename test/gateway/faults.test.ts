@@ -1,0 +1,110 @@
+/**
+ * Faults around a running gateway, with real clients and real fixture servers: a client that vanishes
+ * mid-call (its HTTP request dropped: the upstream call is cancelled, in both eras), and an upstream
+ * server that crashes mid-call (the client gets an error naming the server; the next call works).
+ * What happens to a `berth serve` process on SIGTERM and SIGKILL is in serve-process.test.ts.
+ */
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { describe, expect, it } from 'vitest';
+import { fixture, waitFor } from '../helpers.js';
+import { gatewayFixture, resultText } from './helpers.js';
+
+/**
+ * A fetch whose tool calls can all be dropped at once, as a client process that dies or loses its
+ * network drops them: the connection closes under the request, and no `notifications/cancelled` is
+ * sent (the SDK client never learns of it).
+ */
+function vanishingFetch() {
+  let vanish = new AbortController();
+  const fetchLike = (url: string | URL, init?: RequestInit) => {
+    const isCall = typeof init?.body === 'string' && init.body.includes('"tools/call"');
+    if (!isCall) return fetch(url, init);
+    const signal = init.signal ? AbortSignal.any([init.signal, vanish.signal]) : vanish.signal;
+    return fetch(url, { ...init, signal });
+  };
+  return {
+    fetch: fetchLike,
+    /** Drops the calls in flight; later calls get a live connection again. */
+    vanish: () => {
+      vanish.abort(new Error('the client vanished'));
+      vanish = new AbortController();
+    },
+  };
+}
+
+describe('a client vanishing mid-call', () => {
+  for (const era of ['2025 (SDK v1)', '2026-07-28 (SDK v2)'] as const) {
+    it(`cancels the upstream call: ${era}`, async () => {
+      await using gw = await gatewayFixture({
+        s: fixture(),
+        k: fixture([], { session: 'keyed', maxSessions: 4 }),
+      });
+      const { pids } = gw.fx;
+      const dropped = vanishingFetch();
+      let client: {
+        callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+        close(): Promise<void>;
+      };
+      if (era.startsWith('2025')) {
+        const v1 = new V1Client({ name: 'vanishing-v1', version: '1.0.0' });
+        await v1.connect(new V1Transport(gw.url, { fetch: dropped.fetch }));
+        client = v1;
+      } else {
+        const v2 = new Client(
+          { name: 'vanishing-v2', version: '1.0.0' },
+          { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+        );
+        await v2.connect(new StreamableHTTPClientTransport(gw.url, { fetch: dropped.fetch }));
+        client = v2;
+      }
+      for (const server of ['s', 'k']) {
+        const before = pids.count('cancelled');
+        const sleeping = pids.count('sleeping');
+        const call = client.callTool({ name: `${server}__sleep`, arguments: { ms: 2_000 } });
+        const settled = call.then(
+          () => 'answered',
+          () => 'failed',
+        );
+        // The call has reached the server: now the client goes.
+        expect(await waitFor(() => pids.count('sleeping') > sleeping, 5_000)).toBe(true);
+        dropped.vanish();
+        expect(await settled).toBe('failed');
+        // The server sees the cancellation well before its 2 s sleep would have ended.
+        expect(await waitFor(() => pids.count('cancelled') > before, 1_900)).toBe(true);
+      }
+      await client.close();
+    });
+  }
+});
+
+describe('an upstream server crashing mid-call', () => {
+  it('gives the client an error naming the server, and the next call works (both eras)', async () => {
+    await using gw = await gatewayFixture({
+      s: fixture([], { restart: { initialDelayMs: 0 } }),
+      k: fixture([], { session: 'keyed', maxSessions: 4 }),
+    });
+    const v1 = new V1Client({ name: 'crash-v1', version: '1.0.0' });
+    await v1.connect(new V1Transport(gw.url));
+    const v2 = new Client(
+      { name: 'crash-v2', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    await v2.connect(new StreamableHTTPClientTransport(gw.url));
+    for (const client of [v1, v2]) {
+      for (const server of ['s', 'k']) {
+        const crashed = (await client.callTool({ name: `${server}__crash`, arguments: {} })) as {
+          isError?: boolean;
+        };
+        expect(crashed.isError).toBe(true);
+        expect(resultText(crashed)).toContain(`"${server}"`);
+        expect(
+          resultText(await client.callTool({ name: `${server}__echo`, arguments: { value: 'again' } })),
+        ).toBe('again');
+      }
+    }
+    await v1.close();
+    await v2.close();
+  });
+});
