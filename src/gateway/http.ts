@@ -242,20 +242,21 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       const response = await session.transport.handleRequest(request, { parsedBody, authInfo });
       if (isJSONRPCRequest(parsedBody)) {
         // A client that drops its POST mid-request has gone, and the SDK's session transport does not
-        // cancel a request whose stream is dropped: cancel it as the client's notifications/cancelled would.
+        // cancel a request whose stream is dropped: cancel it as the client's notifications/cancelled
+        // would, and end its stream (no answer will come on it), so it stops counting as in flight.
         const { transport } = session;
-        const cancel = () =>
+        const { id } = parsedBody;
+        const cancel = () => {
           transport.onmessage?.(
             {
               jsonrpc: '2.0',
               method: 'notifications/cancelled',
-              params: {
-                requestId: parsedBody.id,
-                reason: 'the client went away (its HTTP request was dropped)',
-              },
+              params: { requestId: id, reason: 'the client went away (its HTTP request was dropped)' },
             },
             { authInfo },
           );
+          transport.closeSSEStream(id);
+        };
         if (request.signal.aborted) cancel();
         else request.signal.addEventListener('abort', cancel, { once: true });
       }

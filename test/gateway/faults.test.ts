@@ -77,6 +77,21 @@ describe('a client vanishing mid-call', () => {
       await client.close();
     });
   }
+  it('frees the dropped request’s place: its principal is not held at its in-flight limit (2025)', async () => {
+    await using gw = await gatewayFixture({ s: fixture() }, { limits: { maxInFlightPerPrincipal: 1 } });
+    const { pids } = gw.fx;
+    const dropped = vanishingFetch();
+    const client = new V1Client({ name: 'vanishing-v1', version: '1.0.0' });
+    await client.connect(new V1Transport(gw.url, { fetch: dropped.fetch }));
+    const call = client.callTool({ name: 's__sleep', arguments: { ms: 2_000 } }).catch(() => 'failed');
+    expect(await waitFor(() => pids.count('sleeping') === 1, 5_000)).toBe(true);
+    dropped.vanish();
+    expect(await call).toBe('failed');
+    expect(await waitFor(() => pids.count('cancelled') === 1, 1_900)).toBe(true);
+    // The only place this principal has is free again: the next call is served, not refused with 429.
+    expect(resultText(await client.callTool({ name: 's__echo', arguments: { value: 'next' } }))).toBe('next');
+    await client.close();
+  });
 });
 
 describe('an upstream server crashing mid-call', () => {
