@@ -5,7 +5,7 @@
  * deadline, end every client conversation, close the listener.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { isLoopbackHost, resolveGateway, type GatewayConfig, type GatewaySpec } from '../config/gateway.js';
 import { ConfigError } from '../errors.js';
@@ -130,12 +130,26 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
     throw error;
   }
   const node = toNodeHandler(handler, { maxRequestBodySize: spec.limits.maxBodyBytes });
-  listener.on('request', (req, res) => void node(req, res));
+  // Connections that have not sent a request yet: Node never counts them idle, so they would hold
+  // the listener's close until the drain deadline.
+  const unused = new Set<Socket>();
+  listener.on('connection', (socket: Socket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  listener.on('request', (req, res) => {
+    unused.delete(req.socket);
+    void node(req, res);
+  });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       const listenerClosed = closeListener(listener, spec.limits.drainTimeoutMs);
       await handler.close();
+      // Nothing is in flight any more: close the connections between requests (those whose last
+      // response ended during the drain) and those that never sent one, rather than wait on them.
+      listener.closeIdleConnections();
+      for (const socket of unused) socket.destroy();
       await listenerClosed;
     })());
   return { url, close, [Symbol.asyncDispose]: close };

@@ -7,6 +7,8 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { fixture, waitFor } from '../helpers.js';
 import { gatewayFixture, resultText } from './helpers.js';
@@ -121,5 +123,30 @@ describe('an upstream server crashing mid-call', () => {
     }
     await v1.close();
     await v2.close();
+  });
+});
+
+describe('a gateway shutting down', () => {
+  it('lets the call in flight finish, then waits on no idle connection, nor one that never sent a request', async () => {
+    const drainTimeoutMs = 8_000;
+    await using gw = await gatewayFixture({ s: fixture() }, { limits: { drainTimeoutMs } });
+    // A connection that never sends a request (a browser's preconnect, a pool's spare socket).
+    const silent = connect(Number(gw.url.port), '127.0.0.1');
+    await once(silent, 'connect');
+    const silentClosed = once(silent, 'close');
+    silent.resume();
+    const client = new V1Client({ name: 'busy', version: '1.0.0' });
+    await client.connect(new V1Transport(gw.url));
+    const call = client.callTool({ name: 's__sleep', arguments: { ms: 400 } });
+    expect(await waitFor(() => gw.fx.pids.count('sleeping') === 1, 5_000)).toBe(true);
+    const started = Date.now();
+    const closed = gw.gateway.close();
+    expect(resultText(await call)).toBe('slept 400');
+    await closed;
+    await silentClosed;
+    // Done once the call was: the connections left (the call's, now idle, and the silent one) are
+    // closed at once rather than when the drain deadline or a keep-alive timeout passes.
+    expect(Date.now() - started).toBeLessThan(drainTimeoutMs / 3);
+    await client.close();
   });
 });
