@@ -2,7 +2,7 @@
  * Faults around a running gateway, with real clients and real fixture servers: a client that vanishes
  * mid-call (its HTTP request dropped: the upstream call is cancelled, in both eras), and an upstream
  * server that crashes mid-call (the client gets an error naming the server; the next call works).
- * What happens to a `berth serve` process on SIGTERM and SIGKILL is in serve-process.test.ts.
+ * What happens to a `berth serve` process on SIGTERM and SIGKILL is in cli.test.ts.
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
