@@ -43,7 +43,6 @@ export function serveOverStdio(
     options.stdin as ConstructorParameters<typeof StdioServerTransport>[0],
     options.stdout as ConstructorParameters<typeof StdioServerTransport>[1],
   );
-  transport.onclose = () => ended();
   const handle = serveStdio(
     () => {
       const server = createClientServer(gateway, {
@@ -64,6 +63,12 @@ export function serveOverStdio(
     },
     { transport },
   );
+  // serveStdio installs its own onclose on the transport (a hook set before is lost): chain ours.
+  const served = transport.onclose;
+  transport.onclose = () => {
+    served?.();
+    ended();
+  };
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

@@ -1,7 +1,8 @@
 /**
  * `berth serve` as a process (the built CLI), as users run it: it says where it serves in one line
  * once it listens; SIGTERM lets the calls in flight finish, then it exits 0 with no server process
- * left; SIGKILL leaves the watchdog to reap every server process.
+ * left; SIGKILL leaves the watchdog to reap every server process; and `--stdio` serves one SDK client
+ * on its stdin/stdout until that client closes stdin, then exits 0 with nothing left.
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,7 +10,15 @@ import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextproto
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, fixture, waitFor } from '../helpers.js';
 import { resultText } from './helpers.js';
-import { childrenOf, cleanUp, configFile, startHttpServe, track } from './serve-process.js';
+import {
+  PipeTransport,
+  childrenOf,
+  cleanUp,
+  configFile,
+  startHttpServe,
+  startServe,
+  track,
+} from './serve-process.js';
 
 afterEach(cleanUp);
 
@@ -94,4 +103,36 @@ describe.skipIf(process.platform !== 'linux')('berth serve, the process', () => 
     expect(await waitFor(() => alive([...tree, watchdog!.pid]).length === 0, 5_000)).toBe(true);
     for (const client of clients) await client.close().catch(() => undefined);
   });
+
+  for (const era of ['2025 (SDK v1)', '2026-07-28 (SDK v2)'] as const) {
+    it(`--stdio serves one client (${era}); its closing stdin ends berth with exit 0 and nothing left`, async () => {
+      const { path, pids } = configFile(servers());
+      const serve = startServe(['--stdio', '--config', path]);
+      const transport = new PipeTransport(serve.child);
+      const client = era.startsWith('2025')
+        ? new V1Client({ name: 'desktop-v1', version: '1.0.0' })
+        : new Client(
+            { name: 'desktop-v2', version: '1.0.0' },
+            { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+          );
+      await client.connect(transport);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['s__echo', 'k__increment']));
+      const inc = async () =>
+        resultText(await client.callTool({ name: 'k__increment', arguments: { by: 1 } }));
+      expect(await inc()).toBe('1');
+      expect(await inc()).toBe('2');
+      expect(resultText(await client.callTool({ name: 's__echo', arguments: { value: 'hi' } }))).toBe('hi');
+      track(pids.pids());
+      expect(alive(pids.pids())).toHaveLength(2);
+
+      await transport.close(); // stdin ends, nothing else
+      expect(
+        await waitFor(() => serve.child.exitCode !== null || serve.child.signalCode !== null, 10_000),
+      ).toBe(true);
+      expect(await serve.exited).toEqual({ code: 0, signal: null });
+      expect(alive(pids.pids())).toEqual([]);
+      expect(serve.stderr()).toMatch(/^berth: serving on stdio$/m);
+    });
+  }
 });
