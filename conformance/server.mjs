@@ -11,9 +11,10 @@
 // For each requirement set the suite runs exactly the scenarios that revision requires, at that
 // revision's wire (`conformance server --requirements <era>`), plus the ones it runs without scoring
 // (pending, added after the release, extensions). A scenario passes when at least one of its checks
-// succeeded and none failed or warned. Extension scenarios (the tasks extension, SEP-2663) are
-// reported but never fail the run, as in the suite's own verdict; every other scenario, scored or
-// not, is judged: the run exits non-zero on an unexpected failure (a scenario not in the baseline
+// succeeded and none failed or warned. Scenarios outside the requirement set (extensions such as
+// tasks, SEP-2663, and pending ones added after the release) are reported but never fail the run, as
+// in the suite's own verdict; every scored scenario is judged: the run exits non-zero on an
+// unexpected failure (a scenario not in the baseline
 // fails), a stale baseline entry (one that now passes, or that names no scenario the set runs), or a
 // target that does not stop cleanly (berth serve must exit 0 after SIGTERM and leave no fixture
 // process behind).
@@ -348,10 +349,11 @@ for (const era of eras) {
     const result = run.scenarios.get(scenario) ?? { checks: [], error: 'the suite did not run it' };
     const failing = count(result.checks, 'FAILURE') + count(result.checks, 'WARNING');
     const passed = !result.error && failing === 0 && count(result.checks, 'SUCCESS') > 0;
-    const extension = why === 'extension';
+    // Outside the requirement set: reported, not judged (the suite does not score them either).
+    const extension = why !== 'scored';
     const inBaseline = listedInBaseline.includes(scenario);
     let verdict;
-    if (extension) verdict = passed ? 'pass (extension, not scored)' : 'fail (extension, not scored)';
+    if (extension) verdict = passed ? `pass (${why}, not scored)` : `fail (${why}, not scored)`;
     else if (passed) verdict = inBaseline ? 'STALE baseline entry' : 'pass';
     else verdict = inBaseline ? 'expected failure (baseline)' : 'UNEXPECTED FAILURE';
     const ok = !verdict.startsWith('STALE') && !verdict.startsWith('UNEXPECTED');
@@ -421,6 +423,6 @@ console.log(`   results (checks per scenario, the suite's output per requirement
 console.log(
   `== conformance (server): ${perEra.join('; ')}; ${totals.expected} expected failures (baseline), ` +
     `${totals.unexpected} unexpected, ${totals.stale} stale baseline entries; ` +
-    `extensions (not scored): ${totals.extensionsPassed} of ${totals.extensions} pass; ${stopped}; ${seconds} s`,
+    `not scored (extensions, pending): ${totals.extensionsPassed} of ${totals.extensions} pass; ${stopped}; ${seconds} s`,
 );
 process.exitCode = totals.unexpected + totals.stale > 0 || stopFailed ? 1 : 0;
