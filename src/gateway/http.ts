@@ -24,13 +24,10 @@ import { isIP } from 'node:net';
 import type { Authenticator, Principal } from './auth.js';
 import { conversationKey, type Conversation } from './conversations.js';
 import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from './client-server.js';
-import { SessionEventStore } from './event-store.js';
 import type { Gateway } from './gateway.js';
 
 /** The header a 2026-era client names the conversation to end with, on `DELETE`. */
 export const END_CONVERSATION_HEADER = 'berth-key';
-/** How soon a client whose SSE stream closed is asked to reconnect. */
-const SSE_RETRY_MS = 1000;
 /** Seconds a client is told to wait when the gateway is at its session cap. */
 const RETRY_AFTER_SECONDS = 5;
 /** The longest JSON-RPC id (as a string) or conversation key the gateway accepts. */
@@ -273,10 +270,6 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     let session: LegacySession | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomBytes(32).toString('base64url'),
-      // Resumable streams: a client whose SSE stream dropped resumes it with Last-Event-ID, and is
-      // told how soon to reconnect.
-      eventStore: new SessionEventStore(),
-      retryInterval: SSE_RETRY_MS,
       maxRequestBodySize: spec.limits.maxBodyBytes,
       onsessioninitialized: (id) => {
         session = {
