@@ -106,7 +106,13 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
       },
     ]);
   }
-  const listener = createServer({ headersTimeout: spec.limits.headersTimeoutMs, requestTimeout: 0 });
+  const listener = createServer({
+    headersTimeout: spec.limits.headersTimeoutMs,
+    requestTimeout: 0,
+    // Node enforces headersTimeout only when it checks its connections (every 30 s by default), so a
+    // stalled client would be held up to 30 s past the limit: check often enough to honour it.
+    connectionsCheckingInterval: checkingInterval(spec.limits.headersTimeoutMs),
+  });
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(spec.listen.port, spec.listen.host, () => {
@@ -165,6 +171,11 @@ async function closeListener(listener: HttpServer, graceMs: number): Promise<voi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** How often Node looks for connections past the headers timeout: a quarter of it, within 50 ms–30 s. */
+function checkingInterval(headersTimeoutMs: number): number {
+  return Math.min(30_000, Math.max(50, Math.floor(headersTimeoutMs / 4)));
 }
 
 function hostPart(host: string): string {

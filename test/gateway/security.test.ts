@@ -9,7 +9,7 @@
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -745,6 +745,24 @@ describe('limits', () => {
       },
     });
     expect(end.status).toBe(200);
+    await stillWorks(gw.url, ALICE);
+  });
+  it('disconnects a client that stalls in its request line past headersTimeoutMs', async () => {
+    await using gw = await gateway({ ...TOKENS, limits: { headersTimeoutMs: 300 } });
+    const started = Date.now();
+    const socket = connect(Number(gw.url.port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    await once(socket, 'connect');
+    socket.write('POST /mcp HTT');
+    const closed = once(socket, 'close');
+    const deadline = new Promise((resolve) => setTimeout(resolve, 5_000, 'still open'));
+    const outcome = await Promise.race([closed.then(() => 'closed'), deadline]);
+    socket.destroy();
+    expect(outcome).toBe('closed');
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(Date.now() - started).toBeLessThan(5_000);
     await stillWorks(gw.url, ALICE);
   });
 });
