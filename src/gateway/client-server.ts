@@ -38,6 +38,11 @@ export const CONVERSATION_META_KEY = 'berth/key';
 
 /** How a client's requests are tied to a caller and a conversation. */
 export interface ClientBinding {
+  /**
+   * The caller, when a request carries no credentials of its own (stdio). Over HTTP each request's
+   * own `authInfo` is the caller: a 2025-era session lives across requests, and each may come with a
+   * different token of its principal (a refreshed, narrower one), whose scopes are the ones that count.
+   */
   readonly caller: Caller;
   /** The conversation a request belongs to (opened on first use where the era allows). */
   conversation(meta: Record<string, unknown> | undefined): Promise<Conversation>;
@@ -65,7 +70,10 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     },
     requestState: { verify: (state, ctx) => gateway.roundState.verify(state, ctx) },
   });
-  const { caller } = binding;
+  const callerOf = (ctx: ServerContext): Caller => {
+    const info = ctx.http?.authInfo;
+    return info ? { name: info.clientId, scopes: info.scopes } : binding.caller;
+  };
   const { host } = gateway;
   const sinks = new WeakMap<RelayedCall<unknown>, RoundSink>();
   /** Rounds waiting on a server now: its logs go to them, related to the call. */
@@ -89,8 +97,8 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     return out;
   }
 
-  server.setRequestHandler('tools/list', () => ({
-    tools: gateway.tools(caller).map(({ served, tool }) => ({
+  server.setRequestHandler('tools/list', (_request, ctx) => ({
+    tools: gateway.tools(callerOf(ctx)).map(({ served, tool }) => ({
       name: served,
       ...(tool.title !== undefined && { title: tool.title }),
       ...(tool.description !== undefined && { description: tool.description }),
@@ -102,6 +110,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
 
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const { name, arguments: args = {} } = request.params;
+    const caller = callerOf(ctx);
     const tool = gateway.tool(caller, name);
     if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, gateway.whyUnknown(name));
     const state = roundState(ctx, name);

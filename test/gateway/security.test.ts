@@ -546,6 +546,33 @@ describe('OAuth resource server', () => {
     await all.close();
     await stillWorks(gw.url, echoOnly);
   });
+
+  it("applies each request's own token scopes in a 2025 session, not those of its first request", async () => {
+    await using gw = await gateway(oauth());
+    const broad = await mint({ scope: 'tools:all' });
+    const narrow = await mint({ scope: 'tools:echo' });
+    const init = await post(gw.url, INITIALIZE, { token: broad });
+    expect(init.status).toBe(200);
+    const sessionId = String(init.headers['mcp-session-id']);
+    const list = await post(
+      gw.url,
+      { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} },
+      {
+        token: narrow,
+        sessionId,
+      },
+    );
+    expect(list.status).toBe(200);
+    expect(list.body).toContain('s__echo');
+    expect(list.body).not.toContain('s__pid');
+    const call = await post(
+      gw.url,
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 's__pid', arguments: {} } },
+      { token: narrow, sessionId },
+    );
+    expect(rpcErrorOf(call.body)?.message).toContain('Unknown tool: s__pid');
+    await stillWorks(gw.url, narrow);
+  });
 });
 
 describe('per-principal tool filters', () => {
