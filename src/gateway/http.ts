@@ -191,14 +191,11 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       const problem = shapeProblem(parsedBody);
       if (problem) return rpcError(400, -32600, `Invalid Request: ${problem}`);
     }
-    const forward =
-      parsedBody === undefined
-        ? request
-        : new Request(request.url, {
-            method: request.method,
-            headers: request.headers,
-            signal: request.signal,
-          });
+    // What the SDK's handlers see (ctx.http.req): the request without the client's credentials, and
+    // without its body, which is read (or, for other methods, of no use) by now.
+    const headers = new Headers(request.headers);
+    headers.delete('authorization');
+    const forward = new Request(request.url, { method: request.method, headers, signal: request.signal });
     if (await isLegacyRequest(forward, parsedBody))
       return legacy(forward, principal, authInfo, sessionId, parsedBody);
     const full = wouldOpenConversation(parsedBody, principal.name);

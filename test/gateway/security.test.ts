@@ -8,11 +8,17 @@
  */
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type Server as HttpServer,
+} from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Server, type ServerContext } from '@modelcontextprotocol/server';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_DEFAULTS } from '../../src/config/gateway.js';
@@ -393,6 +399,54 @@ describe('no token passthrough', () => {
     await stillWorks(gw.url, ALICE);
   });
 
+  it("never hands a client's token to the SDK's request handlers, in either era", async () => {
+    const views: string[] = [];
+    const original = Object.getOwnPropertyDescriptor(
+      Object.getPrototypeOf(Server.prototype),
+      'setRequestHandler',
+    )?.value as (...all: unknown[]) => void;
+    type Handler = (request: unknown, ctx: ServerContext) => unknown;
+    const spy = vi.spyOn(Server.prototype, 'setRequestHandler').mockImplementation(function (
+      this: Server,
+      method: string,
+      handler: unknown,
+      more?: unknown,
+    ) {
+      const wrap =
+        (inner: Handler): Handler =>
+        (request, ctx) => {
+          views.push(
+            JSON.stringify({
+              method,
+              header: ctx.http?.req?.headers.get('authorization') ?? null,
+              authInfo: ctx.http?.authInfo ?? null,
+            }),
+          );
+          return inner(request, ctx);
+        };
+      const args = more === undefined ? [wrap(handler as Handler)] : [handler, wrap(more as Handler)];
+      return original.call(this, method, ...args);
+    });
+    try {
+      await using gw = await gateway(TOKENS);
+      for (const client of [
+        await v1Client(gw.url, { token: ALICE }),
+        await v2Client(gw.url, 'modern', { token: ALICE }),
+      ]) {
+        await client.listTools();
+        await client.callTool({ name: 's__echo', arguments: { value: 'x' } });
+        await client.close();
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(views.filter((v) => v.includes('"tools/call"')).length).toBeGreaterThanOrEqual(2);
+    for (const view of views) {
+      expect(view).not.toContain(ALICE);
+      expect(JSON.parse(view)).toMatchObject({ header: null, authInfo: { clientId: 'alice' } });
+    }
+  });
+
   it('never writes a token in a warning or on the console', async () => {
     const spies = [
       vi.spyOn(console, 'log'),
@@ -421,7 +475,7 @@ describe('no token passthrough', () => {
 
 describe('OAuth resource server', () => {
   const AUDIENCE = 'https://gateway.test/mcp';
-  let jwks: Server;
+  let jwks: HttpServer;
   let issuer: string;
   let signer: { privateKey: CryptoKey; jwk: JWK };
   let stranger: { privateKey: CryptoKey; jwk: JWK };
