@@ -303,7 +303,11 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       }
     };
     await server.connect(transport);
-    return transport.handleRequest(request, { parsedBody, authInfo });
+    const response = await transport.handleRequest(request, { parsedBody, authInfo });
+    // An initialize the transport refused (406, …) opened no session: nothing of it may stay behind
+    // (the server's gateway listeners would otherwise live, and be notified, until the gateway closes).
+    if (!session) await server.close();
+    return response;
   }
 
   return {

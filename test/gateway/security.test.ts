@@ -738,6 +738,24 @@ describe('limits', () => {
     await stillWorks(gw.url, ALICE);
   });
 
+  it('keeps nothing of an initialize the SDK transport refuses', async () => {
+    await using gw = await gateway(TOKENS);
+    const notified = vi.spyOn(Server.prototype, 'sendToolListChanged');
+    try {
+      for (let i = 0; i < 20; i++) {
+        // No text/event-stream in Accept: the SDK transport answers 406 and opens no session.
+        const r = await post(gw.url, INITIALIZE, { token: ALICE, headers: { accept: 'application/json' } });
+        expect(r.status).toBe(406);
+      }
+      // A list change reaches every client server still alive: there must be none.
+      await gw.fx.host.add('t', fixture());
+      expect(notified).not.toHaveBeenCalled();
+    } finally {
+      notified.mockRestore();
+    }
+    await stillWorks(gw.url, ALICE);
+  });
+
   it('refuses requests beyond maxInFlightPerPrincipal with 429, for that principal only', async () => {
     await using gw = await gateway({ ...TOKENS, limits: { maxInFlightPerPrincipal: 2 } });
     const alice = await v1Client(gw.url, { token: ALICE });
