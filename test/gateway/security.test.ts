@@ -15,7 +15,7 @@ import {
   type Server as HttpServer,
 } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Server, type ServerContext } from '@modelcontextprotocol/server';
@@ -103,7 +103,7 @@ interface RawOptions {
 async function raw(url: URL, options: RawOptions = {}): Promise<RawResponse> {
   return new Promise<RawResponse>((resolve, reject) => {
     const req = httpRequest({
-      host: url.hostname,
+      host: url.hostname.replace(/^\[|\]$/g, ''),
       port: url.port,
       path: options.path ?? url.pathname,
       method: options.method ?? 'POST',
@@ -223,6 +223,31 @@ describe('bind', () => {
   });
 });
 
+/** This machine's first non-loopback address of a family, if it has one. */
+function externalAddress(family: 'IPv4' | 'IPv6'): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && !a.internal && a.family === family && !a.address.startsWith('fe80'))?.address;
+}
+
+describe('a non-loopback address', () => {
+  for (const family of ['IPv4', 'IPv6'] as const) {
+    const address = externalAddress(family);
+    it.skipIf(!address)(`accepts its own ${family} address as Host, and no other`, async () => {
+      const listen = family === 'IPv6' ? `[${address}]:0` : `${address}:0`;
+      await expect(gateway({ listen })).rejects.toThrow(ConfigError);
+      await using gw = await gateway({ ...TOKENS, listen });
+      expect(gw.url.hostname).toBe(family === 'IPv6' ? `[${address}]` : address);
+      const evil = await post(gw.url, INITIALIZE, {
+        token: ALICE,
+        headers: { host: `evil.example:${gw.url.port}` },
+      });
+      expect(evil.status).toBe(403);
+      await stillWorks(gw.url, ALICE);
+    });
+  }
+});
+
 describe('Host and Origin', () => {
   it('refuses a foreign Host (DNS rebinding) and a foreign Origin with 403, before auth', async () => {
     await using gw = await gateway(TOKENS);
@@ -328,6 +353,20 @@ describe('bearer tokens', () => {
     // Alice's session is untouched: the counter went up only by her call.
     expect(resultText(await alice.callTool({ name: 'k__increment', arguments: { by: 1 } }))).toBe('6');
     await alice.close();
+    // A 2026-era conversation is the principal's too: bob ending "work" ends his own, not alice's.
+    const modern = await v2Client(gw.url, 'modern', { token: ALICE });
+    const inc = () =>
+      modern
+        .callTool({ name: 'k__increment', arguments: { by: 1 }, _meta: { 'berth/key': 'work' } })
+        .then(resultText);
+    expect(await inc()).toBe('1');
+    const end = await raw(gw.url, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${BOB}`, 'berth-key': 'work' },
+    });
+    expect(end.status).toBe(204);
+    expect(await inc()).toBe('2');
+    await modern.close();
     await stillWorks(gw.url, BOB);
   });
 
@@ -730,7 +769,7 @@ describe('limits', () => {
       expect(r.status, String(body).slice(0, 40)).toBeLessThan(500);
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    for (const method of ['PUT', 'PATCH', 'OPTIONS', 'HEAD']) {
+    for (const method of ['PUT', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND']) {
       const r = await raw(gw.url, { method, headers: { authorization: `Bearer ${ALICE}` } });
       expect(r.status, method).toBeGreaterThanOrEqual(400);
       expect(r.status, method).toBeLessThan(500);
