@@ -4,7 +4,7 @@
  * is made of, and the order they stop in: stop accepting, let calls in flight finish within the drain
  * deadline, end every client conversation, close the listener.
  */
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { isLoopbackHost, resolveGateway, type GatewayConfig, type GatewaySpec } from '../config/gateway.js';
@@ -145,6 +145,12 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
   });
   listener.on('request', (req, res) => {
     unused.delete(req.socket);
+    const refused = unservable(req);
+    if (refused) {
+      res.writeHead(refused.status, { 'content-type': 'application/json', ...refused.headers });
+      res.end(JSON.stringify({ error: refused.message }));
+      return;
+    }
     void node(req, res);
   });
   let closing: Promise<void> | undefined;
@@ -159,6 +165,37 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
       await listenerClosed;
     })());
   return { url, close, [Symbol.asyncDispose]: close };
+}
+
+/** Methods a fetch `Request` cannot carry. */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/**
+ * Why a request cannot be handed to the fetch-style handler at all, as a 4xx (the SDK's adapter
+ * would fail to build its `Request` and answer 500): a method fetch forbids, or a Host header and
+ * request target that do not make a plain `http://host/path` URL.
+ */
+function unservable(
+  req: IncomingMessage,
+): { status: number; message: string; headers?: Record<string, string> } | undefined {
+  if (FORBIDDEN_METHODS.has(req.method ?? '')) {
+    return {
+      status: 405,
+      message: `${req.method} is not served here`,
+      headers: { allow: 'GET, POST, DELETE' },
+    };
+  }
+  const target = req.url ?? '/';
+  let url: URL | undefined;
+  try {
+    if (target.startsWith('/')) url = new URL(`http://${req.headers.host ?? 'localhost'}${target}`);
+  } catch {
+    // not a URL
+  }
+  if (!url || url.username || url.password) {
+    return { status: 400, message: 'Bad Request: the Host header and request target do not make a URL' };
+  }
+  return undefined;
 }
 
 /** Stops accepting; idle connections close now, busy ones when done or after `graceMs`. */

@@ -777,6 +777,31 @@ describe('limits', () => {
     await stillWorks(gw.url, ALICE);
   });
 
+  it('answers a Host or request target that makes no URL, and a method fetch forbids, with 4xx', async () => {
+    await using gw = await gateway(TOKENS);
+    const headers = { ...JSON_HEADERS, authorization: `Bearer ${ALICE}` };
+    const body = JSON.stringify(INITIALIZE);
+    for (const host of [
+      'a b',
+      '[',
+      'x:99999',
+      'a@b',
+      `127.0.0.1:${gw.url.port}@evil.example`,
+      'u:p@127.0.0.1',
+    ]) {
+      const r = await raw(gw.url, { headers: { ...headers, host }, body });
+      expect(r.status, host).toBe(400);
+    }
+    for (const path of ['http://evil.example/mcp', '*', '@evil.example/mcp']) {
+      const r = await raw(gw.url, { path, headers, body }).catch((error: unknown) => String(error));
+      // Node's own parser may refuse a target outright (400, or a closed connection); never a 5xx.
+      if (typeof r !== 'string') expect(r.status, path).toBe(400);
+    }
+    const trace = await raw(gw.url, { method: 'TRACE', headers: { authorization: `Bearer ${ALICE}` } });
+    expect(trace.status).toBe(405);
+    await stillWorks(gw.url, ALICE);
+  });
+
   it('keeps nothing of an initialize the SDK transport refuses', async () => {
     await using gw = await gateway(TOKENS);
     const notified = vi.spyOn(Server.prototype, 'sendToolListChanged');
