@@ -45,6 +45,13 @@ interface LegacySession {
 export interface GatewayHandler {
   /** Serves one HTTP request. */
   fetch(request: Request): Promise<Response>;
+  /**
+   * The answer to a request that its headers alone decide (Host, Origin, the metadata document,
+   * path, shutdown, authentication), or undefined when it must be served. A server can call it
+   * before it reads the body, so no body is read for a client that may not send one; `fetch` makes
+   * the same checks again.
+   */
+  admit(request: Request): Promise<Response | undefined>;
   /** Ends every client session and conversation (after their calls, within the drain deadline). */
   close(): Promise<void>;
 }
@@ -109,7 +116,8 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     return opened;
   }
 
-  async function handle(request: Request): Promise<Response> {
+  /** The principal of a request its headers admit, or the answer refusing it. */
+  async function admit(request: Request): Promise<Principal | Response> {
     const url = new URL(request.url);
     const rejected =
       hostHeaderValidationResponse(request, allowedHosts) ??
@@ -120,7 +128,11 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     if (url.pathname !== spec.path) return httpError(404, `Not found: the MCP endpoint is ${spec.path}`);
     if (closed)
       return httpError(503, 'berth gateway: shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) });
-    const principal = await authenticator.authenticate(request);
+    return authenticator.authenticate(request);
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const principal = await admit(request);
     if (principal instanceof Response) return principal;
 
     const streaming = request.method === 'GET';
@@ -311,6 +323,14 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
   }
 
   return {
+    admit: async (request) => {
+      try {
+        const admitted = await admit(request);
+        return admitted instanceof Response ? admitted : undefined;
+      } catch {
+        return undefined; // fetch answers it
+      }
+    },
     fetch: async (request) => {
       try {
         return await handle(request);

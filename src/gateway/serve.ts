@@ -4,7 +4,12 @@
  * is made of, and the order they stop in: stop accepting, let calls in flight finish within the drain
  * deadline, end every client conversation, close the listener.
  */
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { isLoopbackHost, resolveGateway, type GatewayConfig, type GatewaySpec } from '../config/gateway.js';
@@ -68,6 +73,7 @@ export function createGatewayHandler(host: Host, options: GatewayOptions = {}): 
   return {
     collisions: gateway.collisions(),
     fetch: (request) => http.fetch(request),
+    admit: (request) => http.admit(request),
     close: async () => {
       stopEvents();
       try {
@@ -151,8 +157,29 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
       res.end(JSON.stringify({ error: refused.message }));
       return;
     }
-    void node(req, res);
+    void serveNode(req, res).catch(() => res.destroy());
   });
+  /**
+   * Refuses what the headers decide (foreign Host, no valid token, …) before the adapter reads, and
+   * buffers, the body: a client that may not use the gateway cannot make it hold its uploads.
+   */
+  async function serveNode(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let early: Response | undefined;
+    try {
+      early = await handler.admit(headersOnly(req));
+    } catch {
+      early = undefined; // headers a fetch Request cannot hold: the adapter answers
+    }
+    if (!early) return node(req, res);
+    const unread =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+    // With a body left unread, the connection cannot carry another request: close it.
+    res.writeHead(early.status, {
+      ...Object.fromEntries(early.headers),
+      ...(unread && { connection: 'close' }),
+    });
+    res.end(Buffer.from(await early.arrayBuffer()));
+  }
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -196,6 +223,17 @@ function unservable(
     return { status: 400, message: 'Bad Request: the Host header and request target do not make a URL' };
   }
   return undefined;
+}
+
+/** A request's method, URL and headers without its body (`unservable` has checked the URL). */
+function headersOnly(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
+  return new Request(url, { method: req.method ?? 'GET', headers });
 }
 
 /** Stops accepting; idle connections close now, busy ones when done or after `graceMs`. */

@@ -9,6 +9,7 @@
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import {
+  STATUS_CODES,
   createServer,
   request as httpRequest,
   type IncomingHttpHeaders,
@@ -910,6 +911,41 @@ describe('limits', () => {
     expect(end.status).toBe(200);
     await stillWorks(gw.url, ALICE);
   });
+  it('refuses a request without a valid token, or for a foreign Host, before reading its body', async () => {
+    await using gw = await gateway({ ...TOKENS, limits: { maxBodyBytes: 4_000_000 } });
+    const cases: [Record<string, string>, number][] = [
+      [{}, 401],
+      [{ authorization: `Bearer ${'c3'.repeat(16)}` }, 401],
+      [{ authorization: `Bearer ${ALICE}`, host: 'evil.example' }, 403],
+      [{ authorization: `Bearer ${ALICE}`, origin: 'http://evil.example' }, 403],
+    ];
+    for (const [headers, status] of cases) {
+      // Headers announcing a 4 MB body, one byte of it, then nothing: the answer must not wait for it.
+      const socket = connect(Number(gw.url.port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      await once(socket, 'connect');
+      const lines = Object.entries({ host: `127.0.0.1:${gw.url.port}`, ...JSON_HEADERS, ...headers }).map(
+        ([name, value]) => `${name}: ${value}`,
+      );
+      socket.write(`POST /mcp HTTP/1.1\r\n${lines.join('\r\n')}\r\ncontent-length: 4000000\r\n\r\n{`);
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        once(socket, 'close').then(() => 'closed'),
+        new Promise((resolve) => (timer = setTimeout(resolve, 5_000, 'still open'))),
+      ]);
+      clearTimeout(timer);
+      socket.destroy();
+      seen.push(answer);
+      expect(answer.split('\r\n')[0], JSON.stringify(headers)).toBe(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+      );
+      expect(outcome, JSON.stringify(headers)).toBe('closed');
+    }
+    await stillWorks(gw.url, ALICE);
+  });
+
   it('disconnects a client that sends nothing, or stalls in its request line, past headersTimeoutMs', async () => {
     await using gw = await gateway({ ...TOKENS, limits: { headersTimeoutMs: 300 } });
     for (const sent of ['', 'POST /mcp HTT']) {
