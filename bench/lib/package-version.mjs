@@ -23,3 +23,13 @@ export function packageVersion(name, resolvedUrl) {
     dir = parent;
   }
 }
+
+/** The version in bench/node_modules/<name>/package.json (for packages that import.meta.resolve cannot find). */
+export function installedVersion(name) {
+  const file = fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url));
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
