@@ -38,7 +38,15 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connectClient, startGateway } from './lib/gateway-contender.mjs';
-import { argv, rssBytes, taggedPids, treeCpuSeconds, treePids, treeRss } from './lib/process-tree.mjs';
+import {
+  argv,
+  killAll,
+  rssBytes,
+  taggedPids,
+  treeCpuSeconds,
+  treePids,
+  treeRss,
+} from './lib/process-tree.mjs';
 import { latencySummary } from './lib/stats.mjs';
 
 const [file, json] = process.argv.slice(2);
@@ -53,6 +61,17 @@ process.on('warning', (warning) => {
   const key = `${warning.name}: ${warning.message.replace(/\d+/g, 'N')}`;
   warnings[key] = (warnings[key] ?? 0) + 1;
 });
+
+// Interrupted (Ctrl-C reaches this process, not the gateway in its own process group): kill
+// everything this measurement started before going.
+let current = null;
+for (const name of ['SIGINT', 'SIGTERM']) {
+  process.once(name, () => {
+    killAll(current?.pid ?? null, options.tag)
+      .catch(() => {})
+      .finally(() => process.exit(130));
+  });
+}
 
 const serverScript = (kind) => fileURLToPath(new URL(`./servers/${kind}-server.mjs`, import.meta.url));
 
@@ -415,6 +434,7 @@ async function measure() {
   let stopped;
   try {
     gw = await open(phase, dir);
+    current = gw;
     const readyMs = performance.now() - startedAt;
     if (phase === 'calls') result = await phaseCalls(gw);
     else if (phase === 'sessions') result = await phaseSessions(gw);

@@ -54,12 +54,12 @@ export function gatewayDefaults(quick) {
     : {
         runs: 3,
         warmup: 3000,
-        warmupSeconds: 10,
+        warmupSeconds: 8,
         calls: 2000,
-        callSeconds: 15,
+        callSeconds: 10,
         clients: 100,
-        loadWarmSeconds: 2,
-        loadSeconds: 5,
+        loadWarmSeconds: 1,
+        loadSeconds: 4,
         sessions: 1000,
         sessionSeconds: 60,
         openConcurrency: 10,
@@ -222,9 +222,18 @@ function summarize(contenders, results) {
       ),
       leftovers: results.filter((r) => r.contender === name).reduce((a, r) => a + (r.leftovers ?? 0), 0),
       errors: results.filter((r) => r.contender === name && r.error).map((r) => `${r.phase}: ${r.error}`),
+      warnings: sumWarnings(results.filter((r) => r.contender === name && r.warnings)),
     };
   }
   return summary;
+}
+
+/** The client's process warnings over `results`, summed by message. */
+function sumWarnings(results) {
+  const totals = {};
+  for (const r of results)
+    for (const [key, n] of Object.entries(r.warnings)) totals[key] = (totals[key] ?? 0) + n;
+  return totals;
 }
 
 const us = (n) => n.toFixed(1);
@@ -324,6 +333,13 @@ export function renderGateway(g) {
   if (failed.length) {
     lines.push('', 'Failed measurements:');
     for (const n of failed) for (const e of g.summary[n].errors) lines.push(`- ${n} ${e.split('\n')[0]}`);
+  }
+  const warned = names.filter((n) => Object.keys(g.summary[n].warnings ?? {}).length);
+  if (warned.length) {
+    lines.push('', 'Process warnings in the client (counted by the worker, not printed):');
+    for (const n of warned)
+      for (const [key, count] of Object.entries(g.summary[n].warnings))
+        lines.push(`- ${n}: ${key} (×${count})`);
   }
   lines.push('', ...verdicts(g));
   return lines.join('\n');

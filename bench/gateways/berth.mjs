@@ -4,6 +4,7 @@
  * server keeps berth's default `shared` scope, except with `stateful` (the counter server): then
  * `"session": "keyed"`, one upstream session per client session, with `maxSessions` raised to 128
  * so every one of the 100 clients keeps its own (the default, 16, would evict idle clients' sessions).
+ * Two gateway limits are raised for the load (see launch()); everything else is berth's default.
  * Skipped while this build has no `serve` command.
  */
 import { spawnSync } from 'node:child_process';
@@ -35,10 +36,10 @@ export function launch({ server, stateful, dir }) {
   const entry = { command: server.command, args: server.args };
   if (stateful) Object.assign(entry, { session: 'keyed', maxSessions: 128 });
   const config = join(dir, 'berth.json');
-  writeFileSync(
-    config,
-    JSON.stringify({ gateway: { prefix: 'never' }, mcpServers: { bench: entry } }, null, 2),
-  );
+  // Limits raised for the load itself: 1,000 idle sessions plus the first client (default cap 1,000),
+  // and 100 clients' calls in flight at once from one (anonymous) principal (default 64).
+  const gateway = { prefix: 'never', limits: { maxClientSessions: 2000, maxInFlightPerPrincipal: 1000 } };
+  writeFileSync(config, JSON.stringify({ gateway, mcpServers: { bench: entry } }, null, 2));
   return {
     command: process.execPath,
     args: [MAIN, 'serve', '--config', config, '--listen', '127.0.0.1:0'],
