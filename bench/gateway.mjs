@@ -363,7 +363,7 @@ function verdicts(g) {
           : ''),
     );
   const peers = Object.entries(g.summary).filter(
-    ([n, x]) => n !== BASELINE && n !== DIRECT && !x.skipped && x.throughput,
+    ([n, x]) => ![BASELINE, DIRECT, FLOOR].includes(n) && !x.skipped && x.throughput,
   );
   if (b.throughput && peers.length) {
     const best = peers.reduce((a, c) => (c[1].throughput.median > a[1].throughput.median ? c : a));
