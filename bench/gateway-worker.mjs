@@ -432,6 +432,7 @@ async function measure() {
   let gw;
   let result;
   let stopped;
+  let serverCpu = null;
   try {
     gw = await open(phase, dir);
     current = gw;
@@ -445,6 +446,8 @@ async function measure() {
     const output = gw?.output?.().trim().slice(-1500);
     throw new Error(`${error?.stack ?? error}${output ? `\n--- gateway output (tail):\n${output}` : ''}`);
   } finally {
+    // CPU the gateway's tree used in all (for the runner's estimate of what other processes used).
+    if (gw) serverCpu = treeCpuSeconds(gw.pid);
     stopped = await gw?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -456,6 +459,7 @@ async function measure() {
     ...result,
     stop: stopped,
     warnings,
+    cpuSeconds: { worker: (process.cpuUsage().user + process.cpuUsage().system) / 1e6, server: serverCpu },
   };
 }
 

@@ -346,6 +346,14 @@ export function renderGateway(g) {
       for (const [key, count] of Object.entries(g.summary[n].warnings))
         lines.push(`- ${n}: ${key} (×${count})`);
   }
+  const other = g.results.map((r) => r.otherCores).filter((c) => typeof c === 'number');
+  if (other.length) {
+    const load = spread(other);
+    lines.push(
+      '',
+      `Other processes used ${load.median.toFixed(2)} (${load.min.toFixed(2)}–${load.max.toFixed(2)}) cores during the measurements (median, min–max over measurements).`,
+    );
+  }
   lines.push('', ...verdicts(g));
   return lines.join('\n');
 }
