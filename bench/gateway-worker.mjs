@@ -171,6 +171,19 @@ async function openClients(gw, n, { concurrency, deadline, enough = () => false 
   return { sessions, failures, stoppedBy };
 }
 
+/** `check`, evaluated at most once per `ms` (reading /proc for every connect would load the client). */
+function every(ms, check) {
+  let last = 0;
+  let value = false;
+  return () => {
+    if (Date.now() - last >= ms) {
+      last = Date.now();
+      value = check();
+    }
+    return value;
+  };
+}
+
 /** Closes every session, `concurrency` at a time; resolves to how many failed to close cleanly. */
 async function closeAll(sessions, concurrency = 20) {
   let failed = 0;
@@ -293,7 +306,7 @@ async function phaseSessions(gw) {
   const opened = await openClients(gw, options.sessions, {
     concurrency: options.openConcurrency,
     deadline: Date.now() + options.sessionSeconds * 1000,
-    enough: () => treeRss(gw.pid).tree - before.treeRss > budget,
+    enough: every(250, () => treeRss(gw.pid).tree - before.treeRss > budget),
   });
   const openSeconds = (performance.now() - started) / 1000;
   let after;
@@ -363,7 +376,7 @@ async function phaseProcesses(gw) {
         servers: Math.max(most.servers, now.servers),
         serversRss: Math.max(most.serversRss, now.serversRss),
       };
-      await sleep(50);
+      await sleep(100);
     }
   })();
   let values = [];
@@ -374,7 +387,7 @@ async function phaseProcesses(gw) {
     opened = await openClients(gw, options.clients, {
       concurrency: 10,
       deadline: Date.now() + 120_000,
-      enough: () => treeRss(gw.pid).tree > options.processBudgetMiB * 2 ** 20,
+      enough: every(250, () => treeRss(gw.pid).tree > options.processBudgetMiB * 2 ** 20),
     });
     try {
       values = await Promise.all(
