@@ -8,7 +8,7 @@
  * is left is the HTTP round trip and the JSON work, so it shows how much of a gateway's latency the
  * client's HTTP transport alone costs.
  *
- *   node bench/servers/floor-gateway.mjs -- <command> [args…]
+ *   node bench/servers/floor-gateway.mjs [--sse] -- <command> [args…]
  *
  * Listens on 127.0.0.1, port 0; prints `floor-gateway: serving http://127.0.0.1:PORT/mcp` to
  * stderr once it can serve. Ends on SIGTERM/SIGINT (closing the server's stdin, then waiting for it)
@@ -19,6 +19,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 
 const [command, ...args] = process.argv.slice(process.argv.indexOf('--') + 1);
+// `--sse` (before `--`): answer each request as a one-event SSE stream, the way SDK servers answer by
+// default, instead of a JSON body; the same bytes otherwise, to measure what that framing costs a client.
+const sse = process.argv.slice(2, process.argv.indexOf('--')).includes('--sse');
 const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
 const pending = new Map(); // upstream id → (message) => void
 const sessions = new Set();
@@ -110,7 +113,9 @@ const server = createServer((req, res) => {
     }
     upstream(message.method, message.params).then((answer) => {
       answer.id = message.id;
-      send(res, 200, answer);
+      if (!sse) return send(res, 200, answer);
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.end(`event: message\ndata: ${JSON.stringify(answer)}\n\n`);
     });
   });
 });
