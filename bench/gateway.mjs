@@ -210,6 +210,7 @@ function summarize(contenders, results) {
     summary[name] = {
       p50: of((r) => r.latencyUs.p50),
       p99: of((r) => r.latencyUs.p99),
+      min: of((r) => r.latencyUs.min),
       mean: of((r) => r.latencyUs.mean),
       cpuPerCall: of((r) => r.latencyUs.cpuPerCall),
       serverCpuPerCall: of((r) => r.latencyUs.serverCpuPerCall),
@@ -260,13 +261,13 @@ export function renderGateway(g) {
       'Server CPU: the gateway process tree (gateway + upstream server; for direct, the server) per call, from /proc. ' +
       'A contender that hit a time cap shows (measured calls after warm-up calls) of its shortest run.',
     '',
-    `| contender | transport | p50 µs | p99 µs | p50 added over direct µs | p50 added over floor-gateway µs | client CPU µs/call | server CPU µs/call | throughput calls/s, ${s.clients} clients | p50 under load µs | server CPU µs/call under load |`,
-    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+    `| contender | transport | min µs | p50 µs | p99 µs | p50 added over direct µs | p50 added over floor-gateway µs | client CPU µs/call | server CPU µs/call | throughput calls/s, ${s.clients} clients | p50 under load µs | server CPU µs/call under load |`,
+    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
   ];
   for (const name of names) {
     const x = g.summary[name];
     if (x.skipped) {
-      lines.push(`| ${name} | skipped: ${x.skipped} | | | | | | | | | |`);
+      lines.push(`| ${name} | skipped: ${x.skipped} | | | | | | | | | | |`);
       continue;
     }
     const sampled =
@@ -274,7 +275,7 @@ export function renderGateway(g) {
         ? ` (${Math.round(x.calls.min)} calls after ${Math.round(x.warmupCalls?.min ?? NaN)})`
         : '';
     lines.push(
-      `| ${label(name)} | ${g.contenders[name].transport} | ${cell(x.p50, us)}${sampled} | ${cell(x.p99, us)} | ${name === DIRECT ? '–' : cell(x.addedP50, us)} | ${name === DIRECT || name === FLOOR ? '–' : cell(x.addedOverFloor, us)} | ${cell(x.cpuPerCall, us)} | ${cell(x.serverCpuPerCall, us)} | ${cell(x.throughput, rate)} | ${cell(x.loadP50, us)} | ${cell(x.loadServerCpuPerCall, us)} |`,
+      `| ${label(name)} | ${g.contenders[name].transport} | ${x.min ? cell(x.min, us) : '–'} | ${cell(x.p50, us)}${sampled} | ${cell(x.p99, us)} | ${name === DIRECT ? '–' : cell(x.addedP50, us)} | ${name === DIRECT || name === FLOOR ? '–' : cell(x.addedOverFloor, us)} | ${cell(x.cpuPerCall, us)} | ${cell(x.serverCpuPerCall, us)} | ${cell(x.throughput, rate)} | ${cell(x.loadP50, us)} | ${cell(x.loadServerCpuPerCall, us)} |`,
     );
   }
 

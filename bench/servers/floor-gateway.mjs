@@ -8,7 +8,7 @@
  * is left is the HTTP round trip and the JSON work, so it shows how much of a gateway's latency the
  * client's HTTP transport alone costs.
  *
- *   node bench/servers/floor-gateway.mjs [--sse] -- <command> [args…]
+ *   node bench/servers/floor-gateway.mjs [--sse | --sse-stream] -- <command> [args…]
  *
  * Listens on 127.0.0.1, port 0; prints `floor-gateway: serving http://127.0.0.1:PORT/mcp` to
  * stderr once it can serve. Ends on SIGTERM/SIGINT (closing the server's stdin, then waiting for it)
@@ -21,7 +21,11 @@ import { createServer } from 'node:http';
 const [command, ...args] = process.argv.slice(process.argv.indexOf('--') + 1);
 // `--sse` (before `--`): answer each request as a one-event SSE stream, the way SDK servers answer by
 // default, instead of a JSON body; the same bytes otherwise, to measure what that framing costs a client.
-const sse = process.argv.slice(2, process.argv.indexOf('--')).includes('--sse');
+// `--sse-stream`: the same, but as SDK servers send it: headers first, then the event, then the end
+// of a chunked body, each its own write.
+const flags = process.argv.slice(2, process.argv.indexOf('--'));
+const sse = flags.includes('--sse') || flags.includes('--sse-stream');
+const streamed = flags.includes('--sse-stream');
 const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
 const pending = new Map(); // upstream id → (message) => void
 const sessions = new Set();
@@ -115,7 +119,10 @@ const server = createServer((req, res) => {
       answer.id = message.id;
       if (!sse) return send(res, 200, answer);
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      res.end(`event: message\ndata: ${JSON.stringify(answer)}\n\n`);
+      const event = `event: message\ndata: ${JSON.stringify(answer)}\n\n`;
+      if (!streamed) return res.end(event);
+      res.flushHeaders();
+      res.write(event, () => res.end());
     });
   });
 });
