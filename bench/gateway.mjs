@@ -285,7 +285,7 @@ export function renderGateway(g) {
       `${s.openConcurrency} opening at a time, stopped at ${s.sessionSeconds} s or ${s.sessionBudgetMiB} MiB of tree RSS growth. ` +
       'RSS from /proc/<pid>/status after a full GC in the gateway; heap from process.memoryUsage() in the gateway (preloaded probe).',
     '',
-    '| contender | sessions opened | gateway RSS before → after MiB | per session KB: gateway RSS | heap used | gateway tree RSS | processes per session | after closing all: gateway RSS MiB, processes |',
+    '| contender | sessions opened | gateway RSS before → after MiB | per session KB: gateway RSS | heap used | gateway tree RSS | processes per session | after closing all: gateway RSS MiB, processes in its tree |',
     '| --- | --: | --: | --: | --: | --: | --: | --: |',
   );
   for (const name of names) {
