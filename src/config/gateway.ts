@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { MAX_TIMER_MS, durationRange, showValue } from '../util/duration.js';
 import { jsonKind, jsonPath } from '../util/json.js';
+import { isHttpUrl } from '../util/url.js';
 import { expandString } from './expand.js';
 import type { ToolFilter } from './types.js';
 
@@ -299,15 +300,6 @@ export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const { protocol } = new URL(text);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 function pathOf(path: readonly (string | number)[]): string {

@@ -13,6 +13,7 @@ import { expandString, workspaceFolderOf, type ExpandContext } from './expand.js
 import { JsonSyntaxError, parseJsonc } from './jsonc.js';
 import { parseDefaults, parseServerEntry, type RawDefaults } from './schema.js';
 import { jsonKind, jsonPath } from '../util/json.js';
+import { isHttpUrl } from '../util/url.js';
 import { resolveGateway, type GatewaySpec } from './gateway.js';
 import { DEFAULTS, type ServerDefaults, type ServerSpec, type ServerSpecBase } from './types.js';
 
@@ -327,15 +328,6 @@ function unsupportedMessage(reference: string): string {
     return `${reference}: VS Code inputs are not supported; put the value in an environment variable and use \${env:NAME}`;
   }
   return `${reference} is not supported; use \${VAR}, \${VAR:-default}, \${env:VAR} or \${workspaceFolder}`;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const { protocol } = new URL(text);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -921,22 +921,13 @@ describe('limits', () => {
     ];
     for (const [headers, status] of cases) {
       // Headers announcing a 4 MB body, one byte of it, then nothing: the answer must not wait for it.
-      const socket = connect(Number(gw.url.port), '127.0.0.1');
-      socket.on('error', () => undefined);
-      let answer = '';
-      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
-      await once(socket, 'connect');
       const lines = Object.entries({ host: `127.0.0.1:${gw.url.port}`, ...JSON_HEADERS, ...headers }).map(
         ([name, value]) => `${name}: ${value}`,
       );
-      socket.write(`POST /mcp HTTP/1.1\r\n${lines.join('\r\n')}\r\ncontent-length: 4000000\r\n\r\n{`);
-      let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        once(socket, 'close').then(() => 'closed'),
-        new Promise((resolve) => (timer = setTimeout(resolve, 5_000, 'still open'))),
-      ]);
-      clearTimeout(timer);
-      socket.destroy();
+      const { answer, outcome } = await rawExchange(
+        gw.url,
+        `POST /mcp HTTP/1.1\r\n${lines.join('\r\n')}\r\ncontent-length: 4000000\r\n\r\n{`,
+      );
       seen.push(answer);
       expect(answer.split('\r\n')[0], JSON.stringify(headers)).toBe(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
@@ -950,19 +941,7 @@ describe('limits', () => {
     await using gw = await gateway({ ...TOKENS, limits: { headersTimeoutMs: 300 } });
     for (const sent of ['', 'POST /mcp HTT']) {
       const started = Date.now();
-      const socket = connect(Number(gw.url.port), '127.0.0.1');
-      socket.on('error', () => undefined);
-      let answer = '';
-      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
-      await once(socket, 'connect');
-      if (sent) socket.write(sent);
-      let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        once(socket, 'close').then(() => 'closed'),
-        new Promise((resolve) => (timer = setTimeout(resolve, 5_000, 'still open'))),
-      ]);
-      clearTimeout(timer);
-      socket.destroy();
+      const { answer, outcome } = await rawExchange(gw.url, sent);
       expect(outcome, JSON.stringify(sent)).toBe('closed');
       expect(answer).toMatch(/^HTTP\/1\.1 408 /);
       expect(Date.now() - started).toBeLessThan(5_000);
@@ -970,3 +949,24 @@ describe('limits', () => {
     await stillWorks(gw.url, ALICE);
   });
 });
+
+/**
+ * Writes `text` (possibly nothing) on a raw connection to the gateway and waits up to 5 s for the
+ * gateway to close it; returns what it answered and whether it closed.
+ */
+async function rawExchange(url: URL, text: string): Promise<{ answer: string; outcome: unknown }> {
+  const socket = connect(Number(url.port), '127.0.0.1');
+  socket.on('error', () => undefined);
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  await once(socket, 'connect');
+  if (text) socket.write(text);
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    once(socket, 'close').then(() => 'closed'),
+    new Promise((resolve) => (timer = setTimeout(resolve, 5_000, 'still open'))),
+  ]);
+  clearTimeout(timer);
+  socket.destroy();
+  return { answer, outcome };
+}
