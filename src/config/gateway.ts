@@ -59,6 +59,11 @@ export interface GatewayLimits {
   maxInFlightPerPrincipal: number;
   /** How long a client may take to send a request's headers. */
   headersTimeoutMs: number;
+  /**
+   * How long a client may take to send a whole request, body included (at least `headersTimeoutMs`):
+   * a client trickling or stalling its body is cut off. Answers and event streams are not bounded.
+   */
+  requestTimeoutMs: number;
   /** On shutdown, how long in-flight calls may take to finish before their sessions are closed anyway. */
   drainTimeoutMs: number;
 }
@@ -97,6 +102,7 @@ export const GATEWAY_DEFAULTS: GatewaySpec = {
     maxBodyBytes: 4 * 1024 * 1024,
     maxInFlightPerPrincipal: 64,
     headersTimeoutMs: 10_000,
+    requestTimeoutMs: 60_000,
     drainTimeoutMs: 10_000,
   },
 };
@@ -158,6 +164,7 @@ export const gatewaySchema = z.strictObject({
       maxBodyBytes: count('bytes', MAX_BODY_BYTES).optional(),
       maxInFlightPerPrincipal: count('requests', 1_000_000).optional(),
       headersTimeoutMs: duration().optional(),
+      requestTimeoutMs: duration().optional(),
       drainTimeoutMs: duration().optional(),
     })
     .optional(),
@@ -275,6 +282,12 @@ export function resolveGateway(value: unknown, source: GatewaySource): GatewaySp
     ),
     limits: { ...GATEWAY_DEFAULTS.limits, ...raw.limits },
   };
+  if (spec.limits.requestTimeoutMs < spec.limits.headersTimeoutMs) {
+    report(
+      ['limits', 'requestTimeoutMs'],
+      `expected at least limits.headersTimeoutMs (${spec.limits.headersTimeoutMs}), got ${spec.limits.requestTimeoutMs}: a request's headers are part of it`,
+    );
+  }
   if (issues.length) throw new ConfigError(issues);
   return spec;
 }

@@ -114,9 +114,9 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
   }
   const listener = createServer({
     headersTimeout: spec.limits.headersTimeoutMs,
-    requestTimeout: 0,
-    // Node enforces headersTimeout only when it checks its connections (every 30 s by default), so a
-    // stalled client would be held up to 30 s past the limit: check often enough to honour it.
+    requestTimeout: spec.limits.requestTimeoutMs,
+    // Node enforces both only when it checks its connections (every 30 s by default), so a limit
+    // below that would not hold: check at a quarter of the smaller one.
     connectionsCheckingInterval: checkingInterval(spec.limits.headersTimeoutMs),
   });
   await new Promise<void>((resolve, reject) => {

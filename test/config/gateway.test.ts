@@ -73,6 +73,9 @@ describe('gateway config', () => {
     );
     expect(problems({ limits: { sessionIdleMs: 0 } })[0]).toMatch(/limits\.sessionIdleMs: expected/);
     expect(problems({ limits: { maxBodyBytes: NaN } })[0]).toMatch(/limits\.maxBodyBytes: expected/);
+    expect(problems({ limits: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 } })[0]).toMatch(
+      /limits\.requestTimeoutMs: expected at least limits\.headersTimeoutMs \(5000\), got 1000/,
+    );
     expect(problems({ lisen: '1:2' })[0]).toMatch(/\$\.gateway\.lisen: unknown setting/);
     expect(problems('yes')[0]).toMatch(/\$\.gateway: expected an object, got string/);
     expect(problems({ auth: { oauth: { issuer: 'ftp://x', audience: 'a' } } })[0]).toMatch(

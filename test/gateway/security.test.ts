@@ -937,6 +937,24 @@ describe('limits', () => {
     await stillWorks(gw.url, ALICE);
   });
 
+  it('disconnects an authenticated client that stalls its body, past requestTimeoutMs', async () => {
+    await using gw = await gateway({ ...TOKENS, limits: { headersTimeoutMs: 200, requestTimeoutMs: 400 } });
+    const started = Date.now();
+    const lines = Object.entries({
+      host: `127.0.0.1:${gw.url.port}`,
+      ...JSON_HEADERS,
+      authorization: `Bearer ${ALICE}`,
+    }).map(([name, value]) => `${name}: ${value}`);
+    const { answer, outcome } = await rawExchange(
+      gw.url,
+      `POST /mcp HTTP/1.1\r\n${lines.join('\r\n')}\r\ncontent-length: 100\r\n\r\n{"jsonrpc"`,
+    );
+    expect(outcome).toBe('closed');
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await stillWorks(gw.url, ALICE);
+  });
+
   it('disconnects a client that sends nothing, or stalls in its request line, past headersTimeoutMs', async () => {
     await using gw = await gateway({ ...TOKENS, limits: { headersTimeoutMs: 300 } });
     for (const sent of ['', 'POST /mcp HTT']) {
