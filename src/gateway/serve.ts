@@ -38,7 +38,8 @@ export interface GatewayFetchHandler extends GatewayHandler {
   readonly collisions: readonly string[];
 }
 
-function specOf(gateway: GatewayConfig | GatewaySpec | undefined): GatewaySpec {
+/** The resolved section: as given when it is one already (from a loaded config), else resolved. */
+export function specOf(gateway: GatewayConfig | GatewaySpec | undefined): GatewaySpec {
   if (
     gateway &&
     'limits' in gateway &&

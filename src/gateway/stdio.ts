@@ -8,8 +8,7 @@ import type { Host } from '../host/host.js';
 import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from './client-server.js';
 import { conversationKey } from './conversations.js';
 import { Gateway } from './gateway.js';
-import type { GatewayOptions } from './serve.js';
-import { resolveGateway, type GatewaySpec } from '../config/gateway.js';
+import { specOf, type GatewayOptions } from './serve.js';
 
 /** The principal of the stdio client: whoever started berth. */
 export const STDIO_PRINCIPAL = 'stdio';
@@ -27,10 +26,7 @@ export function serveOverStdio(
   host: Host,
   options: GatewayOptions & { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream } = {},
 ): StdioGateway {
-  const spec: GatewaySpec =
-    options.gateway && 'limits' in options.gateway && typeof options.gateway.listen === 'object'
-      ? (options.gateway as GatewaySpec)
-      : resolveGateway(options.gateway, { file: '<serve options>' });
+  const spec = specOf(options.gateway);
   const gateway = new Gateway(host, spec, {
     ...(options.relay && { relay: options.relay }),
     ...(options.warn && { warn: options.warn }),
