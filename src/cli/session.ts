@@ -3,9 +3,9 @@
  * host, hands it to a command, and always closes it, so every server process is gone and the CLI
  * exits on its own. Ctrl-C (or SIGTERM) aborts the running command and closes the host the same way.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultConfig } from '../config/default.js';
+import { VERSION } from '../util/version.js';
 import { createHost, type ConfigInput, type Host, type HostOptions } from '../index.js';
 import { DeadlineError, InterruptedError } from './errors.js';
 import type { CliIo } from './io.js';
@@ -18,19 +18,8 @@ export interface CommonOptions {
   json?: boolean;
 }
 
-/** berth's version, from the package's own `package.json` (two levels up from `dist/cli` and `src/cli`). */
-export const VERSION: string = readVersion();
-
-function readVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
+/** berth's version (re-exported for the CLI's `--version`). */
+export { VERSION };
 
 /** How the CLI introduces itself to servers. */
 export const CLI_CLIENT_INFO = { name: 'berth-cli', version: VERSION } as const;

@@ -5,6 +5,7 @@
  * the client (sampling, elicitation) is answered over rounds of `input_required` results, whose
  * `requestState` is sealed and bound to the caller.
  */
+import { VERSION } from '../util/version.js';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   LOG_LEVEL_META_KEY,
@@ -51,7 +52,7 @@ export interface ClientBinding {
 }
 
 /** berth's name and version as the gateway reports them. */
-export const GATEWAY_INFO = { name: 'berth', version: '0.1.0' };
+export const GATEWAY_INFO = { name: 'berth', version: VERSION };
 
 interface RoundSink {
   notify: ServerContext['mcpReq']['notify'] | undefined;

@@ -5,6 +5,7 @@
  * config watching (`watch.ts`). The host never opens or closes a session itself: each server's
  * runtime owns its sessions, and the host only asks.
  */
+import { VERSION } from '../util/version.js';
 import { resolve } from 'node:path';
 import type {
   CallToolResult,
@@ -53,7 +54,7 @@ export type {
 } from './options.js';
 export type { ServerStatus } from './status.js';
 
-const DEFAULT_CLIENT_INFO: Implementation = { name: 'berth', version: '0.1.0' };
+const DEFAULT_CLIENT_INFO: Implementation = { name: 'berth', version: VERSION };
 
 /** A running set of MCP servers behind one catalog. Create it with `createHost`. */
 export class Host implements AsyncDisposable {
