@@ -8,8 +8,10 @@ import { fixture, text } from '../helpers.js';
 
 describe('server environment', () => {
   let host: Host;
+  const savedCa = process.env.NODE_EXTRA_CA_CERTS;
   beforeAll(async () => {
     process.env.BERTH_TEST_SECRET = 'do-not-leak';
+    process.env.NODE_EXTRA_CA_CERTS = '/etc/berth-test/ca.pem';
     host = await createHost({
       mcpServers: {
         safe: fixture([], { env: { GIVEN: 'from-config' } }),
@@ -19,6 +21,8 @@ describe('server environment', () => {
   });
   afterAll(async () => {
     delete process.env.BERTH_TEST_SECRET;
+    if (savedCa === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+    else process.env.NODE_EXTRA_CA_CERTS = savedCa;
     await host.close();
   });
 
@@ -26,6 +30,12 @@ describe('server environment', () => {
     expect(text(await host.callTool('safe__env', { name: 'GIVEN' }))).toBe('from-config');
     expect(text(await host.callTool('safe__env', { name: 'PATH' }))).toBe(process.env.PATH);
     expect(text(await host.callTool('safe__env', { name: 'BERTH_TEST_SECRET' }))).toBe('<unset>');
+  });
+
+  it('passes where the TLS trust store is, so npx/uvx servers work behind an intercepting proxy', async () => {
+    expect(text(await host.callTool('safe__env', { name: 'NODE_EXTRA_CA_CERTS' }))).toBe(
+      '/etc/berth-test/ca.pem',
+    );
   });
 
   it('inherits everything with inheritEnv: true', async () => {
