@@ -113,7 +113,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     const { name, arguments: args = {} } = request.params;
     const caller = callerOf(ctx);
     const tool = gateway.tool(caller, name);
-    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, gateway.whyUnknown(name));
+    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, gateway.whyUnknown(caller, name));
     const state = roundState(ctx, name);
     let call: RelayedCall<CallToolResult>;
     if (state?.call !== undefined) {

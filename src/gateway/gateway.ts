@@ -151,7 +151,9 @@ export class Gateway {
    * Why a served name is not a tool: plainly unknown, or (for a name of a server that is not ready)
    * that server's state and last error, so a client calling a tool it saw a moment ago learns why.
    */
-  whyUnknown(served: string): string {
+  whyUnknown(caller: Caller, served: string): string {
+    // A tool this caller may not use is unknown, whatever its server's state.
+    if (!this.#mayUse(caller, served)) return `Unknown tool: ${served}`;
     const server = this.host
       .status()
       .find((row) => served.startsWith(`${row.name}__`) || served === row.name);

@@ -83,4 +83,22 @@ describe('gateway catalog', () => {
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('b__echo');
     await client.close();
   });
+
+  it("tells a failed server's state only to principals who may use its tools", async () => {
+    const tokens = { alice: 'a'.repeat(32), bob: 'b'.repeat(32) };
+    await using gw = await gatewayFixture(
+      { ok: fixture(), broken: fixture(['--crash-on-start'], { restart: { maxRestarts: 0 } }) },
+      { auth: { tokens }, principals: { bob: { tools: { deny: ['broken__*'] } } } },
+    );
+    const alice = await v2Client(gw.url, 'modern', { token: tokens.alice });
+    const bob = await v2Client(gw.url, 'modern', { token: tokens.bob });
+    await expect(alice.callTool({ name: 'broken__echo', arguments: {} })).rejects.toThrow(
+      /server "broken" is failed/,
+    );
+    const refused = bob.callTool({ name: 'broken__echo', arguments: {} });
+    await expect(refused).rejects.toThrow(/Unknown tool: broken__echo/);
+    await expect(refused).rejects.not.toThrow(/server "broken"/);
+    await alice.close();
+    await bob.close();
+  });
 });
