@@ -4,12 +4,10 @@
  * request's behalf and ended once that request is answered. No state survives between calls, and
  * each call pays a process start. Otherwise as gateways/supergateway.mjs.
  */
-import { fileURLToPath } from 'node:url';
-import { shellCommand } from '../lib/gateway-contender.mjs';
 import { installedVersion } from '../lib/package-version.mjs';
+import { supergatewayLaunch } from './supergateway.mjs';
 
 const PKG = 'supergateway';
-const BIN = fileURLToPath(new URL('../node_modules/supergateway/dist/index.js', import.meta.url));
 
 export const description = 'supergateway --stdio … --outputTransport streamableHttp (default: stateless)';
 export const transport = 'streamable-http';
@@ -20,19 +18,5 @@ export function versions() {
 }
 
 export function launch({ server }) {
-  return {
-    command: process.execPath,
-    args: [
-      BIN,
-      '--stdio',
-      shellCommand([server.command, ...server.args]),
-      '--outputTransport',
-      'streamableHttp',
-      '--port',
-      '0',
-      '--logLevel',
-      'none',
-    ],
-    ready: { path: '/mcp' },
-  };
+  return supergatewayLaunch(server);
 }

@@ -22,7 +22,8 @@ export function versions() {
   return { [PKG]: installedVersion(PKG) };
 }
 
-export function launch({ server }) {
+/** supergateway serving `server` over Streamable HTTP on a free port; `mode` adds e.g. `--stateful`. */
+export function supergatewayLaunch(server, mode = []) {
   return {
     command: process.execPath,
     args: [
@@ -31,7 +32,7 @@ export function launch({ server }) {
       shellCommand([server.command, ...server.args]),
       '--outputTransport',
       'streamableHttp',
-      '--stateful',
+      ...mode,
       '--port',
       '0',
       '--logLevel',
@@ -39,4 +40,8 @@ export function launch({ server }) {
     ],
     ready: { path: '/mcp' },
   };
+}
+
+export function launch({ server }) {
+  return supergatewayLaunch(server, ['--stateful']);
 }
