@@ -100,11 +100,6 @@ export class Conversations {
     }
   }
 
-  /** Marks a conversation used (a list, a ping) without a call. */
-  touch(conversation: Conversation): void {
-    conversation.lastUsed = Date.now();
-  }
-
   /**
    * Ends a conversation: no new call starts on it; its keyed upstream sessions close after their
    * in-flight calls (within each server's drain deadline); then its `onEnd` runs. Idempotent.
