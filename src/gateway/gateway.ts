@@ -96,6 +96,8 @@ export class Gateway {
   /** server → conversation key → requests in flight (for attributing upstream requests). */
   readonly #busy = new Map<string, Map<string, number>>();
   #warned = new Set<string>();
+  /** The shared-scope servers (whose logs every client may see), until the set of servers changes. */
+  #shared: ReadonlySet<string> | undefined;
   #closed = false;
 
   constructor(host: Host, spec: GatewaySpec, options: GatewayCoreOptions = {}) {
@@ -247,8 +249,7 @@ export class Gateway {
       return;
     }
     if (event.type === 'server:log') {
-      const scope = this.host.status().find((row) => row.name === event.server)?.scope;
-      if (scope !== 'shared') return;
+      if (!this.#sharedServers().has(event.server)) return;
       const log: ServerLog = {
         server: event.server,
         level: event.level,
@@ -259,6 +260,7 @@ export class Gateway {
       return;
     }
     if (!LIST_EVENTS.has(event.type)) return;
+    this.#shared = undefined;
     this.#tools = undefined;
     this.#prompts = undefined;
     const next = this.#fingerprint();
@@ -283,6 +285,16 @@ export class Gateway {
     this.#resourceListeners.clear();
     this.#logListeners.clear();
     await this.conversations.close();
+  }
+
+  /** Names of the shared-scope servers, read from the host once per change of its servers, not per log. */
+  #sharedServers(): ReadonlySet<string> {
+    return (this.#shared ??= new Set(
+      this.host
+        .status()
+        .filter((row) => row.scope === 'shared')
+        .map((row) => row.name),
+    ));
   }
 
   #mayUse(caller: Caller, catalogName: string): boolean {
