@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The layers of src/, lowest first, and what each may not import. A layer may use those below it
- * (process → transport → session → scope → host → gateway → cli), plus the leaves util/, errors.ts, config/
+ * (process → transport → session → scope → host → gateway → cli; adapters beside the gateway), plus the leaves util/, errors.ts, config/
  * and catalog/ where listed. Above all: nothing but session/ reaches a process or a transport, and
  * nothing but scope/ and session/ holds a session; the CLI reaches the host only through the public
  * entry point (it may use the leaves: config, catalog names, util).
@@ -60,7 +60,22 @@ const LAYERS = {
   gateway: ['process', 'transport', 'session', 'scope', 'auth', 'middleware', 'cli'],
   cli: ['process', 'transport', 'session', 'scope', 'auth', 'host', 'middleware'],
   demo: [...INTERNAL, 'middleware', 'gateway', 'cli'],
+  // The framework adapters use berth's public entry point (and the leaves): a host or a toolset.
+  adapters: [
+    'process',
+    'transport',
+    'session',
+    'scope',
+    'config',
+    'auth',
+    'host',
+    'middleware',
+    'gateway',
+    'cli',
+  ],
 };
+// Nothing below the adapters may import them (they load optional framework packages).
+for (const [layer, forbidden] of Object.entries(LAYERS)) if (layer !== 'adapters') forbidden.push('adapters');
 const layerRules = Object.entries(LAYERS).map(([layer, forbidden]) => ({
   files: [`src/${layer}/**/*.ts`],
   rules: {

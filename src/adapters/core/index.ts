@@ -1,0 +1,11 @@
+/**
+ * The adapters' shared core: binding a source's tools and calls, and shaping schemas.
+ */
+export {
+  ToolBinding,
+  type ToolSource,
+  type KeyOption,
+  type AdapterOptions,
+  type BoundCall,
+} from './binding.js';
+export { shapeSchema, type SchemaMode, type JsonSchemaObject } from './schema.js';
