@@ -154,7 +154,7 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       if (!streaming) release(principal.name);
       throw error;
     }
-    return streaming ? response : whenDone(response, () => release(principal.name));
+    return streaming ? openedAtOnce(response) : whenDone(response, () => release(principal.name));
   }
 
   function release(name: string): void {
@@ -388,6 +388,28 @@ function rpcError(status: number, code: number, message: string): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
     status,
     headers: { 'content-type': 'application/json' },
+  });
+}
+
+/** An SSE comment: clients ignore it (SSE's own rule); it makes the stream's headers go out at once. */
+const STREAM_OPENED = new TextEncoder().encode(': open\n\n');
+
+/**
+ * The standalone GET stream with an SSE comment first. Without a first chunk, Node holds back a
+ * response's headers until the first event, which may never come on a quiet stream: a client that
+ * waits for the GET's response (to know the stream is open, or that the server offers none) would
+ * hang. Cancelling the stream still reaches the SDK's (pipeThrough passes it on).
+ */
+function openedAtOnce(response: Response): Response {
+  if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream'))
+    return response;
+  const body = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({ start: (controller) => controller.enqueue(STREAM_OPENED) }),
+  );
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
   });
 }
 

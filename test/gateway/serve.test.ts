@@ -27,6 +27,40 @@ describe('berth serve', () => {
     await legacy.close();
   });
 
+  it("sends the GET stream's headers at once, before any event", async () => {
+    await using gw = await gatewayFixture({ s: fixture() });
+    const json = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const init = await fetch(gw.url, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
+    });
+    await init.text();
+    const session = {
+      'mcp-session-id': init.headers.get('mcp-session-id') ?? '',
+      'mcp-protocol-version': '2025-11-25',
+    };
+    const initialized = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await (
+      await fetch(gw.url, { method: 'POST', headers: { ...json, ...session }, body: initialized })
+    ).text();
+    // Nothing is ever sent on this stream: a client awaiting its response must still get one.
+    const stream = new AbortController();
+    const answered = await Promise.race([
+      fetch(gw.url, { headers: { accept: 'text/event-stream', ...session }, signal: stream.signal }),
+      new Promise<'no headers'>((resolve) => setTimeout(resolve, 5_000, 'no headers').unref()),
+    ]);
+    expect(answered === 'no headers' ? answered : answered.headers.get('content-type')).toBe(
+      'text/event-stream',
+    );
+    stream.abort();
+  });
+
   it('gives each client its own session of a keyed server, and nothing crosses', async () => {
     await using gw = await gatewayFixture({ k: keyed() });
     const a = await v1Client(gw.url);
