@@ -398,14 +398,21 @@ const STREAM_OPENED = new TextEncoder().encode(': open\n\n');
  * The standalone GET stream with an SSE comment first. Without a first chunk, Node holds back a
  * response's headers until the first event, which may never come on a quiet stream: a client that
  * waits for the GET's response (to know the stream is open, or that the server offers none) would
- * hang. Cancelling the stream still reaches the SDK's (pipeThrough passes it on).
+ * hang. Cancelling it cancels the SDK's stream.
  */
 function openedAtOnce(response: Response): Response {
   if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream'))
     return response;
-  const body = response.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({ start: (controller) => controller.enqueue(STREAM_OPENED) }),
-  );
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(STREAM_OPENED),
+    async pull(controller) {
+      const chunk = await reader.read();
+      if (chunk.done) controller.close();
+      else controller.enqueue(chunk.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
   return new Response(body, {
     status: response.status,
     statusText: response.statusText,
