@@ -2,8 +2,9 @@
  * Catalog names: the stable, LLM-safe name each item (tool, prompt) of each server gets in the
  * aggregated catalog, and the exact reverse mapping back to (server, item).
  *
- * A name is `<server>__<item>` with every character outside `[a-zA-Z0-9_-]` replaced by `_`, so it
- * always matches `^[a-zA-Z0-9_-]{1,64}$` (the OpenAI/Anthropic tool-name rule). A name longer than
+ * A name is `<server>__<item>` with every character outside `[a-zA-Z0-9_-]` replaced by `_`, and a
+ * server part that would start with a digit or `-` prefixed with `_`, so it always matches
+ * `^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$` (the OpenAI/Anthropic/Gemini tool-name rule). A name longer than
  * 64 characters, or one that two different origins would share, instead ends with `_` and a hex
  * digest of the exact original (server, item), after as much of both readable parts as fits.
  * Every name is a function of the set of origins only, never of their order.
@@ -21,8 +22,11 @@ export interface NameOrigin {
 /** Longest catalog name LLM APIs accept. */
 export const CATALOG_NAME_MAX_LENGTH = 64;
 
-/** Every catalog name matches this: 1 to 64 characters from `[a-zA-Z0-9_-]`. */
-export const CATALOG_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+/**
+ * Every catalog name matches this: 1 to 64 characters from `[a-zA-Z0-9_-]`, the first a letter or `_`
+ * (Gemini, for one, rejects a function name that starts with a digit or `-`).
+ */
+export const CATALOG_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/;
 
 /** Joins the server part and the item part of a catalog name. */
 export const CATALOG_NAME_SEPARATOR = '__';
@@ -39,6 +43,16 @@ const SERVER_KEEP_MIN = 16;
  */
 export function sanitizeNamePart(part: string): string {
   return part.replace(/[^a-zA-Z0-9_-]/gu, '_');
+}
+
+/**
+ * The server part of a catalog name: {@link sanitizeNamePart}, then a leading `_` when that would
+ * start with a digit or `-`, so every name starts with a letter or `_` (`1st` → `_1st`, `-x` → `_-x`).
+ * Every other server part is left as it was, so existing names stay stable.
+ */
+export function serverNamePart(server: string): string {
+  const part = sanitizeNamePart(server);
+  return /^[0-9-]/.test(part) ? `_${part}` : part;
 }
 
 /** Removes trailing `_`/`-` left by a cut, so a shortened part does not run into the separator. */
@@ -69,7 +83,7 @@ function readablePart(server: string, item: string, budget: number): string {
 /** One distinct origin while the table is being built. */
 interface Entry {
   readonly origin: NameOrigin;
-  /** Sanitized server part. */
+  /** Sanitized server part ({@link serverNamePart}). */
   readonly server: string;
   /** Sanitized item part. */
   readonly item: string;
@@ -96,8 +110,9 @@ function nameAt(entry: Entry): string {
   const digestLength = DIGEST_LENGTHS[entry.level] ?? 64;
   if (digestLength === 0) return entry.server + CATALOG_NAME_SEPARATOR + entry.item;
   const hex = digestOf(entry).slice(0, digestLength);
-  // At full length the digest alone is the name: no readable part fits beside it anyway.
-  if (hex.length >= CATALOG_NAME_MAX_LENGTH) return hex;
+  // At full length the digest alone is the name (after a `_`, as a name may not start with a digit):
+  // no readable part fits beside it anyway.
+  if (hex.length >= CATALOG_NAME_MAX_LENGTH) return `_${hex.slice(0, CATALOG_NAME_MAX_LENGTH - 1)}`;
   const suffix = `_${hex}`;
   return readablePart(entry.server, entry.item, CATALOG_NAME_MAX_LENGTH - suffix.length) + suffix;
 }
@@ -122,7 +137,7 @@ export class NameTable {
    * characters or another pair would get the same name; then it gets `_` + 8 hex digits of its own
    * digest after a readable prefix. Should names still clash (a digest prefix collision, or a
    * plain name that looks like a shortened one), every pair in the clash moves to a longer digest
-   * (16, 32, then the whole 64-digit digest). Each round is a function of the set alone, so the
+   * (16, 32, then `_` and the first 63 digits of the digest alone). Each round is a function of the set alone, so the
    * result is the same for every input order. O(n) in the number of origins.
    */
   static build(origins: Iterable<NameOrigin>): NameTable {
@@ -135,7 +150,7 @@ export class NameTable {
       items.add(item);
       const entry: Entry = {
         origin: Object.freeze({ server, item }),
-        server: sanitizeNamePart(server),
+        server: serverNamePart(server),
         item: sanitizeNamePart(item),
         level: 0,
         name: '',

@@ -4,12 +4,12 @@
  * too long or would clash, a shortened readable part plus `_` and a hex digest. Starting only those
  * servers keeps a slow or broken server the call does not need off its path.
  */
-import { CATALOG_NAME_SEPARATOR, sanitizeNamePart } from '../catalog/naming.js';
+import { CATALOG_NAME_SEPARATOR, serverNamePart } from '../catalog/naming.js';
 
 /** A name that ends in a digest: shortened, or moved aside by a clash. */
 const DIGEST_SUFFIX = /_[0-9a-f]{8,64}$/;
-/** A name that is a whole 64-digit digest, with no readable part. */
-const DIGEST_ONLY = /^[0-9a-f]{64}$/;
+/** A name that is `_` and 63 digits of a digest, with no readable part. */
+const DIGEST_ONLY = /^_[0-9a-f]{63}$/;
 
 /**
  * The configured servers whose tools could have the catalog name `tool`, or `undefined` when that
@@ -29,7 +29,7 @@ export function serversForTool(tool: string, servers: Iterable<string>): string[
     at = tool.indexOf(CATALOG_NAME_SEPARATOR, at + 1);
   }
   const matches = [...new Set(servers)].filter((server) => {
-    const sanitized = sanitizeNamePart(server);
+    const sanitized = serverNamePart(server);
     return prefixes.some((prefix) => sanitized === prefix || (shortened && sanitized.startsWith(prefix)));
   });
   return matches.length > 0 ? matches : undefined;

@@ -6,7 +6,7 @@
  * the other and none is lost.
  */
 import { Catalog } from '../catalog/catalog.js';
-import { sanitizeNamePart } from '../catalog/naming.js';
+import { serverNamePart } from '../catalog/naming.js';
 import { suggestNames } from '../catalog/suggest.js';
 import {
   INLINE_SOURCE,
@@ -151,7 +151,7 @@ export class ServerSet {
    */
   downServerFor(name: string): ServerUnavailableError | undefined {
     for (const runtime of this.#servers.values()) {
-      if (runtime.state === 'ready' || !name.startsWith(`${sanitizeNamePart(runtime.name)}__`)) continue;
+      if (runtime.state === 'ready' || !name.startsWith(`${serverNamePart(runtime.name)}__`)) continue;
       return new ServerUnavailableError(runtime.name, runtime.state, { cause: runtime.lastError });
     }
     return undefined;

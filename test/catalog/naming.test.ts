@@ -10,6 +10,7 @@ import {
   sanitizeNamePart,
   type NameOrigin,
 } from '../../src/catalog/naming.js';
+import { serversForTool } from '../../src/cli/select.js';
 
 const HASHED = /_[0-9a-f]{8}$/;
 
@@ -83,6 +84,12 @@ const TRICKY: NameOrigin[] = [
   { server: LONG_SERVER, item: 'run' },
   { server: 'x', item: '' },
   { server: '', item: 'y' },
+  { server: '1st', item: 'run' },
+  { server: '-x', item: 'run' },
+  { server: '_1st', item: 'run' },
+  { server: '9', item: '' },
+  { server: '-', item: '-' },
+  { server: '1'.repeat(200), item: LONG_ITEM },
 ];
 
 describe('sanitizeNamePart', () => {
@@ -95,6 +102,46 @@ describe('sanitizeNamePart', () => {
 });
 
 describe('NameTable names', () => {
+  it('starts every name with a letter or _, also for a server named 1st or -x', () => {
+    const table = NameTable.build([
+      { server: '1st', item: 'run' },
+      { server: '-x', item: 'run' },
+      { server: '42', item: 'answer' },
+      { server: '🚀', item: 'go' },
+      { server: 'ok', item: '1tool' },
+    ]);
+    expect(table.nameOf('1st', 'run')).toBe('_1st__run');
+    expect(table.nameOf('-x', 'run')).toBe('_-x__run');
+    expect(table.nameOf('42', 'answer')).toBe('_42__answer');
+    // Names that already start with a letter or _ are unchanged.
+    expect(table.nameOf('🚀', 'go')).toBe('___go');
+    expect(table.nameOf('ok', '1tool')).toBe('ok__1tool');
+    for (const name of table.names()) expect(name).toMatch(/^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/);
+  });
+
+  it('keeps 1st and _1st apart, both starting with _', () => {
+    const origins = [
+      { server: '1st', item: 'run' },
+      { server: '_1st', item: 'run' },
+    ];
+    const table = NameTable.build(origins);
+    expectSound(table, origins);
+    expect(table.nameOf('1st', 'run')).toMatch(/^_1st__run_[0-9a-f]{8}$/);
+    expect(table.nameOf('_1st', 'run')).toMatch(/^_1st__run_[0-9a-f]{8}$/);
+  });
+
+  it('lets `berth call` find the server behind a name it prefixed with _', () => {
+    const name = NameTable.build([{ server: '1st', item: 'run' }]).nameOf('1st', 'run')!;
+    expect(serversForTool(name, ['1st', 'other'])).toEqual(['1st']);
+  });
+
+  it('starts a shortened name of a long numeric server with _', () => {
+    const server = '7'.repeat(100);
+    const name = NameTable.build([{ server, item: 'tool' }]).nameOf(server, 'tool')!;
+    expect(name).toHaveLength(CATALOG_NAME_MAX_LENGTH);
+    expect(name).toMatch(/^_7+__tool_[0-9a-f]{8}$/);
+  });
+
   it('keeps plain names plain when nothing collides', () => {
     const table = NameTable.build([
       { server: 'counter', item: 'increment' },
