@@ -8,4 +8,11 @@ export {
   type AdapterOptions,
   type BoundCall,
 } from './binding.js';
-export { shapeSchema, type SchemaMode, type JsonSchemaObject } from './schema.js';
+export {
+  shapeSchema,
+  unshapeArguments,
+  SHAPE_MAX_DEPTH,
+  SHAPE_MAX_NODES,
+  type SchemaMode,
+  type JsonSchemaObject,
+} from './schema.js';
