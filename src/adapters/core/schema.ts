@@ -281,7 +281,13 @@ function jsonText(description: unknown, why: string): Obj {
 
 /** Adds `null` to what a shaped schema (of `mode`) accepts. */
 function nullable(shaped: Obj, mode: Run['mode']): Obj {
-  if (mode === 'gemini') return { ...shaped, nullable: true };
+  if (mode === 'gemini') {
+    // Gemini: `nullable` on each alternative of a union, not beside the `anyOf`.
+    const branches = list(own(shaped, 'anyOf'));
+    return branches
+      ? { ...shaped, anyOf: branches.map((b) => (isObj(b) ? nullable(b, mode) : b)) }
+      : { ...shaped, nullable: true };
+  }
   const anyOf = list(own(shaped, 'anyOf'));
   if (anyOf) {
     return anyOf.some((b) => isObj(b) && b.type === 'null')
