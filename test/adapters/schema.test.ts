@@ -125,8 +125,13 @@ function geminiProblems(schema: unknown): string[] {
       if (!isObj(node.items)) problems.push(`${at}: array without items`);
       else visit(node.items, `${at}/items`);
     }
-    if (isObj(node.properties))
-      for (const [k, p] of Object.entries(node.properties)) visit(p, `${at}/properties/${k}`);
+    if (isObj(node.properties)) {
+      for (const [k, p] of Object.entries(node.properties)) {
+        if (!/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/.test(k))
+          problems.push(`${at}: property name ${JSON.stringify(k)}`);
+        visit(p, `${at}/properties/${k}`);
+      }
+    }
     if (Array.isArray(node.required)) {
       const props = isObj(node.properties) ? node.properties : {};
       for (const r of node.required)
@@ -451,6 +456,50 @@ describe('shapeSchema on a rich schema', () => {
       const args = unshapeArguments({ id: 'a', name: null, deep: null }, union, mode);
       expect(problemsOf(union, args)).toEqual([]);
     }
+  });
+});
+
+describe('property names', () => {
+  it('gemini: renames the names Gemini rejects, and unshaping maps them back', () => {
+    const schema: JsonSchemaObject = {
+      type: 'object',
+      properties: {
+        'file-path': { type: 'string' },
+        file_path: { type: 'number' },
+        '1st': { type: 'object', properties: { 'a.b': { type: 'string' } }, required: ['a.b'] },
+        ok: { type: 'boolean' },
+      },
+      required: ['file-path', '1st'],
+    };
+    const shaped = shapeSchema(schema, 'gemini');
+    expect(geminiProblems(shaped)).toEqual([]);
+    expect(Object.keys(shaped.properties as Obj)).toEqual(['file_path_2', 'file_path', '_1st', 'ok']);
+    expect(shaped.required).toEqual(['file_path_2', '_1st']);
+    const args = unshapeArguments({ file_path_2: 'x', file_path: 1, _1st: { a_b: 'y' } }, schema, 'gemini');
+    expect(args).toEqual({ 'file-path': 'x', file_path: 1, '1st': { 'a.b': 'y' } });
+    expect(problemsOf(schema, args)).toEqual([]);
+    // Other modes keep the names.
+    expect(Object.keys(shapeSchema(schema, 'openai-strict').properties as Obj)).toEqual(
+      Object.keys(schema.properties as Obj),
+    );
+  });
+
+  it('keeps a property named __proto__ as a property, in every mode', () => {
+    const schema = JSON.parse(
+      '{"type":"object","properties":{"__proto__":{"type":"string"},"x":{"type":"number"}},"required":["x"]}',
+    ) as JsonSchemaObject;
+    for (const mode of MODES) {
+      const shaped = shapeSchema(schema, mode);
+      expect(Object.keys(shaped.properties as Obj), mode).toEqual(['__proto__', 'x']);
+      expect(CHECKERS[mode](shaped)).toEqual([]);
+      const args = unshapeArguments(JSON.parse('{"__proto__":"p","x":1}'), schema, mode) as Obj;
+      expect(Object.keys(args), mode).toEqual(['__proto__', 'x']);
+      expect(Object.getPrototypeOf(args)).toBe(Object.prototype);
+    }
+    const union = JSON.parse(
+      '{"anyOf":[{"properties":{"__proto__":{"type":"string"}}},{"properties":{"y":{}}}]}',
+    ) as JsonSchemaObject;
+    for (const mode of MODES) expect(CHECKERS[mode](shapeSchema(union, mode))).toEqual([]);
   });
 });
 

@@ -2,7 +2,8 @@
  * Input-schema shaping for providers' limits. The model sees the shaped schema; berth still validates
  * arguments against the server's original one. {@link shapeSchema} makes the schema a provider
  * accepts; {@link unshapeArguments} turns what a model wrote against it back into arguments for the
- * original (an optional field sent as `null` becomes absent; a value sent as JSON text is parsed).
+ * original (an optional field sent as `null` becomes absent; a value sent as JSON text is parsed; a
+ * renamed property gets its name back).
  *
  * Both are pure (inputs are never mutated), deterministic, and bounded: `$ref` cycles, object cycles,
  * deep nesting and reference blow-up end in a documented fallback, never in a throw or a hang.
@@ -16,7 +17,8 @@
  *   `$ref`s inlined; only the documented keywords (no `default`, `minLength`, `uniqueItems`, `allOf`,
  *   `oneOf`…); the root is a plain object.
  * - `'gemini'`: Gemini's OpenAPI subset: no `additionalProperties`, `$ref` or `$defs` (inlined), one
- *   `type` per schema (`nullable` for null), string-only enums, only the documented keywords.
+ *   `type` per schema (`nullable` for null), string-only enums, only the documented keywords;
+ *   property names Gemini rejects (`file-path`, `1st`) renamed (`file_path`, `_1st`).
  * - `'anthropic'`: no `anyOf`/`oneOf`/`allOf` at the top level (merged into one object schema);
  *   everything below the top is kept.
  *
@@ -53,6 +55,11 @@ function isObj(value: unknown): value is Obj {
 /** `value` as an array of unknowns, or `undefined` when it is not an array. */
 function list(value: unknown): unknown[] | undefined {
   return Array.isArray(value) ? (value as unknown[]) : undefined;
+}
+
+/** Sets an own property, also for a key like `__proto__` (which plain assignment would not). */
+function put(obj: Obj, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function own(obj: Obj, key: string): unknown {
@@ -154,7 +161,7 @@ function mergeSchemas(a: Obj, b: Obj): Obj {
     const props: Obj = { ...pb };
     for (const [key, value] of Object.entries(pa)) {
       const other = own(pb, key);
-      props[key] = other === undefined ? value : { allOf: [value, other] };
+      put(props, key, other === undefined ? value : { allOf: [value, other] });
     }
     out.properties = props;
   }
@@ -229,6 +236,34 @@ const GEMINI_FORMATS: Record<string, ReadonlySet<string>> = {
   number: new Set(['float', 'double']),
   integer: new Set(['int32', 'int64']),
 };
+
+/** A property name Gemini accepts: a letter or `_`, then letters, digits and `_`, 64 at most. */
+const GEMINI_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
+
+/**
+ * Gemini names for an object's property names: a valid name stays; any other gets its other
+ * characters replaced by `_`, a leading `_` if it starts with a digit, and a `_2`, `_3`… suffix
+ * should it meet a name already taken. A function of the list alone, so {@link unshapeArguments}
+ * maps the names back the same way.
+ */
+function geminiPropertyNames(names: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Set(names.filter((n) => GEMINI_NAME.test(n)));
+  for (const name of names) {
+    if (GEMINI_NAME.test(name)) {
+      out.set(name, name);
+      continue;
+    }
+    let base = name.replace(/[^a-zA-Z0-9_]/gu, '_');
+    if (!/^[a-zA-Z_]/.test(base)) base = `_${base}`;
+    base = base.slice(0, 64);
+    let candidate = base;
+    for (let n = 2; taken.has(candidate); n++) candidate = `${base.slice(0, 64 - String(n).length - 1)}_${n}`;
+    taken.add(candidate);
+    out.set(name, candidate);
+  }
+  return out;
+}
 
 /** State of one {@link shapeSchema} run. */
 interface Run {
@@ -438,15 +473,20 @@ function shapeTyped(
       );
       const properties: Obj = {};
       const names = isObj(props) ? Object.keys(props) : [];
+      const renamed = gemini ? geminiPropertyNames(names) : undefined;
       run.objectDepth++;
       for (const name of names) {
         const shaped = shapeNode((props as Obj)[name], run, depth + 1, refs);
-        properties[name] = !gemini && !requiredSet.has(name) ? nullable(shaped, run.mode) : shaped;
+        put(
+          properties,
+          renamed?.get(name) ?? name,
+          !gemini && !requiredSet.has(name) ? nullable(shaped, run.mode) : shaped,
+        );
       }
       run.objectDepth--;
       out.properties = properties;
       if (gemini) {
-        const kept = names.filter((n) => requiredSet.has(n));
+        const kept = names.filter((n) => requiredSet.has(n)).map((n) => renamed?.get(n) ?? n);
         if (kept.length > 0) out.required = kept;
         copyNumber(['minProperties', 'maxProperties']);
       } else {
@@ -478,7 +518,7 @@ function mergedRoot(schema: Obj, root: unknown): Obj | undefined {
   const union = unionOf(node);
   if (!union) return resolved.refs.length > 0 || own(schema, 'allOf') !== undefined ? node : undefined;
   const { anyOf: _a, oneOf: _o, ...base } = node;
-  const properties: Record<string, unknown[]> = {};
+  const properties = new Map<string, unknown[]>();
   let required: Set<string> | undefined;
   let count = 0;
   for (const branch of union) {
@@ -489,7 +529,8 @@ function mergedRoot(schema: Obj, root: unknown): Obj | undefined {
     const props = own(merged, 'properties');
     if (isObj(props)) {
       for (const [key, value] of Object.entries(props)) {
-        const list = (properties[key] ??= []);
+        let list = properties.get(key);
+        if (!list) properties.set(key, (list = []));
         const rendered = safeKey(value);
         if (rendered === undefined || !list.some((v) => safeKey(v) === rendered)) list.push(value);
       }
@@ -501,7 +542,7 @@ function mergedRoot(schema: Obj, root: unknown): Obj | undefined {
   const out: Obj = { ...base, type: 'object' };
   delete out.allOf;
   out.properties = Object.fromEntries(
-    Object.entries(properties).map(([key, list]) => [key, list.length === 1 ? list[0] : { anyOf: list }]),
+    [...properties].map(([key, list]) => [key, list.length === 1 ? list[0] : { anyOf: list }]),
   );
   const kept = [...(required ?? [])].filter((r) => Object.prototype.hasOwnProperty.call(out.properties, r));
   if (kept.length > 0) out.required = kept;
@@ -590,7 +631,13 @@ function parseJsonText(value: string): unknown {
 }
 
 /** Unshapes `value` against the original (sub)schema `node`. */
-function unshapeValue(value: unknown, node: unknown, root: unknown, depth: number): unknown {
+function unshapeValue(
+  value: unknown,
+  node: unknown,
+  root: unknown,
+  depth: number,
+  mode: SchemaMode,
+): unknown {
   if (depth > UNSHAPE_MAX_DEPTH) return value;
   const resolved = resolve(node, root, []);
   const schema = resolved.node;
@@ -604,7 +651,7 @@ function unshapeValue(value: unknown, node: unknown, root: unknown, depth: numbe
     for (const branch of union) {
       const part = resolve(branch, root, resolved.refs);
       if (!isObj(part.node)) continue;
-      if (admits(part.node, kind)) return unshapeValue(value, part.node, root, depth + 1);
+      if (admits(part.node, kind)) return unshapeValue(value, part.node, root, depth + 1, mode);
     }
     if (typeof value === 'string') return parseJsonText(value);
     return value;
@@ -630,27 +677,32 @@ function unshapeValue(value: unknown, node: unknown, root: unknown, depth: numbe
     return value.map((item, i) => {
       const rest: unknown = list(items) ? true : (items ?? true);
       const itemSchema: unknown = tuple ? (tuple[i] ?? rest) : rest;
-      return unshapeValue(item, itemSchema, root, depth + 1);
+      return unshapeValue(item, itemSchema, root, depth + 1, mode);
     });
   }
   if (isObj(value)) {
     const props = own(schema, 'properties');
     const required = own(schema, 'required');
     const requiredSet = new Set(Array.isArray(required) ? required : []);
+    const back = new Map<string, string>();
+    if (mode === 'gemini' && isObj(props)) {
+      for (const [name, shaped] of geminiPropertyNames(Object.keys(props))) back.set(shaped, name);
+    }
     const out: Obj = {};
     for (const [key, item] of Object.entries(value)) {
-      const propSchema = isObj(props) ? own(props, key) : undefined;
+      const original = back.get(key) ?? key;
+      const propSchema = isObj(props) ? own(props, original) : undefined;
       if (propSchema === undefined) {
-        out[key] = item;
+        put(out, key, item);
         continue;
       }
       if (
         item === null &&
-        !requiredSet.has(key) &&
+        !requiredSet.has(original) &&
         !acceptsNull(resolve(propSchema, root, resolved.refs).node, root)
       )
         continue;
-      out[key] = unshapeValue(item, propSchema, root, depth + 1);
+      put(out, original, unshapeValue(item, propSchema, root, depth + 1, mode));
     }
     return out;
   }
@@ -661,8 +713,8 @@ function unshapeValue(value: unknown, node: unknown, root: unknown, depth: numbe
  * Arguments a model wrote against `shapeSchema(original, mode)`, turned back into arguments for the
  * `original` schema, which berth then validates them against: an optional property sent as `null`
  * (how `'openai-strict'` says "absent") is removed unless the original allows `null` there; a string
- * where the original wants a non-string (a part shaped as JSON text) is parsed. Everything else is
- * kept as it is. Pure: returns a new value, never mutates `args`. `'original'` and `'anthropic'`
+ * where the original wants a non-string (a part shaped as JSON text) is parsed; in `'gemini'`, a
+ * renamed property gets its original name back. Everything else is kept as it is. Pure: returns a new value, never mutates `args`. `'original'` and `'anthropic'`
  * return `args` unchanged.
  */
 export function unshapeArguments(
@@ -674,5 +726,5 @@ export function unshapeArguments(
   const input: unknown = original;
   if (!isObj(input) || !isObj(args)) return args;
   const root = mergedRoot(input, input) ?? input;
-  return unshapeValue(args, root, input, 0);
+  return unshapeValue(args, root, input, 0, mode);
 }
