@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Host } from '../../src/index.js';
 import { alive, FIXTURE, waitFor } from '../helpers.js';
 import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
-import { scriptedModel, type ScriptedCall, type SeenResult } from './mastra-model.js';
+import { resultsIn, scriptedModel, type ScriptedCall, type SeenResult } from './mastra-model.js';
 
 sayWhySkipped('Mastra');
 
@@ -88,4 +88,177 @@ describe.skipIf(!frameworksRun)('berth/mastra', () => {
   });
 });
 
-void FIXTURE;
+describe.skipIf(!frameworksRun)('berth/mastra results', () => {
+  it('shows the model text, media as file parts and a tool error; the application keeps the whole result', async () => {
+    await using fx = await counterHost();
+    const { agent, model } = agentWith(
+      fx.host,
+      (seen) =>
+        [{ tool: 'tools__media' }, { tool: 'tools__fail' }, { tool: 'tools__shaped', args: { value: 3 } }][
+          seen.length
+        ],
+    );
+    const result = await agent.generate('show me', { maxSteps: 8 });
+    expect(result.text).toBe('{"type":"text","value":"{\\"value\\":3}"}'); // the loop went on after the error
+    const prompt = model.doGenerateCalls.at(-1)!.prompt;
+    const outputs = resultsIn(prompt).map((r) => [r.toolName, r.output]);
+    expect(outputs).toEqual([
+      [
+        'tools__media',
+        {
+          type: 'content',
+          value: [
+            { type: 'text', text: 'a picture and a sound' },
+            {
+              type: 'file',
+              data: { type: 'data', data: expect.any(String) as unknown },
+              mediaType: 'image/png',
+            },
+            {
+              type: 'file',
+              data: { type: 'data', data: expect.any(String) as unknown },
+              mediaType: 'audio/wav',
+            },
+            { type: 'text', text: '[resource fixture://note]\nan embedded note' },
+            { type: 'text', text: '[resource link fixture://elsewhere "elsewhere" (text/plain)]' },
+          ],
+        },
+      ],
+      ['tools__fail', { type: 'error-text', value: 'it failed' }],
+      ['tools__shaped', { type: 'text', value: '{"value":3}' }],
+    ]);
+    const results = result.toolResults.map((r) => r.payload.result as Record<string, unknown>);
+    expect(results[0]!.content).toHaveLength(5);
+    expect(results[1]).toMatchObject({ isError: true });
+    expect(results[2]).toMatchObject({ structuredContent: { value: 3 } });
+  });
+
+  it("gives berth's failures to the model as errors, and names the fix for a missing key", async () => {
+    await using fx = await counterHost();
+    const { agent, model } = agentWith(
+      fx.host,
+      (seen) =>
+        [{ tool: 'tools__crash' }, { tool: 'counter__get' }, { tool: 'tools__nonexistent' }][seen.length],
+    );
+    const result = await agent.generate('fail', { maxSteps: 8 }); // no memory thread, no key option
+    const [crash, keyless, unknown] = resultsIn(model.doGenerateCalls.at(-1)!.prompt).map((r) => r.output);
+    expect(crash).toMatchObject({
+      type: 'error-text',
+      value: expect.stringContaining('server "tools"') as unknown,
+    });
+    expect(keyless).toMatchObject({
+      type: 'error-text',
+      value: expect.stringMatching(
+        /session scope "keyed".*memory: \{ thread, resource \}.*key option/,
+      ) as unknown,
+    });
+    expect(unknown?.type).toBe('error-text'); // Mastra's own answer to a tool it does not have
+    // berth's failure is returned (with its code), the missing key is thrown (Mastra's tool error).
+    expect(result.toolResults[0]?.payload.result).toMatchObject({
+      isError: true,
+      _meta: { 'berth/error': { code: 'SERVER_FAILED' } },
+    });
+    expect(result.toolResults).toHaveLength(1);
+  });
+
+  it("toolErrors: 'throw' throws a tool error (Mastra reports it to the model as its tool error)", async () => {
+    await using fx = await counterHost();
+    const { agent, model } = agentWith(fx.host, (seen) => [{ tool: 'tools__fail' }][seen.length], {
+      toolErrors: 'throw',
+    });
+    const result = await agent.generate('fail', { maxSteps: 4 });
+    expect(resultsIn(model.doGenerateCalls.at(-1)!.prompt)[0]?.output).toEqual({
+      type: 'error-text',
+      value: 'tool "tools__fail" reported an error: it failed',
+    });
+    expect(result.toolResults).toHaveLength(0);
+  });
+});
+
+describe.skipIf(!frameworksRun)('berth/mastra abort, progress, catalog changes, toolsets', () => {
+  it("the run's abort signal cancels the call on the server; progress goes to the stream", async () => {
+    await using fx = await counterHost();
+    const { agent } = agentWith(
+      fx.host,
+      (seen) => [{ tool: 'counter__sleep', args: { ms: 8000 } }][seen.length],
+    );
+    const controller = new AbortController();
+    const stream = await agent.stream('sleep', {
+      memory: { thread: 'sleeper', resource: 'u' },
+      abortSignal: controller.signal,
+    });
+    const progress: unknown[] = [];
+    for await (const chunk of stream.fullStream) {
+      if (chunk.type !== 'tool-output') continue;
+      progress.push(chunk.payload.output);
+      controller.abort(); // mid-call: the server has reported progress once
+    }
+    expect(progress[0]).toEqual({ type: 'progress', tool: 'counter__sleep', progress: 1, total: 4 });
+    const [sleeping] = fx.pids.pids('sleeping');
+    const session = fx.host
+      .status()
+      .find((row) => row.name === 'counter')
+      ?.sessions?.find((s) => s.key === 'sleeper');
+    expect(session?.pid).toBe(sleeping);
+    expect(await waitFor(() => fx.pids.pids('cancelled').includes(sleeping!), 6_000)).toBe(true);
+  });
+
+  it('re-reads the catalog on every generate: an added server and a list change reach the next run', async () => {
+    await using fx = await counterHost();
+    const { agent, model } = agentWith(fx.host, (seen) => [{ tool: 'tools__add-tool' }][seen.length]);
+    const names = () => (model.doGenerateCalls.at(-1)!.tools ?? []).map((tool) => tool.name);
+    await agent.generate('add', { maxSteps: 4 });
+    expect(names()).not.toContain('tools__added');
+    expect(await waitFor(() => fx.host.tools().some((t) => t.name === 'tools__added'))).toBe(true);
+    await fx.host.add('extra', { command: process.execPath, args: [FIXTURE] });
+    await agent.generate('again', { maxSteps: 4 });
+    expect(names()).toEqual(expect.arrayContaining(['tools__added', 'extra__echo']));
+  });
+
+  it('serves a Toolset as per-call toolsets: its key, its filter, and closing it ends its sessions', async () => {
+    await using fx = await counterHost();
+    const model = scriptedModel(countToTwo, (seen) => String(seenText(seen.at(-1))));
+    const agent = new Agent({
+      id: 'bare',
+      name: 'bare',
+      instructions: 'Use the tools.',
+      model: model as unknown as ConstructorParameters<typeof Agent>[0]['model'],
+    });
+    const toolset = fx.host.toolset({ key: 'conversation-1', servers: ['counter'] });
+    const toolsets = mastraTools(toolset).toolsets();
+    expect(Object.keys(toolsets.berth!).sort()).toEqual(
+      fx.host
+        .tools()
+        .filter((t) => t.server === 'counter')
+        .map((t) => t.name)
+        .sort(),
+    );
+    const result = await agent.generate('count', { toolsets, maxSteps: 8 });
+    expect(result.text).toBe('2');
+    expect(counterKeys(fx.host)).toEqual(['conversation-1']);
+    await toolset.close();
+    expect(counterKeys(fx.host)).toEqual([]);
+  });
+
+  it('takes the key from a function of the tool context (here the request context) when asked to', async () => {
+    await using fx = await counterHost();
+    const { RequestContext } = await import('@mastra/core/request-context');
+    const { agent } = agentWith(
+      fx.host,
+      countToTwo,
+      {
+        conversation: 'none',
+        key: (context) => context.requestContext?.get('user') as string | undefined,
+      },
+      (seen) => String(seenText(seen.at(-1))),
+    );
+    const requestContext = new RequestContext([['user', 'user-7']]);
+    const result = await agent.generate('count', {
+      memory: { thread: 'ignored-thread', resource: 'u' },
+      requestContext,
+      maxSteps: 8,
+    });
+    expect(result.text).toBe('2');
+    expect(counterKeys(fx.host)).toEqual(['user-7']);
+  });
+});

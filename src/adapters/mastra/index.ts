@@ -151,6 +151,9 @@ export function mastraTools(source: ToolSource, options: MastraToolsOptions = {}
     } catch (error) {
       await Promise.all(writes);
       if (signal?.aborted || !BerthError.is(error) || error.code === 'CALL_ABORTED') throw error;
+      if (error.code === 'KEY_REQUIRED')
+        // Said where the developer will look (Mastra's tool error, the model's answer), with the fix.
+        error.message += `; with Mastra, give agent.generate/stream a memory thread (memory: { thread, resource }), or mastraTools a key option`;
       if (THROWN.has(error.code) || options.toolErrors === 'throw') throw error;
       return {
         content: [{ type: 'text', text: error.message }],
