@@ -41,16 +41,19 @@ export function resultsIn(prompt: readonly unknown[]): SeenResult[] {
 export function scriptedModel(
   script: (seen: SeenResult[]) => ScriptedCall | undefined,
   final: (seen: SeenResult[]) => string = (seen) => JSON.stringify(seen.at(-1)?.output ?? null),
+  /** Runs before each step is answered (to change the world between steps). */
+  beforeStep?: (seen: SeenResult[]) => Promise<void>,
 ): MockLanguageModelV4 {
   let calls = 0;
-  const step = (prompt: readonly unknown[]) => {
+  const step = async (prompt: readonly unknown[]) => {
     const seen = resultsIn(prompt);
+    await beforeStep?.(seen);
     return { next: script(seen), seen, id: `call-${++calls}` };
   };
   return new MockLanguageModelV4({
     // Mastra's `generate` asks for a whole answer, `stream` for a stream: the script answers both.
     doGenerate: async ({ prompt }) => {
-      const { next, seen, id } = step(prompt);
+      const { next, seen, id } = await step(prompt);
       return next
         ? {
             content: [
@@ -73,7 +76,7 @@ export function scriptedModel(
           };
     },
     doStream: async ({ prompt }) => {
-      const { next, seen, id } = step(prompt);
+      const { next, seen, id } = await step(prompt);
       const parts: LanguageModelV4StreamPart[] = next
         ? [
             { type: 'stream-start', warnings: [] },

@@ -215,6 +215,46 @@ describe.skipIf(!frameworksRun)('berth/mastra abort, progress, catalog changes, 
     expect(names()).toEqual(expect.arrayContaining(['tools__added', 'extra__echo']));
   });
 
+  it('with prepareStep, re-reads the catalog before every step: a server added mid-run is callable next step', async () => {
+    await using fx = await counterHost();
+    const berth = mastraTools(fx.host);
+    const model = scriptedModel(
+      (seen) =>
+        [
+          { tool: 'counter__increment' },
+          { tool: 'extra__echo', args: { value: 'after' } },
+          { tool: 'counter__get' },
+        ][seen.length],
+      (seen) => seen.map((r) => String(r.output.value)).join(','),
+      async (seen) => {
+        // While the model answers the first step (after the run read its tools), a server is added.
+        if (seen.length === 0 && !fx.host.tools().some((t) => t.server === 'extra'))
+          await fx.host.add('extra', { command: process.execPath, args: [FIXTURE] });
+      },
+    );
+    const agent = new Agent({
+      id: 'stepper',
+      name: 'stepper',
+      instructions: 'Use the tools.',
+      model: model as unknown as ConstructorParameters<typeof Agent>[0]['model'],
+      tools: berth.tools,
+      memory: new MockMemory({ storage: new InMemoryStore() }),
+    });
+
+    // Without it, Mastra keeps the tools it read at the start of the run.
+    const before = await agent.generate('go', { memory: { thread: 'without', resource: 'u' }, maxSteps: 6 });
+    expect(before.text).toMatch(/^1,Tool "extra__echo" not found.*,1$/s);
+    await fx.host.remove('extra');
+
+    const after = await agent.generate('go', {
+      memory: { thread: 'with', resource: 'u' },
+      maxSteps: 6,
+      prepareStep: berth.prepareStep,
+    });
+    expect(after.text).toBe('1,after,1'); // and the thread's key survived the step's new tools
+    expect(counterKeys(fx.host).sort()).toEqual(['with', 'without']);
+  });
+
   it('serves a Toolset as per-call toolsets: its key, its filter, and closing it ends its sessions', async () => {
     await using fx = await counterHost();
     const model = scriptedModel(countToTwo, (seen) => String(seenText(seen.at(-1))));

@@ -66,6 +66,14 @@ export interface MastraTools {
   tools: () => Record<string, BerthMastraTool>;
   /** The tools as one toolset, for `agent.generate(messages, { toolsets: berth.toolsets() })`. */
   toolsets: () => Record<string, Record<string, BerthMastraTool>>;
+  /**
+   * Re-reads the catalog before every step of a run, not only at its start:
+   * `agent.generate(messages, { prepareStep: berth.prepareStep })`. It keeps the step's other tools
+   * and replaces berth's with the catalog as it is now (a server added mid-run is callable at the
+   * next step; a removed one's tools are gone). To combine with your own `prepareStep`, call it
+   * there and return its `tools`.
+   */
+  prepareStep: (step: { tools?: Record<string, unknown> }) => { tools: Record<string, unknown> };
 }
 
 /** A tool error (`isError`) thrown under `toolErrors: 'throw'`; the result is on it. */
@@ -183,10 +191,22 @@ export function mastraTools(source: ToolSource, options: MastraToolsOptions = {}
     return made1;
   };
 
+  // Every name this adapter has handed out: prepareStep replaces exactly these in a step's tools.
+  const handedOut = new Set<string>();
   const tools = (): Record<string, BerthMastraTool> =>
-    Object.fromEntries(binding.tools().map((tool) => [tool.name, toMastra(tool)]));
+    Object.fromEntries(
+      binding.tools().map((tool) => {
+        handedOut.add(tool.name);
+        return [tool.name, toMastra(tool)];
+      }),
+    );
   return {
     tools,
     toolsets: () => ({ [options.toolsetName ?? 'berth']: tools() }),
+    prepareStep: (step) => {
+      const current = tools();
+      const others = Object.entries(step.tools ?? {}).filter(([name]) => !handedOut.has(name));
+      return { tools: { ...Object.fromEntries(others), ...current } };
+    },
   };
 }
