@@ -302,3 +302,59 @@ describe.skipIf(!frameworksRun)('berth/mastra abort, progress, catalog changes, 
     expect(counterKeys(fx.host)).toEqual(['user-7']);
   });
 });
+
+describe.skipIf(!frameworksRun)('berth/mastra under attack', () => {
+  it('bad arguments from the model come back to it as an error, checked against the original schema', async () => {
+    await using fx = await counterHost();
+    const { agent, model } = agentWith(
+      fx.host,
+      (seen) =>
+        [
+          { tool: 'tools__increment', args: { by: 'lots' } },
+          { tool: 'tools__increment', args: { by: 1.5 } },
+        ][seen.length],
+    );
+    const result = await agent.generate('go', { maxSteps: 4 });
+    const outputs = resultsIn(model.doGenerateCalls.at(-1)!.prompt).map((r) => r.output);
+    expect(outputs.map((o) => o.type)).toEqual(['error-text', 'error-text']);
+    expect(result.toolResults.map((r) => r.payload.result)).toMatchObject([
+      { isError: true, _meta: { 'berth/error': { code: 'INVALID_ARGUMENTS' } } },
+      { isError: true, _meta: { 'berth/error': { code: 'INVALID_ARGUMENTS' } } },
+    ]);
+    expect(await fx.host.callTool('tools__get', {})).toMatchObject({ content: [{ text: '0' }] });
+  });
+
+  it("a closed toolset's tools refuse calls and reopen nothing", async () => {
+    await using fx = await counterHost();
+    const toolset = fx.host.toolset({ key: 'gone' });
+    const toolsets = mastraTools(toolset).toolsets();
+    await toolset.close();
+    const model = scriptedModel((seen) => [{ tool: 'counter__increment' }][seen.length]);
+    const agent = new Agent({
+      id: 'closed',
+      name: 'closed',
+      instructions: 'Use the tools.',
+      model: model as unknown as ConstructorParameters<typeof Agent>[0]['model'],
+    });
+    await agent.generate('go', { toolsets, maxSteps: 4 });
+    expect(resultsIn(model.doGenerateCalls.at(-1)!.prompt)[0]?.output).toMatchObject({
+      type: 'error-text',
+      value: expect.stringContaining('closed') as unknown,
+    });
+    expect(counterKeys(fx.host)).toEqual([]);
+  });
+
+  it('host.close() in the middle of a call ends the run without a hang or a leftover process', async () => {
+    await using fx = await counterHost();
+    const { agent } = agentWith(
+      fx.host,
+      (seen) => [{ tool: 'counter__sleep', args: { ms: 20_000 } }][seen.length],
+    );
+    const run = agent.generate('sleep', { memory: { thread: 'closing', resource: 'u' }, maxSteps: 4 });
+    expect(await waitFor(() => fx.pids.pids('sleeping').length > 0)).toBe(true);
+    await fx.host.close();
+    const result = await run;
+    expect(result.finishReason).toBeDefined();
+    expect(alive(fx.pids.pids())).toEqual([]);
+  });
+});
