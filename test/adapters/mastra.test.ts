@@ -88,6 +88,25 @@ describe.skipIf(!frameworksRun)('berth/mastra', () => {
   });
 });
 
+describe.skipIf(!frameworksRun)('berth/mastra keys', () => {
+  it("conversation: 'resource' gives a user one session across their threads", async () => {
+    await using fx = await counterHost();
+    const { agent } = agentWith(fx.host, countToTwo, { conversation: 'resource' }, (seen) =>
+      String(seenText(seen.at(-1))),
+    );
+    const first = await agent.generate('count', {
+      memory: { thread: 'monday', resource: 'ada' },
+      maxSteps: 8,
+    });
+    const second = await agent.generate('count', {
+      memory: { thread: 'tuesday', resource: 'ada' },
+      maxSteps: 8,
+    });
+    expect([first.text, second.text]).toEqual(['2', '4']);
+    expect(counterKeys(fx.host)).toEqual(['ada']);
+  });
+});
+
 describe.skipIf(!frameworksRun)('berth/mastra results', () => {
   it('shows the model text, media as file parts and a tool error; the application keeps the whole result', async () => {
     await using fx = await counterHost();
