@@ -175,9 +175,9 @@ export function mastraTools(source: ToolSource, options: MastraToolsOptions = {}
   };
 
   const toMastra = (tool: CatalogTool): BerthMastraTool => {
-    let made1 = made.get(tool);
-    if (!made1) {
-      made1 = createTool({
+    let mastraTool = made.get(tool);
+    if (!mastraTool) {
+      mastraTool = createTool({
         id: tool.name,
         description: tool.description ?? tool.title ?? tool.name,
         inputSchema: modelSchema(shapeSchema(tool.inputSchema as JsonSchemaObject, options.schema)),
@@ -186,9 +186,9 @@ export function mastraTools(source: ToolSource, options: MastraToolsOptions = {}
           execute(tool.name, args ?? {}, context as MastraToolContext | undefined),
         toModelOutput: (output: unknown): ModelOutput => toModelOutput(output),
       }) as unknown as BerthMastraTool;
-      made.set(tool, made1);
+      made.set(tool, mastraTool);
     }
-    return made1;
+    return mastraTool;
   };
 
   // Every name this adapter has handed out: prepareStep replaces exactly these in a step's tools.
