@@ -11,7 +11,7 @@
 import type { CallToolResult, Progress } from '@modelcontextprotocol/client';
 import type { CatalogTool, Host, Toolset } from '../../index.js';
 import { wildcardMatcher } from '../../catalog/wildcard.js';
-import type { SchemaMode } from './schema.js';
+import { shapeSchema, unshapeArguments, type JsonSchemaObject, type SchemaMode } from './schema.js';
 
 /** What an adapter serves tools from: a host (keys per call) or a toolset (one key). */
 export type ToolSource = Host | Toolset;
@@ -74,6 +74,11 @@ export class ToolBinding<Context = unknown> {
   readonly includes = (tool: CatalogTool): boolean =>
     (!this.#servers || this.#servers.has(tool.server)) && this.#names(tool.name);
 
+  /** The input schema the model sees for a tool: shaped by the `schema` option. */
+  schemaOf(tool: CatalogTool): JsonSchemaObject {
+    return shapeSchema(tool.inputSchema, this.#options.schema);
+  }
+
   /** The key a call runs on, or undefined (shared and per-call servers need none). */
   keyOf(call: BoundCall<Context>): string | undefined {
     if (!isHost(this.#source)) return this.#source.key;
@@ -84,11 +89,15 @@ export class ToolBinding<Context = unknown> {
   }
 
   /**
-   * Calls a catalog tool. Arguments are validated by the host against the server's original schema;
+   * Calls a catalog tool. Arguments the model wrote against a shaped schema are first turned back into
+   * arguments for the server's original schema (`unshapeArguments`), which the host validates them against;
    * a result with `isError` is returned, not thrown; berth's failures (unavailable, timeout, abort)
    * reject with their `BerthError`.
    */
-  call(name: string, args: Record<string, unknown>, call: BoundCall<Context> = {}): Promise<CallToolResult> {
+  call(name: string, input: Record<string, unknown>, call: BoundCall<Context> = {}): Promise<CallToolResult> {
+    const mode = this.#options.schema ?? 'original';
+    const tool = mode === 'original' ? undefined : this.#source.tools().find((t) => t.name === name);
+    const args = tool ? (unshapeArguments(input, tool.inputSchema, mode) as Record<string, unknown>) : input;
     const options = {
       ...(call.signal && { signal: call.signal }),
       ...(call.onProgress && { onProgress: call.onProgress }),
