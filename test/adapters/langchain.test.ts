@@ -5,6 +5,9 @@
  * blocks with the MCP result as artifact, tool errors back to the model, aborts on the wire, progress
  * as custom events, and a catalog that changes between steps through the middleware.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { BaseMessage } from '@langchain/core/messages';
 import { FIXTURE, alive, waitFor } from '../helpers.js';
@@ -271,5 +274,50 @@ describe.skipIf(!frameworksRun)('berth/langchain: createAgent with fakeModel and
     const [, late] = toolMessages(result.messages);
     expect(late!.status).toBe('success');
     expect(late!.text).toBe('new');
+  });
+
+  it("a Toolset source keeps its own key, whatever the run's thread", async () => {
+    await using fx = await counterHost();
+    const { createAgent, langchainTools } = lc!;
+    await using toolset = fx.host.toolset({ key: 'bound', servers: ['counter'] });
+    const agent = createAgent({ model: model(), tools: langchainTools(toolset) });
+    await agent.invoke(
+      { messages: [{ role: 'user', content: 'counter__increment' }] },
+      { configurable: { thread_id: 'other' } },
+    );
+    expect(counterKeys(fx.host)).toEqual(['bound']);
+    await toolset.close();
+    expect(counterKeys(fx.host)).toEqual([]);
+  });
+
+  it("sends progress to LangGraph's custom stream", async () => {
+    await using fx = await counterHost();
+    const { createAgent, langchainTools, PROGRESS_EVENT } = lc!;
+    const agent = createAgent({ model: model(), tools: langchainTools(fx.host, { servers: ['tools'] }) });
+    const chunks: unknown[] = [];
+    const stream = await agent.stream(
+      { messages: [{ role: 'user', content: 'tools__sleep={"ms":40}' }] },
+      { streamMode: 'custom' },
+    );
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks).toHaveLength(4);
+    expect(chunks[0]).toMatchObject({ type: PROGRESS_EVENT, tool: 'tools__sleep', progress: 1, total: 4 });
+  });
+});
+
+describe.skipIf(!frameworksRun)('examples/langchain.mjs', () => {
+  it('runs with the fake model: two threads, each with its own counter', async () => {
+    const example = fileURLToPath(new URL('../../examples/langchain.mjs', import.meta.url));
+    const env = { ...process.env };
+    delete env.OPENAI_API_KEY;
+    delete env.ANTHROPIC_API_KEY;
+    const { stdout } = await promisify(execFile)(process.execPath, [example], { env, timeout: 60_000 });
+    expect(stdout.split('\n')).toEqual([
+      'model: fake',
+      'alice: The counter is at 2.',
+      'bob: The counter is at 2.',
+      'sessions left: bob',
+      '',
+    ]);
   });
 });
