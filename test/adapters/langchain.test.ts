@@ -139,7 +139,10 @@ describe.skipIf(!frameworksRun)('berth/langchain: createAgent with fakeModel and
     expect(counterKeys(fx.host)).toEqual(['u1']);
 
     const unkeyed = createAgent({ model: model(), tools: langchainTools(fx.host, { servers: ['counter'] }) });
-    const refused = await unkeyed.invoke({ messages: [{ role: 'user', content: 'counter__get' }] });
+    const refused = await unkeyed.invoke(
+      { messages: [{ role: 'user', content: 'counter__get' }] },
+      { configurable: { thread_id: '' } }, // an empty thread is no thread
+    );
     const [message] = toolMessages(refused.messages);
     expect(message!.status).toBe('error');
     expect(message!.text).toContain('server "counter" has session scope "keyed"');
@@ -266,14 +269,20 @@ describe.skipIf(!frameworksRun)('berth/langchain: createAgent with fakeModel and
       middleware: [langchainMiddleware(fx.host, { servers: ['tools', 'late'] }), spy, added],
     });
     const result = await agent.invoke({
-      messages: [{ role: 'user', content: 'tools__echo={"value":"x"} late__echo={"value":"new"}' }],
+      messages: [
+        { role: 'user', content: 'tools__echo={"value":"x"} late__echo={"value":"new"} tools__fail' },
+      ],
     });
     expect(seen[0]).toContain('tools__echo');
     expect(seen[0]).not.toContain('late__echo');
     expect(seen[1]).toContain('late__echo');
-    const [, late] = toolMessages(result.messages);
+    const [, late, failed] = toolMessages(result.messages);
     expect(late!.status).toBe('success');
     expect(late!.text).toBe('new');
+    // With a wrapToolCall middleware LangChain ends the run on a thrown error: a tool error is
+    // returned, not thrown, so the model still gets it and the loop goes on.
+    expect(failed!.status).toBe('error');
+    expect(result.messages.at(-1)!.text).toBe('final: it failed');
   });
 
   it("a Toolset source keeps its own key, whatever the run's thread", async () => {

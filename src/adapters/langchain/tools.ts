@@ -81,13 +81,14 @@ export type LangChainToolInput = Record<string, unknown>;
 /** The conversation id LangChain gives a run, if any. */
 function threadOf(config: RunnableConfig | undefined): string | undefined {
   const thread: unknown = config?.configurable?.thread_id;
+  // An empty id names no conversation: it would put every such run in one session.
+  if (thread === '' || (typeof thread === 'number' && !Number.isFinite(thread))) return undefined;
   return typeof thread === 'string' || typeof thread === 'number' ? String(thread) : undefined;
 }
 
 /** A progress sink that sends, one after another, to the run's callbacks and LangGraph's writer. */
 class ProgressOut {
   #chain: Promise<void> = Promise.resolve();
-  readonly #failures: unknown[] = [];
 
   constructor(
     private readonly config: RunnableConfig,
@@ -109,8 +110,8 @@ class ProgressOut {
       try {
         if (typeof writer === 'function') writer(event);
         if (this.config.callbacks) await dispatchCustomEvent(PROGRESS_EVENT, event, this.config);
-      } catch (error) {
-        this.#failures.push(error);
+      } catch {
+        // A listener that fails must not fail the tool call; LangChain reports its own handler errors.
       }
     });
   };
