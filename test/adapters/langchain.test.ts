@@ -299,7 +299,7 @@ describe.skipIf(!frameworksRun)('berth/langchain: createAgent with fakeModel and
     expect(counterKeys(fx.host)).toEqual([]);
   });
 
-  it("sends progress to LangGraph's custom stream", async () => {
+  it("sends progress to LangGraph's custom stream and to streamEvents", async () => {
     await using fx = await counterHost();
     const { createAgent, langchainTools, PROGRESS_EVENT } = lc!;
     const agent = createAgent({ model: model(), tools: langchainTools(fx.host, { servers: ['tools'] }) });
@@ -311,6 +311,18 @@ describe.skipIf(!frameworksRun)('berth/langchain: createAgent with fakeModel and
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks).toHaveLength(4);
     expect(chunks[0]).toMatchObject({ type: PROGRESS_EVENT, tool: 'tools__sleep', progress: 1, total: 4 });
+
+    const custom: unknown[] = [];
+    for await (const event of agent.streamEvents(
+      { messages: [{ role: 'user', content: 'tools__sleep={"ms":40}' }] },
+      { version: 'v2' },
+    ))
+      if (event.event === 'on_custom_event' && event.name === PROGRESS_EVENT) custom.push(event.data);
+    expect(custom).toHaveLength(4);
+    expect(custom[3]).toMatchObject({
+      tool: 'tools__sleep',
+      toolCallId: expect.stringMatching(/^call_/) as unknown,
+    });
   });
 });
 
