@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { BaseMessage } from '@langchain/core/messages';
+import { InvalidOptionError } from '../../src/index.js';
 import { FIXTURE, alive, waitFor } from '../helpers.js';
 import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
 
@@ -190,6 +191,11 @@ describe.skipIf(!frameworksRun)('berth/langchain: createAgent with fakeModel and
     expect(timedOut!.text).toMatch(/^berth: .*tools.*/);
     expect(echoed!.text).toBe('after');
     expect(result.messages.at(-1)!.text).toBe('final: after');
+
+    // A developer's mistake is thrown, not handed to the model as a berth failure.
+    const [bad] = langchainTools(fx.host, { tools: ['tools__echo'], timeoutMs: Number.NaN });
+    const call = { name: 'tools__echo', args: { value: 'v' }, id: 'call_bad', type: 'tool_call' as const };
+    await expect(bad!.invoke(call)).rejects.toBeInstanceOf(InvalidOptionError);
 
     // toolErrors: 'throw' leaves errors to LangChain (the ToolNode's handler, here its default).
     const [tool] = langchainTools(fx.host, { tools: ['tools__fail'], toolErrors: 'throw' });

@@ -89,6 +89,7 @@ function threadOf(config: RunnableConfig | undefined): string | undefined {
 /** A progress sink that sends, one after another, to the run's callbacks and LangGraph's writer. */
 class ProgressOut {
   #chain: Promise<void> = Promise.resolve();
+  #done = false;
 
   constructor(
     private readonly config: RunnableConfig,
@@ -97,6 +98,7 @@ class ProgressOut {
   ) {}
 
   readonly send = (progress: Progress): void => {
+    if (this.#done) return; // a notification that trails the answer has no call to report on
     const event: LangChainProgressEvent = {
       type: PROGRESS_EVENT,
       tool: this.tool,
@@ -116,8 +118,12 @@ class ProgressOut {
     });
   };
 
-  /** Waits for every event sent so far to be delivered (a failed delivery does not fail the call). */
+  /**
+   * Takes no more events and waits for those sent so far to be delivered (a failed delivery does not
+   * fail the call).
+   */
   async flush(): Promise<void> {
+    this.#done = true;
     await this.#chain;
   }
 }
@@ -159,6 +165,8 @@ export function toLangChainTool(
       await progress.flush();
       if (BerthError.is(error) && error.code === 'KEY_REQUIRED')
         throw new LangChainKeyRequiredError(error as KeyRequiredError);
+      // The developer's mistake (a bad option, a key function's non-string), not the model's to fix.
+      if (BerthError.is(error) && error.code === 'INVALID_OPTION') throw error;
       const aborted =
         parentConfig?.signal?.aborted === true || (BerthError.is(error) && error.code === 'CALL_ABORTED');
       if (throwErrors || aborted || !BerthError.is(error) || toolCallId === undefined) throw error;
