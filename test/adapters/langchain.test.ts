@@ -291,6 +291,31 @@ describe.skipIf(!frameworksRun)('berth/langchain: createAgent with fakeModel and
     expect(result.messages.at(-1)!.text).toBe('final: it failed');
   });
 
+  it('works in a hand-written loop: model.bindTools, then tool.invoke(toolCall) with a thread', async () => {
+    await using fx = await counterHost();
+    const { fakeModel, langchainTools } = lc!;
+    const tools = langchainTools(fx.host, { tools: ['counter__increment'] });
+    const bound = fakeModel()
+      .respondWithTools([{ name: 'counter__increment', args: { by: 4 }, id: 'call_hand' }])
+      .bindTools(tools);
+    const reply = await bound.invoke('add four');
+    const [call] = reply.tool_calls ?? [];
+    const message: unknown = await tools[0]!.invoke(
+      { ...call!, type: 'tool_call' },
+      { configurable: { thread_id: 'hand' } },
+    );
+    expect(message).toMatchObject({
+      tool_call_id: 'call_hand',
+      status: 'success',
+      content: [{ type: 'text', text: '4' }],
+    });
+    expect(counterKeys(fx.host)).toEqual(['hand']);
+    // Invoked with bare arguments (no tool call), a tool returns the content blocks alone.
+    expect(await tools[0]!.invoke({ by: 1 }, { configurable: { thread_id: 'hand' } })).toEqual([
+      { type: 'text', text: '5' },
+    ]);
+  });
+
   it("a Toolset source keeps its own key, whatever the run's thread", async () => {
     await using fx = await counterHost();
     const { createAgent, langchainTools } = lc!;
