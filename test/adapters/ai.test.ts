@@ -1,0 +1,365 @@
+/**
+ * The AI SDK adapter (`berth/ai`) in the AI SDK's real loop (`generateText`, `ToolLoopAgent`) driven
+ * by its own fake model (`MockLanguageModelV4` from `ai/test`), against real fixture servers: one
+ * session per conversation, results as the model sees them, errors returned to the model, abort on
+ * the wire, catalog changes at the next step, and nothing left running.
+ */
+import type { LanguageModelV4CallOptions, LanguageModelV4GenerateResult } from '@ai-sdk/provider';
+import type { CallToolResult } from '@modelcontextprotocol/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { alive, fixture, waitFor } from '../helpers.js';
+import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+
+sayWhySkipped('AI SDK');
+
+type Ai = typeof import('ai');
+type AiTest = typeof import('ai/test');
+type Adapter = typeof import('../../src/adapters/ai/index.js');
+let ai: Ai;
+let aiTest: AiTest;
+let adapter: Adapter;
+
+/** One scripted model turn: tool calls, or a final text (a function of the prompt it got). */
+type Turn =
+  | { call: string; input?: Record<string, unknown> }
+  | { text: (prompt: LanguageModelV4CallOptions['prompt']) => string };
+
+const usage = {
+  inputTokens: { total: 1, noCache: 1, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: 1, text: 1, reasoning: undefined },
+};
+
+/** The model's answer for a turn. */
+function answer(
+  turn: Turn,
+  prompt: LanguageModelV4CallOptions['prompt'],
+  id: string,
+): LanguageModelV4GenerateResult {
+  if ('call' in turn)
+    return {
+      content: [
+        { type: 'tool-call', toolCallId: id, toolName: turn.call, input: JSON.stringify(turn.input ?? {}) },
+      ],
+      finishReason: { unified: 'tool-calls', raw: undefined },
+      usage,
+      warnings: [],
+    };
+  return {
+    content: [{ type: 'text', text: turn.text(prompt) }],
+    finishReason: { unified: 'stop', raw: undefined },
+    usage,
+    warnings: [],
+  };
+}
+
+/** A fake model that plays `turns` in order; `before(i)` runs before turn i is answered. */
+function scripted(turns: Turn[], before?: (i: number, options: LanguageModelV4CallOptions) => Promise<void>) {
+  let i = 0;
+  return new aiTest.MockLanguageModelV4({
+    doGenerate: async (options) => {
+      const n = i++;
+      await before?.(n, options);
+      const turn = turns[n];
+      if (!turn) throw new Error(`the script has no turn ${n}`);
+      return answer(turn, options.prompt, `call-${n}`);
+    },
+  });
+}
+
+/** The outputs of the tool results the model was sent (the last tool message of its prompt). */
+function toolOutputs(prompt: LanguageModelV4CallOptions['prompt']): unknown[] {
+  const tool = [...prompt].reverse().find((message) => message.role === 'tool');
+  return tool?.content.flatMap((part) => (part.type === 'tool-result' ? [part.output] : [])) ?? [];
+}
+
+/** The text the model saw of the last tool result. */
+function lastToolText(prompt: LanguageModelV4CallOptions['prompt']): string {
+  const output = toolOutputs(prompt)[0] as { type: string; value: unknown } | undefined;
+  if (!output) return '<none>';
+  if (output.type === 'content')
+    return (output.value as Array<{ type: string; text?: string }>).map((part) => part.text ?? '').join('');
+  return String(output.value);
+}
+
+/** The pid of the keyed session of `server` for `key`, if it is open. */
+function sessionPid(
+  host: import('../../src/index.js').Host,
+  server: string,
+  key: string,
+): number | undefined {
+  const sessions = host.status().find((s) => s.name === server)?.sessions ?? [];
+  return sessions.find((s) => s.key === key)?.pid;
+}
+
+describe.skipIf(!frameworksRun)('berth/ai: the AI SDK adapter', () => {
+  beforeAll(async () => {
+    ai = await import('ai');
+    aiTest = await import('ai/test');
+    adapter = await import('../../src/adapters/ai/index.js');
+  });
+
+  it('two conversations interleaved in the real loop, a session each, state kept across steps', async () => {
+    await using fx = await counterHost();
+    const { host, pids } = fx;
+    const before = pids.pids('server').length;
+
+    // A: generateText, key from the tools' AI SDK context. B: ToolLoopAgent, a fixed key.
+    const toolsA = adapter.aiTools<{ conversation: string }>(host, {
+      key: (context) => context.conversation,
+    });
+    const toolsB = adapter.aiTools(host, { key: 'b' });
+    expect(Object.keys(toolsA)).toContain('counter__increment');
+    expect(Object.keys(toolsB)).toEqual(Object.keys(toolsA));
+    // Making and listing tools opens nothing.
+    expect(pids.pids('server').length).toBe(before);
+    expect(sessionPid(host, 'counter', 'a')).toBeUndefined();
+
+    // Lockstep: A's turn, then B's, and so on; each final turn hands over without waiting.
+    let turn: 'a' | 'b' = 'a';
+    const order: string[] = [];
+    const script: Turn[] = [
+      { call: 'counter__increment', input: { by: 1 } },
+      { call: 'counter__increment', input: { by: 1 } },
+      { call: 'counter__get' },
+      { text: (prompt) => `count ${lastToolText(prompt)}` },
+    ];
+    const lockstep = (me: 'a' | 'b', other: 'a' | 'b') => async (i: number) => {
+      if (i > 0) turn = other;
+      if (i < script.length - 1) expect(await waitFor(() => turn === me, 20_000)).toBe(true);
+      order.push(`${me}${i}`);
+    };
+    const runA = ai.generateText({
+      model: scripted(script, lockstep('a', 'b')),
+      tools: toolsA,
+      toolsContext: adapter.aiToolsContext(toolsA, { conversation: 'a' }),
+      prompt: 'count twice',
+      stopWhen: ai.stepCountIs(10),
+    });
+    const agentB = new ai.ToolLoopAgent({
+      model: scripted(script, lockstep('b', 'a')),
+      tools: toolsB,
+      stopWhen: ai.stepCountIs(10),
+    });
+    const runB = agentB.generate({ prompt: 'count twice' });
+    const [a, b] = await Promise.all([runA, runB]);
+
+    expect(order.slice(0, 5)).toEqual(['a0', 'b0', 'a1', 'b1', 'a2']);
+    expect(order.indexOf('b2')).toBeGreaterThan(order.indexOf('a2'));
+    expect(a.text).toBe('count 2');
+    expect(b.text).toBe('count 2');
+    // The tool's output is the full MCP result.
+    const got = a.steps[2]?.toolResults[0]?.output as CallToolResult;
+    expect(got.content).toEqual([{ type: 'text', text: '2' }]);
+
+    // A session, and a process, per conversation.
+    const pidA = sessionPid(host, 'counter', 'a');
+    const pidB = sessionPid(host, 'counter', 'b');
+    expect(pidA).toEqual(expect.any(Number));
+    expect(pidB).toEqual(expect.any(Number));
+    expect(pidA).not.toBe(pidB);
+
+    // Ending a conversation ends its process; the other keeps its state.
+    await host.closeKey('a');
+    expect(alive([pidA!])).toEqual([]);
+    const again = await ai.generateText({
+      model: scripted([{ call: 'counter__get' }, { text: (prompt) => lastToolText(prompt) }]),
+      tools: toolsB,
+      prompt: 'read',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(again.text).toBe('2');
+  }, 60_000);
+
+  it('the abort signal of the loop cancels the call on the server', async () => {
+    await using fx = await counterHost();
+    const { host, pids } = fx;
+    const controller = new AbortController();
+    const run = ai.generateText({
+      model: scripted([{ call: 'counter__sleep', input: { ms: 4_000 } }, { text: () => 'done' }]),
+      tools: adapter.aiTools(host, { key: 'sleeper' }),
+      prompt: 'sleep',
+      stopWhen: ai.stepCountIs(5),
+      abortSignal: controller.signal,
+    });
+    const outcome = run.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    expect(await waitFor(() => pids.count('sleeping') === 1, 20_000)).toBe(true);
+    const pid = sessionPid(host, 'counter', 'sleeper');
+    controller.abort();
+    const error = await outcome;
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toMatch(/Abort/);
+    expect(await waitFor(() => pids.pids('cancelled').includes(pid!), 10_000)).toBe(true);
+  }, 60_000);
+
+  it('results as the model sees them: text, image and audio files, resources', async () => {
+    await using fx = await counterHost();
+    const model = scripted([{ call: 'tools__media' }, { text: () => 'seen' }]);
+    const result = await ai.generateText({
+      model,
+      tools: adapter.aiTools(fx.host),
+      prompt: 'media',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(result.text).toBe('seen');
+    const output = result.steps[0]?.toolResults[0]?.output as CallToolResult;
+    expect(output.content.map((block) => block.type)).toEqual([
+      'text',
+      'image',
+      'audio',
+      'resource',
+      'resource_link',
+    ]);
+    const base64: unknown = expect.any(String);
+    const [seen] = toolOutputs(model.doGenerateCalls[1]!.prompt) as Array<{ type: string; value: unknown[] }>;
+    expect(seen?.type).toBe('content');
+    expect(seen?.value).toEqual([
+      { type: 'text', text: 'a picture and a sound' },
+      { type: 'file', mediaType: 'image/png', data: { type: 'data', data: base64 } },
+      { type: 'file', mediaType: 'audio/wav', data: { type: 'data', data: base64 } },
+      { type: 'text', text: 'resource fixture://note:\nan embedded note' },
+      { type: 'text', text: 'resource link fixture://elsewhere (elsewhere, text/plain)' },
+    ]);
+  }, 60_000);
+
+  it('a tool error goes back to the model and the loop goes on; toolErrors "throw" makes it a tool-error', async () => {
+    await using fx = await counterHost();
+    const script = (): Turn[] => [
+      { call: 'tools__fail' },
+      { text: (prompt) => `saw: ${lastToolText(prompt)}` },
+    ];
+    const model = scripted(script());
+    const returned = await ai.generateText({
+      model,
+      tools: adapter.aiTools(fx.host),
+      prompt: 'fail',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(returned.text).toBe('saw: it failed');
+    expect(toolOutputs(model.doGenerateCalls[1]!.prompt)).toEqual([
+      { type: 'error-text', value: 'it failed' },
+    ]);
+    expect((returned.steps[0]?.toolResults[0]?.output as CallToolResult).isError).toBe(true);
+
+    const thrown = await ai.generateText({
+      model: scripted(script()),
+      tools: adapter.aiTools(fx.host, { toolErrors: 'throw' }),
+      prompt: 'fail',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(thrown.text).toBe('saw: AiToolError: tool "tools__fail" returned an error: it failed');
+    const error = thrown.steps[0]?.content.find((part) => part.type === 'tool-error');
+    expect(error?.error).toBeInstanceOf(adapter.AiToolError);
+    expect((error?.error as InstanceType<Adapter['AiToolError']>).result.isError).toBe(true);
+  }, 60_000);
+
+  it("berth's failures reach the model as errors it can read: no key, a deadline", async () => {
+    await using fx = await counterHost();
+    const { host, pids } = fx;
+    const before = pids.pids('server').length;
+    const noKey = await ai.generateText({
+      model: scripted([{ call: 'counter__increment' }, { text: (prompt) => lastToolText(prompt) }]),
+      tools: adapter.aiTools(host), // a host, no key: keyed servers refuse
+      prompt: 'count',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(noKey.text).toMatch(/server "counter" has session scope "keyed": pass a key/);
+    const error = noKey.steps[0]?.content.find((part) => part.type === 'tool-error');
+    expect((error?.error as { code?: string }).code).toBe('KEY_REQUIRED');
+    // A key function that finds no key in the context is the same refusal.
+    const noContext = await ai.generateText({
+      model: scripted([{ call: 'counter__increment' }, { text: (prompt) => lastToolText(prompt) }]),
+      tools: adapter.aiTools(host, { key: (context) => context.conversation as string | undefined }),
+      prompt: 'count',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(noContext.text).toMatch(/pass a key/);
+    expect(pids.pids('server').length).toBe(before); // nothing was opened for it
+
+    const late = await ai.generateText({
+      model: scripted([
+        { call: 'counter__sleep', input: { ms: 5_000 } },
+        { text: (prompt) => lastToolText(prompt) },
+      ]),
+      tools: adapter.aiTools(host, { key: 'slow', timeoutMs: 200 }),
+      prompt: 'sleep',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(late.text).toMatch(/counter/);
+    expect(late.text).toMatch(/timed out|deadline|timeout/i);
+  }, 60_000);
+
+  it('catalog changes reach the next step: a server added, an upstream list_changed', async () => {
+    await using fx = await counterHost();
+    const { host } = fx;
+    const tools = adapter.aiTools(host, { key: 'k' });
+    const model = scripted(
+      [
+        { call: 'tools__add-tool' },
+        { call: 'tools__get' },
+        { call: 'extra__echo', input: { value: 'hi' } },
+        { call: 'tools__added' },
+        { text: (prompt) => lastToolText(prompt) },
+      ],
+      async (i) => {
+        if (i === 0) await host.add('extra', fixture([], {}, fx.pids));
+        if (i === 1) expect(await waitFor(() => host.tool('tools__added') !== undefined, 10_000)).toBe(true);
+      },
+    );
+    const result = await ai.generateText({ model, tools, prompt: 'grow', stopWhen: ai.stepCountIs(10) });
+    const names = (i: number) => (model.doGenerateCalls[i]?.tools ?? []).map((tool) => tool.name);
+    expect(names(0)).not.toContain('extra__echo');
+    expect(names(1)).toContain('extra__echo');
+    expect(names(1)).not.toContain('tools__added');
+    expect(names(2)).toContain('tools__added');
+    expect(result.steps[2]?.toolResults[0]?.output).toMatchObject({
+      content: [{ type: 'text', text: 'hi' }],
+    });
+    expect(result.text).toBe('added');
+
+    // A removed server's tools leave the set.
+    await host.remove('extra');
+    expect(Object.keys(tools)).not.toContain('extra__echo');
+    expect(tools['extra__echo']).toBeUndefined();
+  }, 60_000);
+
+  it('a Toolset source calls on its key; closing it ends the session', async () => {
+    await using fx = await counterHost();
+    const { host } = fx;
+    const toolset = host.toolset({ key: 'mine', servers: ['counter'] });
+    const tools = adapter.aiTools(toolset);
+    expect(Object.keys(tools).every((name) => name.startsWith('counter__'))).toBe(true);
+    const result = await ai.generateText({
+      model: scripted([
+        { call: 'counter__increment', input: { by: 5 } },
+        { text: (prompt) => lastToolText(prompt) },
+      ]),
+      tools,
+      prompt: 'count',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(result.text).toBe('5');
+    const pid = sessionPid(host, 'counter', 'mine');
+    expect(pid).toEqual(expect.any(Number));
+    await toolset.close();
+    expect(alive([pid!])).toEqual([]);
+    expect(sessionPid(host, 'counter', 'mine')).toBeUndefined();
+  }, 60_000);
+
+  it('the set is read-only and tells the AI SDK nothing but tools', () => {
+    const source = {
+      key: 'k',
+      tools: () => [{ name: 's__t', server: 's', tool: 't', inputSchema: { type: 'object' as const } }],
+      callTool: () => Promise.reject(new Error('not called')),
+    } as unknown as import('../../src/index.js').Toolset;
+    const tools = adapter.aiTools(source);
+    expect(Object.keys(tools)).toEqual(['s__t']);
+    expect(tools['s__t']).toBe(tools['s__t']); // made once while the catalog entry stays
+    expect(() => {
+      (tools as Record<string, unknown>)['x'] = 1;
+    }).toThrow(TypeError);
+    expect(JSON.parse(JSON.stringify(Object.keys({ ...tools })))).toEqual(['s__t']);
+  });
+});
