@@ -4,7 +4,11 @@
  * session per conversation, results as the model sees them, errors returned to the model, abort on
  * the wire, catalog changes at the next step, and nothing left running.
  */
-import type { LanguageModelV4CallOptions, LanguageModelV4GenerateResult } from '@ai-sdk/provider';
+import type {
+  LanguageModelV4CallOptions,
+  LanguageModelV4GenerateResult,
+  LanguageModelV4StreamPart,
+} from '@ai-sdk/provider';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alive, fixture, waitFor } from '../helpers.js';
@@ -79,6 +83,12 @@ function lastToolText(prompt: LanguageModelV4CallOptions['prompt']): string {
   if (output.type === 'content')
     return (output.value as Array<{ type: string; text?: string }>).map((part) => part.text ?? '').join('');
   return String(output.value);
+}
+
+/** The text of a tool result's first block. */
+function lastText(result: CallToolResult): string {
+  const first = result.content[0];
+  return first?.type === 'text' ? first.text : '';
 }
 
 /** The pid of the keyed session of `server` for `key`, if it is open. */
@@ -170,28 +180,113 @@ describe.skipIf(!frameworksRun)('berth/ai: the AI SDK adapter', () => {
     expect(again.text).toBe('2');
   }, 60_000);
 
-  it('the abort signal of the loop cancels the call on the server', async () => {
+  it.each([false, true])(
+    'the abort signal of the loop cancels the call on the server (preliminaryProgress: %s)',
+    async (preliminaryProgress) => {
+      await using fx = await counterHost();
+      const { host, pids } = fx;
+      const controller = new AbortController();
+      const run = ai.generateText({
+        model: scripted([{ call: 'counter__sleep', input: { ms: 4_000 } }, { text: () => 'done' }]),
+        tools: adapter.aiTools(host, { key: 'sleeper', preliminaryProgress }),
+        prompt: 'sleep',
+        stopWhen: ai.stepCountIs(5),
+        abortSignal: controller.signal,
+      });
+      const outcome = run.then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+      expect(await waitFor(() => pids.count('sleeping') === 1, 20_000)).toBe(true);
+      const pid = sessionPid(host, 'counter', 'sleeper');
+      controller.abort();
+      const error = await outcome;
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).name).toMatch(/Abort/);
+      expect(await waitFor(() => pids.pids('cancelled').includes(pid!), 10_000)).toBe(true);
+    },
+    60_000,
+  );
+
+  it('progress: onProgress, and preliminary tool results in streamText', async () => {
+    await using fx = await counterHost();
+    const seen: Array<{ progress: number; toolName: string; toolCallId: string }> = [];
+    const tools = adapter.aiTools(fx.host, {
+      key: 'p',
+      preliminaryProgress: true,
+      onProgress: (progress, call) => seen.push({ progress: progress.progress, ...call }),
+    });
+    let calls = 0;
+    const model = new aiTest.MockLanguageModelV4({
+      doStream: async (options) => {
+        const n = calls++;
+        const parts: LanguageModelV4StreamPart[] =
+          n === 0
+            ? [
+                {
+                  type: 'tool-call',
+                  toolCallId: 'c0',
+                  toolName: 'counter__sleep',
+                  input: '{"ms":200}',
+                },
+                {
+                  type: 'finish',
+                  finishReason: { unified: 'tool-calls', raw: undefined },
+                  usage,
+                },
+              ]
+            : [
+                { type: 'text-start', id: 't' },
+                { type: 'text-delta', id: 't', delta: lastToolText(options.prompt) },
+                { type: 'text-end', id: 't' },
+                {
+                  type: 'finish',
+                  finishReason: { unified: 'stop', raw: undefined },
+                  usage,
+                },
+              ];
+        return { stream: aiTest.convertArrayToReadableStream(parts) };
+      },
+    });
+    const result = ai.streamText({ model, tools, prompt: 'sleep', stopWhen: ai.stepCountIs(5) });
+    const preliminary: string[] = [];
+    for await (const part of result.fullStream) {
+      if (part.type === 'tool-result' && part.preliminary)
+        preliminary.push(lastText(part.output as CallToolResult));
+    }
+    expect(await result.text).toBe('slept 200');
+    // The AI SDK also repeats the last output as a preliminary one.
+    expect(preliminary).toEqual([
+      'progress 1/4',
+      'progress 2/4',
+      'progress 3/4',
+      'progress 4/4',
+      'slept 200',
+    ]);
+    expect(seen.map((s) => s.progress)).toEqual([1, 2, 3, 4]);
+    expect(seen[0]).toMatchObject({ toolName: 'counter__sleep', toolCallId: 'c0' });
+    // The model saw only the final result.
+    expect(toolOutputs(model.doStreamCalls[1]!.prompt)).toEqual([
+      { type: 'content', value: [{ type: 'text', text: 'slept 200' }] },
+    ]);
+  }, 60_000);
+
+  it('a consumer that stops reading the progress stream cancels the call, and waits for it', async () => {
     await using fx = await counterHost();
     const { host, pids } = fx;
-    const controller = new AbortController();
-    const run = ai.generateText({
-      model: scripted([{ call: 'counter__sleep', input: { ms: 4_000 } }, { text: () => 'done' }]),
-      tools: adapter.aiTools(host, { key: 'sleeper' }),
-      prompt: 'sleep',
-      stopWhen: ai.stepCountIs(5),
-      abortSignal: controller.signal,
-    });
-    const outcome = run.then(
-      () => 'resolved',
-      (error: unknown) => error,
-    );
-    expect(await waitFor(() => pids.count('sleeping') === 1, 20_000)).toBe(true);
-    const pid = sessionPid(host, 'counter', 'sleeper');
-    controller.abort();
-    const error = await outcome;
-    expect(error).toBeInstanceOf(Error);
-    expect((error as Error).name).toMatch(/Abort/);
-    expect(await waitFor(() => pids.pids('cancelled').includes(pid!), 10_000)).toBe(true);
+    const tool = adapter.aiTools(host, { key: 'quit', preliminaryProgress: true })['counter__sleep'];
+    if (!tool?.execute) throw new Error('no counter__sleep tool');
+    const stream = tool.execute(
+      { ms: 2_000 },
+      { toolCallId: 'c', messages: [], context: {} },
+    ) as AsyncIterable<CallToolResult>;
+    const iterator = stream[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(lastText(first.value as CallToolResult)).toBe('progress 1/4');
+    const pid = sessionPid(host, 'counter', 'quit');
+    await iterator.return?.();
+    // The call ended before return() resolved: the server saw the cancellation.
+    expect(await waitFor(() => pids.pids('cancelled').includes(pid!), 5_000)).toBe(true);
   }, 60_000);
 
   it('results as the model sees them: text, image and audio files, resources', async () => {
@@ -351,7 +446,7 @@ describe.skipIf(!frameworksRun)('berth/ai: the AI SDK adapter', () => {
   it('the set is read-only and tells the AI SDK nothing but tools', () => {
     const source = {
       key: 'k',
-      tools: () => [{ name: 's__t', server: 's', tool: 't', inputSchema: { type: 'object' as const } }],
+      tools: () => [{ name: 's__t', server: 's', tool: 't', inputSchema: { type: 'object' } }],
       callTool: () => Promise.reject(new Error('not called')),
     } as unknown as import('../../src/index.js').Toolset;
     const tools = adapter.aiTools(source);

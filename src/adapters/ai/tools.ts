@@ -34,6 +34,13 @@ export interface AiToolsOptions<
    * its loop on a tool's error).
    */
   toolErrors?: 'result' | 'throw';
+  /**
+   * Progress as the AI SDK's streaming tool output: each notification becomes a preliminary output
+   * (`tool-result` parts with `preliminary: true` in `streamText`'s stream and the UI), a
+   * `CallToolResult` whose text says the progress and whose `_meta['berth/progress']` holds it. The
+   * model only ever sees the final result. Default false.
+   */
+  preliminaryProgress?: boolean;
   /** Progress notifications of a call, with the tool call they belong to. */
   onProgress?: (progress: Progress, call: { toolName: string; toolCallId: string }) => void;
 }
@@ -128,25 +135,100 @@ function makeTool<Context extends AiToolContext>(
   options: AiToolsOptions<Context>,
 ): Tool<unknown, CallToolResult, Context> {
   const name = from.name;
+  const finish = (result: CallToolResult): CallToolResult => {
+    if (result.isError === true && options.toolErrors === 'throw') throw new AiToolError(name, result);
+    return result;
+  };
+  const call = (
+    input: unknown,
+    context: unknown,
+    signal: AbortSignal | undefined,
+    toolCallId: string,
+    progressTo?: (progress: Progress) => void,
+  ): Promise<CallToolResult> => {
+    const onProgress = options.onProgress;
+    const report =
+      onProgress || progressTo
+        ? (progress: Progress) => {
+            progressTo?.(progress);
+            onProgress?.(progress, { toolName: name, toolCallId });
+          }
+        : undefined;
+    return binding.call(name, argumentsOf(name, input), {
+      ...(context !== undefined && { context: context as Context }),
+      ...(signal && { signal }),
+      ...(report && { onProgress: report }),
+    });
+  };
   // `dynamicTool` types its tools with the AI SDK's untyped context and output; these take `Context`
   // and output the MCP result.
   return dynamicTool({
     ...(from.description !== undefined && { description: from.description }),
     inputSchema: jsonSchema(shapeSchema(from.inputSchema, options.schema)),
-    execute: async (input, { abortSignal, context, toolCallId }) => {
-      const onProgress = options.onProgress;
-      const result = await binding.call(name, argumentsOf(name, input), {
-        ...(context !== undefined && { context: context as Context }),
-        ...(abortSignal && { signal: abortSignal }),
-        ...(onProgress && {
-          onProgress: (progress: Progress) => onProgress(progress, { toolName: name, toolCallId }),
-        }),
-      });
-      if (result.isError === true && options.toolErrors === 'throw') throw new AiToolError(name, result);
-      return result;
-    },
+    execute: options.preliminaryProgress
+      ? (input, { abortSignal, context, toolCallId }) =>
+          withProgress(
+            (signal, progressTo) => call(input, context, signal, toolCallId, progressTo),
+            abortSignal,
+            finish,
+          )
+      : async (input, { abortSignal, context, toolCallId }) =>
+          finish(await call(input, context, abortSignal, toolCallId)),
     toModelOutput: ({ output }) => toModelOutput(output as CallToolResult),
   }) as Tool<unknown, CallToolResult, Context>;
+}
+
+/** A progress notification as a preliminary tool output: its text, and the notification in `_meta`. */
+export function progressResult(progress: Progress): CallToolResult {
+  const total = progress.total !== undefined ? `/${progress.total}` : '';
+  const message = progress.message !== undefined ? `: ${progress.message}` : '';
+  return {
+    content: [{ type: 'text', text: `progress ${progress.progress}${total}${message}` }],
+    _meta: { 'berth/progress': { ...progress } },
+  };
+}
+
+/**
+ * Runs a call as the AI SDK's streaming tool output: each progress notification is yielded as a
+ * preliminary output while the call runs, then the result. The call is owned here: if the consumer
+ * stops reading before the end, the call is aborted and awaited before the generator returns.
+ */
+async function* withProgress(
+  run: (signal: AbortSignal, progressTo: (progress: Progress) => void) => Promise<CallToolResult>,
+  abortSignal: AbortSignal | undefined,
+  finish: (result: CallToolResult) => CallToolResult,
+): AsyncGenerator<CallToolResult, void> {
+  const stop = new AbortController();
+  const signal = abortSignal ? AbortSignal.any([abortSignal, stop.signal]) : stop.signal;
+  const queue: Progress[] = [];
+  let wake: (() => void) | undefined;
+  let settled = false;
+  const done = run(signal, (progress) => {
+    queue.push(progress);
+    wake?.();
+  });
+  const ended = done.then(
+    () => {
+      settled = true;
+      wake?.();
+    },
+    () => {
+      settled = true;
+      wake?.();
+    },
+  );
+  try {
+    for (;;) {
+      while (queue.length > 0) yield progressResult(queue.shift()!);
+      if (settled) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    yield finish(await done);
+  } finally {
+    if (!settled) stop.abort(new Error('the tool output stream was closed before the call ended'));
+    await ended;
+  }
 }
 
 /** A read-only own property holding `value`, or none. */
