@@ -58,8 +58,8 @@ export function resultText(result: CallToolResult): string {
 
 /**
  * The model's view of an MCP tool result (the AI SDK's `toModelOutput`). A result with `isError` is an
- * `error-text` output (providers that mark tool errors, such as Anthropic's `is_error`, get it
- * marked); a result with only `structuredContent` is a `json` output; otherwise its content as parts.
+ * `error-text` output (the AI SDK's form of a failed tool result); a result with only
+ * `structuredContent` is a `json` output; otherwise its content as parts.
  */
 export function toModelOutput(result: CallToolResult): ToolResultOutput {
   if (result.isError === true) return { type: 'error-text', value: resultText(result) };
