@@ -443,6 +443,65 @@ describe.skipIf(!frameworksRun)('berth/ai: the AI SDK adapter', () => {
     expect(sessionPid(host, 'counter', 'mine')).toBeUndefined();
   }, 60_000);
 
+  it('structuredContent stays in the output; the model gets JSON when there is no content', async () => {
+    await using fx = await counterHost();
+    const model = scripted([{ call: 'tools__shaped', input: { value: 7 } }, { text: () => 'ok' }]);
+    const result = await ai.generateText({
+      model,
+      tools: adapter.aiTools(fx.host),
+      prompt: 'shape',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(result.steps[0]?.toolResults[0]?.output).toMatchObject({ structuredContent: { value: 7 } });
+    expect(toolOutputs(model.doGenerateCalls[1]!.prompt)).toEqual([
+      { type: 'content', value: [{ type: 'text', text: '{"value":7}' }] },
+    ]);
+    expect(adapter.toModelOutput({ content: [], structuredContent: { value: 7 } })).toEqual({
+      type: 'json',
+      value: { value: 7 },
+    });
+    expect(
+      adapter.toModelOutput({
+        content: [
+          { type: 'resource', resource: { uri: 'x://b', blob: 'AAEC', mimeType: 'application/pdf' } },
+        ],
+      }),
+    ).toEqual({
+      type: 'content',
+      value: [{ type: 'file', mediaType: 'application/pdf', data: { type: 'data', data: 'AAEC' } }],
+    });
+    // An error with no text still says something.
+    expect(adapter.toModelOutput({ content: [], isError: true, structuredContent: { code: 3 } })).toEqual({
+      type: 'error-text',
+      value: '{"code":3}',
+    });
+  }, 60_000);
+
+  it('arguments that are not an object go back to the model as an error', async () => {
+    await using fx = await counterHost();
+    const model = scripted([{ call: 'tools__echo' }, { text: (prompt) => lastToolText(prompt) }]);
+    // The model's input, raw: a JSON array instead of an object.
+    const original = model.doGenerate.bind(model);
+    let first = true;
+    model.doGenerate = async (options) => {
+      const result = await original(options);
+      if (first) {
+        first = false;
+        const call = result.content[0];
+        if (call?.type === 'tool-call') call.input = '[1,2]';
+      }
+      return result;
+    };
+    const result = await ai.generateText({
+      model,
+      tools: adapter.aiTools(fx.host),
+      prompt: 'echo',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(result.text).toContain('tool "tools__echo": arguments must be a JSON object, got [1,2]');
+    expect(result.steps[0]?.content.some((part) => part.type === 'tool-error')).toBe(true);
+  }, 60_000);
+
   it('the set is read-only and tells the AI SDK nothing but tools', () => {
     const source = {
       key: 'k',
