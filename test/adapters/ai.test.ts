@@ -11,7 +11,7 @@ import type {
 } from '@ai-sdk/provider';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { alive, fixture, waitFor } from '../helpers.js';
+import { alive, FIXTURE, fixture, hostFixture, waitFor } from '../helpers.js';
 import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
 
 sayWhySkipped('AI SDK');
@@ -287,6 +287,31 @@ describe.skipIf(!frameworksRun)('berth/ai: the AI SDK adapter', () => {
     await iterator.return?.();
     // The call ended before return() resolved: the server saw the cancellation.
     expect(await waitFor(() => pids.pids('cancelled').includes(pid!), 5_000)).toBe(true);
+  }, 60_000);
+
+  it('a progress flood is coalesced: the stream gets the latest progress, not every notification', async () => {
+    await using fx = await hostFixture({
+      flood: { command: process.execPath, args: [FIXTURE, '--notify-flood'] },
+    });
+    let notified = 0;
+    const tool = adapter.aiTools(fx.host, { preliminaryProgress: true, onProgress: () => notified++ })[
+      'flood__notify-flood'
+    ];
+    if (!tool?.execute) throw new Error('no flood__notify-flood tool');
+    const n = 20_000;
+    const outputs: CallToolResult[] = [];
+    const stream = tool.execute(
+      { n },
+      { toolCallId: 'c', messages: [], context: {} },
+    ) as AsyncIterable<CallToolResult>;
+    for await (const output of stream) outputs.push(output);
+    expect(lastText(outputs.at(-1)!)).toBe(`sent ${n}`);
+    expect(notified).toBe(n); // onProgress sees every one
+    expect(outputs.length).toBeLessThan(n / 10); // the stream, only the latest at each read
+    const progress = outputs
+      .slice(0, -1)
+      .map((output) => Number(/progress (\d+)/.exec(lastText(output))?.[1]));
+    expect(progress).toEqual([...progress].sort((a, b) => a - b)); // in order
   }, 60_000);
 
   it('results as the model sees them: text, image and audio files, resources', async () => {

@@ -189,9 +189,11 @@ export function progressResult(progress: Progress): CallToolResult {
 }
 
 /**
- * Runs a call as the AI SDK's streaming tool output: each progress notification is yielded as a
- * preliminary output while the call runs, then the result. The call is owned here: if the consumer
- * stops reading before the end, the call is aborted and awaited before the generator returns.
+ * Runs a call as the AI SDK's streaming tool output: progress is yielded as preliminary outputs
+ * while the call runs, then the result. Progress only grows, so a notification not yet read is
+ * replaced by the next one: a flood of notifications yields one output per read, not one each. The
+ * call is owned here: if the consumer stops reading before the end, the call is aborted and awaited
+ * before the generator returns.
  */
 async function* withProgress(
   run: (signal: AbortSignal, progressTo: (progress: Progress) => void) => Promise<CallToolResult>,
@@ -200,11 +202,11 @@ async function* withProgress(
 ): AsyncGenerator<CallToolResult, void> {
   const stop = new AbortController();
   const signal = abortSignal ? AbortSignal.any([abortSignal, stop.signal]) : stop.signal;
-  const queue: Progress[] = [];
+  let latest: Progress | undefined; // the newest notification not yet yielded
   let wake: (() => void) | undefined;
   let settled = false;
   const done = run(signal, (progress) => {
-    queue.push(progress);
+    latest = progress;
     wake?.();
   });
   const ended = done.then(
@@ -219,10 +221,18 @@ async function* withProgress(
   );
   try {
     for (;;) {
-      while (queue.length > 0) yield progressResult(queue.shift()!);
+      if (latest !== undefined) {
+        const progress = latest;
+        latest = undefined;
+        yield progressResult(progress);
+        continue; // more may have come while the consumer held the output
+      }
       if (settled) break;
       await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
+      // Let the rest of what arrived with it land first (notifications come in bursts, one chunk
+      // of the server's output at a time), so a burst is one output.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     yield finish(await done);
   } finally {
