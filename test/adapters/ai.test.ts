@@ -160,6 +160,8 @@ describe.skipIf(!frameworksRun)('berth/ai: the AI SDK adapter', () => {
     // The tool's output is the full MCP result.
     const got = a.steps[2]?.toolResults[0]?.output as CallToolResult;
     expect(got.content).toEqual([{ type: 'text', text: '2' }]);
+    // Which server and tool a call went to, for the application (not sent to the model).
+    expect(a.steps[2]?.toolResults[0]?.toolMetadata).toEqual({ berth: { server: 'counter', tool: 'get' } });
 
     // A session, and a process, per conversation.
     const pidA = sessionPid(host, 'counter', 'a');

@@ -165,6 +165,8 @@ function makeTool<Context extends AiToolContext>(
   return dynamicTool({
     ...(from.description !== undefined && { description: from.description }),
     inputSchema: jsonSchema(shapeSchema(from.inputSchema, options.schema)),
+    // Not sent to the model: the AI SDK puts it on the call's parts (`toolMetadata`) and UI parts.
+    metadata: { berth: { server: from.server, tool: from.tool } },
     execute: options.preliminaryProgress
       ? (input, { abortSignal, context, toolCallId }) =>
           withProgress(
