@@ -468,6 +468,16 @@ describe.skipIf(!frameworksRun)('berth/ai: the AI SDK adapter', () => {
     await toolset.close();
     expect(alive([pid!])).toEqual([]);
     expect(sessionPid(host, 'counter', 'mine')).toBeUndefined();
+    // A closed toolset refuses, and the model reads why; nothing reopens for its key.
+    const after = await ai.generateText({
+      model: scripted([{ call: 'counter__get' }, { text: (prompt) => lastToolText(prompt) }]),
+      tools,
+      prompt: 'read',
+      stopWhen: ai.stepCountIs(5),
+    });
+    const refused = after.steps[0]?.content.find((part) => part.type === 'tool-error');
+    expect((refused?.error as { code?: string }).code).toBe('TOOLSET_CLOSED');
+    expect(sessionPid(host, 'counter', 'mine')).toBeUndefined();
   }, 60_000);
 
   it('structuredContent stays in the output; the model gets JSON when there is no content', async () => {
@@ -527,6 +537,29 @@ describe.skipIf(!frameworksRun)('berth/ai: the AI SDK adapter', () => {
     });
     expect(result.text).toContain('tool "tools__echo": arguments must be a JSON object, got [1,2]');
     expect(result.steps[0]?.content.some((part) => part.type === 'tool-error')).toBe(true);
+  }, 60_000);
+
+  it('host.close() in the middle of a call: the model reads the errors, nothing is left', async () => {
+    await using fx = await counterHost();
+    const { host, pids } = fx;
+    const model = scripted([
+      { call: 'counter__sleep', input: { ms: 20_000 } },
+      { call: 'counter__get' },
+      { text: (prompt) => lastToolText(prompt) },
+    ]);
+    const run = ai.generateText({
+      model,
+      tools: adapter.aiTools(host, { key: 'late' }),
+      prompt: 'sleep',
+      stopWhen: ai.stepCountIs(5),
+    });
+    expect(await waitFor(() => pids.count('sleeping') === 1, 20_000)).toBe(true);
+    await host.close();
+    const result = await run;
+    const errors = result.steps.flatMap((step) => step.content.filter((part) => part.type === 'tool-error'));
+    expect(errors).toHaveLength(2); // the call cut by the close, and the one after it
+    expect(result.text).toMatch(/clos/i);
+    expect(alive(pids.pids())).toEqual([]);
   }, 60_000);
 
   it('the set is read-only and tells the AI SDK nothing but tools', () => {
