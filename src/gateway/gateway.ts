@@ -9,6 +9,7 @@ import { createRequestStateCodec, type RequestStateCodec } from '@modelcontextpr
 import type { GatewaySpec } from '../config/gateway.js';
 import type { CatalogPrompt, CatalogTool } from '../catalog/catalog.js';
 import { wildcardMatcher } from '../catalog/wildcard.js';
+import { serverNamePart } from '../catalog/naming.js';
 import type { HostEvent } from '../host/events.js';
 import type { Host } from '../host/host.js';
 import { Conversations } from './conversations.js';
@@ -158,7 +159,7 @@ export class Gateway {
     if (!this.#mayUse(caller, served)) return `Unknown tool: ${served}`;
     const server = this.host
       .status()
-      .find((row) => served.startsWith(`${row.name}__`) || served === row.name);
+      .find((row) => served.startsWith(`${serverNamePart(row.name)}__`) || served === row.name);
     if (!server || server.state === 'ready') return `Unknown tool: ${served}`;
     const reason = server.lastError ? `: ${server.lastError.message}` : '';
     return `Unknown tool: ${served}; server "${server.name}" is ${server.state}${reason}`;

@@ -54,6 +54,18 @@ describe('gateway catalog', () => {
     await expect(client.callTool({ name: 'broken__echo', arguments: { value: 'x' } })).rejects.toThrow(
       /server "broken" is failed/,
     );
+    // A server whose name is not a catalog name as it stands (sanitized, or made to start with `_`).
+    for (const [name, served] of [
+      ['my.server', 'my_server__echo'],
+      ['1st', '_1st__echo'],
+    ]) {
+      await gw.fx.host
+        .add(name, fixture(['--crash-on-start'], { restart: { maxRestarts: 0 } }))
+        .catch(() => undefined);
+      await expect(client.callTool({ name: served, arguments: { value: 'x' } })).rejects.toThrow(
+        `server "${name}" is failed`,
+      );
+    }
     // A server that never finishes starting: the list is served meanwhile, without its tools.
     let settled = false;
     const adding = gw.fx.host
