@@ -58,7 +58,7 @@ describe('gateway catalog', () => {
     for (const [name, served] of [
       ['my.server', 'my_server__echo'],
       ['1st', '_1st__echo'],
-    ]) {
+    ] as const) {
       await gw.fx.host
         .add(name, fixture(['--crash-on-start'], { restart: { maxRestarts: 0 } }))
         .catch(() => undefined);

@@ -5,53 +5,14 @@
  * client's session (DELETE) ends its Playwright process and its browser, and the other's keeps
  * working. (The counter fixture's isolation is in serve.test.ts.)
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { alive, waitFor } from '../helpers.js';
+import { CHROMIUM, browser, page, readPage, tree } from '../playwright.js';
 import { gatewayFixture, resultText } from './helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const PLAYWRIGHT_MCP = fileURLToPath(new URL('../../node_modules/@playwright/mcp/cli.js', import.meta.url));
-
-const browser = {
-  command: process.execPath,
-  args: [PLAYWRIGHT_MCP, '--headless', '--executable-path', CHROMIUM, '--no-sandbox', '--isolated'],
-  cwd: mkdtempSync(join(tmpdir(), 'berth-playwright-')), // where it writes its output files
-  session: 'keyed',
-  maxSessions: 4,
-  startupTimeoutMs: 60_000,
-  callTimeoutMs: 60_000,
-};
-
-/** A page that names itself in its title and body. */
-const page = (name: string) =>
-  `data:text/html,${encodeURIComponent(`<!doctype html><title>${name}</title><p id="who">${name}</p>`)}`;
-const readPage = { function: "() => document.title + ' / ' + document.getElementById('who').textContent" };
-
-/** `pid` and every process below it (from `/proc`): a Playwright server and its browser. */
-function tree(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // exited while we looked
-    }
-  }
-  const found = [pid];
-  for (let i = 0; i < found.length; i++) {
-    for (const [child, parent] of parents) if (parent === found[i]) found.push(child);
-  }
-  return found;
-}
 
 type Caller = {
   callTool(params: {
