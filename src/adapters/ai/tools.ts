@@ -114,18 +114,7 @@ export function aiTools<Context extends AiToolContext = AiToolContext>(
     return from && toolFor(from);
   };
 
-  return new Proxy<AiToolSet<Context>>(
-    {},
-    {
-      ownKeys: () => [...refresh().keys()],
-      getOwnPropertyDescriptor: (_target, name) => readOnly(lookup(name)),
-      has: (_target, name) => lookup(name) !== undefined,
-      get: (_target, name) => lookup(name),
-      set: () => false,
-      defineProperty: () => false,
-      deleteProperty: () => false,
-    },
-  );
+  return liveView(() => [...refresh().keys()], lookup);
 }
 
 /** One AI SDK dynamic tool calling a catalog tool through the binding. */
@@ -248,6 +237,28 @@ function readOnly(value: unknown): PropertyDescriptor | undefined {
   return value === undefined ? undefined : { value, enumerable: true, configurable: true, writable: false };
 }
 
+/**
+ * A read-only object whose entries are computed on each access: its keys are `keys()`, the value of
+ * each `lookup(name)`. Writes are refused.
+ */
+function liveView<V>(
+  keys: () => string[],
+  lookup: (name: string | symbol) => V | undefined,
+): Record<string, V> {
+  return new Proxy<Record<string, V>>(
+    {},
+    {
+      ownKeys: keys,
+      getOwnPropertyDescriptor: (_target, name) => readOnly(lookup(name)),
+      has: (_target, name) => lookup(name) !== undefined,
+      get: (_target, name) => lookup(name),
+      set: () => false,
+      defineProperty: () => false,
+      deleteProperty: () => false,
+    },
+  );
+}
+
 /** A tool call's input as MCP arguments: a JSON object (none given: `{}`). */
 function argumentsOf(name: string, input: unknown): Record<string, unknown> {
   if (input === undefined || input === null) return {};
@@ -271,16 +282,5 @@ export function aiToolsContext<Context extends AiToolContext>(
 ): Record<string, Context> {
   const lookup = (name: string | symbol): Context | undefined =>
     typeof name === 'string' && Object.hasOwn(tools, name) ? context : undefined;
-  return new Proxy<Record<string, Context>>(
-    {},
-    {
-      ownKeys: () => Object.keys(tools),
-      getOwnPropertyDescriptor: (_target, name) => readOnly(lookup(name)),
-      has: (_target, name) => lookup(name) !== undefined,
-      get: (_target, name) => lookup(name),
-      set: () => false,
-      defineProperty: () => false,
-      deleteProperty: () => false,
-    },
-  );
+  return liveView(() => Object.keys(tools), lookup);
 }
