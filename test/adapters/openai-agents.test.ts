@@ -1,0 +1,372 @@
+/**
+ * The OpenAI Agents SDK adapter through the SDK's real `run()` loop, driven by the SDK's own
+ * `ScriptedModel` (`@openai/agents/testing`), against the real counter fixture (keyed: a session and a
+ * process per conversation): function tools (`openaiAgentsTools`) and the `MCPServer`
+ * (`berthMcpServer`).
+ */
+import { describe, expect, it } from 'vitest';
+import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+import { FIXTURE, alive, waitFor } from '../helpers.js';
+import type { Host } from '../../src/index.js';
+
+sayWhySkipped('OpenAI Agents SDK');
+
+// Loaded only where the SDK can run (Node >= 22).
+const sdk = frameworksRun ? await import('@openai/agents') : undefined;
+const testing = frameworksRun ? await import('@openai/agents/testing') : undefined;
+const adapter = frameworksRun ? await import('../../src/adapters/openai-agents/index.js') : undefined;
+
+type Ctx = { thread: string };
+type Sdk = NonNullable<typeof sdk>;
+type Testing = NonNullable<typeof testing>;
+type ModelCall = Parameters<Parameters<Testing['modelResponder']>[0]>[0];
+
+/** The outputs of the function calls the model has seen so far in this request, in order. */
+function toolOutputs(call: ModelCall): unknown[] {
+  const input = call.request.input;
+  if (typeof input === 'string') return [];
+  return input
+    .filter((item) => (item as { type?: string }).type === 'function_call_result')
+    .map((item) => (item as { output: unknown }).output);
+}
+
+/** The text of a function_call_result output (a string, a text item, or a list of input_text items). */
+function outputText(output: unknown): string {
+  if (typeof output === 'string') return output;
+  if (Array.isArray(output)) return output.map(outputText).join('\n');
+  const item = output as { type?: string; text?: string };
+  if (item?.type === 'text' || item?.type === 'input_text') return item.text ?? '';
+  return JSON.stringify(output);
+}
+
+/** A model that calls each tool in turn (one call per turn), then answers with the last tool's output. */
+function scripted(calls: Array<[string, Record<string, unknown>]>): InstanceType<Testing['ScriptedModel']> {
+  const { ScriptedModel, functionCall, modelResponder, assistantMessage } = testing!;
+  return new ScriptedModel([
+    ...calls.map(([name, args], i) => [functionCall(name, args, { callId: `call_${name}_${i}` })]),
+    modelResponder((call) => {
+      const outputs = toolOutputs(call);
+      return [assistantMessage(outputText(outputs.at(-1)))];
+    }),
+  ]);
+}
+
+/** One run of an agent with these tools (or MCP servers) on a scripted model. */
+async function runWith(
+  agentOptions: { tools?: unknown[]; mcpServers?: unknown[] },
+  calls: Array<[string, Record<string, unknown>]>,
+  context?: Ctx,
+  signal?: AbortSignal,
+): Promise<{ output: string; model: InstanceType<Testing['ScriptedModel']> }> {
+  const { Agent, run } = sdk as Sdk;
+  const model = scripted(calls);
+  const agent = new Agent<Ctx>({
+    name: 'counter agent',
+    instructions: 'Use the tools.',
+    model,
+    ...(agentOptions as object),
+  });
+  const result = await run(agent, 'go', { ...(context && { context }), ...(signal && { signal }) });
+  return { output: String(result.finalOutput), model };
+}
+
+/** The pid of each keyed session of `counter`, by key. */
+function counterSessions(host: Host): Map<string | undefined, number | undefined> {
+  const row = host.status().find((status) => status.name === 'counter');
+  return new Map((row?.sessions ?? []).map((session) => [session.key, session.pid]));
+}
+
+describe.skipIf(!frameworksRun)('openai-agents adapter: function tools', () => {
+  it('keeps each conversation on its own keyed session across runs and steps, interleaved', async () => {
+    await using fixture = await counterHost();
+    const { host, pids } = fixture;
+    const before = pids.pids('server').length;
+    const tools = adapter!.openaiAgentsTools<Ctx>(host, { key: (ctx) => ctx.thread, servers: ['counter'] });
+    expect(tools.map((t) => t.name)).toContain('counter__increment');
+    expect(tools.every((t) => t.type === 'function' && t.strict === false)).toBe(true);
+    // Making the tools opened nothing: no process beyond those the host started.
+    expect(pids.pids('server')).toHaveLength(before);
+
+    const a = { thread: 'conversation-a' };
+    const b = { thread: 'conversation-b' };
+    expect((await runWith({ tools }, [['counter__increment', { by: 1 }]], a)).output).toBe('1');
+    expect((await runWith({ tools }, [['counter__increment', { by: 1 }]], b)).output).toBe('1');
+    expect(
+      (
+        await runWith(
+          { tools },
+          [
+            ['counter__increment', { by: 1 }],
+            ['counter__get', {}],
+          ],
+          a,
+        )
+      ).output,
+    ).toBe('2');
+    // Both at once: neither sees the other's counter.
+    const [againA, againB] = await Promise.all([
+      runWith({ tools }, [['counter__get', {}]], a),
+      runWith(
+        { tools },
+        [
+          ['counter__increment', { by: 1 }],
+          ['counter__get', {}],
+        ],
+        b,
+      ),
+    ]);
+    expect(againA.output).toBe('2');
+    expect(againB.output).toBe('2');
+    const sessions = counterSessions(host);
+    expect(sessions.get('conversation-a')).toBeTypeOf('number');
+    expect(sessions.get('conversation-b')).toBeTypeOf('number');
+    expect(sessions.get('conversation-a')).not.toBe(sessions.get('conversation-b'));
+
+    // Ending one conversation ends its process, not the other's.
+    const pidA = sessions.get('conversation-a')!;
+    await host.closeKey('conversation-a');
+    expect(alive([pidA])).toEqual([]);
+    expect(counterSessions(host).has('conversation-b')).toBe(true);
+  });
+
+  it('an abort of the run cancels the call on the server', async () => {
+    await using fixture = await counterHost();
+    const { host, pids } = fixture;
+    const tools = adapter!.openaiAgentsTools<Ctx>(host, { key: (ctx) => ctx.thread });
+    const controller = new AbortController();
+    const running = runWith(
+      { tools },
+      [['counter__sleep', { ms: 5_000 }]],
+      { thread: 'aborted' },
+      controller.signal,
+    );
+    const settled = running.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true);
+    controller.abort();
+    const outcome = await settled;
+    expect(outcome).not.toBe('resolved');
+    expect(await waitFor(() => pids.count('cancelled') === 1)).toBe(true);
+  });
+
+  it('gives results in the SDK native forms: text, image and file items', async () => {
+    await using fixture = await counterHost();
+    const tools = adapter!.openaiAgentsTools(fixture.host, { tools: ['tools__media', 'tools__echo'] });
+    expect(tools.map((t) => t.name).sort()).toEqual(['tools__echo', 'tools__media']);
+    const { model } = await runWith({ tools }, [
+      ['tools__media', {}],
+      ['tools__echo', { value: 'plain' }],
+    ]);
+    const outputs = toolOutputs(model.lastCall!);
+    // Text alone is one string (the SDK hands it to the model as one text item).
+    expect(outputs[1]).toEqual({ type: 'text', text: 'plain' });
+    const media = outputs[0] as Array<Record<string, unknown>>;
+    expect(media.map((item) => item.type)).toEqual([
+      'input_text',
+      'input_image',
+      'input_file',
+      'input_text',
+      'input_text',
+    ]);
+    expect(media[0]).toMatchObject({ text: 'a picture and a sound' });
+    expect(String(media[1]!.image)).toMatch(/^data:image\/png;base64,iVBOR/);
+    expect(media[3]).toMatchObject({ text: 'an embedded note' });
+    expect(String(media[4]!.text)).toContain('fixture://elsewhere');
+  });
+
+  it('returns a tool error and berth failures to the model, and throws them when asked', async () => {
+    await using fixture = await counterHost();
+    const { host } = fixture;
+    const tools = adapter!.openaiAgentsTools<Ctx>(host, { key: (ctx) => ctx.thread });
+    const { model } = await runWith({ tools }, [
+      ['tools__fail', {}],
+      ['counter__increment', { by: 1 }], // keyed, but this run has no context: no key
+      ['counter__increment', { by: 'one' }],
+    ]);
+    const [failed, keyless, invalid] = toolOutputs(model.lastCall!).map(outputText);
+    expect(failed).toBe('Error: it failed');
+    expect(keyless).toMatch(/^Error \(KEY_REQUIRED\): server "counter" has session scope "keyed"/);
+    expect(invalid).toMatch(/^Error \(INVALID_ARGUMENTS\)/);
+
+    const throwing = adapter!.openaiAgentsTools(host, { toolErrors: 'throw', tools: ['tools__fail'] });
+    const error = await runWith({ tools: throwing }, [['tools__fail', {}]]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(String((error as Error).message)).toContain('it failed');
+  });
+
+  it('a tool whose server left the catalog is not offered on the next turn', async () => {
+    await using fixture = await counterHost();
+    const { host } = fixture;
+    const tools = adapter!.openaiAgentsTools(host);
+    const { ScriptedModel, functionCall, modelResponder, assistantMessage } = testing!;
+    const seen: string[][] = [];
+    const model = new ScriptedModel([
+      modelResponder((call) => {
+        seen.push(call.request.tools.map((t) => (t as { name: string }).name));
+        return [functionCall('tools__echo', { value: 'x' }, { callId: 'c1' })];
+      }),
+      modelResponder((call) => {
+        seen.push(call.request.tools.map((t) => (t as { name: string }).name));
+        return [assistantMessage('done')];
+      }),
+    ]);
+    const { Agent, run } = sdk!;
+    const agent = new Agent({
+      name: 'a',
+      model,
+      tools,
+      toolUseBehavior: 'run_llm_again',
+    });
+    // Remove `tools` once the first call is answered: its tools must be gone from the second request.
+    const echo = tools.find((t) => t.name === 'tools__echo')!;
+    const original = echo.invoke;
+    echo.invoke = async (...args) => {
+      const result = await original(...args);
+      await host.remove('tools');
+      return result;
+    };
+    await run(agent, 'go');
+    expect(seen[0]).toContain('tools__echo');
+    expect(seen[1]).not.toContain('tools__echo');
+    expect(seen[1]).toContain('counter__increment');
+  });
+});
+
+describe.skipIf(!frameworksRun)('openai-agents adapter: MCPServer', () => {
+  it('keys each run by its context, re-lists tools each turn, and owns nothing it was not given', async () => {
+    await using fixture = await counterHost();
+    const { host, pids } = fixture;
+    const before = pids.pids('server').length;
+    const server = adapter!.berthMcpServer<Ctx>(host, { key: (ctx) => ctx.thread });
+    await server.connect();
+    expect((await server.listTools()).map((t) => t.name)).toContain('counter__increment');
+    expect(pids.pids('server')).toHaveLength(before);
+
+    const a = { thread: 'mcp-a' };
+    const b = { thread: 'mcp-b' };
+    const mcpServers = [server];
+    expect((await runWith({ mcpServers }, [['counter__increment', { by: 1 }]], a)).output).toBe('1');
+    expect((await runWith({ mcpServers }, [['counter__increment', { by: 1 }]], b)).output).toBe('1');
+    expect(
+      (
+        await runWith(
+          { mcpServers },
+          [
+            ['counter__increment', { by: 1 }],
+            ['counter__get', {}],
+          ],
+          a,
+        )
+      ).output,
+    ).toBe('2');
+    expect(
+      (
+        await runWith(
+          { mcpServers },
+          [
+            ['counter__increment', { by: 1 }],
+            ['counter__get', {}],
+          ],
+          b,
+        )
+      ).output,
+    ).toBe('2');
+    const { model } = await runWith({ mcpServers }, [['tools__fail', {}]]);
+    expect(outputText(toolOutputs(model.lastCall!)[0])).toBe('Error: it failed');
+
+    // A key function: the keys are the conversations'; closing the server ends none of them.
+    await server.close();
+    expect(counterSessions(host).has('mcp-a')).toBe(true);
+    expect(counterSessions(host).has('mcp-b')).toBe(true);
+    await expect(server.callTool('counter__get', {})).rejects.toThrow(/closed: call connect\(\)/);
+  });
+
+  it('a fixed key is the server own: close() ends its sessions', async () => {
+    await using fixture = await counterHost();
+    const { host } = fixture;
+    const server = adapter!.berthMcpServer(host, { key: 'fixed', name: 'fixed-berth' });
+    await server.connect();
+    expect((await runWith({ mcpServers: [server] }, [['counter__increment', { by: 3 }]])).output).toBe('3');
+    const pid = counterSessions(host).get('fixed')!;
+    expect(alive([pid])).toEqual([pid]);
+    await server.close();
+    expect(counterSessions(host).has('fixed')).toBe(false);
+    expect(alive([pid])).toEqual([]);
+    // connect() again: a new toolset, a new session.
+    await server.connect();
+    expect((await runWith({ mcpServers: [server] }, [['counter__get', {}]])).output).toBe('0');
+    await server.close();
+  });
+
+  it('a toolset it was given stays open after close()', async () => {
+    await using fixture = await counterHost();
+    const { host } = fixture;
+    await using toolset = host.toolset({ key: 'given' });
+    const server = adapter!.berthMcpServer(toolset, { name: 'given-berth' });
+    expect((await runWith({ mcpServers: [server] }, [['counter__increment', { by: 2 }]])).output).toBe('2');
+    await server.close();
+    expect(counterSessions(host).has('given')).toBe(true);
+    expect((await toolset.callTool('counter__get')).content).toEqual([{ type: 'text', text: '2' }]);
+  });
+
+  it('an abort of the run cancels the call on the server', async () => {
+    await using fixture = await counterHost();
+    const { host, pids } = fixture;
+    const server = adapter!.berthMcpServer<Ctx>(host, { key: (ctx) => ctx.thread, name: 'abort-berth' });
+    const controller = new AbortController();
+    const settled = runWith(
+      { mcpServers: [server] },
+      [['counter__sleep', { ms: 5_000 }]],
+      { thread: 'mcp-aborted' },
+      controller.signal,
+    ).then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true);
+    controller.abort();
+    expect(await settled).not.toBe('resolved');
+    expect(await waitFor(() => pids.count('cancelled') === 1)).toBe(true);
+    await server.close();
+  });
+
+  it('with cacheToolsList, a server added to the host reaches the next turn', async () => {
+    await using fixture = await counterHost();
+    const { host } = fixture;
+    const server = adapter!.berthMcpServer(host, { cacheToolsList: true, name: 'cached-berth' });
+    const { ScriptedModel, functionCall, modelResponder, assistantMessage } = testing!;
+    const seen: string[][] = [];
+    const names = (call: ModelCall) => call.request.tools.map((t) => (t as { name: string }).name);
+    const model = new ScriptedModel([
+      modelResponder((call) => {
+        seen.push(names(call));
+        return [functionCall('tools__echo', { value: 'x' }, { callId: 'c1' })];
+      }),
+      modelResponder((call) => {
+        seen.push(names(call));
+        return [assistantMessage('done')];
+      }),
+    ]);
+    const { Agent, run } = sdk!;
+    const agent = new Agent({ name: 'a', model, mcpServers: [server] });
+    const addDuringCall = async () => {
+      await host.add('more', { command: process.execPath, args: [FIXTURE] });
+    };
+    // Add the server between the two turns: the tool call's result is handled before the second turn.
+    const originalCall = server.callTool.bind(server);
+    server.callTool = async (...args) => {
+      const result = await originalCall(...args);
+      await addDuringCall();
+      return result;
+    };
+    await run(agent, 'go');
+    expect(seen[0]).not.toContain('more__echo');
+    expect(seen[1]).toContain('more__echo');
+    await server.close();
+  });
+});
