@@ -132,7 +132,12 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: function tools', () => {
   it('an abort of the run cancels the call on the server', async () => {
     await using fixture = await counterHost();
     const { host, pids } = fixture;
-    const tools = adapter!.openaiAgentsTools<Ctx>(host, { key: (ctx) => ctx.thread });
+    // An abort is not a tool failure: the error function (what the model would read) is not asked.
+    const failures: unknown[] = [];
+    const tools = adapter!.openaiAgentsTools<Ctx>(host, {
+      key: (ctx) => ctx.thread,
+      errorFunction: (_context, error) => (failures.push(error), 'failed'),
+    });
     const controller = new AbortController();
     const running = runWith(
       { tools },
@@ -147,8 +152,31 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: function tools', () => {
     expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true);
     controller.abort();
     const outcome = await settled;
-    expect(outcome).not.toBe('resolved');
+    expect((outcome as Error).name).toBe('AbortError');
     expect(await waitFor(() => pids.count('cancelled') === 1)).toBe(true);
+    expect(failures).toEqual([]);
+  });
+
+  it('reports progress through the onProgress option', async () => {
+    await using fixture = await counterHost();
+    const seen: Array<[string, number, string | undefined]> = [];
+    const tools = adapter!.openaiAgentsTools<Ctx>(fixture.host, {
+      key: (ctx) => ctx.thread,
+      onProgress: (progress, call) =>
+        seen.push([call.tool, progress.progress, call.runContext?.context.thread]),
+    });
+    await runWith({ tools }, [['counter__sleep', { ms: 40 }]], { thread: 'progress' });
+    expect(seen).toEqual([1, 2, 3, 4].map((n) => ['counter__sleep', n, 'progress']));
+    const server = adapter!.berthMcpServer<Ctx>(fixture.host, {
+      key: (ctx) => ctx.thread,
+      name: 'progress-berth',
+      onProgress: (progress, call) =>
+        seen.push([call.tool, progress.progress, call.runContext?.context.thread]),
+    });
+    seen.length = 0;
+    await runWith({ mcpServers: [server] }, [['counter__sleep', { ms: 40 }]], { thread: 'progress' });
+    expect(seen).toEqual([1, 2, 3, 4].map((n) => ['counter__sleep', n, 'progress']));
+    await server.close();
   });
 
   it('gives results in the SDK native forms: text, image and file items', async () => {
@@ -288,7 +316,7 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: MCPServer', () => {
 
   it('a fixed key is the server own: close() ends its sessions', async () => {
     await using fixture = await counterHost();
-    const { host } = fixture;
+    const { host, pids } = fixture;
     const server = adapter!.berthMcpServer(host, { key: 'fixed', name: 'fixed-berth' });
     await server.connect();
     expect((await runWith({ mcpServers: [server] }, [['counter__increment', { by: 3 }]])).output).toBe('3');
@@ -300,7 +328,16 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: MCPServer', () => {
     // connect() again: a new toolset, a new session.
     await server.connect();
     expect((await runWith({ mcpServers: [server] }, [['counter__get', {}]])).output).toBe('0');
+
+    // A close while a call is in flight lets it finish; a second close() waits for the same close.
+    const secondPid = counterSessions(host).get('fixed')!;
+    const sleeping = server.callTool('counter__sleep', { ms: 400 });
+    expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true);
+    const first = server.close();
     await server.close();
+    expect(alive([secondPid])).toEqual([]);
+    expect((await sleeping)[0]).toEqual({ type: 'text', text: 'slept 400' });
+    await first;
   });
 
   it('a toolset it was given stays open after close()', async () => {
@@ -317,7 +354,12 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: MCPServer', () => {
   it('an abort of the run cancels the call on the server', async () => {
     await using fixture = await counterHost();
     const { host, pids } = fixture;
-    const server = adapter!.berthMcpServer<Ctx>(host, { key: (ctx) => ctx.thread, name: 'abort-berth' });
+    const failures: unknown[] = [];
+    const server = adapter!.berthMcpServer<Ctx>(host, {
+      key: (ctx) => ctx.thread,
+      name: 'abort-berth',
+      errorFunction: ({ error }) => (failures.push(error), 'failed'),
+    });
     const controller = new AbortController();
     const settled = runWith(
       { mcpServers: [server] },
@@ -330,8 +372,9 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: MCPServer', () => {
     );
     expect(await waitFor(() => pids.count('sleeping') === 1)).toBe(true);
     controller.abort();
-    expect(await settled).not.toBe('resolved');
+    expect(((await settled) as Error).name).toBe('AbortError');
     expect(await waitFor(() => pids.count('cancelled') === 1)).toBe(true);
+    expect(failures).toEqual([]);
     await server.close();
   });
 

@@ -118,7 +118,8 @@ export class BerthMcpServer<Context = unknown> implements MCPServer {
   /** The toolset this server made for a fixed key, and owns; none otherwise. */
   #owned: Toolset | undefined;
   #unsubscribe: (() => void) | undefined;
-  #closed = false;
+  /** Set by `close()` (its completion), cleared by `connect()`. */
+  #closing: Promise<void> | undefined;
 
   /** Use `berthMcpServer`. */
   constructor(source: ToolSource, options: BerthMcpServerOptions<Context> = {}) {
@@ -167,10 +168,16 @@ export class BerthMcpServer<Context = unknown> implements MCPServer {
     });
   }
 
-  /** Opens nothing (sessions open on a tool's first call); after `close()`, makes the server usable again. */
+  /**
+   * Opens nothing (sessions open on a tool's first call). After `close()`, makes the server usable
+   * again (once the close has finished): for a fixed key, with a new toolset.
+   */
   async connect(): Promise<void> {
-    if (!this.#closed) return;
-    this.#closed = false;
+    const closing = this.#closing;
+    if (!closing) return;
+    await closing;
+    if (this.#closing !== closing) return; // another connect() got there first
+    this.#closing = undefined;
     this.#binding = this.#bind();
     this.#listen();
     await this.invalidateToolsCache();
@@ -178,16 +185,17 @@ export class BerthMcpServer<Context = unknown> implements MCPServer {
 
   /**
    * Stops listening to the host and refuses further calls; ends the key's sessions only when this
-   * server owns them (a host with a fixed string `key`), after their in-flight calls. Idempotent.
+   * server owns them (a host with a fixed string `key`), after their in-flight calls. Idempotent: every
+   * caller waits for the same close.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     const owned = this.#owned;
     this.#owned = undefined;
-    await owned?.close();
+    this.#closing = owned ? owned.close() : Promise.resolve();
+    return this.#closing;
   }
 
   /** The tools as MCP tools (catalog names; input schemas shaped by the `schema` option). */
@@ -229,7 +237,7 @@ export class BerthMcpServer<Context = unknown> implements MCPServer {
     meta: Record<string, unknown> | null | undefined,
     options: MCPCallToolOptions | undefined,
   ): Promise<CallToolResult> {
-    if (this.#closed)
+    if (this.#closing)
       throw new Error(
         `berth MCP server "${this.name}" is closed: call connect() before calling "${toolName}"`,
       );
