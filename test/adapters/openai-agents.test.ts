@@ -15,6 +15,8 @@ sayWhySkipped('OpenAI Agents SDK');
 const sdk = frameworksRun ? await import('@openai/agents') : undefined;
 const testing = frameworksRun ? await import('@openai/agents/testing') : undefined;
 const adapter = frameworksRun ? await import('../../src/adapters/openai-agents/index.js') : undefined;
+// Traces would be exported to OpenAI (and warn that there is no key to do it with).
+sdk?.setTracingDisabled(true);
 
 type Ctx = { thread: string };
 type Sdk = NonNullable<typeof sdk>;
