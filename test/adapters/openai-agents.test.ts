@@ -316,6 +316,32 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: MCPServer', () => {
     await expect(server.callTool('counter__get', {})).rejects.toThrow(/closed: call connect\(\)/);
   });
 
+  it('gives media results to the model in the SDK native forms, as function tools do', async () => {
+    await using fixture = await counterHost();
+    const server = adapter!.berthMcpServer(fixture.host, { tools: ['tools__media'], name: 'media-berth' });
+    const { model } = await runWith({ mcpServers: [server] }, [['tools__media', {}]]);
+    const media = toolOutputs(model.lastCall!)[0] as Array<Record<string, unknown>>;
+    expect(media.map((item) => item.type)).toEqual([
+      'input_text',
+      'input_image',
+      'input_file',
+      'input_text',
+      'input_text',
+    ]);
+    expect(String(media[1]!.image)).toMatch(/^data:image\/png;base64,iVBOR/);
+    expect(media[3]).toMatchObject({ text: 'an embedded note' });
+    // callToolResult is the result as the server sent it.
+    const result = await server.callToolResult('tools__media', {});
+    expect(result.content.map((block) => block.type)).toEqual([
+      'text',
+      'image',
+      'audio',
+      'resource',
+      'resource_link',
+    ]);
+    await server.close();
+  });
+
   it('a fixed key is the server own: close() ends its sessions', async () => {
     await using fixture = await counterHost();
     const { host, pids } = fixture;

@@ -31,7 +31,7 @@ function fileName(uri: string, mimeType: string | undefined): string {
 }
 
 /** One MCP content block as an SDK output item. */
-function toItem(block: ContentBlock): ToolOutputItem {
+export function toToolOutputItem(block: ContentBlock): ToolOutputItem {
   switch (block.type) {
     case 'text':
       return { type: 'text', text: block.text };
@@ -81,7 +81,7 @@ export function toToolOutput(result: CallToolResult, options: OutputOptions = {}
   const content = result.content ?? [];
   if (structured !== undefined && (options.useStructuredContent || content.length === 0))
     return JSON.stringify(structured);
-  const items = content.map(toItem);
+  const items = content.map(toToolOutputItem);
   if (items.every((item): item is ToolOutputText => item.type === 'text'))
     return items.map((item) => item.text).join('\n');
   return items;
@@ -89,7 +89,7 @@ export function toToolOutput(result: CallToolResult, options: OutputOptions = {}
 
 /** The text of a result's content (for a tool error's message). */
 function resultText(result: CallToolResult): string {
-  const items = (result.content ?? []).map(toItem);
+  const items = (result.content ?? []).map(toToolOutputItem);
   const text = items
     .filter((item): item is ToolOutputText => item.type === 'text')
     .map((item) => item.text)

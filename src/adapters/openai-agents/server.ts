@@ -29,7 +29,7 @@ import {
 } from '@openai/agents';
 import type { Host, HostEvent, Toolset } from '../../index.js';
 import { ToolBinding, shapeSchema, type ToolSource } from '../core/index.js';
-import { describeToolFailure, keepAbort, ToolResultError } from './results.js';
+import { describeToolFailure, keepAbort, toToolOutputItem, ToolResultError } from './results.js';
 import type { OpenAIAgentsOptions } from './tools.js';
 
 /** Options of `berthMcpServer`. */
@@ -77,9 +77,15 @@ function isHost(source: ToolSource): source is Host {
   return typeof (source as Partial<Host>).toolset === 'function';
 }
 
-/** MCP content with the result's other fields attached (not enumerable), as the SDK's servers return it. */
-function withMetadata(result: CallToolResult): CallToolResultContent {
-  const content = [...(result.content ?? [])];
+/**
+ * A result's content for the SDK's MCP tool wrapper, which hands it to the model as it is: each block
+ * as the function-tool output item the SDK reads natively (MCP text and image blocks already are;
+ * audio and binary resources become `file` items, embedded text resources and links `text` items,
+ * where the SDK would otherwise turn the whole result into a JSON string). The result's other fields
+ * are attached (not enumerable), as the SDK's own servers do.
+ */
+function forModel(result: CallToolResult): CallToolResultContent {
+  const content = (result.content ?? []).map(toToolOutputItem) as unknown as CallToolResultContent;
   for (const [field, value] of Object.entries({
     isError: result.isError,
     structuredContent: result.structuredContent,
@@ -207,14 +213,18 @@ export class BerthMcpServer<Context = unknown> implements MCPServer {
     }));
   }
 
-  /** Calls a tool; its result's content, with `isError`, `structuredContent` and `_meta` attached. */
+  /**
+   * Calls a tool, for the SDK's MCP tool wrapper: its content as items the SDK gives the model natively
+   * (see `forModel`), with `isError`, `structuredContent` and `_meta` attached. `callToolResult` gives
+   * the result as the server sent it.
+   */
   async callTool(
     toolName: string,
     args: Record<string, unknown> | null,
     meta?: Record<string, unknown> | null,
     options?: MCPCallToolOptions,
   ): Promise<CallToolResultContent> {
-    return withMetadata(await this.#call(toolName, args, meta, options));
+    return forModel(await this.#call(toolName, args, meta, options));
   }
 
   /** Calls a tool; its whole result. */
