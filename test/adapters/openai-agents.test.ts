@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
-import { FIXTURE, alive, waitFor } from '../helpers.js';
+import { FIXTURE, alive, hostFixture, waitFor } from '../helpers.js';
 import type { Host } from '../../src/index.js';
 
 sayWhySkipped('OpenAI Agents SDK');
@@ -438,6 +438,64 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: MCPServer', () => {
     await run(agent, 'go');
     expect(seen[0]).not.toContain('more__echo');
     expect(seen[1]).toContain('more__echo');
+    await server.close();
+  });
+
+  it('with cacheToolsList, a tool a server adds (list_changed) reaches the next turn', async () => {
+    await using fixture = await counterHost();
+    const { host } = fixture;
+    const server = adapter!.berthMcpServer(host, { cacheToolsList: true, name: 'listed-berth' });
+    const { ScriptedModel, functionCall, modelResponder, assistantMessage } = testing!;
+    const seen: string[][] = [];
+    const names = (call: ModelCall) => call.request.tools.map((t) => (t as { name: string }).name);
+    const model = new ScriptedModel([
+      modelResponder((call) => {
+        seen.push(names(call));
+        // The SDK gives the model `tools__add-tool` as `tools__add_tool` (and calls berth by the catalog name).
+        return [functionCall('tools__add_tool', {}, { callId: 'c1' })];
+      }),
+      modelResponder((call) => {
+        seen.push(names(call));
+        return [assistantMessage('done')];
+      }),
+    ]);
+    // The tool's answer comes before its list_changed: let the call wait for the catalog to have it.
+    const originalCall = server.callTool.bind(server);
+    server.callTool = async (...args) => {
+      const result = await originalCall(...args);
+      expect(await waitFor(() => host.tools().some((t) => t.name === 'tools__added'))).toBe(true);
+      return result;
+    };
+    const { Agent, run } = sdk!;
+    await run(new Agent({ name: 'a', model, mcpServers: [server] }), 'go');
+    expect(seen[0]).not.toContain('tools__added');
+    expect(seen[1]).toContain('tools__added');
+    await server.close();
+  });
+
+  it('leaves out a tool the SDK would name like another, instead of failing the run', async () => {
+    // `x__add-tool` and `x__add_tool` are distinct in berth's catalog; the SDK names both `x__add_tool`.
+    await using fixture = await hostFixture({
+      x: { command: process.execPath, args: [FIXTURE, '--tool-name=add_tool'] },
+      y: { command: process.execPath, args: [FIXTURE, '--tool-name=add_tool'] },
+    });
+    const { host } = fixture;
+    expect(
+      host
+        .tools()
+        .filter((t) => t.name.startsWith('x__add'))
+        .map((t) => t.name),
+    ).toEqual(expect.arrayContaining(['x__add-tool', 'x__add_tool']));
+    const tools = adapter!.openaiAgentsTools(host, { tools: ['y__add*'] });
+    expect(tools.map((t) => t.name)).toEqual(['y__add_prompt_and_resource', 'y__add_tool']);
+    const server = adapter!.berthMcpServer(host, { tools: ['x__add*'], name: 'collide-berth' });
+    expect((await server.listTools()).map((t) => t.name)).toEqual([
+      'x__add-prompt-and-resource',
+      'x__add-tool',
+    ]);
+    // The SDK's name reaches the first of the two (the catalog's `x__add-tool`, which answers `ok`).
+    expect((await runWith({ mcpServers: [server] }, [['x__add_tool', {}]])).output).toBe('ok');
+    expect((await runWith({ tools }, [['y__add_tool', {}]])).output).toBe('ok');
     await server.close();
   });
 });

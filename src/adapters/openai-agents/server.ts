@@ -29,6 +29,7 @@ import {
 } from '@openai/agents';
 import type { Host, HostEvent, Toolset } from '../../index.js';
 import { ToolBinding, shapeSchema, type ToolSource } from '../core/index.js';
+import { distinctForSdk } from './names.js';
 import { describeToolFailure, keepAbort, toToolOutputItem, ToolResultError } from './results.js';
 import type { OpenAIAgentsOptions } from './tools.js';
 
@@ -204,9 +205,12 @@ export class BerthMcpServer<Context = unknown> implements MCPServer {
     return this.#closing;
   }
 
-  /** The tools as MCP tools (catalog names; input schemas shaped by the `schema` option). */
+  /**
+   * The tools as MCP tools (catalog names; input schemas shaped by the `schema` option), without those
+   * the SDK would name like another (see `distinctForSdk`).
+   */
   async listTools(): Promise<MCPTool[]> {
-    return this.#binding.tools().map((tool) => ({
+    return distinctForSdk(this.#binding.tools()).map((tool) => ({
       name: tool.name,
       ...((tool.description ?? tool.title) !== undefined && { description: tool.description ?? tool.title }),
       inputSchema: shapeSchema(tool.inputSchema, this.#options.schema) as MCPTool['inputSchema'],

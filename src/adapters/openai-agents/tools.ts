@@ -8,6 +8,7 @@ import type { Progress } from '@modelcontextprotocol/client';
 import { tool, type FunctionTool, type RunContext } from '@openai/agents';
 import type { CatalogTool } from '../../index.js';
 import { ToolBinding, shapeSchema, type AdapterOptions, type ToolSource } from '../core/index.js';
+import { distinctForSdk } from './names.js';
 import { describeToolFailure, keepAbort, toToolOutput, ToolResultError, type ToolOutput } from './results.js';
 
 /** What the model reads when a call fails, in the SDK's `errorFunction` form. */
@@ -79,7 +80,7 @@ export function openaiAgentsTools<Context = unknown>(
   options: OpenAIAgentsOptions<Context> = {},
 ): BerthFunctionTool<Context>[] {
   const binding = new ToolBinding<Context>(source, options);
-  return binding.tools().map((catalogTool) => functionTool(binding, catalogTool, options));
+  return distinctForSdk(binding.tools()).map((catalogTool) => functionTool(binding, catalogTool, options));
 }
 
 function functionTool<Context>(
