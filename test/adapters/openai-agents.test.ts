@@ -313,7 +313,13 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: MCPServer', () => {
     await server.close();
     expect(counterSessions(host).has('mcp-a')).toBe(true);
     expect(counterSessions(host).has('mcp-b')).toBe(true);
-    await expect(server.callTool('counter__get', {})).rejects.toThrow(/closed: call connect\(\)/);
+    await expect(server.callTool('counter__get', {})).rejects.toThrow(
+      /"berth" is closed: call connect\(\) before you call "counter__get"/,
+    );
+    await expect(server.listTools()).rejects.toThrow(/closed: call connect\(\) before you list its tools/);
+    await server.connect();
+    expect((await server.listTools()).length).toBeGreaterThan(0);
+    await server.close();
   });
 
   it('gives media results to the model in the SDK native forms, as function tools do', async () => {

@@ -210,6 +210,7 @@ export class BerthMcpServer<Context = unknown> implements MCPServer {
    * the SDK would name like another (see `distinctForSdk`).
    */
   async listTools(): Promise<MCPTool[]> {
+    this.#assertOpen('list its tools');
     return distinctForSdk(this.#binding.tools()).map((tool) => ({
       name: tool.name,
       ...((tool.description ?? tool.title) !== undefined && { description: tool.description ?? tool.title }),
@@ -251,10 +252,7 @@ export class BerthMcpServer<Context = unknown> implements MCPServer {
     meta: Record<string, unknown> | null | undefined,
     options: MCPCallToolOptions | undefined,
   ): Promise<CallToolResult> {
-    if (this.#closing)
-      throw new Error(
-        `berth MCP server "${this.name}" is closed: call connect() before calling "${toolName}"`,
-      );
+    this.#assertOpen(`call "${toolName}"`);
     const signal = options?.signal;
     // No run context when called from outside a run (`server.callTool` by hand): the string key, if any.
     const runContext = meta ? this.#runs.get(meta) : undefined;
@@ -268,6 +266,12 @@ export class BerthMcpServer<Context = unknown> implements MCPServer {
     );
     if (result.isError) throw new ToolResultError(toolName, result);
     return result;
+  }
+
+  /** Refuses work once closed, as the SDK's own servers do, saying how to go on. */
+  #assertOpen(what: string): void {
+    if (this.#closing)
+      throw new Error(`berth MCP server "${this.name}" is closed: call connect() before you ${what}`);
   }
 
   /** Drops the SDK's cached tool list for this server's name. */
