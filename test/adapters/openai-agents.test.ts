@@ -181,6 +181,23 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: function tools', () => {
     await server.close();
   });
 
+  it("makes strict tools with schema 'openai-strict', and berth still gets arguments its schema takes", async () => {
+    await using fixture = await counterHost();
+    const tools = adapter!.openaiAgentsTools(fixture.host, {
+      schema: 'openai-strict',
+      tools: ['tools__increment'],
+    });
+    const [increment] = tools;
+    expect(increment!.strict).toBe(true);
+    expect(increment!.parameters).toMatchObject({ additionalProperties: false, required: ['by'] });
+    // Strict mode makes the optional `by` required and nullable; the model's null must not reach
+    // berth, which checks against the server's schema (an integer, optional, default 1).
+    const { output } = await runWith({ tools }, [['tools__increment', { by: null }]]);
+    expect(output).toBe('1');
+    const plain = adapter!.openaiAgentsTools(fixture.host, { tools: ['tools__increment'] });
+    expect(plain[0]!.strict).toBe(false);
+  });
+
   it('gives results in the SDK native forms: text, image and file items', async () => {
     await using fixture = await counterHost();
     const tools = adapter!.openaiAgentsTools(fixture.host, { tools: ['tools__media', 'tools__echo'] });

@@ -90,16 +90,18 @@ function functionTool<Context>(
 ): BerthFunctionTool<Context> {
   const name = catalogTool.name;
   const strict = options.schema === 'openai-strict';
-  const parameters = shapeSchema(catalogTool.inputSchema, options.schema);
   const onProgress = options.onProgress;
-  // `tool()` is typed strict-or-not by its options; both shapes are the same at run time (strict
-  // tools have their schema prepared, and their input normalized, by the SDK).
+  // `tool()` is typed strict-or-not by its options; both shapes are the same at run time.
   const toolOf = tool as unknown as (config: Record<string, unknown>) => BerthFunctionTool<Context>;
-  return toolOf({
-    name,
-    description: catalogTool.description ?? catalogTool.title ?? '',
-    parameters,
-    strict,
+  const make = (parameters: Record<string, unknown>) =>
+    toolOf({
+      name,
+      description: catalogTool.description ?? catalogTool.title ?? '',
+      parameters,
+      strict,
+      ...common,
+    });
+  const common = {
     errorFunction: errorFunctionOf(options),
     // The catalog can lose the tool (its server removed): the SDK asks this every turn.
     isEnabled: () => binding.tools().some((current) => current.name === name),
@@ -117,5 +119,14 @@ function functionTool<Context>(
       if (result.isError) throw new ToolResultError(name, result);
       return toToolOutput(result, options);
     },
-  });
+  };
+  if (!strict) return make(shapeSchema(catalogTool.inputSchema, options.schema));
+  // A strict tool: the SDK makes the server's schema strict itself and undoes it on the model's input
+  // (an optional field it made required-but-nullable loses its null), so berth's check against the
+  // original schema holds. Only a schema the SDK cannot make strict gets berth's strict shape.
+  try {
+    return make(catalogTool.inputSchema);
+  } catch {
+    return make(shapeSchema(catalogTool.inputSchema, 'openai-strict'));
+  }
 }
