@@ -7,13 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { alive } from '../helpers.js';
-import { frameworksRun, sayWhySkipped } from './frameworks.js';
+import { frameworkRuns } from './frameworks.js';
 
-sayWhySkipped('AI SDK (example)');
+const runs = frameworkRuns('AI SDK (example)', '22.0.0');
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/ai.mjs', import.meta.url));
 
-describe.skipIf(!frameworksRun)('examples/ai.mjs', () => {
+describe.skipIf(!runs)('examples/ai.mjs', () => {
   it('runs two conversations on the fake model, a counter each, and leaves nothing running', async () => {
     const env = { ...process.env };
     delete env.OPENAI_API_KEY;

@@ -11,9 +11,9 @@ import { createHost } from '../../src/index.js';
 import { existsSync } from 'node:fs';
 import { alive, waitFor } from '../helpers.js';
 import { CHROMIUM, browser, page, readPage, tree } from '../playwright.js';
-import { frameworksRun, sayWhySkipped } from './frameworks.js';
+import { frameworkRuns } from './frameworks.js';
 
-sayWhySkipped('AI SDK (Playwright MCP)');
+const runs = frameworkRuns('AI SDK (Playwright MCP)', '22.0.0');
 
 const usage = {
   inputTokens: { total: 1, noCache: 1, cacheRead: undefined, cacheWrite: undefined },
@@ -29,7 +29,7 @@ function lastToolText(prompt: LanguageModelV4CallOptions['prompt']): string {
   return output.value.map((p) => (p.type === 'text' ? p.text : '')).join('\n');
 }
 
-describe.skipIf(!frameworksRun || !existsSync(CHROMIUM) || process.platform !== 'linux')(
+describe.skipIf(!runs || !existsSync(CHROMIUM) || process.platform !== 'linux')(
   'berth/ai with Playwright MCP: a browser per conversation',
   () => {
     it('two conversations, two pages kept across steps, nothing crossed; closeKey ends a browser', async () => {

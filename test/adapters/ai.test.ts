@@ -12,9 +12,9 @@ import type {
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alive, FIXTURE, fixture, hostFixture, waitFor } from '../helpers.js';
-import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+import { counterHost, frameworkRuns } from './frameworks.js';
 
-sayWhySkipped('AI SDK');
+const runs = frameworkRuns('AI SDK', '22.0.0');
 
 type Ai = typeof import('ai');
 type AiTest = typeof import('ai/test');
@@ -101,7 +101,7 @@ function sessionPid(
   return sessions.find((s) => s.key === key)?.pid;
 }
 
-describe.skipIf(!frameworksRun)('berth/ai: the AI SDK adapter', () => {
+describe.skipIf(!runs)('berth/ai: the AI SDK adapter', () => {
   beforeAll(async () => {
     ai = await import('ai');
     aiTest = await import('ai/test');

@@ -1,21 +1,32 @@
 /**
- * What the adapter tests share: whether this Node can run the frameworks' current releases (they
- * need Node 22 or newer), said aloud when it cannot, and a host with the counter fixture as a keyed
+ * What the adapter tests share: whether this Node can run a framework's current release (most need
+ * Node 22 or newer), said aloud when it cannot, and a host with the counter fixture as a keyed
  * server (one session per conversation).
  */
 import { FIXTURE, hostFixture, type HostFixture } from '../helpers.js';
 
-const major = Number(process.versions.node.split('.')[0]);
+/** Whether this Node is `minimum` (`major.minor.patch`) or newer. */
+function nodeAtLeast(minimum: string): boolean {
+  const have = process.versions.node.split('.').map(Number);
+  const need = minimum.split('.').map(Number);
+  for (let i = 0; i < need.length; i++) {
+    const a = have[i] ?? 0;
+    const b = need[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
 
-/** True when the frameworks' current releases can run here (Node >= 22). */
-export const frameworksRun = major >= 22;
-
-/** Prints why a framework's tests are skipped on this Node; call once per test file. */
-export function sayWhySkipped(framework: string): void {
-  if (!frameworksRun)
-    console.warn(
-      `[skip] ${framework} adapter tests: its current release needs Node >= 22, this is ${process.version} (CI runs them on Node 24)`,
-    );
+/**
+ * True when `framework`'s current release runs on this Node (its `engines`: `minimum` or newer);
+ * otherwise prints why its tests are skipped. Call once per test file.
+ */
+export function frameworkRuns(framework: string, minimum: string): boolean {
+  if (nodeAtLeast(minimum)) return true;
+  console.warn(
+    `[skip] ${framework} adapter tests: its current release needs Node >= ${minimum}, this is ${process.version} (CI runs them on Node 24 too)`,
+  );
+  return false;
 }
 
 /**

@@ -12,12 +12,12 @@ import { describe, expect, it } from 'vitest';
 import type { BaseMessage } from '@langchain/core/messages';
 import { InvalidOptionError } from '../../src/index.js';
 import { FIXTURE, alive, waitFor } from '../helpers.js';
-import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+import { counterHost, frameworkRuns } from './frameworks.js';
 
-sayWhySkipped('LangChain');
+const runs = frameworkRuns('LangChain', '20.19.0');
 
 // The frameworks load only where they can run (Node >= 22).
-const lc = frameworksRun
+const lc = runs
   ? {
       ...(await import('langchain')),
       ...(await import('@langchain/core/messages')),
@@ -84,8 +84,8 @@ const counterKeys = (host: { status(): Array<{ name: string; sessions?: Array<{ 
     .filter((key) => key !== undefined)
     .sort() ?? [];
 
-describe.skipIf(!frameworksRun)('berth/langchain: createAgent with fakeModel and the counter fixture', () => {
-  it('gives each thread its own session, kept across steps and runs, and none to another', async () => {
+describe.skipIf(!runs)('berth/langchain: createAgent with fakeModel and the counter fixture', () => {
+  it('gives each thread its own session, kept across steps and and none to another', async () => {
     await using fx = await counterHost();
     const { createAgent, MemorySaver, langchainTools } = lc!;
     const tools = langchainTools(fx.host, { servers: ['counter'] });
@@ -357,7 +357,7 @@ describe.skipIf(!frameworksRun)('berth/langchain: createAgent with fakeModel and
   });
 });
 
-describe.skipIf(!frameworksRun)('examples/langchain.mjs', () => {
+describe.skipIf(!runs)('examples/langchain.mjs', () => {
   it('runs with the fake model: two threads, each with its own counter', async () => {
     const example = fileURLToPath(new URL('../../examples/langchain.mjs', import.meta.url));
     const env = { ...process.env };

@@ -6,22 +6,20 @@
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../src/index.js';
 import { alive, FIXTURE, waitFor } from '../helpers.js';
-import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+import { counterHost, frameworkRuns } from './frameworks.js';
 import { resultsIn, scriptedModel, type ScriptedCall, type SeenResult } from './mastra-model.js';
 
-sayWhySkipped('Mastra');
+const runs = frameworkRuns('Mastra', '22.13.0');
 
 // The frameworks only load where they can run (Node >= 22).
-const { Agent } = frameworksRun
-  ? await import('@mastra/core/agent')
-  : ({} as typeof import('@mastra/core/agent'));
-const { MockMemory } = frameworksRun
+const { Agent } = runs ? await import('@mastra/core/agent') : ({} as typeof import('@mastra/core/agent'));
+const { MockMemory } = runs
   ? await import('@mastra/core/memory')
   : ({} as typeof import('@mastra/core/memory'));
-const { InMemoryStore } = frameworksRun
+const { InMemoryStore } = runs
   ? await import('@mastra/core/storage')
   : ({} as typeof import('@mastra/core/storage'));
-const { mastraTools } = frameworksRun
+const { mastraTools } = runs
   ? await import('../../src/adapters/mastra/index.js')
   : ({} as typeof import('../../src/adapters/mastra/index.js'));
 type MastraToolsOptions = import('../../src/adapters/mastra/index.js').MastraToolsOptions;
@@ -59,7 +57,7 @@ function agentWith(
 const countToTwo = (seen: SeenResult[]): ScriptedCall | undefined =>
   [{ tool: 'counter__increment' }, { tool: 'counter__increment' }, { tool: 'counter__get' }][seen.length];
 
-describe.skipIf(!frameworksRun)('berth/mastra', () => {
+describe.skipIf(!runs)('berth/mastra', () => {
   it('gives each memory thread its own session: two conversations interleaved, each counts to 2', async () => {
     await using fx = await counterHost();
     const { agent } = agentWith(fx.host, countToTwo, {}, (seen) => String(seenText(seen.at(-1))));
@@ -88,7 +86,7 @@ describe.skipIf(!frameworksRun)('berth/mastra', () => {
   });
 });
 
-describe.skipIf(!frameworksRun)('berth/mastra keys', () => {
+describe.skipIf(!runs)('berth/mastra keys', () => {
   it("conversation: 'resource' gives a user one session across their threads", async () => {
     await using fx = await counterHost();
     const { agent } = agentWith(fx.host, countToTwo, { conversation: 'resource' }, (seen) =>
@@ -107,7 +105,7 @@ describe.skipIf(!frameworksRun)('berth/mastra keys', () => {
   });
 });
 
-describe.skipIf(!frameworksRun)('berth/mastra results', () => {
+describe.skipIf(!runs)('berth/mastra results', () => {
   it('shows the model text, media as file parts and a tool error; the application keeps the whole result', async () => {
     await using fx = await counterHost();
     const { agent, model } = agentWith(
@@ -194,7 +192,7 @@ describe.skipIf(!frameworksRun)('berth/mastra results', () => {
   });
 });
 
-describe.skipIf(!frameworksRun)('berth/mastra abort, progress, catalog changes, toolsets', () => {
+describe.skipIf(!runs)('berth/mastra abort, progress, catalog changes, toolsets', () => {
   it("the run's abort signal cancels the call on the server; progress goes to the stream", async () => {
     await using fx = await counterHost();
     const { agent } = agentWith(
@@ -322,7 +320,7 @@ describe.skipIf(!frameworksRun)('berth/mastra abort, progress, catalog changes, 
   });
 });
 
-describe.skipIf(!frameworksRun)('berth/mastra under attack', () => {
+describe.skipIf(!runs)('berth/mastra under attack', () => {
   it('bad arguments from the model come back to it as an error, checked against the original schema', async () => {
     await using fx = await counterHost();
     const { agent, model } = agentWith(

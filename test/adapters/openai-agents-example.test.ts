@@ -6,13 +6,13 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { frameworksRun, sayWhySkipped } from './frameworks.js';
+import { frameworkRuns } from './frameworks.js';
 
-sayWhySkipped('OpenAI Agents SDK example');
+const runs = frameworkRuns('OpenAI Agents SDK example', '22.0.0');
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/openai-agents.mjs', import.meta.url));
 
-describe.skipIf(!frameworksRun)('examples/openai-agents.mjs', () => {
+describe.skipIf(!runs)('examples/openai-agents.mjs', () => {
   it('keeps each conversation its own counter, with the scripted model', async () => {
     const env = { ...process.env };
     delete env.OPENAI_API_KEY;

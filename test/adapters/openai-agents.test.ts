@@ -5,16 +5,16 @@
  * (`berthMcpServer`).
  */
 import { describe, expect, it } from 'vitest';
-import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+import { counterHost, frameworkRuns } from './frameworks.js';
 import { FIXTURE, alive, hostFixture, waitFor } from '../helpers.js';
 import type { Host } from '../../src/index.js';
 
-sayWhySkipped('OpenAI Agents SDK');
+const runs = frameworkRuns('OpenAI Agents SDK', '22.0.0');
 
 // Loaded only where the SDK can run (Node >= 22).
-const sdk = frameworksRun ? await import('@openai/agents') : undefined;
-const testing = frameworksRun ? await import('@openai/agents/testing') : undefined;
-const adapter = frameworksRun ? await import('../../src/adapters/openai-agents/index.js') : undefined;
+const sdk = runs ? await import('@openai/agents') : undefined;
+const testing = runs ? await import('@openai/agents/testing') : undefined;
+const adapter = runs ? await import('../../src/adapters/openai-agents/index.js') : undefined;
 // Traces would be exported to OpenAI (and warn that there is no key to do it with).
 sdk?.setTracingDisabled(true);
 
@@ -78,7 +78,7 @@ function counterSessions(host: Host): Map<string | undefined, number | undefined
   return new Map((row?.sessions ?? []).map((session) => [session.key, session.pid]));
 }
 
-describe.skipIf(!frameworksRun)('openai-agents adapter: function tools', () => {
+describe.skipIf(!runs)('openai-agents adapter: function tools', () => {
   it('keeps each conversation on its own keyed session across runs and steps, interleaved', async () => {
     await using fixture = await counterHost();
     const { host, pids } = fixture;
@@ -284,7 +284,7 @@ describe.skipIf(!frameworksRun)('openai-agents adapter: function tools', () => {
   });
 });
 
-describe.skipIf(!frameworksRun)('openai-agents adapter: MCPServer', () => {
+describe.skipIf(!runs)('openai-agents adapter: MCPServer', () => {
   it('keys each run by its context, re-lists tools each turn, and owns nothing it was not given', async () => {
     await using fixture = await counterHost();
     const { host, pids } = fixture;
