@@ -28,12 +28,12 @@ export interface AiToolsOptions<
   Context extends AiToolContext = AiToolContext,
 > extends AdapterOptions<Context> {
   /**
-   * What a tool result with `isError` does: `'result'` (default) returns it as the tool's output,
+   * What a tool result with `isError` does: `'model'` (default) returns it as the tool's output,
    * which the model sees as an error output; `'throw'` throws an `AiToolError` from `execute`, which
    * the AI SDK records as a `tool-error` part (the model still sees the error: the AI SDK never ends
    * its loop on a tool's error).
    */
-  toolErrors?: 'result' | 'throw';
+  toolErrors?: 'model' | 'throw';
   /**
    * Progress as the AI SDK's streaming tool output: each notification becomes a preliminary output
    * (`tool-result` parts with `preliminary: true` in `streamText`'s stream and the UI), a

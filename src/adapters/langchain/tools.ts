@@ -34,13 +34,13 @@ export interface LangChainProgressEvent {
 /** Options of `langchainTools`. */
 export interface LangChainToolsOptions extends AdapterOptions<RunnableConfig> {
   /**
-   * How a failed call reaches the loop. `'message'` (default): a tool error (`isError`) and berth's
+   * How a failed call reaches the loop. `'model'` (default): a tool error (`isError`) and berth's
    * own failures (server unavailable, timeout…) become a `ToolMessage` with `status: 'error'` that
    * the model reads. `'throw'`: they are thrown (`McpToolError` for `isError`, the `BerthError`
    * otherwise), for LangChain's own error handling (e.g. `ToolNode`'s `handleToolErrors`). An abort
    * is always thrown.
    */
-  toolErrors?: 'message' | 'throw';
+  toolErrors?: 'model' | 'throw';
 }
 
 /** A tool answered with `isError` (thrown when `toolErrors: 'throw'`, or when there is no tool call id). */

@@ -44,11 +44,11 @@ export interface MastraToolsOptions extends AdapterOptions<MastraToolContext> {
    */
   conversation?: 'thread' | 'resource' | 'none';
   /**
-   * What a tool error (`isError`) and a berth failure (server unavailable, timeout) do: `'return'`
+   * What a tool error (`isError`) and a berth failure (server unavailable, timeout) do: `'model'`
    * (default) gives them to the model as an error output, so the loop goes on; `'throw'` throws
    * (Mastra then reports a tool error). An abort always stays an abort.
    */
-  toolErrors?: 'return' | 'throw';
+  toolErrors?: 'model' | 'throw';
   /** The name of the toolset `toolsets()` returns (default `'berth'`). */
   toolsetName?: string;
 }
