@@ -1,0 +1,226 @@
+/**
+ * Attacks on `berth/ai` and the shared adapter core through the AI SDK's real loop (`generateText`
+ * on `MockLanguageModelV4`), against real fixture servers: schema modes end to end, keys at the edge
+ * (empty, thrown, not a string), option values a timer cannot honour, aborts before and after a
+ * call, hostile results, a server crashing mid-call and a conversation's key closed mid-call.
+ */
+import type { LanguageModelV4CallOptions, LanguageModelV4GenerateResult } from '@ai-sdk/provider';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE, hostFixture } from '../helpers.js';
+import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+
+sayWhySkipped('AI SDK (attack)');
+
+type Ai = typeof import('ai');
+type AiTest = typeof import('ai/test');
+type Adapter = typeof import('../../src/adapters/ai/index.js');
+let ai: Ai;
+let aiTest: AiTest;
+let adapter: Adapter;
+
+type Turn = { call: string; input?: unknown; raw?: string } | { text: true };
+
+const usage = {
+  inputTokens: { total: 1, noCache: 1, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: 1, text: 1, reasoning: undefined },
+};
+
+/** The outputs of the last tool message the model was sent. */
+function toolOutputs(prompt: LanguageModelV4CallOptions['prompt']): Array<{ type: string; value: unknown }> {
+  const tool = [...prompt].reverse().find((message) => message.role === 'tool');
+  return (tool?.content.flatMap((part) => (part.type === 'tool-result' ? [part.output] : [])) ??
+    []) as Array<{
+    type: string;
+    value: unknown;
+  }>;
+}
+
+/** What the model saw of the last tool result, as text. */
+function seen(prompt: LanguageModelV4CallOptions['prompt']): string {
+  const output = toolOutputs(prompt)[0];
+  if (!output) return '<none>';
+  if (output.type === 'content')
+    return (output.value as Array<{ type: string; text?: string }>)
+      .map((p) => p.text ?? `[${p.type}]`)
+      .join('|');
+  return typeof output.value === 'string' ? output.value : JSON.stringify(output.value);
+}
+
+/** A fake model playing `turns`; a `{ text: true }` turn answers with what it saw of the last result. */
+function scripted(turns: Turn[], before?: (i: number) => Promise<void>) {
+  let i = 0;
+  return new aiTest.MockLanguageModelV4({
+    doGenerate: async (options): Promise<LanguageModelV4GenerateResult> => {
+      const n = i++;
+      await before?.(n);
+      const turn = turns[n];
+      if (!turn) throw new Error(`the script has no turn ${n}`);
+      if ('call' in turn)
+        return {
+          content: [
+            {
+              type: 'tool-call',
+              toolCallId: `call-${n}`,
+              toolName: turn.call,
+              input: turn.raw ?? JSON.stringify(turn.input ?? {}),
+            },
+          ],
+          finishReason: { unified: 'tool-calls', raw: undefined },
+          usage,
+          warnings: [],
+        };
+      return {
+        content: [{ type: 'text', text: seen(options.prompt) }],
+        finishReason: { unified: 'stop', raw: undefined },
+        usage,
+        warnings: [],
+      };
+    },
+  });
+}
+
+describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
+  beforeAll(async () => {
+    ai = await import('ai');
+    aiTest = await import('ai/test');
+    adapter = await import('../../src/adapters/ai/index.js');
+  });
+
+  it("openai-strict: the model's null for an optional field reaches the server as absent", async () => {
+    await using fx = await counterHost();
+    const tools = adapter.aiTools(fx.host, { key: 'strict', schema: 'openai-strict' });
+    // The model sees `by` required and nullable, as OpenAI strict mode wants.
+    const schema = (await Promise.resolve(tools.counter__increment!.inputSchema)) as {
+      jsonSchema: { required?: string[]; additionalProperties?: unknown };
+    };
+    expect(schema.jsonSchema.required).toContain('by');
+    expect(schema.jsonSchema.additionalProperties).toBe(false);
+    const result = await ai.generateText({
+      model: scripted([
+        { call: 'counter__increment', input: { by: null } },
+        { call: 'counter__increment', input: { by: 2 } },
+        { call: 'counter__get' },
+        { text: true },
+      ]),
+      tools,
+      prompt: 'count',
+      stopWhen: ai.stepCountIs(6),
+    });
+    // null became absent (the default, 1), then 2: the server counted 3, no step failed.
+    expect(result.steps.flatMap((s) => s.content).filter((p) => p.type === 'tool-error')).toEqual([]);
+    expect(result.text).toBe('3');
+  }, 60_000);
+
+  it('a key function that throws or returns a non-string: the model reads an error, nothing opens', async () => {
+    await using fx = await counterHost();
+    const before = fx.pids.pids('server').length;
+    const throws = await ai.generateText({
+      model: scripted([{ call: 'counter__increment' }, { text: true }]),
+      tools: adapter.aiTools(fx.host, {
+        key: () => {
+          throw new Error('no session cookie');
+        },
+      }),
+      toolsContext: { counter__increment: {} },
+      prompt: 'count',
+      stopWhen: ai.stepCountIs(4),
+    });
+    expect(throws.text).toMatch(/no session cookie/);
+    const numeric = await ai.generateText({
+      model: scripted([{ call: 'counter__increment' }, { text: true }]),
+      tools: adapter.aiTools(fx.host, { key: () => 7 as unknown as string }),
+      toolsContext: { counter__increment: {} },
+      prompt: 'count',
+      stopWhen: ai.stepCountIs(4),
+    });
+    expect(numeric.text).toMatch(/invalid key/);
+    expect(fx.pids.pids('server').length).toBe(before);
+  }, 60_000);
+
+  it('two conversations on the same key at once share one session, and count together', async () => {
+    await using fx = await counterHost();
+    const run = () =>
+      ai.generateText({
+        model: scripted([{ call: 'counter__increment' }, { call: 'counter__increment' }, { text: true }]),
+        tools: adapter.aiTools(fx.host, { key: 'same' }),
+        prompt: 'count',
+        stopWhen: ai.stepCountIs(4),
+      });
+    const results = await Promise.all([run(), run(), run()]);
+    const finals = results.map((r) => Number(r.text)).sort((a, b) => a - b);
+    expect(finals.at(-1)).toBe(6);
+    const counter = fx.host.status().find((row) => row.name === 'counter');
+    expect(counter?.sessions.filter((s) => s.key === 'same')).toHaveLength(1);
+  }, 60_000);
+
+  it('an abort before the call starts opens nothing; one after it finished changes nothing', async () => {
+    await using fx = await counterHost();
+    const before = fx.pids.pids('server').length;
+    const tools = adapter.aiTools(fx.host, { key: 'early' });
+    const aborted = AbortSignal.abort(new Error('user left'));
+    await expect(
+      Promise.resolve(
+        tools.counter__increment!.execute!(
+          {},
+          { toolCallId: 'x', messages: [], abortSignal: aborted, context: {} },
+        ),
+      ),
+    ).rejects.toThrow();
+    expect(fx.pids.pids('server').length).toBe(before);
+
+    const controller = new AbortController();
+    const result = await ai.generateText({
+      model: scripted([{ call: 'counter__increment' }, { text: true }]),
+      tools,
+      prompt: 'count',
+      abortSignal: controller.signal,
+      stopWhen: ai.stepCountIs(4),
+    });
+    controller.abort();
+    expect(result.text).toBe('1');
+  }, 60_000);
+
+  it('hostile results reach the model as something it can read, and the loop goes on', async () => {
+    await using fx = await hostFixture({
+      bad: { command: process.execPath, args: [FIXTURE, '--hostile-results'] },
+    });
+    const kinds = [
+      'many',
+      'bad-base64',
+      'unknown-type',
+      'no-content',
+      'structured-array',
+      'error-no-content',
+    ];
+    const texts: string[] = [];
+    for (const kind of kinds) {
+      const result = await ai.generateText({
+        model: scripted([{ call: 'bad__hostile', input: { kind } }, { text: true }]),
+        tools: adapter.aiTools(fx.host),
+        prompt: kind,
+        stopWhen: ai.stepCountIs(4),
+      });
+      texts.push(result.text);
+    }
+    expect(texts[0]?.split('|')).toHaveLength(10_000);
+    expect(texts.every((text) => text.length > 0)).toBe(true);
+  }, 60_000);
+
+  it('a server that crashes mid-call: the model reads which server and why; the next call gets a new one', async () => {
+    await using fx = await counterHost();
+    const result = await ai.generateText({
+      model: scripted([{ call: 'counter__crash' }, { text: true }, { text: true }]),
+      tools: adapter.aiTools(fx.host, { key: 'crashy' }),
+      prompt: 'crash',
+      stopWhen: ai.stepCountIs(4),
+    });
+    expect(result.text).toMatch(/counter/);
+    const again = await ai.generateText({
+      model: scripted([{ call: 'counter__get' }, { text: true }]),
+      tools: adapter.aiTools(fx.host, { key: 'crashy' }),
+      prompt: 'get',
+      stopWhen: ai.stepCountIs(4),
+    });
+    expect(again.text).toBe('0');
+  }, 60_000);
+});
