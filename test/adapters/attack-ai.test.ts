@@ -111,6 +111,29 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
     expect(result.text).toBe('3');
   }, 60_000);
 
+  it('an empty key names no conversation: refused as no key, nothing opened, no shared session', async () => {
+    await using fx = await counterHost();
+    const before = fx.pids.pids('server').length;
+    for (const key of ['', () => '']) {
+      const result = await ai.generateText({
+        model: scripted([{ call: 'counter__increment' }, { text: true }]),
+        tools: adapter.aiTools(fx.host, { key }),
+        toolsContext: { counter__increment: { conversation: '' } },
+        prompt: 'count',
+        stopWhen: ai.stepCountIs(4),
+      });
+      const error = result.steps[0]?.content.find((part) => part.type === 'tool-error');
+      expect((error?.error as { code?: string } | undefined)?.code).toBe('KEY_REQUIRED');
+    }
+    expect(
+      fx.host
+        .status()
+        .find((row) => row.name === 'counter')
+        ?.sessions.filter((s) => s.key !== undefined),
+    ).toEqual([]);
+    expect(fx.pids.pids('server').length).toBe(before);
+  }, 60_000);
+
   it('a key function that throws or returns a non-string: the model reads an error, nothing opens', async () => {
     await using fx = await counterHost();
     const before = fx.pids.pids('server').length;

@@ -79,13 +79,18 @@ export class ToolBinding<Context = unknown> {
     return shapeSchema(tool.inputSchema, this.#options.schema);
   }
 
-  /** The key a call runs on, or undefined (shared and per-call servers need none). */
+  /**
+   * The key a call runs on, or undefined (shared and per-call servers need none). An empty
+   * conversation id or key counts as none: a keyed server then refuses the call (`KEY_REQUIRED`).
+   */
   keyOf(call: BoundCall<Context>): string | undefined {
     if (!isHost(this.#source)) return this.#source.key;
-    if (call.conversation !== undefined) return call.conversation;
+    if (call.conversation !== undefined && call.conversation !== '') return call.conversation;
     const key = this.#options.key;
-    if (typeof key === 'function') return call.context === undefined ? undefined : key(call.context);
-    return key;
+    const found =
+      typeof key === 'function' ? (call.context === undefined ? undefined : key(call.context)) : key;
+    // An empty id names no conversation: taken as a key, it would put every such call in one session.
+    return found === '' ? undefined : found;
   }
 
   /**
