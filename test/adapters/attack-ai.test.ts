@@ -118,7 +118,7 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
       const result = await ai.generateText({
         model: scripted([{ call: 'counter__increment' }, { text: true }]),
         tools: adapter.aiTools(fx.host, { key }),
-        toolsContext: { counter__increment: { conversation: '' } },
+        toolsContext: { counter__increment: { conversation: '' } } as never,
         prompt: 'count',
         stopWhen: ai.stepCountIs(4),
       });
@@ -129,7 +129,7 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
       fx.host
         .status()
         .find((row) => row.name === 'counter')
-        ?.sessions.filter((s) => s.key !== undefined),
+        ?.sessions?.filter((s) => s.key !== undefined) ?? [],
     ).toEqual([]);
     expect(fx.pids.pids('server').length).toBe(before);
   }, 60_000);
@@ -144,7 +144,7 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
           throw new Error('no session cookie');
         },
       }),
-      toolsContext: { counter__increment: {} },
+      toolsContext: { counter__increment: {} } as never,
       prompt: 'count',
       stopWhen: ai.stepCountIs(4),
     });
@@ -152,7 +152,7 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
     const numeric = await ai.generateText({
       model: scripted([{ call: 'counter__increment' }, { text: true }]),
       tools: adapter.aiTools(fx.host, { key: () => 7 as unknown as string }),
-      toolsContext: { counter__increment: {} },
+      toolsContext: { counter__increment: {} } as never,
       prompt: 'count',
       stopWhen: ai.stepCountIs(4),
     });
@@ -173,7 +173,7 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
     const finals = results.map((r) => Number(r.text)).sort((a, b) => a - b);
     expect(finals.at(-1)).toBe(6);
     const counter = fx.host.status().find((row) => row.name === 'counter');
-    expect(counter?.sessions.filter((s) => s.key === 'same')).toHaveLength(1);
+    expect((counter?.sessions ?? []).filter((s) => s.key === 'same')).toHaveLength(1);
   }, 60_000);
 
   it('an abort before the call starts opens nothing; one after it finished changes nothing', async () => {
