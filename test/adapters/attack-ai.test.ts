@@ -134,6 +134,19 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
     expect(fx.pids.pids('server').length).toBe(before);
   }, 60_000);
 
+  it('options a call cannot honour are thrown at once, not sent to the model at every call', async () => {
+    await using fx = await counterHost();
+    for (const timeoutMs of [0, NaN, -1, 1.5, 31 * 24 * 3600 * 1000, Infinity])
+      expect(() => adapter.aiTools(fx.host, { key: 'k', timeoutMs }), String(timeoutMs)).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }) as Error,
+      );
+    expect(() => adapter.aiTools(fx.host, { key: 42 as unknown as string })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }) as Error,
+    );
+    // The longest deadline a timer honours is fine.
+    expect(() => adapter.aiTools(fx.host, { key: 'k', timeoutMs: 2_147_483_647 })).not.toThrow();
+  });
+
   it('a key function that throws or returns a non-string: the model reads an error, nothing opens', async () => {
     await using fx = await counterHost();
     const before = fx.pids.pids('server').length;

@@ -193,9 +193,10 @@ describe.skipIf(!runs)('berth/langchain: createAgent with fakeModel and the coun
     expect(result.messages.at(-1)!.text).toBe('final: after');
 
     // A developer's mistake is thrown, not handed to the model as a berth failure.
-    const [bad] = langchainTools(fx.host, { tools: ['tools__echo'], timeoutMs: Number.NaN });
-    const call = { name: 'tools__echo', args: { value: 'v' }, id: 'call_bad', type: 'tool_call' as const };
-    await expect(bad!.invoke(call)).rejects.toBeInstanceOf(InvalidOptionError);
+    // (A bad timeoutMs is thrown when the tools are made, before any call.)
+    expect(() => langchainTools(fx.host, { tools: ['tools__echo'], timeoutMs: Number.NaN })).toThrow(
+      InvalidOptionError,
+    );
 
     // toolErrors: 'throw' leaves errors to LangChain (the ToolNode's handler, here its default).
     const [tool] = langchainTools(fx.host, { tools: ['tools__fail'], toolErrors: 'throw' });

@@ -11,6 +11,8 @@
 import type { CallToolResult, Progress } from '@modelcontextprotocol/client';
 import type { CatalogTool, Host, Toolset } from '../../index.js';
 import { wildcardMatcher } from '../../catalog/wildcard.js';
+import { InvalidOptionError } from '../../errors.js';
+import { checkDuration, showValue } from '../../util/duration.js';
 import { shapeSchema, unshapeArguments, type JsonSchemaObject, type SchemaMode } from './schema.js';
 
 /** What an adapter serves tools from: a host (keys per call) or a toolset (one key). */
@@ -58,7 +60,19 @@ export class ToolBinding<Context = unknown> {
   readonly #servers: ReadonlySet<string> | undefined;
   readonly #names: (name: string) => boolean;
 
+  /**
+   * Throws `INVALID_OPTION` for a `timeoutMs` a timer cannot honour (0, NaN, fractions, over 24.8
+   * days) or a `key` that is neither a string nor a function: the developer's mistake, said at once
+   * rather than failing every call where only the model would read it.
+   */
   constructor(source: ToolSource, options: AdapterOptions<Context> = {}) {
+    if (options.timeoutMs !== undefined) checkDuration(options.timeoutMs, 'timeoutMs');
+    const key: unknown = options.key;
+    if (key !== undefined && typeof key !== 'string' && typeof key !== 'function')
+      throw new InvalidOptionError(
+        'key',
+        `expected a string or a function of the framework's call context, got ${showValue(key)}`,
+      );
     this.#source = source;
     this.#options = options;
     this.#servers = options.servers && new Set(options.servers);
