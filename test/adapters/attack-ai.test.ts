@@ -4,9 +4,13 @@
  * (empty, thrown, not a string), option values a timer cannot honour, aborts before and after a
  * call, hostile results, a server crashing mid-call and a conversation's key closed mid-call.
  */
-import type { LanguageModelV4CallOptions, LanguageModelV4GenerateResult } from '@ai-sdk/provider';
+import type {
+  LanguageModelV4CallOptions,
+  LanguageModelV4GenerateResult,
+  LanguageModelV4StreamPart,
+} from '@ai-sdk/provider';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE, hostFixture } from '../helpers.js';
+import { FIXTURE, hostFixture, waitFor } from '../helpers.js';
 import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
 
 sayWhySkipped('AI SDK (attack)');
@@ -214,6 +218,37 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
     });
     controller.abort();
     expect(result.text).toBe('1');
+  }, 60_000);
+
+  it('an abort during progress in streamText cancels the call on the server and ends the stream', async () => {
+    await using fx = await counterHost();
+    const tools = adapter.aiTools(fx.host, { key: 'p', preliminaryProgress: true });
+    const model = new aiTest.MockLanguageModelV4({
+      doStream: async () => ({
+        stream: aiTest.convertArrayToReadableStream<LanguageModelV4StreamPart>([
+          { type: 'tool-call', toolCallId: 'c0', toolName: 'counter__sleep', input: '{"ms":8000}' },
+          { type: 'finish', finishReason: { unified: 'tool-calls', raw: undefined }, usage },
+        ]),
+      }),
+    });
+    const controller = new AbortController();
+    const result = ai.streamText({
+      model,
+      tools,
+      prompt: 'sleep',
+      abortSignal: controller.signal,
+      stopWhen: ai.stepCountIs(3),
+    });
+    const types: string[] = [];
+    for await (const part of result.fullStream) {
+      types.push(part.type === 'tool-result' && part.preliminary ? 'preliminary' : part.type);
+      if (part.type === 'tool-result' && part.preliminary) controller.abort(new Error('user left'));
+    }
+    expect(types).toContain('preliminary');
+    expect(types).toContain('abort');
+    expect(types.filter((t) => t === 'tool-result')).toEqual([]); // no final result after the abort
+    const pid = fx.pids.pids('sleeping')[0];
+    expect(await waitFor(() => fx.pids.pids('cancelled').includes(pid!), 6_000)).toBe(true);
   }, 60_000);
 
   it('hostile results reach the model as something it can read, and the loop goes on', async () => {
