@@ -47,12 +47,16 @@ function partOf(block: Block): ContentPart {
   }
 }
 
-/** The text of a result's text blocks, or its content as JSON when it has none. */
+/**
+ * The text of a result's text blocks, or its content as JSON when it has none; a tool error with
+ * nothing at all says so (the model would otherwise read `[]` as the error).
+ */
 export function resultText(result: CallToolResult): string {
   const content = Array.isArray(result.content) ? result.content : [];
   const texts = content.filter((block) => block.type === 'text').map((block) => block.text);
   if (texts.length > 0) return texts.join('\n');
   if (result.structuredContent !== undefined) return JSON.stringify(result.structuredContent);
+  if (content.length === 0 && result.isError === true) return 'the tool reported an error (with no content)';
   return JSON.stringify(content);
 }
 
