@@ -111,9 +111,14 @@ export class ToolBinding<Context = unknown> {
    * Calls a catalog tool. Arguments the model wrote against a shaped schema are first turned back into
    * arguments for the server's original schema (`unshapeArguments`), which the host validates them against;
    * a result with `isError` is returned, not thrown; berth's failures (unavailable, timeout, abort)
-   * reject with their `BerthError`.
+   * reject with their `BerthError`. Every failure is a rejection, never a synchronous throw (a closed
+   * host, a `key` function that throws).
    */
-  call(name: string, input: Record<string, unknown>, call: BoundCall<Context> = {}): Promise<CallToolResult> {
+  async call(
+    name: string,
+    input: Record<string, unknown>,
+    call: BoundCall<Context> = {},
+  ): Promise<CallToolResult> {
     const mode = this.#options.schema ?? 'original';
     const tool = mode === 'original' ? undefined : this.#source.tools().find((t) => t.name === name);
     const args = tool ? (unshapeArguments(input, tool.inputSchema, mode) as Record<string, unknown>) : input;
