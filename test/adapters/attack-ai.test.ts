@@ -220,6 +220,37 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
     expect(result.text).toBe('1');
   }, 60_000);
 
+  it('each schema mode end to end: what the model writes against the shaped schema reaches the server right', async () => {
+    await using fx = await hostFixture({
+      edge: { command: process.execPath, args: [FIXTURE, '--edge-schemas'] },
+    });
+    const run = async (schema: 'openai-strict' | 'gemini' | 'anthropic', call: string, input: unknown) => {
+      const tools = adapter.aiTools(fx.host, { schema });
+      const result = await ai.generateText({
+        model: scripted([{ call, input }, { text: true }]),
+        tools,
+        prompt: 'go',
+        stopWhen: ai.stepCountIs(3),
+      });
+      return {
+        text: result.text,
+        schema: (tools[call]!.inputSchema as unknown as { jsonSchema: Record<string, unknown> }).jsonSchema,
+      };
+    };
+    // openai-strict: $ref inlined, the optional label nullable; null comes back absent.
+    const strict = await run('openai-strict', 'edge__edge_ref', { point: { x: 1, y: 2 }, label: null });
+    expect(JSON.stringify(strict.schema)).not.toMatch(/\$ref|\$defs/);
+    expect(strict.text).toBe('{"point":{"x":1,"y":2}}');
+    // gemini: names Gemini rejects are renamed for the model and mapped back for the server.
+    const gemini = await run('gemini', 'edge__edge_dash', { file_path: '/tmp/x', _1st: 3 });
+    expect(Object.keys(gemini.schema.properties as object).sort()).toEqual(['_1st', 'file_path']);
+    expect(JSON.parse(gemini.text)).toEqual({ 'file-path': '/tmp/x', '1st': 3 });
+    // anthropic: no top-level anyOf; an argument for one alternative passes the original's check.
+    const anthropic = await run('anthropic', 'edge__edge_anyof', { b: 2 });
+    expect(anthropic.schema.anyOf).toBeUndefined();
+    expect(anthropic.text).toBe('{"b":2}');
+  }, 60_000);
+
   it('an abort during progress in streamText cancels the call on the server and ends the stream', async () => {
     await using fx = await counterHost();
     const tools = adapter.aiTools(fx.host, { key: 'p', preliminaryProgress: true });

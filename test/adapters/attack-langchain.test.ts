@@ -59,17 +59,21 @@ describe.skipIf(!frameworksRun)('berth/langchain under attack', () => {
       [
         'dash__with-dash',
         `e__${long}`,
+        'edge__edge_anyof',
         'edge__edge_empty',
         'edge__edge_enum',
-        'edge__edge_notype',
+        'edge__edge_dash',
         'edge__edge_ref',
       ].sort(),
     );
+    // A schema without `type: "object"` breaks MCP's rule: berth lists the tool as invalid, not as a tool.
+    const invalid = fx.host.status().find((row) => row.name === 'edge')?.invalidTools ?? [];
+    expect(JSON.stringify(invalid)).toMatch(/edge_notype/);
     for (const tool of tools) expect(tool.name).toMatch(/^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/);
     const agent = lc!.createAgent({
       model: model([
         ['edge__edge_ref', { point: { x: 1, y: 2 }, label: 'p' }],
-        ['edge__edge_notype', { name: 'ada' }],
+        ['edge__edge_dash', { 'file-path': '/x' }],
         ['edge__edge_enum', { mode: 'slow' }],
         ['edge__edge_empty', {}],
         [`e__${long}`, {}],
@@ -82,7 +86,7 @@ describe.skipIf(!frameworksRun)('berth/langchain under attack', () => {
     expect(texts.map((t) => t.status ?? 'success')).toEqual(Array(6).fill('success'));
     expect(texts.slice(0, 4).map((t) => t.text)).toEqual([
       '{"point":{"x":1,"y":2},"label":"p"}',
-      '{"name":"ada"}',
+      '{"file-path":"/x"}',
       '{"mode":"slow"}',
       '{}',
     ]);
