@@ -174,6 +174,26 @@ describe.skipIf(!frameworksRun)('berth/langchain under attack', () => {
     expect(texts[2]!.text).toBe('0'); // a new session: the crashed one's state is gone
   }, 60_000);
 
+  it('the middleware: a tool given to createAgent keeps its name; berth adds the rest and runs them', async () => {
+    await using fx = await counterHost();
+    const { tool } = await import('@langchain/core/tools');
+    const mine = tool(async () => 'mine ran', {
+      name: 'counter__get',
+      description: 'Mine, not berth',
+      schema: { type: 'object', properties: {} },
+    });
+    const agent = lc!.createAgent({
+      model: model([['counter__increment'], ['counter__get']]),
+      tools: [mine],
+      middleware: [lc!.langchainMiddleware(fx.host, { servers: ['counter'] })],
+    });
+    const result = await agent.invoke(
+      { messages: [{ role: 'user', content: 'go' }] },
+      { configurable: { thread_id: 'mw' } },
+    );
+    expect(toolTexts(result.messages).map((t) => t.text)).toEqual(['1', 'mine ran']);
+  }, 60_000);
+
   it('host.close() during a run: the run settles, nothing is left running', async () => {
     const fx = await counterHost();
     const agent = lc!.createAgent({

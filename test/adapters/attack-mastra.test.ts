@@ -156,6 +156,45 @@ describe.skipIf(!frameworksRun)('berth/mastra under attack', () => {
     }
   }, 60_000);
 
+  it("prepareStep: a server removed mid-run is gone at the next step; the step's other tools stay", async () => {
+    await using fx = await counterHost();
+    await fx.host.add('extra', { command: process.execPath, args: [FIXTURE] });
+    const berth = mastraTools(fx.host);
+    const { createTool } = await import('@mastra/core/tools');
+    const own = createTool({
+      id: 'own',
+      description: 'Not a berth tool',
+      execute: async () => 'own ran',
+    });
+    const model = scriptedModel(
+      (seen) =>
+        [
+          { tool: 'extra__echo', args: { value: 'a' } },
+          { tool: 'tools__pid' }, // the server is removed while the model answers this step
+          { tool: 'extra__echo', args: { value: 'b' } },
+          { tool: 'own' },
+        ][seen.length],
+      (seen) => seen.map((r) => String(r.output.value)).join('\n---\n'),
+      async (seen) => {
+        if (seen.length === 1 && fx.host.tools().some((t) => t.server === 'extra'))
+          await fx.host.remove('extra');
+      },
+    );
+    const agent = new Agent({
+      id: 'remover',
+      name: 'remover',
+      instructions: 'Use the tools.',
+      model: model as unknown as ConstructorParameters<typeof Agent>[0]['model'],
+      tools: () => ({ ...berth.tools(), own }),
+    });
+    const result = await agent.generate('go', { maxSteps: 6, prepareStep: berth.prepareStep });
+    const [first, , third, fourth] = result.text.split('\n---\n');
+    expect(first).toBe('a');
+    // Mastra itself no longer has the tool at the next step: its own "not found".
+    expect(third).toMatch(/Tool "extra__echo" not found/);
+    expect(fourth).toBe('own ran');
+  }, 60_000);
+
   it('an abort before the call starts opens nothing', async () => {
     await using fx = await counterHost();
     const before = fx.pids.pids('server').length;
