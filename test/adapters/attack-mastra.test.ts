@@ -195,6 +195,38 @@ describe.skipIf(!frameworksRun)('berth/mastra under attack', () => {
     expect(fourth).toBe('own ran');
   }, 60_000);
 
+  it('a deadline: the model reads the timeout with its berth code; the server gets the cancellation', async () => {
+    await using fx = await counterHost();
+    const { agent, model } = agentWith(fx.host, [{ tool: 'counter__sleep', args: { ms: 20_000 } }], {
+      timeoutMs: 300,
+    });
+    const result = await agent.generate('go', { memory: { thread: 'late', resource: 'u' }, maxSteps: 4 });
+    expect(outputs(model)[0]).toMatchObject({
+      type: 'error-text',
+      value: expect.stringMatching(/counter/) as unknown,
+    });
+    const payload = result.toolResults[0]?.payload.result as { _meta?: Record<string, { code?: string }> };
+    expect(payload._meta?.['berth/error']?.code).toBe('CALL_TIMEOUT');
+    const [sleeping] = fx.pids.pids('sleeping');
+    expect(await waitFor(() => fx.pids.pids('cancelled').includes(sleeping!), 10_000)).toBe(true);
+  }, 60_000);
+
+  it('a huge thread id (1 MB) is a key like any other: its own session, ended by closeKey', async () => {
+    await using fx = await counterHost();
+    const thread = 'x'.repeat(1_000_000);
+    const { agent, model } = agentWith(fx.host, [{ tool: 'counter__increment' }, { tool: 'counter__get' }], {
+      conversation: 'none',
+      key: (context) => context.requestContext?.get('conversation') as string | undefined,
+    });
+    const { RequestContext } = await import('@mastra/core/request-context');
+    const requestContext = new RequestContext([['conversation', thread]]);
+    await agent.generate('go', { requestContext, maxSteps: 4 });
+    expect(outputs(model).at(-1)).toEqual({ type: 'text', value: '1' });
+    await fx.host.closeKey(thread);
+    const counter = fx.host.status().find((row) => row.name === 'counter');
+    expect((counter?.sessions ?? []).filter((s) => s.key !== undefined)).toEqual([]);
+  }, 60_000);
+
   it('an abort before the call starts opens nothing', async () => {
     await using fx = await counterHost();
     const before = fx.pids.pids('server').length;
