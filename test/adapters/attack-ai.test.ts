@@ -282,6 +282,50 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
     expect(await waitFor(() => fx.pids.pids('cancelled').includes(pid!), 6_000)).toBe(true);
   }, 60_000);
 
+  it("an onProgress that throws does not fail the call or the server's session", async () => {
+    await using fx = await counterHost();
+    let calls = 0;
+    const tools = adapter.aiTools(fx.host, {
+      key: 'noisy',
+      onProgress: () => {
+        calls++;
+        throw new Error('listener bug');
+      },
+    });
+    const result = await ai.generateText({
+      model: scripted([
+        { call: 'counter__sleep', input: { ms: 200 } },
+        { call: 'counter__increment' },
+        { text: true },
+      ]),
+      tools,
+      prompt: 'sleep',
+      stopWhen: ai.stepCountIs(4),
+    });
+    expect(calls).toBeGreaterThan(0);
+    expect(result.steps.flatMap((s) => s.content).filter((p) => p.type === 'tool-error')).toEqual([]);
+    expect(result.text).toBe('1');
+  }, 60_000);
+
+  it("closeKey while the key's first session is still opening: the call settles, nothing is left open", async () => {
+    await using fx = await counterHost();
+    const tools = adapter.aiTools(fx.host, { key: 'racing' });
+    const run = ai.generateText({
+      model: scripted([{ call: 'counter__sleep', input: { ms: 50 } }, { text: true }]),
+      tools,
+      prompt: 'go',
+      stopWhen: ai.stepCountIs(3),
+    });
+    // The session opens on the call: close the key as soon as the process exists.
+    expect(await waitFor(() => fx.pids.pids('server').length >= 2, 10_000)).toBe(true);
+    await fx.host.closeKey('racing');
+    const result = await run;
+    expect(result.text.length).toBeGreaterThan(0);
+    await fx.host.closeKey('racing');
+    const counter = fx.host.status().find((row) => row.name === 'counter');
+    expect((counter?.sessions ?? []).filter((s) => s.key === 'racing')).toEqual([]);
+  }, 60_000);
+
   it('hostile results reach the model as something it can read, and the loop goes on', async () => {
     await using fx = await hostFixture({
       bad: { command: process.execPath, args: [FIXTURE, '--hostile-results'] },
