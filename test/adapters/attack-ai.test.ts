@@ -326,6 +326,31 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
     expect((counter?.sessions ?? []).filter((s) => s.key === 'racing')).toEqual([]);
   }, 60_000);
 
+  it('servers and tools (wildcards) narrow the set; the model cannot call a tool outside it', async () => {
+    await using fx = await counterHost();
+    const tools = adapter.aiTools(fx.host, {
+      key: 'f',
+      servers: ['counter'],
+      tools: ['*__incr*', 'counter__get'],
+    });
+    expect(Object.keys(tools).sort()).toEqual(['counter__get', 'counter__increment']);
+    expect('tools__echo' in tools).toBe(false);
+    const result = await ai.generateText({
+      model: scripted([
+        { call: 'counter__reset' },
+        { call: 'counter__increment' },
+        { call: 'counter__get' },
+        { text: true },
+      ]),
+      tools,
+      prompt: 'go',
+      stopWhen: ai.stepCountIs(5),
+    });
+    const errors = result.steps.flatMap((s) => s.content).filter((p) => p.type === 'tool-error');
+    expect(errors.map((e) => e.toolName)).toEqual(['counter__reset']);
+    expect(result.text).toBe('1');
+  }, 60_000);
+
   it('hostile results reach the model as something it can read, and the loop goes on', async () => {
     await using fx = await hostFixture({
       bad: { command: process.execPath, args: [FIXTURE, '--hostile-results'] },

@@ -194,6 +194,21 @@ describe.skipIf(!frameworksRun)('berth/langchain under attack', () => {
     expect(toolTexts(result.messages).map((t) => t.text)).toEqual(['1', 'mine ran']);
   }, 60_000);
 
+  it('a direct tool.invoke(args) returns the content blocks alone; with a tool call, a ToolMessage', async () => {
+    await using fx = await counterHost();
+    const [echo] = lc!.langchainTools(fx.host, { tools: ['tools__echo'] });
+    expect(await echo!.invoke({ value: 'hi' })).toEqual([{ type: 'text', text: 'hi' }]);
+    const message = (await echo!.invoke({
+      name: 'tools__echo',
+      args: { value: 'hi' },
+      id: 'call_direct',
+      type: 'tool_call',
+    })) as BaseMessage & { artifact?: unknown; tool_call_id?: string };
+    expect(message.getType()).toBe('tool');
+    expect(message.tool_call_id).toBe('call_direct');
+    expect(message.artifact).toMatchObject({ content: [{ type: 'text', text: 'hi' }] });
+  }, 60_000);
+
   it('host.close() during a run: the run settles, nothing is left running', async () => {
     const fx = await counterHost();
     const agent = lc!.createAgent({

@@ -227,6 +227,26 @@ describe.skipIf(!frameworksRun)('berth/mastra under attack', () => {
     expect((counter?.sessions ?? []).filter((s) => s.key !== undefined)).toEqual([]);
   }, 60_000);
 
+  it('toolsets() is named by toolsetName (default berth) and runs in the loop', async () => {
+    await using fx = await counterHost();
+    expect(Object.keys(mastraTools(fx.host).toolsets())).toEqual(['berth']);
+    const named = mastraTools(fx.host, { toolsetName: 'mcp', servers: ['tools'] }).toolsets();
+    expect(Object.keys(named)).toEqual(['mcp']);
+    expect(Object.keys(named.mcp!)).toContain('tools__echo');
+    const model = scriptedModel(
+      (seen) => [{ tool: 'tools__echo', args: { value: 'via toolset' } }][seen.length],
+      (seen) => String(seen.at(-1)?.output.value),
+    );
+    const agent = new Agent({
+      id: 'toolsets',
+      name: 'toolsets',
+      instructions: 'Use the tools.',
+      model: model as unknown as ConstructorParameters<typeof Agent>[0]['model'],
+    });
+    const result = await agent.generate('go', { toolsets: named, maxSteps: 4 });
+    expect(result.text).toBe('via toolset');
+  }, 60_000);
+
   it('an abort before the call starts opens nothing', async () => {
     await using fx = await counterHost();
     const before = fx.pids.pids('server').length;
