@@ -62,6 +62,7 @@ describe.skipIf(!frameworksRun)('berth/langchain under attack', () => {
         'edge__edge_anyof',
         'edge__edge_empty',
         'edge__edge_enum',
+        'edge__edge_nullable',
         'edge__edge_dash',
         'edge__edge_ref',
       ].sort(),
@@ -113,6 +114,38 @@ describe.skipIf(!frameworksRun)('berth/langchain under attack', () => {
       'success',
     ]);
     expect(result.messages.at(-1)!.text).toBe('final: 5');
+  }, 60_000);
+
+  it('gemini: a null the original allows (nullable in the shaped schema) passes LangChain and reaches the server', async () => {
+    await using fx = await hostFixture({
+      edge: { command: process.execPath, args: [FIXTURE, '--edge-schemas'] },
+    });
+    const tools = lc!.langchainTools(fx.host, {
+      tools: ['edge__edge_nullable', 'edge__edge_dash'],
+      schema: 'gemini',
+    });
+    const agent = lc!.createAgent({
+      model: model([
+        ['edge__edge_nullable', { note: null }],
+        ['edge__edge_nullable', { note: 'n' }],
+        ['edge__edge_dash', { file_path: '/x' }],
+        ['edge__edge_nullable', { note: 5 }],
+      ]),
+      tools,
+    });
+    const result = await agent.invoke({ messages: [{ role: 'user', content: 'go' }] });
+    expect(toolTexts(result.messages)).toEqual([
+      { text: '{"note":null}', status: 'success' },
+      { text: '{"note":"n"}', status: 'success' },
+      { text: '{"file-path":"/x"}', status: 'success' },
+      // A wrong argument is still refused: by berth, against the server's original schema.
+      {
+        text: expect.stringMatching(/^berth: invalid arguments.*note/s),
+        status: 'error',
+      },
+    ]);
+    // The model is still given the shaped schema.
+    expect(JSON.stringify(tools.find((t) => t.name === 'edge__edge_dash')!.schema)).toMatch(/"file_path"/);
   }, 60_000);
 
   it('an empty thread id and an empty key name no conversation: the run says how to give one', async () => {

@@ -128,6 +128,30 @@ class ProgressOut {
   }
 }
 
+/** What LangChain checks a berth tool's input against: any JSON object (berth checks the rest). */
+const ANY_OBJECT = { type: 'object' };
+
+/**
+ * A `DynamicStructuredTool` whose input LangChain checks only for being an object. LangChain checks a
+ * tool's input against the schema the model saw, with a plain JSON Schema validator: a shaped schema
+ * (Gemini's `nullable`, say) would refuse what the model rightly wrote, before berth turns it back and
+ * checks it against the server's original schema. The schema is swapped only while LangChain's `call`
+ * runs its synchronous check, so the model (`bindTools`) always sees the shaped one.
+ */
+class BerthStructuredTool extends DynamicStructuredTool {
+  override call(
+    ...args: Parameters<DynamicStructuredTool['call']>
+  ): ReturnType<DynamicStructuredTool['call']> {
+    const shaped = this.schema;
+    this.schema = ANY_OBJECT as typeof shaped;
+    try {
+      return super.call(...args);
+    } finally {
+      this.schema = shaped;
+    }
+  }
+}
+
 /** Turns one catalog tool into a LangChain tool calling through `binding`. */
 export function toLangChainTool(
   tool: CatalogTool,
@@ -180,7 +204,7 @@ export function toLangChainTool(
     }
     return [toContentBlocks(result), result];
   };
-  return new DynamicStructuredTool({
+  return new BerthStructuredTool({
     name,
     description: tool.description ?? tool.title ?? name,
     schema: shapeSchema(tool.inputSchema, options.schema),
