@@ -134,16 +134,15 @@ describe.skipIf(!frameworksRun)('berth/langchain under attack', () => {
       tools,
     });
     const result = await agent.invoke({ messages: [{ role: 'user', content: 'go' }] });
-    expect(toolTexts(result.messages)).toEqual([
+    const texts = toolTexts(result.messages);
+    expect(texts.slice(0, 3)).toEqual([
       { text: '{"note":null}', status: 'success' },
       { text: '{"note":"n"}', status: 'success' },
       { text: '{"file-path":"/x"}', status: 'success' },
-      // A wrong argument is still refused: by berth, against the server's original schema.
-      {
-        text: expect.stringMatching(/^berth: invalid arguments.*note/s),
-        status: 'error',
-      },
     ]);
+    // A wrong argument is still refused: by berth, against the server's original schema.
+    expect(texts[3]?.status).toBe('error');
+    expect(texts[3]?.text).toMatch(/^berth: invalid arguments.*note/s);
     // The model is still given the shaped schema.
     expect(JSON.stringify(tools.find((t) => t.name === 'edge__edge_dash')!.schema)).toMatch(/"file_path"/);
   }, 60_000);
