@@ -245,6 +245,9 @@ describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
     const gemini = await run('gemini', 'edge__edge_dash', { file_path: '/tmp/x', _1st: 3 });
     expect(Object.keys(gemini.schema.properties as object).sort()).toEqual(['_1st', 'file_path']);
     expect(JSON.parse(gemini.text)).toEqual({ 'file-path': '/tmp/x', '1st': 3 });
+    // gemini: a null the original allows (nullable for the model) reaches the server as null.
+    const nullable = await run('gemini', 'edge__edge_nullable', { note: null });
+    expect(nullable.text).toBe('{"note":null}');
     // anthropic: no top-level anyOf; an argument for one alternative passes the original's check.
     const anthropic = await run('anthropic', 'edge__edge_anyof', { b: 2 });
     expect(anthropic.schema.anyOf).toBeUndefined();

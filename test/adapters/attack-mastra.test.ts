@@ -90,6 +90,25 @@ describe.skipIf(!frameworksRun)('berth/mastra under attack', () => {
     ]);
   }, 60_000);
 
+  it('gemini: a null the original allows and a renamed property reach the server as the original wants', async () => {
+    await using fx = await hostFixture({
+      edge: { command: process.execPath, args: [FIXTURE, '--edge-schemas'] },
+    });
+    const { agent, model } = agentWith(
+      fx.host,
+      [
+        { tool: 'edge__edge_nullable', args: { note: null } },
+        { tool: 'edge__edge_dash', args: { file_path: '/x', _1st: 1 } },
+      ],
+      { tools: ['edge__edge_nullable', 'edge__edge_dash'], schema: 'gemini' },
+    );
+    await agent.generate('go', { maxSteps: 6 });
+    expect(outputs(model)).toEqual([
+      { type: 'text', value: '{"note":null}' },
+      { type: 'text', value: '{"file-path":"/x","1st":1}' },
+    ]);
+  }, 60_000);
+
   it('hostile results reach the model as something it can read, with toolErrors either way', async () => {
     await using fx = await hostFixture({
       bad: { command: process.execPath, args: [FIXTURE, '--hostile-results'] },
