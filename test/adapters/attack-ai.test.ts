@@ -11,9 +11,9 @@ import type {
 } from '@ai-sdk/provider';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE, hostFixture, waitFor } from '../helpers.js';
-import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+import { counterHost, frameworkRuns } from './frameworks.js';
 
-sayWhySkipped('AI SDK (attack)');
+const runs = frameworkRuns('AI SDK (attack)', '22.0.0');
 
 type Ai = typeof import('ai');
 type AiTest = typeof import('ai/test');
@@ -83,7 +83,7 @@ function scripted(turns: Turn[], before?: (i: number) => Promise<void>) {
   });
 }
 
-describe.skipIf(!frameworksRun)('berth/ai under attack', () => {
+describe.skipIf(!runs)('berth/ai under attack', () => {
   beforeAll(async () => {
     ai = await import('ai');
     aiTest = await import('ai/test');

@@ -7,11 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import type { BaseMessage } from '@langchain/core/messages';
 import { FIXTURE, hostFixture, waitFor } from '../helpers.js';
-import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+import { counterHost, frameworkRuns } from './frameworks.js';
 
-sayWhySkipped('LangChain (attack)');
+const runs = frameworkRuns('LangChain (attack)', '20.19.0');
 
-const lc = frameworksRun
+const lc = runs
   ? {
       ...(await import('langchain')),
       ...(await import('@langchain/core/messages')),
@@ -46,7 +46,7 @@ function toolTexts(messages: BaseMessage[]): Array<{ text: string; status?: stri
     .map((m) => ({ text: m.text, status: (m as { status?: string }).status }));
 }
 
-describe.skipIf(!frameworksRun)('berth/langchain under attack', () => {
+describe.skipIf(!runs)('berth/langchain under attack', () => {
   it('schemas at the edges ($ref/$defs, no type, enum only, no properties) and 64-char names run', async () => {
     const long = 't'.repeat(61); // `e__` + 61 = 64 characters, the providers' limit
     await using fx = await hostFixture({

@@ -7,21 +7,19 @@
 import { describe, expect, it } from 'vitest';
 import type { Host, Toolset } from '../../src/index.js';
 import { FIXTURE, hostFixture, waitFor } from '../helpers.js';
-import { counterHost, frameworksRun, sayWhySkipped } from './frameworks.js';
+import { counterHost, frameworkRuns } from './frameworks.js';
 import { resultsIn, scriptedModel, type ScriptedCall, type SeenResult } from './mastra-model.js';
 
-sayWhySkipped('Mastra (attack)');
+const runs = frameworkRuns('Mastra (attack)', '22.13.0');
 
-const { Agent } = frameworksRun
-  ? await import('@mastra/core/agent')
-  : ({} as typeof import('@mastra/core/agent'));
-const { MockMemory } = frameworksRun
+const { Agent } = runs ? await import('@mastra/core/agent') : ({} as typeof import('@mastra/core/agent'));
+const { MockMemory } = runs
   ? await import('@mastra/core/memory')
   : ({} as typeof import('@mastra/core/memory'));
-const { InMemoryStore } = frameworksRun
+const { InMemoryStore } = runs
   ? await import('@mastra/core/storage')
   : ({} as typeof import('@mastra/core/storage'));
-const { mastraTools } = frameworksRun
+const { mastraTools } = runs
   ? await import('../../src/adapters/mastra/index.js')
   : ({} as typeof import('../../src/adapters/mastra/index.js'));
 type MastraToolsOptions = import('../../src/adapters/mastra/index.js').MastraToolsOptions;
@@ -47,7 +45,7 @@ function agentWith(source: Host | Toolset, calls: ScriptedCall[], options: Mastr
 const outputs = (model: ReturnType<typeof scriptedModel>) =>
   resultsIn(model.doGenerateCalls.at(-1)!.prompt).map((r) => r.output);
 
-describe.skipIf(!frameworksRun)('berth/mastra under attack', () => {
+describe.skipIf(!runs)('berth/mastra under attack', () => {
   it("openai-strict: the model's null for an optional field reaches the server as absent", async () => {
     await using fx = await counterHost();
     const { agent, model } = agentWith(
@@ -121,7 +119,7 @@ describe.skipIf(!frameworksRun)('berth/mastra under attack', () => {
       'structured-array',
       'error-no-content',
     ];
-    for (const toolErrors of ['return', 'throw'] as const) {
+    for (const toolErrors of ['model', 'throw'] as const) {
       const { agent, model } = agentWith(
         fx.host,
         kinds.map((kind) => ({ tool: 'bad__hostile', args: { kind } })),
