@@ -11,7 +11,7 @@ import type {
 } from '@ai-sdk/provider';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE, hostFixture, waitFor } from '../helpers.js';
-import { counterHost, frameworkRuns } from './frameworks.js';
+import { counterHost, frameworkRuns, hostileHost, HOSTILE_KINDS } from './frameworks.js';
 
 const runs = frameworkRuns('AI SDK (attack)', '22.0.0');
 
@@ -355,17 +355,8 @@ describe.skipIf(!runs)('berth/ai under attack', () => {
   }, 60_000);
 
   it('hostile results reach the model as something it can read, and the loop goes on', async () => {
-    await using fx = await hostFixture({
-      bad: { command: process.execPath, args: [FIXTURE, '--hostile-results'] },
-    });
-    const kinds = [
-      'many',
-      'bad-base64',
-      'unknown-type',
-      'no-content',
-      'structured-array',
-      'error-no-content',
-    ];
+    await using fx = await hostileHost();
+    const kinds = HOSTILE_KINDS;
     const texts: string[] = [];
     for (const kind of kinds) {
       const result = await ai.generateText({

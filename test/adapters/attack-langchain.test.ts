@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BaseMessage } from '@langchain/core/messages';
 import { FIXTURE, hostFixture, waitFor } from '../helpers.js';
-import { counterHost, frameworkRuns } from './frameworks.js';
+import { counterHost, frameworkRuns, hostileHost, HOSTILE_KINDS } from './frameworks.js';
 
 const runs = frameworkRuns('LangChain (attack)', '20.19.0');
 
@@ -168,17 +168,8 @@ describe.skipIf(!runs)('berth/langchain under attack', () => {
   }, 60_000);
 
   it('hostile results reach the model as content blocks or a berth error; the loop goes on', async () => {
-    await using fx = await hostFixture({
-      bad: { command: process.execPath, args: [FIXTURE, '--hostile-results'] },
-    });
-    const kinds = [
-      'many',
-      'bad-base64',
-      'unknown-type',
-      'no-content',
-      'structured-array',
-      'error-no-content',
-    ];
+    await using fx = await hostileHost();
+    const kinds = HOSTILE_KINDS;
     const agent = lc!.createAgent({
       model: model(kinds.map((kind) => ['bad__hostile', { kind }])),
       tools: lc!.langchainTools(fx.host),

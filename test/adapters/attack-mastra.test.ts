@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Host, Toolset } from '../../src/index.js';
 import { FIXTURE, hostFixture, waitFor } from '../helpers.js';
-import { counterHost, frameworkRuns } from './frameworks.js';
+import { counterHost, frameworkRuns, hostileHost, HOSTILE_KINDS } from './frameworks.js';
 import { resultsIn, scriptedModel, type ScriptedCall, type SeenResult } from './mastra-model.js';
 
 const runs = frameworkRuns('Mastra (attack)', '22.13.0');
@@ -108,17 +108,8 @@ describe.skipIf(!runs)('berth/mastra under attack', () => {
   }, 60_000);
 
   it('hostile results reach the model as something it can read, with toolErrors either way', async () => {
-    await using fx = await hostFixture({
-      bad: { command: process.execPath, args: [FIXTURE, '--hostile-results'] },
-    });
-    const kinds = [
-      'many',
-      'bad-base64',
-      'unknown-type',
-      'no-content',
-      'structured-array',
-      'error-no-content',
-    ];
+    await using fx = await hostileHost();
+    const kinds = HOSTILE_KINDS;
     for (const toolErrors of ['model', 'throw'] as const) {
       const { agent, model } = agentWith(
         fx.host,

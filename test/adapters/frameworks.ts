@@ -39,3 +39,18 @@ export function counterHost(): Promise<HostFixture> {
     tools: { command: process.execPath, args: [FIXTURE] },
   });
 }
+
+/** The kinds of result the fixture's `hostile` tool gives (`--hostile-results`; see the fixture). */
+export const HOSTILE_KINDS = [
+  'many',
+  'bad-base64',
+  'unknown-type',
+  'no-content',
+  'structured-array',
+  'error-no-content',
+] as const;
+
+/** A host with the fixture as `bad`, whose `bad__hostile` tool answers each of {@link HOSTILE_KINDS}. */
+export function hostileHost(): Promise<HostFixture> {
+  return hostFixture({ bad: { command: process.execPath, args: [FIXTURE, '--hostile-results'] } });
+}

@@ -448,11 +448,7 @@ function shapeTyped(
     case 'array': {
       copyNumber(['minItems', 'maxItems']);
       const items = own(schema, 'items');
-      const tuple = Array.isArray(own(schema, 'prefixItems'))
-        ? (schema.prefixItems as unknown[])
-        : Array.isArray(items)
-          ? items
-          : undefined;
+      const tuple = tupleOf(schema);
       if (tuple) {
         const shaped = tuple.map((item) => shapeNode(item, run, depth + 1, refs));
         out.items = shaped.length === 1 ? shaped[0] : { anyOf: shaped };
@@ -567,6 +563,13 @@ function copyJson(value: unknown, depth: number, seen: Set<object> = new Set()):
 /** Longest nesting {@link shapeSchema} copies in `'anthropic'` mode. */
 const COPY_MAX_DEPTH = 256;
 
+/** An array schema's tuple items: `prefixItems` (2020-12), else an `items` array (draft-07), if any. */
+function tupleOf(schema: JsonSchemaObject): unknown[] | undefined {
+  const items = own(schema, 'items');
+  if (Array.isArray(own(schema, 'prefixItems'))) return schema.prefixItems as unknown[];
+  return Array.isArray(items) ? items : undefined;
+}
+
 /**
  * The schema the model sees for a tool's input schema, in a mode (see {@link SchemaMode}). Pure and
  * deterministic: the input is never mutated, and `'original'` returns it as it is. Never throws: a
@@ -669,11 +672,7 @@ function unshapeValue(
   }
   if (Array.isArray(value)) {
     const items = own(schema, 'items');
-    const tuple = Array.isArray(own(schema, 'prefixItems'))
-      ? (schema.prefixItems as unknown[])
-      : Array.isArray(items)
-        ? items
-        : undefined;
+    const tuple = tupleOf(schema);
     return value.map((item, i) => {
       const rest: unknown = list(items) ? true : (items ?? true);
       const itemSchema: unknown = tuple ? (tuple[i] ?? rest) : rest;
