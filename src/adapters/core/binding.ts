@@ -49,7 +49,7 @@ export interface BoundCall<Context> {
 }
 
 /** Tells a `Toolset` from a `Host`: only a host makes toolsets. */
-function isHost(source: ToolSource): source is Host {
+export function isHost(source: ToolSource): source is Host {
   return typeof (source as Partial<Host>).toolset === 'function';
 }
 

@@ -3,6 +3,7 @@
  */
 export {
   ToolBinding,
+  isHost,
   type ToolSource,
   type KeyOption,
   type AdapterOptions,

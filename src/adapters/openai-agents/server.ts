@@ -27,8 +27,8 @@ import {
   type MCPToolMetaContext,
   type RunContext,
 } from '@openai/agents';
-import type { Host, HostEvent, Toolset } from '../../index.js';
-import { ToolBinding, shapeSchema, type ToolSource } from '../core/index.js';
+import type { HostEvent, Toolset } from '../../index.js';
+import { ToolBinding, isHost, shapeSchema, type ToolSource } from '../core/index.js';
 import { distinctForSdk } from './names.js';
 import { describeToolFailure, keepAbort, toToolOutputItem, ToolResultError } from './results.js';
 import type { OpenAIAgentsOptions } from './tools.js';
@@ -72,11 +72,6 @@ const TOOL_EVENTS = new Set<HostEvent['type']>([
   'server:replaced',
   'config:reloaded',
 ]);
-
-/** Tells a `Host` from a `Toolset`: only a host makes toolsets. */
-function isHost(source: ToolSource): source is Host {
-  return typeof (source as Partial<Host>).toolset === 'function';
-}
 
 /**
  * A result's content for the SDK's MCP tool wrapper, which hands it to the model as it is: each block
