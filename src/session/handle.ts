@@ -5,6 +5,7 @@
  */
 import type { Client, RequestOptions } from '@modelcontextprotocol/client';
 import { SkillsClient } from '@modelcontextprotocol/client/ext/skills';
+import { callTool } from './call-tool.js';
 import { resourceSubscriptions } from './subscriptions.js';
 
 /** The requests a caller may send on a session. */
@@ -23,7 +24,7 @@ export type SessionHandle = Readonly<
 export function sessionHandle(client: Client): SessionHandle {
   const skills = new SkillsClient(client);
   return Object.freeze({
-    callTool: client.callTool.bind(client),
+    callTool: (params, options) => callTool(client, params, options),
     getPrompt: client.getPrompt.bind(client),
     readResource: client.readResource.bind(client),
     complete: client.complete.bind(client),
