@@ -236,6 +236,17 @@ export class ProcessTransport implements Transport {
     this.#onEnd();
   };
 
+  /**
+   * Whether stdin is corked until the end of this turn. Requests sent in one turn (many calls in
+   * flight at once) reach the pipe in one write instead of a write each; a lone request waits for
+   * nothing but the end of the current microtask queue.
+   */
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#process.stdin.uncork();
+  };
+
   send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new SdkError(SdkErrorCode.NotConnected, 'Not connected'));
     const { stdin } = this.#process;
@@ -244,6 +255,11 @@ export class ProcessTransport implements Transport {
       const mib = Math.floor(stdin.writableLength / (1024 * 1024));
       const reason = `is not reading its stdin: ${mib} MiB of earlier messages are still waiting; the request was not sent`;
       return Promise.reject(new ServerError({ server: this.#server, phase: 'call', reason }));
+    }
+    if (!this.#corked) {
+      this.#corked = true;
+      stdin.cork();
+      process.nextTick(this.#uncork);
     }
     if (stdin.write(serializeMessage(message))) return Promise.resolve();
     // Every write that finds the pipe full waits for the same drain: one pair of listeners, however

@@ -5,6 +5,7 @@
  * waiting out the call's deadline.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '@modelcontextprotocol/client';
 import {
@@ -14,7 +15,11 @@ import {
   ServerError,
   type HostEvent,
 } from '../../src/index.js';
+import { ServerProcess } from '../../src/process/server-process.js';
+import { ProcessTransport } from '../../src/transport/process-transport.js';
 import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
+
+const RAW_RESULT_SERVER = fileURLToPath(new URL('../fixtures/raw-result-server.mjs', import.meta.url));
 
 const fast = { restart: { initialDelayMs: 20, maxDelayMs: 200 } };
 
@@ -255,6 +260,44 @@ describe('a server that stops reading its stdin but keeps running', () => {
       );
     } finally {
       await host.close();
+    }
+  });
+});
+
+describe('many requests sent in one turn', () => {
+  it('reach the pipe in one write, not one write each, and all arrive in order', async () => {
+    const server = await ServerProcess.spawn({
+      server: 's',
+      command: process.execPath,
+      args: [RAW_RESULT_SERVER],
+      env: {},
+      cwd: process.cwd(),
+      stderrBufferBytes: 1024,
+    });
+    const transport = new ProcessTransport(server, { server: 's' });
+    const answers: unknown[] = [];
+    transport.onmessage = (message) => void answers.push((message as { id?: unknown }).id);
+    await transport.start();
+    // Count what the stream hands to the pipe: one `_write` or `_writev` is one write to the pipe.
+    type Write = (...args: unknown[]) => unknown;
+    const stdin = server.stdin as unknown as Record<'_write' | '_writev', Write>;
+    let writes = 0;
+    for (const method of ['_write', '_writev'] as const) {
+      const original = stdin[method].bind(stdin);
+      stdin[method] = (...args) => {
+        writes += 1;
+        return original(...args);
+      };
+    }
+    try {
+      const ids = Array.from({ length: 100 }, (_, i) => i + 1);
+      await Promise.all(ids.map((id) => transport.send({ jsonrpc: '2.0', id, method: 'ping', params: {} })));
+      expect(await waitFor(() => answers.length === ids.length)).toBe(true);
+      expect(answers).toEqual(ids);
+      expect(writes).toBe(1);
+    } finally {
+      await transport.close();
+      await server.terminate({ stdinGraceMs: 2_000, termGraceMs: 1_000 });
     }
   });
 });
