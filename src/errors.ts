@@ -68,6 +68,8 @@ export interface ConfigIssue {
   message: string;
   /** The server the problem belongs to, when it belongs to one. */
   server?: string;
+  /** The environment variable the problem is about: a `${VAR}` that is not set (never its value). */
+  variable?: string;
 }
 
 /** Formats a config issue as `file: $.path: message`. */

@@ -32,6 +32,11 @@ export interface LoadOptions {
    * file's own shape and `defaults` are still checked.
    */
   only?: readonly string[];
+  /**
+   * Caps every server's start-up deadline (spawn or connect, the MCP handshake, the first listing) at
+   * this many milliseconds, over its `startupTimeoutMs`: for a quick check such as `berth doctor`.
+   */
+  maxStartupMs?: number;
 }
 
 /** An entry that could not be used, with every problem found in it. */
@@ -130,6 +135,7 @@ export function resolveConfig(raw: unknown, source: string, options: LoadOptions
     baseDir,
     defaults,
     env: options.env ?? process.env,
+    maxStartupMs: options.maxStartupMs,
     context: { workspaceFolder: inline ? baseDir : workspaceFolderOf(source) },
   };
 
@@ -150,6 +156,7 @@ export function resolveConfig(raw: unknown, source: string, options: LoadOptions
 }
 
 interface EntryScope {
+  maxStartupMs: number | undefined;
   source: string;
   key: 'mcpServers' | 'servers';
   baseDir: string;
@@ -164,8 +171,14 @@ function resolveEntry(
   scope: EntryScope,
 ): { spec: ServerSpec } | { issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
-  const report = (path: (string | number)[], message: string) =>
-    issues.push({ file: scope.source, path: jsonPath([scope.key, name, ...path]), message, server: name });
+  const report = (path: (string | number)[], message: string, variable?: string) =>
+    issues.push({
+      file: scope.source,
+      path: jsonPath([scope.key, name, ...path]),
+      message,
+      server: name,
+      ...(variable !== undefined && { variable }),
+    });
 
   if (name === '') report([], 'expected a non-empty server name');
   const parsed = parseServerEntry(value);
@@ -178,7 +191,11 @@ function resolveEntry(
   const expand = (text: string, ...path: (string | number)[]): string => {
     const { value: expanded, missing, unsupported, malformed } = expandString(text, scope.env, scope.context);
     for (const variable of missing) {
-      report(path, `variable ${variable} is not set (set it, or give a default with \${${variable}:-value})`);
+      report(
+        path,
+        `variable ${variable} is not set (set it, or give a default with \${${variable}:-value})`,
+        variable,
+      );
     }
     for (const reference of unsupported) report(path, unsupportedMessage(reference));
     for (const message of malformed) report(path, message);
@@ -191,7 +208,10 @@ function resolveEntry(
   const base: ServerSpecBase = {
     name,
     disabled: entry.disabled ?? false,
-    timeouts: settings.timeouts,
+    timeouts:
+      scope.maxStartupMs === undefined
+        ? settings.timeouts
+        : { ...settings.timeouts, startupMs: Math.min(settings.timeouts.startupMs, scope.maxStartupMs) },
     tools: { allow: entry.tools?.allow ?? [], deny: entry.tools?.deny ?? [] },
     restart: settings.restart,
     session: settings.session,

@@ -78,7 +78,12 @@ export class Host implements AsyncDisposable {
   constructor(loaded: LoadedConfig, options: HostOptions & { configSource?: ConfigInput } = {}) {
     this.#onEvent = options.onEvent;
     this.#watchdog = acquireWatchdog({ watchdog: options.watchdog });
-    this.#loadOptions = { env: options.env, cwd: options.cwd, only: options.only };
+    this.#loadOptions = {
+      env: options.env,
+      cwd: options.cwd,
+      only: options.only,
+      maxStartupMs: options.maxStartupMs,
+    };
     this.#configSource = options.configSource;
     const emit = (event: HostEvent) => {
       safeEmit(this.#onEvent, event);

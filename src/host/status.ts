@@ -20,6 +20,18 @@ export interface ServerStatus {
   pid?: number;
   /** The protocol version the shared session negotiated (`2025-11-25`, `2026-07-28`, …). */
   protocolVersion?: string;
+  /**
+   * The protocol era of the shared session: `legacy` (the 2025 `initialize` handshake) or `modern`
+   * (2026-07-28 `server/discover`). Shared scope, while ready.
+   */
+  era?: 'legacy' | 'modern';
+  /** How the server introduced itself in the handshake (its `serverInfo`). Shared scope, while ready. */
+  serverInfo?: { name: string; version: string; title?: string };
+  /**
+   * How long the shared session's last successful open took, in milliseconds: spawning the process
+   * (or connecting), the MCP handshake and the first listing of tools, prompts and resources.
+   */
+  startupMs?: number;
   /** How many of its tools are in the catalog. */
   tools: number;
   /** How many times its session was reopened after a crash or a restart request. */
@@ -34,6 +46,12 @@ export interface ServerStatus {
     phase?: string;
     exitCode?: number | null;
     signal?: string | null;
+    /**
+     * The code of the innermost cause that has one: a Node.js system or TLS error code such as
+     * `ECONNREFUSED`, `ENOTFOUND`, `DEPTH_ZERO_SELF_SIGNED_CERT` or `CERT_HAS_EXPIRED`, so network and
+     * TLS failures can be told apart without reading the message.
+     */
+    causeCode?: string;
   };
   /** The last lines the server wrote to stderr. */
   stderrTail?: string;
@@ -65,6 +83,7 @@ export function statusRows(
       scope: runtime.spec.session.scope,
       pid: runtime.shared?.pid,
       protocolVersion: runtime.shared?.protocolVersion,
+      ...handshake(runtime),
       tools: toolCounts.get(runtime.name) ?? 0,
       restarts: runtime.restarts,
       since: new Date(runtime.since).toISOString(),
@@ -77,6 +96,7 @@ export function statusRows(
           exitCode: error.exitCode,
           signal: error.signal,
         }),
+        ...causeCodeOf(error),
       },
       stderrTail: runtime.stderrTail(),
       ...(invalidTools.length > 0 && { invalidTools }),
@@ -97,4 +117,34 @@ export function statusRows(
     });
   }
   return rows;
+}
+
+/** The shared session's handshake facts (era, serverInfo, open time), only those known. */
+function handshake(runtime: ServerRuntime): Pick<ServerStatus, 'era' | 'serverInfo' | 'startupMs'> {
+  const shared = runtime.shared;
+  if (!shared) return {};
+  const info = shared.serverInfo;
+  return {
+    ...(shared.protocolEra && { era: shared.protocolEra }),
+    ...(info && {
+      serverInfo: {
+        name: String(info.name),
+        version: String(info.version),
+        ...(typeof info.title === 'string' && { title: info.title }),
+      },
+    }),
+    ...(shared.openMs !== undefined && { startupMs: shared.openMs }),
+  };
+}
+
+/** `{ causeCode }` from the innermost error of the cause chain with a string `code` (not berth's own). */
+function causeCodeOf(error: Error): { causeCode?: string } {
+  let found: string | undefined;
+  let current: unknown = error.cause;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') found = code;
+    current = current.cause;
+  }
+  return found === undefined ? {} : { causeCode: found };
 }

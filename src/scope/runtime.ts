@@ -83,6 +83,12 @@ export interface SharedSession {
   readonly pid: number | undefined;
   /** The protocol version the session negotiated. */
   readonly protocolVersion: string | undefined;
+  /** The protocol era of the session (`legacy`: `initialize`; `modern`: `server/discover`). */
+  readonly protocolEra: 'legacy' | 'modern' | undefined;
+  /** How the server introduced itself (its `serverInfo`: name, version, …). */
+  readonly serverInfo: Implementation | undefined;
+  /** How long the current (or last) session took to open, in ms (spawn or connect, handshake, listing). */
+  readonly openMs: number | undefined;
   /** Subscribes to a resource's updates, now and on every session reopened after it. */
   subscribe(uri: string, options: ScopedRequestOptions): Promise<void>;
   /** Ends a resource subscription. */

@@ -98,6 +98,15 @@ function sharedSession(owner: () => SessionOwner): SharedSession {
     get protocolVersion() {
       return owner().protocolVersion;
     },
+    get protocolEra() {
+      return owner().protocolEra;
+    },
+    get serverInfo() {
+      return owner().serverInfo;
+    },
+    get openMs() {
+      return owner().openMs;
+    },
     subscribe: (uri, options) => owner().subscribe(uri, options),
     unsubscribe: (uri, options) => owner().unsubscribe(uri, options),
     finishAuthorization: (callback) => owner().finishAuthorization(callback),

@@ -125,6 +125,8 @@ export class SessionOwner {
   #lastError: BerthError | undefined;
   #restarts = 0;
   #pid: number | undefined;
+  /** How long the current (or last) successful open took, in ms. */
+  #openMs: number | undefined;
   readonly #waiters = new Set<Waiter>();
   readonly #settledWaiters = new Set<() => void>();
   readonly #fetchListing: boolean;
@@ -216,6 +218,24 @@ export class SessionOwner {
   /** The protocol version the current session negotiated (e.g. `2025-11-25`, `2026-07-28`). */
   get protocolVersion(): string | undefined {
     return this.#current?.client.getNegotiatedProtocolVersion();
+  }
+
+  /** The `serverInfo` the current session's server introduced itself with (name, version, …). */
+  get serverInfo(): Implementation | undefined {
+    return this.#current?.client.getServerVersion();
+  }
+
+  /** The protocol era of the current session: `legacy` (2025 `initialize`) or `modern` (`server/discover`). */
+  get protocolEra(): 'legacy' | 'modern' | undefined {
+    return this.#current?.client.getProtocolEra();
+  }
+
+  /**
+   * How long the current (or last) session took to open, in ms: spawning or connecting, the MCP
+   * handshake and the first listing. Undefined until a session has opened.
+   */
+  get openMs(): number | undefined {
+    return this.#openMs;
   }
 
   /** The current server process id (stdio), if one is running. */
@@ -505,6 +525,7 @@ export class SessionOwner {
       this.#cycle = new AbortController();
       this.#setState(everReady ? 'restarting' : 'starting');
       let connection: Connection;
+      const openedAt = performance.now();
       try {
         connection = await openConnection(this.spec, {
           clientInfo: this.#clientInfo,
@@ -542,6 +563,7 @@ export class SessionOwner {
       await this.#pendingAuthorization?.discard();
       this.#pendingAuthorization = undefined;
       this.#current = connection;
+      this.#openMs = Math.round(performance.now() - openedAt);
       this.#sent = 0;
       this.#pid = connection.process?.pid;
       if (everReady) this.#restarts += 1;

@@ -22,6 +22,12 @@ describe('protocol eras', () => {
     try {
       expect(text(await host.callTool('modern__increment', { by: 2 }))).toBe('2');
       expect(host.status()[0]?.protocolVersion).toBe('2026-07-28');
+      // What `berth doctor` shows of the handshake: the era, the server's own name, how long it took.
+      expect(host.status()[0]).toMatchObject({
+        era: 'modern',
+        serverInfo: { name: 'modern-fixture', version: '1.0.0' },
+        startupMs: expect.any(Number) as number,
+      });
       expect(pids.count('server-discover')).toBe(1);
       expect(pids.count('initialize')).toBe(0);
       process.kill(Number(text(await host.callTool('modern__pid'))), 'SIGKILL');
