@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { callCommand, parseArguments, type CallCommandOptions } from './commands/call.js';
 import { demoCommand } from './commands/demo.js';
+import { doctorCommand, DOCTOR_TIMEOUT_MS, type DoctorOptions } from './commands/doctor.js';
 import { serveCommand, withListen, type ServeCommandOptions } from './commands/serve.js';
 import { Relay, relayHandlers } from '../gateway/index.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
@@ -149,6 +150,19 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
     .option('--stdio', 'serve one client on stdin/stdout (what desktop apps spawn) instead of HTTP')
     .action(async (options: CommonOptions & ServeCommandOptions) => {
       process.exitCode = await serveAction(options, io);
+    });
+
+  common(program.command('doctor'))
+    .description('check every configured server and say what is wrong (exit code 1 if one fails)')
+    .option('-s, --server <name...>', 'check only these servers')
+    .addOption(
+      new Option(
+        '-t, --timeout <ms>',
+        `each server's start-up deadline in milliseconds (default ${DOCTOR_TIMEOUT_MS})`,
+      ).argParser(milliseconds),
+    )
+    .action(async (options: DoctorOptions) => {
+      process.exitCode = await doctorCommand(options, io);
     });
 
   program

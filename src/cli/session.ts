@@ -54,7 +54,7 @@ export interface RunOptions {
   /** Say which config is used (on stderr, unless `--json`); default true. */
   announce?: boolean;
   /** More options for the host (a gateway's relay handlers, watching the config). */
-  host?: Pick<HostOptions, 'sampling' | 'elicitation' | 'watch'>;
+  host?: Pick<HostOptions, 'sampling' | 'elicitation' | 'watch' | 'authProvider' | 'maxStartupMs'>;
   /**
    * The command ends on SIGINT/SIGTERM by itself (a server stopping cleanly): its exit code stands,
    * instead of the signal's.
