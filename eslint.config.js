@@ -26,6 +26,21 @@ const LAYERS = {
     'gateway',
     'cli',
   ],
+  // OpenTelemetry (spans, metrics, propagation, the Prometheus reader): a leaf that session/, host/
+  // and gateway/ use, which knows nothing of them.
+  telemetry: [
+    'process',
+    'transport',
+    'session',
+    'scope',
+    'catalog',
+    'config',
+    'auth',
+    'host',
+    'middleware',
+    'gateway',
+    'cli',
+  ],
   auth: [
     'process',
     'transport',

@@ -43,6 +43,8 @@ import { statusRows, type ServerStatus } from './status.js';
 import { Toolset, type ToolsetOptions } from './toolset.js';
 import { ConfigWatcher } from './watch.js';
 import { acquireWatchdog, type WatchdogLease } from '../process/watchdog.js';
+import { loadOtel } from '../telemetry/api.js';
+import { ClientTelemetry } from '../telemetry/client.js';
 import { checkCallOptions, checkSkill, checkString } from './check.js';
 
 export type {
@@ -92,6 +94,7 @@ export class Host implements AsyncDisposable {
     this.#clientSide = new ClientSide(options, emit);
     const credentials = new Credentials(options);
     const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO;
+    const telemetry = ClientTelemetry.create(options.telemetry);
     this.#servers = new ServerSet(loaded, {
       emit,
       loadOptions: this.#loadOptions,
@@ -102,6 +105,7 @@ export class Host implements AsyncDisposable {
           features: this.#clientSide.featuresFor(spec),
           fetch: options.fetch,
           authProvider: credentials.for(spec),
+          telemetry,
         }),
     });
     this.#dispatcher = new Dispatcher(this.#servers);
@@ -446,6 +450,7 @@ export async function createHost(config: ConfigInput, options: HostOptions = {})
   const { signal } = options;
   signal?.throwIfAborted();
   const loaded = await loadConfig(config, options);
+  await loadOtel(); // an optional peer: found once, or not
   signal?.throwIfAborted(); // aborted while the config loaded: nothing was spawned yet
   const host = new Host(loaded, { ...options, configSource: config });
   const abort = () => void host.close();

@@ -16,6 +16,7 @@ import type {
 } from '@modelcontextprotocol/client';
 import type { TokenStore } from '../auth/store.js';
 import type { LoadOptions } from '../config/load.js';
+import type { TelemetryOptions } from '../telemetry/client.js';
 import type { HostEventHandler } from './events.js';
 
 /** Options for `createHost`. */
@@ -67,6 +68,11 @@ export interface HostOptions extends LoadOptions {
    * runtime, systemd). `BERTH_NO_WATCHDOG=1` turns it off for the whole process.
    */
   watchdog?: boolean;
+  /**
+   * OpenTelemetry traces and metrics (needs the optional peer `@opentelemetry/api` and a provider you
+   * register; without them nothing is recorded). See docs/observability.md.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** Which server (and, for a `keyed` server, which key's session) sent a sampling or elicitation request. */

@@ -201,6 +201,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
         features: this.deps.features,
         fetch: this.deps.fetch,
         authProvider: this.deps.authProvider,
+        telemetry: this.deps.telemetry,
         era: this.#era,
         fetchListing,
         observer: {

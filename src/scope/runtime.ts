@@ -3,6 +3,7 @@
  * runtime owns the `SessionOwner`s of its scope (one shared, one per key, or one per call): it alone
  * creates them and alone closes them; the host only asks it for requests, key closes and its own close.
  */
+import type { ClientTelemetry } from '../telemetry/client.js';
 import type {
   AuthProvider,
   FetchLike,
@@ -66,6 +67,8 @@ export interface RuntimeDeps {
   fetch?: FetchLike;
   /** Credentials for this (remote) server, shared by all its sessions. */
   authProvider?: AuthProvider | OAuthClientProvider;
+  /** Traces and measures every session's requests (absent without `@opentelemetry/api`). */
+  telemetry?: ClientTelemetry;
 }
 
 /** Options of one request: the owner's, plus the key that selects a keyed session. */

@@ -27,6 +27,7 @@ export class SharedRuntime implements ServerRuntime {
       features: deps.features,
       fetch: deps.fetch,
       authProvider: deps.authProvider,
+      telemetry: deps.telemetry,
       observer: {
         onState: (_owner, previous, error) => observer.onState(this, previous, error),
         onListing: (owner) => owner.listing && observer.onListing(this, owner.listing),

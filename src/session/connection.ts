@@ -37,6 +37,7 @@ import { ProcessTransport, PipeClosedError } from '../transport/process-transpor
 import { invalidResponseProblem } from '../transport/responses.js';
 import { settleWithin } from '../util/abort.js';
 import { jsonSchemaValidator } from '../util/json-schema.js';
+import type { ClientTelemetry, TransportInfo } from '../telemetry/client.js';
 import type { EraMemory } from './era.js';
 import {
   checkedList,
@@ -118,6 +119,8 @@ export interface OpenOptions {
   fetch?: FetchLike;
   /** Credentials for a remote server (a bearer-token source or an OAuth client). */
   authProvider?: AuthProvider | OAuthClientProvider;
+  /** Traces and measures the connection's requests (absent without `@opentelemetry/api`). */
+  telemetry?: ClientTelemetry;
 }
 
 /** An OAuth authorization that a connect started and the application must finish (the code flow). */
@@ -157,7 +160,13 @@ export class Connection {
   #closing: Promise<void> | undefined;
 
   /** Use `openConnection`; the constructor only wires the close notification. */
-  constructor(spec: ServerSpec, client: Client, transport: Transport, process: ServerProcess | undefined) {
+  constructor(
+    spec: ServerSpec,
+    client: Client,
+    transport: Transport,
+    process: ServerProcess | undefined,
+    onEnded?: (errorType: string | undefined) => void,
+  ) {
     this.#spec = spec;
     this.#transport = transport;
     this.client = client;
@@ -166,6 +175,11 @@ export class Connection {
     this.ended = new Promise<void>((resolve) => {
       client.onclose = () => {
         this.#hasEnded = true;
+        // Ended by its owner, or lost (the server went away, or the open failed).
+        const reason = this.#closeReason;
+        onEnded?.(
+          reason === undefined ? 'connection_lost' : reason === 'open failed' ? 'open_failed' : undefined,
+        );
         resolve();
       };
     });
@@ -367,7 +381,16 @@ async function openOnce(
   client.onerror = () => {}; // out-of-band noise (a non-JSON line); fatal problems close the transport
   installFeatures(client, options.features ?? {}, options.origin ?? { key: undefined });
   // List-change callbacks only run after connect, by which time `opened` exists.
-  const opened = new Connection(spec, client, transport, process);
+  const { telemetry } = options;
+  const traced: TransportInfo = {
+    server: spec.name,
+    network: spec.transport === 'stdio' ? 'pipe' : 'tcp',
+    ...(spec.transport !== 'stdio' && { url: new URL(spec.url) }),
+    protocolVersion: () => client.getNegotiatedProtocolVersion(),
+  };
+  const opened = new Connection(spec, client, transport, process, telemetry?.sessionStarted(traced));
+  // The client speaks through the traced transport; the connection keeps (and closes) the real one.
+  const wire = telemetry ? telemetry.traceTransport(transport, traced) : transport;
   function update(patch: Partial<Listing>): void {
     if (opened.hasEnded) return;
     opened.listing = { ...opened.listing, ...patch };
@@ -402,7 +425,7 @@ async function openOnce(
   try {
     signal.throwIfAborted(); // stopped while the process was spawning: the listener came too late
     const prior = spec.era === 'legacy' ? undefined : options.era?.prior;
-    await client.connect(transport, { signal, timeout: left(), ...(prior && { prior }) });
+    await client.connect(wire, { signal, timeout: left(), ...(prior && { prior }) });
     if (options.era) options.era.prior = verdictOf(client);
     if (options.fetchListing) opened.listing = await fetchListing(client, { signal, timeout: left() });
     return opened;

@@ -40,6 +40,7 @@ import { EraMemory } from './era.js';
 import type { ServerState } from '../state.js';
 import { sessionHandle, type SendRequest, type SessionHandle } from './handle.js';
 import type { Deadline } from '../util/deadline.js';
+import type { ClientTelemetry } from '../telemetry/client.js';
 
 export type { ServerState } from '../state.js';
 
@@ -67,6 +68,8 @@ export interface OwnerOptions {
   fetch?: FetchLike;
   /** Credentials for a remote server. */
   authProvider?: AuthProvider | OAuthClientProvider;
+  /** Traces and measures the session's requests (absent without `@opentelemetry/api`). */
+  telemetry?: ClientTelemetry;
 }
 
 /** Per-request options the owner understands. */
@@ -134,6 +137,7 @@ export class SessionOwner {
   readonly #era: EraMemory;
   readonly #fetch: FetchLike | undefined;
   readonly #authProvider: AuthProvider | OAuthClientProvider | undefined;
+  readonly #telemetry: ClientTelemetry | undefined;
   /** An OAuth code flow the last open started, waiting for `finishAuthorization`. */
   #pendingAuthorization: PendingAuthorization | undefined;
   /** Resource URIs subscribed to; every new session subscribes to them again. */
@@ -153,6 +157,7 @@ export class SessionOwner {
     this.#era = options.era ?? new EraMemory();
     this.#fetch = options.fetch;
     this.#authProvider = options.authProvider;
+    this.#telemetry = options.telemetry;
     this.#state = spec.disabled ? 'disabled' : 'stopped';
   }
 
@@ -536,6 +541,7 @@ export class SessionOwner {
           era: this.#era,
           fetch: this.#fetch,
           authProvider: this.#authProvider,
+          telemetry: this.#telemetry,
           events: { onListChanged: (from, listing, changed) => this.#onListing(from, listing, changed) },
         });
       } catch (error) {
