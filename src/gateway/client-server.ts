@@ -29,6 +29,7 @@ import {
   UnknownNameError,
 } from '../errors.js';
 import { randomUUID } from 'node:crypto';
+import { traceServerRequests } from '../telemetry/server.js';
 import type { CallOptions } from '../host/options.js';
 import type { Conversation } from './conversations.js';
 import type { Caller, Gateway, RoundState } from './gateway.js';
@@ -71,6 +72,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
     },
     requestState: { verify: (state, ctx) => gateway.roundState.verify(state, ctx) },
   });
+  traceServerRequests(server); // a SERVER span per request, when OpenTelemetry is installed
   const callerOf = (ctx: ServerContext): Caller => {
     const info = ctx.http?.authInfo;
     return info ? { name: info.clientId, scopes: info.scopes } : binding.caller;

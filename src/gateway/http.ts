@@ -25,6 +25,7 @@ import type { Authenticator, Principal } from './auth.js';
 import { conversationKey, type Conversation } from './conversations.js';
 import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from './client-server.js';
 import type { Gateway } from './gateway.js';
+import { serverSessionStarted } from '../telemetry/server.js';
 
 /** The header a 2026-era client names the conversation to end with, on `DELETE`. */
 export const END_CONVERSATION_HEADER = 'berth-key';
@@ -277,10 +278,12 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     if (gateway.conversations.full) return sessionCapResponse();
     const caller = { name: principal.name, scopes: principal.scopes };
     let session: LegacySession | undefined;
+    let measured: (() => void) | undefined; // mcp.server.session.duration, from initialize to the end
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomBytes(32).toString('base64url'),
       maxRequestBodySize: spec.limits.maxBodyBytes,
       onsessioninitialized: (id) => {
+        measured = serverSessionStarted('tcp');
         session = {
           principal: principal.name,
           transport,
@@ -308,6 +311,7 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       capabilities: () => server.getClientCapabilities(),
     });
     transport.onclose = () => {
+      measured?.();
       const id = transport.sessionId;
       if (id && sessions.get(id)?.transport === transport) {
         sessions.delete(id);

@@ -9,6 +9,7 @@ import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from 
 import { conversationKey } from './conversations.js';
 import { Gateway } from './gateway.js';
 import { specOf, type GatewayOptions } from './serve.js';
+import { serverSessionStarted } from '../telemetry/server.js';
 
 /** The principal of the stdio client: whoever started berth. */
 export const STDIO_PRINCIPAL = 'stdio';
@@ -33,8 +34,14 @@ export function serveOverStdio(
   });
   const stopEvents = host.on((event) => gateway.handleHostEvent(event));
   const caller = { name: STDIO_PRINCIPAL, scopes: [] as string[] };
+  const measured = serverSessionStarted('pipe'); // mcp.server.session.duration: the connection's life
   let ended!: () => void;
-  const done = new Promise<void>((resolve) => (ended = resolve));
+  const done = new Promise<void>((resolve) => {
+    ended = () => {
+      measured();
+      resolve();
+    };
+  });
   const transport = new StdioServerTransport(
     options.stdin as ConstructorParameters<typeof StdioServerTransport>[0],
     options.stdout as ConstructorParameters<typeof StdioServerTransport>[1],

@@ -45,6 +45,7 @@ import { ConfigWatcher } from './watch.js';
 import { acquireWatchdog, type WatchdogLease } from '../process/watchdog.js';
 import { loadOtel } from '../telemetry/api.js';
 import { ClientTelemetry } from '../telemetry/client.js';
+import { observeHost, type HostMetrics } from '../telemetry/host-metrics.js';
 import { checkCallOptions, checkSkill, checkString } from './check.js';
 
 export type {
@@ -73,6 +74,8 @@ export class Host implements AsyncDisposable {
   readonly #createdAt = Date.now();
   #watcher: ConfigWatcher | undefined;
   #closing: Promise<void> | undefined;
+  /** berth's own metrics of this host (when OpenTelemetry is installed). */
+  #metrics: HostMetrics | undefined;
   /** This host's hold on the watchdog, from its creation to the end of its close. */
   readonly #watchdog: WatchdogLease;
 
@@ -88,6 +91,7 @@ export class Host implements AsyncDisposable {
     };
     this.#configSource = options.configSource;
     const emit = (event: HostEvent) => {
+      this.#metrics?.event(event);
       safeEmit(this.#onEvent, event);
       for (const listener of this.#listeners) safeEmit(listener, event);
     };
@@ -95,6 +99,8 @@ export class Host implements AsyncDisposable {
     const credentials = new Credentials(options);
     const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO;
     const telemetry = ClientTelemetry.create(options.telemetry);
+    // berth.* gauges read status() when a reader collects; removed when the host closes.
+    this.#metrics = telemetry && observeHost(telemetry.meters, () => this.status());
     this.#servers = new ServerSet(loaded, {
       emit,
       loadOptions: this.#loadOptions,
@@ -410,6 +416,7 @@ export class Host implements AsyncDisposable {
       } finally {
         this.#watchdog.release(); // the last host to close ends the watchdog
         this.#listeners.clear();
+        this.#metrics?.stop();
       }
     })();
     return this.#closing;

@@ -7,7 +7,7 @@
  * `execute_tool` span is already the active span, the MCP attributes go on it instead of a nested
  * duplicate (the conventions' rule).
  */
-import type { Span, TracerProvider, MeterProvider, Context, Tracer } from '@opentelemetry/api';
+import type { Span, TracerProvider, MeterProvider, Context } from '@opentelemetry/api';
 import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/client';
 import { VERSION } from '../util/version.js';
 import { otel, type Otel } from './api.js';
@@ -72,7 +72,7 @@ const STATUS_ERROR = 2;
 export class ClientTelemetry {
   readonly api: Otel;
   readonly meters: Meters;
-  readonly #tracer: Tracer;
+  readonly #tracerProvider: TracerProvider;
   readonly #captureContent: boolean;
   readonly #reuseToolSpan: boolean;
   /** Outer spans already annotated by one request (a second request under it gets its own span). */
@@ -80,9 +80,8 @@ export class ClientTelemetry {
 
   private constructor(api: Otel, options: TelemetryOptions) {
     this.api = api;
-    const tracerProvider = (options.tracerProvider as TracerProvider | undefined) ?? api.trace;
-    // The global tracer is a proxy: a provider registered later is used from then on.
-    this.#tracer = tracerProvider.getTracer(SCOPE_NAME, VERSION);
+    // The global provider is asked each time: one registered (or replaced) later is used from then on.
+    this.#tracerProvider = (options.tracerProvider as TracerProvider | undefined) ?? api.trace;
     this.meters = new Meters(api, options.meterProvider as MeterProvider | undefined);
     this.#captureContent = options.captureContent === true;
     this.#reuseToolSpan = options.reuseToolSpan !== false;
@@ -122,7 +121,9 @@ export class ClientTelemetry {
       outer.setAttributes(extra);
       return { span: outer, owned: false, ctx: active };
     }
-    const span = this.#tracer.startSpan(name, { kind: SPAN_KIND_CLIENT, attributes }, active);
+    const span = this.#tracerProvider
+      .getTracer(SCOPE_NAME, VERSION)
+      .startSpan(name, { kind: SPAN_KIND_CLIENT, attributes }, active);
     return { span, owned: true, ctx: trace.setSpan(active, span) };
   }
 

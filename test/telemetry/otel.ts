@@ -23,8 +23,8 @@ import {
 
 /** A reader the test collects from when it wants. */
 class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  constructor(temporality: AggregationTemporality) {
+    super({ aggregationTemporalitySelector: () => temporality });
   }
   protected async onShutdown(): Promise<void> {}
   protected async onForceFlush(): Promise<void> {}
@@ -41,11 +41,16 @@ export interface InstalledOtel {
 }
 
 /** Registers tracing, metrics, context and propagation globally (only `what` when given). */
-export function installOtel(what: { traces?: boolean; metrics?: boolean } = {}): InstalledOtel {
+export function installOtel(
+  what: { traces?: boolean; metrics?: boolean; delta?: boolean } = {},
+): InstalledOtel {
   const { traces: withTraces = true, metrics: withMetrics = true } = what;
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const reader = new TestReader();
+  // Delta: a series not observed since the last collection is not reported (cumulative keeps it).
+  const reader = new TestReader(
+    what.delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE,
+  );
   const meterProvider = new MeterProvider({ readers: [reader] });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);

@@ -1,0 +1,123 @@
+/**
+ * berth's own metrics of one host, under `berth.*`: observable gauges read from `status()` when a
+ * reader collects (live processes and sessions per server and scope, calls in flight and calls
+ * waiting for a session, open circuits) and counters fed by the host's events (restarts,
+ * evictions). The callbacks are registered on every meter the host's instruments are made on, and
+ * removed when the host closes; nothing is computed unless a reader collects.
+ */
+import type { BatchObservableResult, Counter, Meter, Observable } from '@opentelemetry/api';
+import { SERVER_NAME_ATTR } from './client.js';
+import type { Meters } from './metrics.js';
+
+/** The attribute naming a server's session scope (`shared`, `keyed`, `per-call`). */
+export const SCOPE_ATTR = 'berth.session.scope';
+
+/** What the gauges read of one `status()` row. */
+export interface StatusRowLike {
+  name: string;
+  state: string;
+  scope?: string;
+  pid?: number;
+  sessions?: ReadonlyArray<{ state: string; pid?: number; inFlight: number }>;
+}
+
+/** What a host event says, as far as the counters read it. */
+export interface EventLike {
+  type: string;
+  server?: string;
+  reason?: string;
+}
+
+/** The host's metrics: `event` counts what events say; `stop` removes every callback. */
+export interface HostMetrics {
+  event(event: EventLike): void;
+  stop(): void;
+}
+
+interface OnMeter {
+  meter: Meter;
+  observables: Observable[];
+  callback: (result: BatchObservableResult) => void;
+  restarts: Counter;
+  evictions: Counter;
+}
+
+/** Observes a host through `status` on the meters' current provider (and any later one). */
+export function observeHost(meters: Meters, status: () => readonly StatusRowLike[]): HostMetrics {
+  const registered: OnMeter[] = [];
+  let current: OnMeter | undefined;
+  const stopHook = meters.onMeter((meter) => {
+    const processes = meter.createObservableGauge('berth.server.processes', {
+      description: 'Server processes alive, per server and session scope (stdio servers).',
+      unit: '{process}',
+    });
+    const sessions = meter.createObservableGauge('berth.server.sessions', {
+      description: 'Live sessions, per server and session scope.',
+      unit: '{session}',
+    });
+    const inFlight = meter.createObservableGauge('berth.calls.in_flight', {
+      description: 'Requests started and not yet answered, per server.',
+      unit: '{call}',
+    });
+    const waiting = meter.createObservableGauge('berth.calls.waiting', {
+      description: 'Requests waiting for their session to be ready (starting or restarting), per server.',
+      unit: '{call}',
+    });
+    const circuits = meter.createObservableGauge('berth.server.circuit.open', {
+      description:
+        'Servers whose circuit is open: failed past their restarts, refusing calls until restarted.',
+      unit: '{server}',
+    });
+    const callback = (result: BatchObservableResult) => {
+      for (const row of status()) {
+        const attributes = { [SERVER_NAME_ATTR]: row.name, ...(row.scope && { [SCOPE_ATTR]: row.scope }) };
+        const live = row.sessions ?? [];
+        result.observe(processes, live.filter((s) => s.pid !== undefined).length, attributes);
+        result.observe(sessions, live.filter((s) => s.state === 'ready').length, attributes);
+        result.observe(
+          inFlight,
+          live.reduce((sum, s) => sum + s.inFlight, 0),
+          attributes,
+        );
+        result.observe(
+          waiting,
+          live.filter((s) => s.state !== 'ready').reduce((sum, s) => sum + s.inFlight, 0),
+          attributes,
+        );
+        result.observe(circuits, row.state === 'failed' ? 1 : 0, attributes);
+      }
+    };
+    const observables = [processes, sessions, inFlight, waiting, circuits];
+    meter.addBatchObservableCallback(callback, observables);
+    current = {
+      meter,
+      observables,
+      callback,
+      restarts: meter.createCounter('berth.server.restarts', {
+        description: 'Restarts scheduled after a server failed (a crash, a failed start), per server.',
+        unit: '{restart}',
+      }),
+      evictions: meter.createCounter('berth.session.evictions', {
+        description: 'Keyed sessions closed to make room for another key (least recently used), per server.',
+        unit: '{session}',
+      }),
+    };
+    registered.push(current);
+  });
+  return {
+    event(event) {
+      meters.current(); // picks up a provider registered since
+      if (!current || !event.server) return;
+      const attributes = { [SERVER_NAME_ATTR]: event.server };
+      if (event.type === 'server:restart-scheduled') current.restarts.add(1, attributes);
+      else if (event.type === 'session:closed' && event.reason?.startsWith('evicted'))
+        current.evictions.add(1, attributes);
+    },
+    stop() {
+      stopHook();
+      for (const { meter, callback, observables } of registered)
+        meter.removeBatchObservableCallback(callback, observables);
+      registered.length = 0;
+    },
+  };
+}
