@@ -2,7 +2,7 @@
 // histograms (bucket advice, attributes, no high-cardinality ones) and berth's own gauges and
 // counters (processes, sessions, calls in flight and waiting, open circuits, restarts, evictions).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { fixture, hostFixture, waitForAsync } from '../helpers.js';
 import { histogramPoints, installOtel, type InstalledOtel } from './otel.js';
 
@@ -30,7 +30,7 @@ describe('metrics', () => {
     await fx.host.callTool('fx__fail', {});
     const metric = (await otel.collect()).get('mcp.client.operation.duration');
     expect(metric?.descriptor.unit).toBe('s');
-    const [echo] = histogramPoints(metric, { 'gen_ai.tool.name': 'echo' }) as Array<DataPoint<Histogram>>;
+    const [echo] = histogramPoints(metric, { 'gen_ai.tool.name': 'echo' });
     expect(echo?.value.count).toBe(2);
     expect(echo?.value.buckets.boundaries).toEqual(BUCKETS);
     expect(echo?.attributes).toMatchObject({
@@ -117,7 +117,7 @@ describe('metrics', () => {
     await otel.uninstall();
     otel = installOtel({ delta: true });
     {
-      await using fx = await hostFixture({ gone: fixture() });
+      await using _fx = await hostFixture({ gone: fixture() });
       expect(valueOf((await otel.collect()).get('berth.server.sessions'), 'gone')).toBe(1);
     }
     expect(valueOf((await otel.collect()).get('berth.server.sessions'), 'gone')).toBeUndefined();
