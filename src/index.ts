@@ -84,4 +84,5 @@ export {
   type GatewayConfig,
   type GatewaySpec,
   type PrefixMode,
+  type StatusOptions,
 } from './gateway/index.js';

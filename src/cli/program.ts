@@ -8,7 +8,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { callCommand, parseArguments, type CallCommandOptions } from './commands/call.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand, DOCTOR_TIMEOUT_MS, type DoctorOptions } from './commands/doctor.js';
-import { serveCommand, withListen, type ServeCommandOptions } from './commands/serve.js';
+import { serveCommand, withListen, withStatus, type ServeCommandOptions } from './commands/serve.js';
+import { followConfigSecrets } from './status-secrets.js';
 import { Relay, relayHandlers } from '../gateway/index.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
 import { toolsCommand, type ToolsOptions } from './commands/tools.js';
@@ -17,7 +18,8 @@ import { describeError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { loadConfig } from '../config/load.js';
 import { serversForTool } from './select.js';
-import { chooseConfig, CLI_CLIENT_INFO, withHost, type CommonOptions } from './session.js';
+import { chooseConfig, CLI_CLIENT_INFO, withHost, type CommonOptions, type RunContext } from './session.js';
+import type { Host } from '../index.js';
 
 /** `--timeout <ms>`: digits only, and within what a timer honours (see `util/duration.ts`). */
 function milliseconds(value: string): number {
@@ -78,9 +80,18 @@ async function callAction(
 /** `berth serve`: the config's gateway section (with `--listen`), a relay, and a host that feeds it. */
 async function serveAction(options: CommonOptions & ServeCommandOptions, io: CliIo): Promise<number> {
   const { config } = chooseConfig(options.config);
-  const spec = withListen((await loadConfig(config)).gateway, options.listen);
+  const loaded = await loadConfig(config);
+  const spec = withStatus(withListen(loaded.gateway, options.listen), options.status);
   const relay = new Relay(ASK_TIMEOUT_MS);
-  return withHost(options, io, (host, context) => serveCommand(host, spec, relay, options, io, context), {
+  const run = async (host: Host, context: RunContext) => {
+    const secrets = followConfigSecrets(host, config, loaded);
+    try {
+      return await serveCommand(host, spec, relay, options, io, context, { secrets: () => secrets.values() });
+    } finally {
+      await secrets.close();
+    }
+  };
+  return withHost(options, io, run, {
     host: { ...relayHandlers(relay), watch: options.config !== undefined },
     stopsOnSignal: true,
   });
@@ -148,6 +159,7 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
       "where to listen, over the config's gateway.listen (port 0: any free port)",
     )
     .option('--stdio', 'serve one client on stdin/stdout (what desktop apps spawn) instead of HTTP')
+    .option('--status', 'also serve a live status page at /status, behind the same auth (gateway.status)')
     .action(async (options: CommonOptions & ServeCommandOptions) => {
       process.exitCode = await serveAction(options, io);
     });

@@ -68,6 +68,13 @@ export interface GatewayLimits {
   drainTimeoutMs: number;
 }
 
+/** The live status page (`/status`): off unless enabled; `principals` narrows who may see it (empty: all). */
+export interface GatewayStatusSpec {
+  enabled: boolean;
+  /** Principals that may see the page; empty means every principal the endpoint admits. */
+  principals: string[];
+}
+
 /** The resolved `gateway` section. */
 export interface GatewaySpec {
   /** Where to listen: host and port (0 picks a free port). */
@@ -85,6 +92,8 @@ export interface GatewaySpec {
   /** Per-principal tool filters, on catalog names (`server__tool`). */
   principals: Record<string, { tools: ToolFilter }>;
   limits: GatewayLimits;
+  /** The live status page. */
+  status: GatewayStatusSpec;
 }
 
 /** The defaults of the `gateway` section. */
@@ -105,6 +114,7 @@ export const GATEWAY_DEFAULTS: GatewaySpec = {
     requestTimeoutMs: 60_000,
     drainTimeoutMs: 10_000,
   },
+  status: { enabled: false, principals: [] },
 };
 
 /** The largest request body the gateway can be told to accept. */
@@ -168,6 +178,7 @@ export const gatewaySchema = z.strictObject({
       drainTimeoutMs: duration().optional(),
     })
     .optional(),
+  status: z.union([z.boolean(), z.strictObject({ principals: patterns.optional() })]).optional(),
 });
 
 /** The `gateway` section (or `serve()`'s options) as written: every field optional. */
@@ -281,7 +292,20 @@ export function resolveGateway(value: unknown, source: GatewaySource): GatewaySp
       ]),
     ),
     limits: { ...GATEWAY_DEFAULTS.limits, ...raw.limits },
+    status: {
+      enabled: raw.status !== undefined && raw.status !== false,
+      principals: typeof raw.status === 'object' ? (raw.status.principals ?? []) : [],
+    },
   };
+  if (spec.status.enabled && isStatusPath(spec.path)) {
+    report(['path'], `${spec.path} is where the status page is served; choose another path, e.g. "/mcp"`);
+  }
+  if (auth?.type === 'tokens') {
+    spec.status.principals.forEach((name, i) => {
+      if (!Object.hasOwn(auth.tokens, name))
+        report(['status', 'principals', i], `no principal ${JSON.stringify(name)} in auth.tokens`);
+    });
+  }
   if (spec.limits.requestTimeoutMs < spec.limits.headersTimeoutMs) {
     report(
       ['limits', 'requestTimeoutMs'],
@@ -306,6 +330,11 @@ export function parseListen(text: string): { host: string; port: number } | stri
   if (match[1] !== undefined && isIP(host) !== 6)
     return `expected an IPv6 address inside [ ], got ${JSON.stringify(host)}`;
   return { host, port };
+}
+
+/** Whether a path is one the status page serves (`/status`, `/status.json`, `/status/…`). */
+export function isStatusPath(path: string): boolean {
+  return path === '/status' || path === '/status.json' || path.startsWith('/status/');
 }
 
 /** Whether a listen host is a loopback address (or `localhost`). */

@@ -32,7 +32,7 @@ import { randomUUID } from 'node:crypto';
 import { traceServerRequests } from '../telemetry/server.js';
 import type { CallOptions } from '../host/options.js';
 import type { Conversation } from './conversations.js';
-import type { Caller, Gateway, RoundState } from './gateway.js';
+import type { CallRecord, Caller, Gateway, RoundState } from './gateway.js';
 import type { ClientAsk, RelayedCall } from './relay.js';
 
 /** The `_meta` key a 2026-era client names its conversation with. */
@@ -152,6 +152,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
           }),
         ),
       );
+      recordCall(gateway, { principal: caller.name, tool: name, server: tool.server }, work);
       call = gateway.relay.start(tool.server, conversation.key, caller.name, work, abort);
       sinks.set(call, sink);
     }
@@ -354,6 +355,36 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
   }
 
   return server;
+}
+
+/** Reports `work` to the gateway's call listeners once it settles: timing and outcome, never its content. */
+function recordCall(
+  gateway: Gateway,
+  what: Pick<CallRecord, 'principal' | 'tool' | 'server'>,
+  work: Promise<CallToolResult>,
+): void {
+  const at = Date.now();
+  const started = performance.now();
+  const done = (outcome: CallRecord['outcome'], code?: string) =>
+    gateway.recordCall({
+      ...what,
+      at,
+      durationMs: performance.now() - started,
+      outcome,
+      ...(code !== undefined && { code }),
+    });
+  void work.then(
+    (result) => done(isInputRequiredResult(result) ? 'input_required' : result.isError ? 'tool_error' : 'ok'),
+    (error: unknown) => done('error', errorCode(error)),
+  );
+}
+
+/** An error's code for the record: the JSON-RPC code, else berth's, else its name. */
+function errorCode(error: unknown): string {
+  if (error instanceof RequestFailedError && error.rpcCode !== undefined) return String(error.rpcCode);
+  if (error instanceof BerthError) return error.code;
+  if (error instanceof ProtocolError) return String(error.code);
+  return error instanceof Error ? error.name : 'unknown';
 }
 
 /** The round state a retried request carries, if it is one of this target's (else none). */

@@ -31,6 +31,24 @@ export interface ServerLog {
   readonly data: unknown;
 }
 
+/**
+ * One tool call the gateway handled, as the status page records it: who, what, how long, how it
+ * ended. Never its arguments or its result.
+ */
+export interface CallRecord {
+  /** When it started (ms since epoch). */
+  readonly at: number;
+  readonly principal: string;
+  /** The served tool name. */
+  readonly tool: string;
+  readonly server: string;
+  readonly durationMs: number;
+  /** `ok`, `tool_error` (a result with `isError`), `input_required` (a round for the client), or `error`. */
+  readonly outcome: 'ok' | 'tool_error' | 'input_required' | 'error';
+  /** The error's code when it failed: berth's (`SERVER_CRASHED`, …) or the JSON-RPC one. */
+  readonly code?: string;
+}
+
 /** What changed in the served lists. */
 export type ListChange = 'tools' | 'prompts' | 'resources';
 
@@ -94,6 +112,7 @@ export class Gateway {
   readonly #subscriptions = new Map<string, number>();
   readonly #resourceListeners = new Set<(uri: string) => void>();
   readonly #logListeners = new Set<(log: ServerLog) => void>();
+  readonly #callListeners = new Set<(call: CallRecord) => void>();
   /** server → conversation key → requests in flight (for attributing upstream requests). */
   readonly #busy = new Map<string, Map<string, number>>();
   #warned = new Set<string>();
@@ -216,6 +235,17 @@ export class Gateway {
     return () => this.#logListeners.delete(listener);
   }
 
+  /** Hears every tool call the gateway handled, once it ended (the status page); returns the unsubscribe. */
+  onCall(listener: (call: CallRecord) => void): () => void {
+    this.#callListeners.add(listener);
+    return () => this.#callListeners.delete(listener);
+  }
+
+  /** Reports a tool call that ended to the `onCall` listeners. */
+  recordCall(call: CallRecord): void {
+    for (const listener of this.#callListeners) listener(call);
+  }
+
   /** A client subscribes to a resource: the first subscription subscribes upstream. */
   async subscribe(uri: string): Promise<void> {
     const count = this.#subscriptions.get(uri) ?? 0;
@@ -285,6 +315,7 @@ export class Gateway {
     this.#listeners.clear();
     this.#resourceListeners.clear();
     this.#logListeners.clear();
+    this.#callListeners.clear();
     await this.conversations.close();
   }
 

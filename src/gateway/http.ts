@@ -64,16 +64,25 @@ export interface HttpOptions {
   endpoint?: URL;
 }
 
+/** The Host header and Origin values a gateway accepts: loopback, the configured ones, its own IP. */
+export function allowedHostsAndOrigins(
+  spec: Pick<Gateway['spec'], 'allowedHosts' | 'allowedOrigins'>,
+  endpoint: URL | undefined,
+): { allowedHosts: string[]; allowedOrigins: string[] } {
+  const allowedHosts = [...localhostAllowedHostnames(), ...spec.allowedHosts];
+  const allowedOrigins = [...localhostAllowedOrigins(), ...spec.allowedOrigins];
+  const listenHost = endpoint?.hostname;
+  if (listenHost && isIP(listenHost.replace(/^\[|\]$/g, '')) && !['0.0.0.0', '[::]'].includes(listenHost)) {
+    allowedHosts.push(listenHost);
+  }
+  return { allowedHosts, allowedOrigins };
+}
+
 /** Builds the HTTP face of a gateway. */
 export function createHttpHandler(gateway: Gateway, options: HttpOptions): GatewayHandler {
   const { spec } = gateway;
   const { authenticator } = options;
-  const allowedHosts = [...localhostAllowedHostnames(), ...spec.allowedHosts];
-  const allowedOrigins = [...localhostAllowedOrigins(), ...spec.allowedOrigins];
-  const listenHost = options.endpoint?.hostname;
-  if (listenHost && isIP(listenHost.replace(/^\[|\]$/g, '')) && !['0.0.0.0', '[::]'].includes(listenHost)) {
-    allowedHosts.push(listenHost);
-  }
+  const { allowedHosts, allowedOrigins } = allowedHostsAndOrigins(spec, options.endpoint);
   const sessions = new Map<string, LegacySession>();
   const inFlight = new Map<string, number>();
   /** Woken when the last request in flight finishes (for the drain on close). */

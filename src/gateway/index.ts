@@ -7,4 +7,5 @@ export type { GatewayOptions, GatewayFetchHandler, RunningGateway } from './serv
 export { Relay, relayHandlers } from './relay.js';
 export { CONVERSATION_META_KEY } from './client-server.js';
 export { END_CONVERSATION_HEADER } from './http.js';
+export type { StatusOptions } from './status/index.js';
 export type { GatewayConfig, GatewaySpec, PrefixMode } from '../config/gateway.js';

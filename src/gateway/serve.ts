@@ -17,8 +17,9 @@ import { ConfigError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { createAuthenticator, toolScopesAllow } from './auth.js';
 import { Gateway } from './gateway.js';
-import { createHttpHandler, type GatewayHandler } from './http.js';
+import { allowedHostsAndOrigins, createHttpHandler, type GatewayHandler } from './http.js';
 import type { Relay } from './relay.js';
+import { createStatusPage, type StatusOptions } from './status/index.js';
 
 /** What a gateway needs beyond its `gateway` section. */
 export interface GatewayOptions {
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   warn?: (message: string) => void;
   /** The endpoint's public URL, when it differs from where the handler is mounted (for OAuth metadata). */
   endpoint?: URL;
+  /** The status page's options in code (it is served when `gateway.status` turns it on). */
+  status?: StatusOptions;
 }
 
 /** A fetch-style gateway handler over a host. */
@@ -71,12 +74,17 @@ export function createGatewayHandler(host: Host, options: GatewayOptions = {}): 
   });
   const stopEvents = host.on((event) => gateway.handleHostEvent(event));
   const http = createHttpHandler(gateway, { authenticator, endpoint });
+  const status = spec.status.enabled
+    ? createStatusPage({ gateway, authenticator, ...allowedHostsAndOrigins(spec, endpoint) }, options.status)
+    : undefined;
+  const forStatus = (request: Request) => status?.handles(new URL(request.url)) === true;
   return {
     collisions: gateway.collisions(),
-    fetch: (request) => http.fetch(request),
-    admit: (request) => http.admit(request),
+    fetch: (request) => (forStatus(request) ? status!.fetch(request) : http.fetch(request)),
+    admit: (request) => (forStatus(request) ? status!.admit(request) : http.admit(request)),
     close: async () => {
       stopEvents();
+      status?.close();
       try {
         await http.close();
       } finally {

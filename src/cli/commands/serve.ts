@@ -4,8 +4,8 @@
  * client closes stdin), then stops accepting, lets calls in flight finish within the drain deadline,
  * ends every client conversation, and returns 0; the run then closes the host.
  */
-import { parseListen, type GatewaySpec } from '../../config/gateway.js';
-import { serve, type Relay } from '../../gateway/index.js';
+import { isStatusPath, parseListen, type GatewaySpec } from '../../config/gateway.js';
+import { serve, type Relay, type StatusOptions } from '../../gateway/index.js';
 import { serveOverStdio } from '../../gateway/stdio.js';
 import type { Host } from '../../index.js';
 import type { CliIo } from '../io.js';
@@ -17,6 +17,18 @@ export interface ServeCommandOptions {
   listen?: string;
   /** Serve one client on stdin/stdout instead of HTTP. */
   stdio?: boolean;
+  /** Serve the live status page (`/status`), over the config's `gateway.status`. */
+  status?: boolean;
+}
+
+/** The gateway spec with `--status` applied (it turns the page on; the config may narrow who sees it). */
+export function withStatus(spec: GatewaySpec, status: boolean | undefined): GatewaySpec {
+  if (!status || spec.status.enabled) return spec;
+  if (isStatusPath(spec.path))
+    throw new Error(
+      `--status: the endpoint path ${spec.path} is where the status page goes; set gateway.path to another one`,
+    );
+  return { ...spec, status: { ...spec.status, enabled: true } };
 }
 
 /** The gateway spec with the command line's `--listen` applied; throws a plain message when it is not one. */
@@ -35,17 +47,20 @@ export async function serveCommand(
   options: ServeCommandOptions,
   io: CliIo,
   context: RunContext,
+  status: StatusOptions = {},
 ): Promise<number> {
   const warn = (message: string) => io.err(`berth: ${message}`);
   if (options.stdio) {
+    if (spec.status.enabled) io.err('berth: the status page is served over HTTP only; not with --stdio');
     const gateway = serveOverStdio(host, { gateway: spec, relay, warn });
     io.err('berth: serving on stdio');
     await Promise.race([gateway.done, aborted(context.signal)]);
     await gateway.close();
     return 0;
   }
-  const gateway = await serve(host, { gateway: spec, relay, warn });
+  const gateway = await serve(host, { gateway: spec, relay, warn, status });
   io.err(`berth: serving ${gateway.url.href}`);
+  if (spec.status.enabled) io.err(`berth: status page at ${new URL('/status', gateway.url).href}`);
   await aborted(context.signal);
   await gateway.close();
   return 0;
