@@ -303,7 +303,12 @@ describe('status page: event streams', () => {
   });
 
   it('caps the streams, and frees the slot of a client that went away', async () => {
-    await using gw = await statusFixture({ s: fixture() }, {}, { maxStreams: 2 });
+    // No refresh or heartbeat would wake the vanished client's stream: only its abort frees the slot.
+    await using gw = await statusFixture(
+      { s: fixture() },
+      {},
+      { maxStreams: 2, refreshMs: 60_000, heartbeatMs: 60_000 },
+    );
     const a = new AbortController();
     const first = await fetch(gw.at('/status/events'), { signal: a.signal });
     const second = await fetch(gw.at('/status/events'));
@@ -339,7 +344,10 @@ describe('status page: event streams', () => {
 
   it('ends every stream when the gateway closes, and the close does not wait on them', async () => {
     const fx = await hostFixture({ s: fixture() });
-    const gateway = await serve(fx.host, { gateway: { listen: '127.0.0.1:0', status: true } });
+    // A drain deadline past the test's own: a close that waited on the streams would time the test out.
+    const gateway = await serve(fx.host, {
+      gateway: { listen: '127.0.0.1:0', status: true, limits: { drainTimeoutMs: 120_000 } },
+    });
     try {
       const readers = await Promise.all(
         [1, 2, 3].map(async () => sseReader(await fetch(new URL('/status/events', gateway.url)))),
