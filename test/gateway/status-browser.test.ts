@@ -40,11 +40,22 @@ async function startStatusServe(config: string) {
   return { ...serve, url: new URL(said()!) };
 }
 
-/** Waits until the page's text includes all of `texts` (the page updates itself: no reload). */
+/** The little of the DOM the page-side functions use (the test's TypeScript has no DOM types). */
+interface Node {
+  textContent: string | null;
+  querySelector(selector: string): Node | null;
+  querySelectorAll(selector: string): ArrayLike<Node>;
+}
+
+/**
+ * Waits until the page's text at `selector` includes all of `texts` (the page updates itself: no
+ * reload). Page-side code is a function, not a string: the page's CSP forbids eval.
+ */
 async function waitForText(page: Page, selector: string, ...texts: string[]): Promise<void> {
   await page.waitForFunction(
     ([sel, wanted]) => {
-      const text = document.querySelector(sel)?.textContent ?? '';
+      const doc = (globalThis as unknown as { document: Node }).document;
+      const text = doc.querySelector(sel)?.textContent ?? '';
       return wanted.every((w) => text.includes(w));
     },
     [selector, texts] as const,
@@ -52,15 +63,21 @@ async function waitForText(page: Page, selector: string, ...texts: string[]): Pr
   );
 }
 
-/** The state pill of the server card named `name`. */
-async function stateOf(page: Page, name: string): Promise<string | undefined> {
-  return page.evaluate((wanted) => {
-    for (const card of document.querySelectorAll('.server')) {
-      if (card.querySelector('.name')?.textContent === wanted)
-        return card.querySelector('.state')?.textContent;
-    }
-    return undefined;
-  }, name);
+/** Waits until the card of server `name` shows `state` (and `text`, if given). */
+async function waitForServer(page: Page, name: string, state: string, text = ''): Promise<void> {
+  await page.waitForFunction(
+    ([n, st, t]) => {
+      const doc = (globalThis as unknown as { document: Node }).document;
+      return Array.from(doc.querySelectorAll('.server')).some(
+        (card) =>
+          card.querySelector('.name')?.textContent === n &&
+          card.querySelector('.state')?.textContent === st &&
+          (card.textContent ?? '').includes(t),
+      );
+    },
+    [name, state, text] as const,
+    { timeout: 20_000 },
+  );
 }
 
 describe.skipIf(!hasChromium)('status page in Chromium', () => {
@@ -88,18 +105,18 @@ describe.skipIf(!hasChromium)('status page in Chromium', () => {
       await page.fill('#token', ALICE);
       await page.click('button[type=submit]');
       await waitForText(page, '#servers', 's', XSS_NAME, 'API_KEY is [redacted]');
-      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+      await page.evaluate('window.marker = 1');
       expect(page.url()).toBe(statusUrl); // the token never went into a URL
-      expect(await page.evaluate(() => sessionStorage.length + localStorage.length)).toBe(0);
-      expect(await page.evaluate(() => document.cookie)).toBe(''); // HttpOnly
+      expect(await page.evaluate('sessionStorage.length + localStorage.length')).toBe(0);
+      expect(await page.evaluate('document.cookie')).toBe(''); // HttpOnly
       await waitForText(page, '#conn', 'live');
       track(pids.pids());
 
       // Hostile text stays text: no element was made of it, no script ran.
       await page.click('.server:nth-child(2) details summary');
       await waitForText(page, '#servers', XSS_STDERR);
-      expect(await page.evaluate(() => document.querySelectorAll('img, #servers script').length)).toBe(0);
-      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      expect(await page.evaluate("document.querySelectorAll('img, #servers script').length")).toBe(0);
+      expect(await page.evaluate('window.__xss')).toBeUndefined();
 
       // A call appears in recent calls.
       const client = await v2Client(berth.url, 'modern', { token: ALICE });
@@ -113,29 +130,9 @@ describe.skipIf(!hasChromium)('status page in Chromium', () => {
       ).json()) as { servers: Array<{ name: string; pid?: number }> };
       const pid = status.servers.find((s) => s.name === 's')!.pid!;
       process.kill(pid, 'SIGKILL');
-      await page.waitForFunction(
-        () =>
-          [...document.querySelectorAll('.server')].some(
-            (c) =>
-              c.querySelector('.name')?.textContent === 's' &&
-              c.querySelector('.state')?.textContent === 'restarting',
-          ),
-        undefined,
-        { timeout: 20_000 },
-      );
-      await page.waitForFunction(
-        () =>
-          [...document.querySelectorAll('.server')].some(
-            (c) =>
-              c.querySelector('.name')?.textContent === 's' &&
-              c.querySelector('.state')?.textContent === 'ready' &&
-              c.textContent?.includes('1 restart'),
-          ),
-        undefined,
-        { timeout: 20_000 },
-      );
-      expect(await stateOf(page, 's')).toBe('ready');
-      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+      await waitForServer(page, 's', 'restarting');
+      await waitForServer(page, 's', 'ready', '1 restart');
+      expect(await page.evaluate('window.marker')).toBe(1);
       track(pids.pids());
 
       // Nothing secret anywhere the page's data goes.
