@@ -160,7 +160,7 @@ describe.skipIf(!hasChromium)('status page in Chromium', () => {
       berth.child.kill('SIGTERM');
       await berth.exited;
     }
-  });
+  }, 120_000); // a browser, a berth process, a crash and a 2 s restart delay, on a busy machine
 
   it('is a 404 when the status page is off', async () => {
     const fx = await hostFixture({ s: fixture() });
