@@ -9,6 +9,7 @@ import { VERSION } from '../util/version.js';
 import { createHost, type ConfigInput, type Host, type HostOptions } from '../index.js';
 import { DeadlineError, InterruptedError } from './errors.js';
 import type { CliIo } from './io.js';
+import { StartupWatch } from './starting.js';
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -86,7 +87,10 @@ export async function withHost(
   if (!options.json && run.announce !== false) io.err(`berth: using ${description}`);
 
   const controller = new AbortController();
+  // Which servers are still starting, instead of a silent wait (nothing with --json).
+  let watch: StartupWatch | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
+    watch?.stop(); // erase the live line before writing
     if (controller.signal.aborted) {
       io.err('berth: still stopping the servers…');
       return;
@@ -107,18 +111,21 @@ export async function withHost(
   process.on('SIGTERM', onSignal);
   try {
     let host: Host;
+    watch = options.json ? undefined : new StartupWatch(io);
     try {
       host = await createHost(config, {
         clientInfo: CLI_CLIENT_INFO,
         signal: AbortSignal.any([controller.signal, startup.signal]),
         ...(run.only && { only: run.only }),
         ...run.host,
+        ...(watch && { onEvent: watch.onEvent }),
       });
     } catch (error) {
       const interrupted = interruptedCode(controller.signal);
       if (interrupted !== undefined) return interrupted;
       throw error;
     } finally {
+      watch?.stop();
       clearTimeout(timer);
     }
     try {

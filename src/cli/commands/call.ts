@@ -8,6 +8,7 @@ import { CallTimeoutError, InvalidArgumentsError, UnknownNameError, type Host } 
 import { describeError, UsageError } from '../errors.js';
 import { renderContent, schemaSignature } from '../format.js';
 import type { CliIo } from '../io.js';
+import { ProgressBar } from '../progress.js';
 import { warnUnavailable } from './status.js';
 
 /** Options of `berth call`. */
@@ -54,9 +55,20 @@ export async function callCommand(
 ): Promise<number> {
   const { signal, deadline } = context;
   const timeoutMs = deadline === undefined ? options.timeout : Math.max(1, deadline - Date.now());
+  // The server's progress, as a bar on stderr while the call runs, when stderr is a terminal.
+  const bar = io.terminal && new ProgressBar(io.terminal, tool);
   let result;
   try {
-    result = await host.callTool(tool, args, { timeoutMs, signal, key: options.key });
+    try {
+      result = await host.callTool(tool, args, {
+        timeoutMs,
+        signal,
+        key: options.key,
+        ...(bar && { onProgress: (progress) => bar.update(progress) }),
+      });
+    } finally {
+      bar?.clear(); // before anything else is written
+    }
   } catch (error) {
     io.err(describeError(error));
     if (error instanceof CallTimeoutError && deadline !== undefined && options.timeout !== undefined) {
