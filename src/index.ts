@@ -16,7 +16,7 @@ export type { HostEvent, HostEventHandler, ReloadSummary } from './host/events.j
 export type { Toolset, ToolsetOptions } from './host/toolset.js';
 export type { SessionInfo } from './scope/runtime.js';
 export type { ServerState } from './state.js';
-export type { TelemetryOptions } from './telemetry/client.js';
+export type { TelemetryOptions } from './telemetry/types.js';
 export type {
   CatalogTool,
   CatalogPrompt,

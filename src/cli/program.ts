@@ -8,7 +8,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { callCommand, parseArguments, type CallCommandOptions } from './commands/call.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand, DOCTOR_TIMEOUT_MS, type DoctorOptions } from './commands/doctor.js';
-import { serveCommand, withListen, withStatus, type ServeCommandOptions } from './commands/serve.js';
+import {
+  serveCommand,
+  withListen,
+  withMetrics,
+  withStatus,
+  type ServeCommandOptions,
+} from './commands/serve.js';
 import { followConfigSecrets } from './status-secrets.js';
 import { Relay, relayHandlers } from '../gateway/index.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
@@ -81,7 +87,10 @@ async function callAction(
 async function serveAction(options: CommonOptions & ServeCommandOptions, io: CliIo): Promise<number> {
   const { config } = chooseConfig(options.config);
   const loaded = await loadConfig(config);
-  const spec = withStatus(withListen(loaded.gateway, options.listen), options.status);
+  const spec = withMetrics(
+    withStatus(withListen(loaded.gateway, options.listen), options.status),
+    options.metrics,
+  );
   const relay = new Relay(ASK_TIMEOUT_MS);
   const run = async (host: Host, context: RunContext) => {
     const secrets = followConfigSecrets(host, config, loaded);
@@ -160,6 +169,10 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
     )
     .option('--stdio', 'serve one client on stdin/stdout (what desktop apps spawn) instead of HTTP')
     .option('--status', 'also serve a live status page at /status, behind the same auth (gateway.status)')
+    .option(
+      '--metrics [host:port]',
+      "serve Prometheus metrics: at /metrics behind the endpoint's auth, or on their own listener at host:port (needs @opentelemetry/api and @opentelemetry/exporter-prometheus)",
+    )
     .action(async (options: CommonOptions & ServeCommandOptions) => {
       process.exitCode = await serveAction(options, io);
     });

@@ -94,6 +94,19 @@ export interface GatewaySpec {
   limits: GatewayLimits;
   /** The live status page. */
   status: GatewayStatusSpec;
+  /**
+   * Prometheus metrics (`/metrics`), when on: served on `listen` when set (its own listener, no auth:
+   * scrapers rarely carry tokens), else beside the MCP endpoint behind the same auth.
+   */
+  metrics?: GatewayMetricsSpec;
+}
+
+/** Where the gateway serves its Prometheus metrics. */
+export interface GatewayMetricsSpec {
+  /** The path (default `/metrics`). */
+  path: string;
+  /** A listener of its own, serving only the metrics. */
+  listen?: { host: string; port: number };
 }
 
 /** The defaults of the `gateway` section. */
@@ -166,6 +179,18 @@ export const gatewaySchema = z.strictObject({
         tools: z.strictObject({ allow: patterns.optional(), deny: patterns.optional() }).optional(),
       }),
     )
+    .optional(),
+  metrics: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        path: z
+          .string()
+          .regex(/^\/[\w\-./~]*$/, { error: 'expected a path starting with "/", e.g. "/metrics"' })
+          .optional(),
+        listen: nonEmpty.optional(),
+      }),
+    ])
     .optional(),
   limits: z
     .strictObject({
@@ -305,6 +330,14 @@ export function resolveGateway(value: unknown, source: GatewaySource): GatewaySp
       if (!Object.hasOwn(auth.tokens, name))
         report(['status', 'principals', i], `no principal ${JSON.stringify(name)} in auth.tokens`);
     });
+  }
+  if (raw.metrics) {
+    const { path = '/metrics', listen: where } = raw.metrics === true ? {} : raw.metrics;
+    const own = where === undefined ? undefined : parseListen(expand(where, 'metrics', 'listen'));
+    if (typeof own === 'string') report(['metrics', 'listen'], own);
+    else spec.metrics = { path, ...(own && { listen: own }) };
+    if (own === undefined && path === spec.path)
+      report(['metrics', 'path'], `expected a path other than the MCP endpoint's (${spec.path})`);
   }
   if (spec.limits.requestTimeoutMs < spec.limits.headersTimeoutMs) {
     report(

@@ -26,6 +26,7 @@ import { conversationKey, type Conversation } from './conversations.js';
 import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from './client-server.js';
 import type { Gateway } from './gateway.js';
 import { serverSessionStarted } from '../telemetry/server.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/prometheus.js';
 
 /** The header a 2026-era client names the conversation to end with, on `DELETE`. */
 export const END_CONVERSATION_HEADER = 'berth-key';
@@ -62,6 +63,14 @@ export interface HttpOptions {
   authenticator: Authenticator;
   /** The endpoint's own URL (for Host checks of a non-loopback listener). */
   endpoint?: URL;
+  /** Prometheus metrics served beside the endpoint at `path`, behind the same checks and auth. */
+  metrics?: MetricsEndpoint;
+}
+
+/** Metrics in the Prometheus text format, at a path of the gateway's listener. */
+export interface MetricsEndpoint {
+  path: string;
+  text(): Promise<string>;
 }
 
 /** The Host header and Origin values a gateway accepts: loopback, the configured ones, its own IP. */
@@ -135,7 +144,8 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     if (rejected) return rejected;
     const metadata = authenticator.metadata(request);
     if (metadata) return metadata;
-    if (url.pathname !== spec.path) return httpError(404, `Not found: the MCP endpoint is ${spec.path}`);
+    if (url.pathname !== spec.path && url.pathname !== options.metrics?.path)
+      return httpError(404, `Not found: the MCP endpoint is ${spec.path}`);
     if (closed)
       return httpError(503, 'berth gateway: shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) });
     return authenticator.authenticate(request);
@@ -144,6 +154,8 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
   async function handle(request: Request): Promise<Response> {
     const principal = await admit(request);
     if (principal instanceof Response) return principal;
+    if (options.metrics && new URL(request.url).pathname === options.metrics.path)
+      return metricsResponse(request, options.metrics);
 
     const streaming = request.method === 'GET';
     const count = inFlight.get(principal.name) ?? 0;
@@ -362,6 +374,16 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       await modern.close();
     },
   };
+}
+
+/** The metrics, for a GET (or HEAD) of the metrics path. */
+export async function metricsResponse(request: Request, metrics: MetricsEndpoint): Promise<Response> {
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return httpError(405, 'Method Not Allowed: GET the metrics', { allow: 'GET, HEAD' });
+  const text = await metrics.text();
+  return new Response(request.method === 'HEAD' ? null : text, {
+    headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
+  });
 }
 
 /** Why a parsed body is not one JSON-RPC message berth accepts, if it is not. */

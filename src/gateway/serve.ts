@@ -17,7 +17,13 @@ import { ConfigError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { createAuthenticator, toolScopesAllow } from './auth.js';
 import { Gateway } from './gateway.js';
-import { allowedHostsAndOrigins, createHttpHandler, type GatewayHandler } from './http.js';
+import {
+  allowedHostsAndOrigins,
+  createHttpHandler,
+  type GatewayHandler,
+  type MetricsEndpoint,
+} from './http.js';
+import { PROMETHEUS_CONTENT_TYPE, startPrometheus, type PrometheusMetrics } from '../telemetry/prometheus.js';
 import type { Relay } from './relay.js';
 import { createStatusPage, type StatusOptions } from './status/index.js';
 
@@ -62,6 +68,15 @@ export function specOf(gateway: GatewayConfig | GatewaySpec | undefined): Gatewa
  * Closing it ends every client conversation; the host stays yours to close.
  */
 export function createGatewayHandler(host: Host, options: GatewayOptions = {}): GatewayFetchHandler {
+  return gatewayHandler(host, options, undefined);
+}
+
+/** `createGatewayHandler`, with `serve()`'s metrics beside the endpoint when they are on its listener. */
+function gatewayHandler(
+  host: Host,
+  options: GatewayOptions,
+  metrics: MetricsEndpoint | undefined,
+): GatewayFetchHandler {
   const spec = specOf(options.gateway);
   const endpoint =
     options.endpoint ?? new URL(`http://${hostPart(spec.listen.host)}:${spec.listen.port}${spec.path}`);
@@ -73,7 +88,7 @@ export function createGatewayHandler(host: Host, options: GatewayOptions = {}): 
       toolScopesAllow(spec.auth, { name: caller.name, scopes: caller.scopes }, name),
   });
   const stopEvents = host.on((event) => gateway.handleHostEvent(event));
-  const http = createHttpHandler(gateway, { authenticator, endpoint });
+  const http = createHttpHandler(gateway, { authenticator, endpoint, ...(metrics && { metrics }) });
   const status = spec.status.enabled
     ? createStatusPage({ gateway, authenticator, ...allowedHostsAndOrigins(spec, endpoint) }, options.status)
     : undefined;
@@ -98,6 +113,8 @@ export function createGatewayHandler(host: Host, options: GatewayOptions = {}): 
 export interface RunningGateway extends AsyncDisposable {
   /** The endpoint's URL, e.g. `http://127.0.0.1:7077/mcp`. */
   readonly url: URL;
+  /** Where the Prometheus metrics are served, when `gateway.metrics` is on. */
+  readonly metricsUrl?: URL;
   /**
    * Stops accepting connections, lets calls in flight finish (within `limits.drainTimeoutMs`), ends
    * every client conversation and closes the listener. The host stays yours to close.
@@ -121,6 +138,22 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
       },
     ]);
   }
+  // Metrics first: without their packages (or with another global meter provider) nothing starts.
+  const metrics = spec.metrics && (await startPrometheus('berth gateway'));
+  let metricsListener: HttpServer | undefined;
+  let metricsUrl: URL | undefined;
+  if (metrics && spec.metrics?.listen) {
+    try {
+      ({ listener: metricsListener, url: metricsUrl } = await listenForMetrics(
+        spec.metrics.path,
+        spec.metrics.listen,
+        metrics,
+      ));
+    } catch (error) {
+      await metrics.close();
+      throw error;
+    }
+  }
   const listener = createServer({
     headersTimeout: spec.limits.headersTimeoutMs,
     requestTimeout: spec.limits.requestTimeoutMs,
@@ -128,18 +161,26 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
     // below that would not hold: check at a quarter of the smaller one.
     connectionsCheckingInterval: checkingInterval(spec.limits.headersTimeoutMs),
   });
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(spec.listen.port, spec.listen.host, () => {
-      listener.off('error', reject);
-      resolve();
-    });
-  });
+  try {
+    await listenOn(listener, spec.listen);
+  } catch (error) {
+    if (metricsListener) await closeListener(metricsListener, 0);
+    await metrics?.close();
+    throw error;
+  }
   const { port } = listener.address() as AddressInfo;
   const url = new URL(`http://${hostPart(spec.listen.host)}:${port}${spec.path}`);
+  if (metrics && !metricsUrl)
+    metricsUrl = new URL(`http://${hostPart(spec.listen.host)}:${port}${spec.metrics!.path}`);
+  const onListener: MetricsEndpoint | undefined =
+    metrics && !metricsListener ? { path: spec.metrics!.path, text: () => metrics.text() } : undefined;
   let handler: GatewayFetchHandler;
   try {
-    handler = createGatewayHandler(host, { ...options, gateway: spec, endpoint: options.endpoint ?? url });
+    handler = gatewayHandler(
+      host,
+      { ...options, gateway: spec, endpoint: options.endpoint ?? url },
+      onListener,
+    );
     if (handler.collisions.length) {
       await handler.close();
       throw new ConfigError(
@@ -148,6 +189,8 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
     }
   } catch (error) {
     await closeListener(listener, 0);
+    if (metricsListener) await closeListener(metricsListener, 0);
+    await metrics?.close();
     throw error;
   }
   const node = toNodeHandler(handler, { maxRequestBodySize: spec.limits.maxBodyBytes });
@@ -199,8 +242,57 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
       listener.closeIdleConnections();
       for (const socket of unused) socket.destroy();
       await listenerClosed;
+      if (metricsListener) await closeListener(metricsListener, 0);
+      await metrics?.close();
     })());
-  return { url, close, [Symbol.asyncDispose]: close };
+  return { url, ...(metricsUrl && { metricsUrl }), close, [Symbol.asyncDispose]: close };
+}
+
+/** Starts listening on `where`; rejects with the listen error. */
+async function listenOn(listener: HttpServer, where: { host: string; port: number }): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(where.port, where.host, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The metrics' own listener: `GET path` answers with the metrics, anything else 404 (405 for other
+ * methods). No auth: it serves nothing but the metrics, which hold no secrets; bind it where only
+ * your scraper reaches.
+ */
+async function listenForMetrics(
+  path: string,
+  where: { host: string; port: number },
+  metrics: PrometheusMetrics,
+): Promise<{ listener: HttpServer; url: URL }> {
+  const listener = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 });
+  listener.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const target = new URL(req.url ?? '/', 'http://metrics');
+    if (target.pathname !== path) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: `Not found: the metrics are at ${path}` }));
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'application/json', allow: 'GET, HEAD' });
+      res.end(JSON.stringify({ error: 'Method Not Allowed: GET the metrics' }));
+      return;
+    }
+    metrics.text().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      () => res.destroy(),
+    );
+  });
+  await listenOn(listener, where);
+  const { port } = listener.address() as AddressInfo;
+  return { listener, url: new URL(`http://${hostPart(where.host)}:${port}${path}`) };
 }
 
 /** Methods a fetch `Request` cannot carry. */

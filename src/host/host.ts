@@ -44,8 +44,8 @@ import { Toolset, type ToolsetOptions } from './toolset.js';
 import { ConfigWatcher } from './watch.js';
 import { acquireWatchdog, type WatchdogLease } from '../process/watchdog.js';
 import { loadOtel } from '../telemetry/api.js';
-import { ClientTelemetry } from '../telemetry/client.js';
-import { observeHost, type HostMetrics } from '../telemetry/host-metrics.js';
+import { createClientTelemetry } from '../telemetry/client.js';
+import type { HostMetrics } from '../telemetry/types.js';
 import { checkCallOptions, checkSkill, checkString } from './check.js';
 
 export type {
@@ -98,9 +98,9 @@ export class Host implements AsyncDisposable {
     this.#clientSide = new ClientSide(options, emit);
     const credentials = new Credentials(options);
     const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO;
-    const telemetry = ClientTelemetry.create(options.telemetry);
+    const telemetry = createClientTelemetry(options.telemetry);
     // berth.* gauges read status() when a reader collects; removed when the host closes.
-    this.#metrics = telemetry && observeHost(telemetry.meters, () => this.status());
+    this.#metrics = telemetry?.observeHost(() => this.status());
     this.#servers = new ServerSet(loaded, {
       emit,
       loadOptions: this.#loadOptions,

@@ -16,7 +16,7 @@ import type {
 } from '@modelcontextprotocol/client';
 import type { TokenStore } from '../auth/store.js';
 import type { LoadOptions } from '../config/load.js';
-import type { TelemetryOptions } from '../telemetry/client.js';
+import type { TelemetryOptions } from '../telemetry/types.js';
 import type { HostEventHandler } from './events.js';
 
 /** Options for `createHost`. */

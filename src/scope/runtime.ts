@@ -3,7 +3,7 @@
  * runtime owns the `SessionOwner`s of its scope (one shared, one per key, or one per call): it alone
  * creates them and alone closes them; the host only asks it for requests, key closes and its own close.
  */
-import type { ClientTelemetry } from '../telemetry/client.js';
+import type { ClientTelemetry } from '../telemetry/types.js';
 import type {
   AuthProvider,
   FetchLike,

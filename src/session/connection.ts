@@ -37,7 +37,7 @@ import { ProcessTransport, PipeClosedError } from '../transport/process-transpor
 import { invalidResponseProblem } from '../transport/responses.js';
 import { settleWithin } from '../util/abort.js';
 import { jsonSchemaValidator } from '../util/json-schema.js';
-import type { ClientTelemetry, TransportInfo } from '../telemetry/client.js';
+import type { ClientTelemetry, TransportInfo } from '../telemetry/types.js';
 import type { EraMemory } from './era.js';
 import {
   checkedList,

@@ -40,7 +40,7 @@ import { EraMemory } from './era.js';
 import type { ServerState } from '../state.js';
 import { sessionHandle, type SendRequest, type SessionHandle } from './handle.js';
 import type { Deadline } from '../util/deadline.js';
-import type { ClientTelemetry } from '../telemetry/client.js';
+import type { ClientTelemetry } from '../telemetry/types.js';
 
 export type { ServerState } from '../state.js';
 

@@ -13,46 +13,22 @@ import { VERSION } from '../util/version.js';
 import { otel, type Otel } from './api.js';
 import {
   ATTR,
+  SERVER_NAME_ATTR,
   contentAttribute,
   requestAttributes,
   responseOutcome,
   thrownErrorType,
   type Attributes,
 } from './conventions.js';
+import { observeHost } from './host-metrics.js';
 import { Meters, SCOPE_NAME } from './metrics.js';
-
-/** berth's own attribute: the configured name of the server a span or sample belongs to. */
-export const SERVER_NAME_ATTR = 'berth.server.name';
-
-/** How a host records telemetry (`HostOptions.telemetry`). Nothing is recorded without a provider. */
-export interface TelemetryOptions {
-  /**
-   * Record tool call arguments and results (`gen_ai.tool.call.arguments`/`.result`) on client spans.
-   * Off by default: they may hold personal data or secrets.
-   */
-  captureContent?: boolean;
-  /**
-   * When the active span is an agent framework's `execute_tool` span, put the MCP attributes on it
-   * instead of starting a CLIENT span under it (default true, as the conventions advise).
-   */
-  reuseToolSpan?: boolean;
-  /** The tracer provider to use instead of the global one (an `@opentelemetry/api` `TracerProvider`). */
-  tracerProvider?: object;
-  /** The meter provider to use instead of the global one (an `@opentelemetry/api` `MeterProvider`). */
-  meterProvider?: object;
-}
-
-/** What a traced transport knows of its server. */
-export interface TransportInfo {
-  /** The server's configured name. */
-  server: string;
-  /** `pipe` for stdio, `tcp` for HTTP. */
-  network: 'pipe' | 'tcp';
-  /** The remote server's URL (for `server.address`/`server.port`). */
-  url?: URL;
-  /** The negotiated protocol version, once known. */
-  protocolVersion(): string | undefined;
-}
+import type {
+  ClientTelemetry,
+  HostMetrics,
+  StatusRowLike,
+  TelemetryOptions,
+  TransportInfo,
+} from './types.js';
 
 /** One request in flight on a traced transport. */
 interface Pending {
@@ -68,8 +44,14 @@ const SPAN_KIND_INTERNAL = 0;
 const SPAN_KIND_CLIENT = 2;
 const STATUS_ERROR = 2;
 
-/** A host's client telemetry; undefined from `create` when `@opentelemetry/api` is not installed. */
-export class ClientTelemetry {
+/** The telemetry of a host, if the API was loaded (see `loadOtel`); undefined without it. */
+export function createClientTelemetry(options: TelemetryOptions = {}): ClientTelemetry | undefined {
+  const api = otel();
+  return api && new HostTelemetry(api, options);
+}
+
+/** A host's client telemetry. */
+class HostTelemetry implements ClientTelemetry {
   readonly api: Otel;
   readonly meters: Meters;
   readonly #tracerProvider: TracerProvider;
@@ -78,7 +60,7 @@ export class ClientTelemetry {
   /** Outer spans already annotated by one request (a second request under it gets its own span). */
   readonly #claimed = new WeakSet<Span>();
 
-  private constructor(api: Otel, options: TelemetryOptions) {
+  constructor(api: Otel, options: TelemetryOptions) {
     this.api = api;
     // The global provider is asked each time: one registered (or replaced) later is used from then on.
     this.#tracerProvider = (options.tracerProvider as TracerProvider | undefined) ?? api.trace;
@@ -87,10 +69,8 @@ export class ClientTelemetry {
     this.#reuseToolSpan = options.reuseToolSpan !== false;
   }
 
-  /** The telemetry of a host, if the API was loaded (see `loadOtel`). */
-  static create(options: TelemetryOptions = {}): ClientTelemetry | undefined {
-    const api = otel();
-    return api && new ClientTelemetry(api, options);
+  observeHost(status: () => readonly StatusRowLike[]): HostMetrics {
+    return observeHost(this.meters, status);
   }
 
   /** `transport`, with every request it carries traced, measured and given the trace context. */
@@ -164,11 +144,11 @@ class TracedTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: Transport['onmessage'];
   readonly #inner: Transport;
-  readonly #telemetry: ClientTelemetry;
+  readonly #telemetry: HostTelemetry;
   readonly #info: TransportInfo;
   readonly #pending = new Map<string | number, Pending>();
 
-  constructor(inner: Transport, telemetry: ClientTelemetry, info: TransportInfo) {
+  constructor(inner: Transport, telemetry: HostTelemetry, info: TransportInfo) {
     this.#inner = inner;
     this.#telemetry = telemetry;
     this.#info = info;

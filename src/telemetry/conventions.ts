@@ -24,6 +24,9 @@ export const ATTR = {
   serverPort: 'server.port',
 } as const;
 
+/** berth's own attribute: the configured name of the server a span or sample belongs to. */
+export const SERVER_NAME_ATTR = 'berth.server.name';
+
 /** The conventions' bucket advice for every MCP duration histogram (seconds). */
 export const DURATION_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
 

@@ -6,33 +6,12 @@
  * removed when the host closes; nothing is computed unless a reader collects.
  */
 import type { BatchObservableResult, Counter, Meter, Observable } from '@opentelemetry/api';
-import { SERVER_NAME_ATTR } from './client.js';
+import { SERVER_NAME_ATTR } from './conventions.js';
 import type { Meters } from './metrics.js';
+import type { HostMetrics, StatusRowLike } from './types.js';
 
 /** The attribute naming a server's session scope (`shared`, `keyed`, `per-call`). */
 export const SCOPE_ATTR = 'berth.session.scope';
-
-/** What the gauges read of one `status()` row. */
-export interface StatusRowLike {
-  name: string;
-  state: string;
-  scope?: string;
-  pid?: number;
-  sessions?: ReadonlyArray<{ state: string; pid?: number; inFlight: number }>;
-}
-
-/** What a host event says, as far as the counters read it. */
-export interface EventLike {
-  type: string;
-  server?: string;
-  reason?: string;
-}
-
-/** The host's metrics: `event` counts what events say; `stop` removes every callback. */
-export interface HostMetrics {
-  event(event: EventLike): void;
-  stop(): void;
-}
 
 interface OnMeter {
   meter: Meter;
@@ -115,6 +94,7 @@ export function observeHost(meters: Meters, status: () => readonly StatusRowLike
     },
     stop() {
       stopHook();
+      meters.dispose();
       for (const { meter, callback, observables } of registered)
         meter.removeBatchObservableCallback(callback, observables);
       registered.length = 0;

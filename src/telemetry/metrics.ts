@@ -56,6 +56,14 @@ function instrumentsOn(meter: Meter): Instruments {
   };
 }
 
+/** Every `Meters` in use, so a provider registered later reaches them all at once (`refreshMeters`). */
+const live = new Set<Meters>();
+
+/** Makes every live `Meters` look for a newly registered provider now (its gauges register on it). */
+export function refreshMeters(): void {
+  for (const meters of live) meters.current();
+}
+
 /** The instruments of the current meter provider, remade when the provider changes. */
 export class Meters {
   readonly #api: Otel;
@@ -67,6 +75,13 @@ export class Meters {
   constructor(api: Otel, provider?: MeterProvider) {
     this.#api = api;
     this.#explicit = provider;
+    live.add(this);
+  }
+
+  /** Stops being refreshed (its owner has closed). */
+  dispose(): void {
+    live.delete(this);
+    this.#onMeter.clear();
   }
 
   /** The instruments on the current provider (no-ops when none is registered). */

@@ -19,6 +19,8 @@ export interface ServeCommandOptions {
   stdio?: boolean;
   /** Serve the live status page (`/status`), over the config's `gateway.status`. */
   status?: boolean;
+  /** Serve Prometheus metrics: `true` beside the endpoint, or `HOST:PORT` for a listener of their own. */
+  metrics?: boolean | string;
 }
 
 /** The gateway spec with `--status` applied (it turns the page on; the config may narrow who sees it). */
@@ -29,6 +31,16 @@ export function withStatus(spec: GatewaySpec, status: boolean | undefined): Gate
       `--status: the endpoint path ${spec.path} is where the status page goes; set gateway.path to another one`,
     );
   return { ...spec, status: { ...spec.status, enabled: true } };
+}
+
+/** The gateway spec with the command line's `--metrics` applied (over the config's `gateway.metrics`). */
+export function withMetrics(spec: GatewaySpec, metrics: boolean | string | undefined): GatewaySpec {
+  if (metrics === undefined || metrics === false) return spec;
+  const path = spec.metrics?.path ?? '/metrics';
+  if (metrics === true) return { ...spec, metrics: { path } };
+  const parsed = parseListen(metrics);
+  if (typeof parsed === 'string') throw new Error(`--metrics: ${parsed}`);
+  return { ...spec, metrics: { path, listen: parsed } };
 }
 
 /** The gateway spec with the command line's `--listen` applied; throws a plain message when it is not one. */
@@ -61,6 +73,7 @@ export async function serveCommand(
   const gateway = await serve(host, { gateway: spec, relay, warn, status });
   io.err(`berth: serving ${gateway.url.href}`);
   if (spec.status.enabled) io.err(`berth: status page at ${new URL('/status', gateway.url).href}`);
+  if (gateway.metricsUrl) io.err(`berth: metrics at ${gateway.metricsUrl.href}`);
   await aborted(context.signal);
   await gateway.close();
   return 0;
