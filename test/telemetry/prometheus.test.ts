@@ -41,7 +41,7 @@ describe('gateway /metrics', () => {
     const response = await fetch(gw.gateway.metricsUrl!);
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('berth_server_processes');
-    expect((await fetch(new URL('/mcp', gw.gateway.metricsUrl!))).status).toBe(404);
+    expect((await fetch(new URL('/mcp', gw.gateway.metricsUrl))).status).toBe(404);
     expect((await fetch(gw.gateway.metricsUrl!, { method: 'POST', body: '{}' })).status).toBe(405);
     // The main listener does not serve them.
     const beside = await fetch(new URL('/metrics', gw.url), {
