@@ -13,7 +13,21 @@ import tseslint from 'typescript-eslint';
  */
 const INTERNAL = ['util', 'process', 'transport', 'session', 'scope', 'catalog', 'config', 'auth', 'host'];
 const LAYERS = {
-  util: [...INTERNAL, 'middleware', 'gateway', 'cli', 'demo'],
+  util: [...INTERNAL, 'middleware', 'gateway', 'cli', 'demo', 'log'],
+  // The log: what is printed and how secrets are kept out of it; it knows the config's and the
+  // host's types (the secrets of a config, the events of a host) and serves the gateway and the CLI.
+  log: [
+    'process',
+    'transport',
+    'session',
+    'scope',
+    'catalog',
+    'auth',
+    'middleware',
+    'gateway',
+    'cli',
+    'demo',
+  ],
   config: [
     'process',
     'transport',

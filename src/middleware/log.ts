@@ -4,6 +4,9 @@
  * `secret`, `authorization`, `apiKey`, … and any you add) are replaced before the entry leaves berth.
  */
 import type { Middleware, RequestContext } from '../host/middleware.js';
+import { redact } from '../log/secrets.js';
+
+export { redact };
 
 /** One logged request. */
 export interface RequestLogEntry {
@@ -25,21 +28,6 @@ export interface LogRequestsOptions {
   log: (entry: RequestLogEntry) => void;
   /** More key patterns to redact, besides the built-in ones. */
   redactKeys?: RegExp[];
-}
-
-const SECRET_KEYS = /pass(word)?|secret|token|authorization|api[-_]?key|cookie|credential|private[-_]?key/i;
-
-/** A deep copy of `value` with the values of secret-looking keys replaced by `[redacted]`. */
-export function redact(value: unknown, extra: readonly RegExp[] = []): unknown {
-  if (Array.isArray(value)) return value.map((item) => redact(item, extra));
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) =>
-      SECRET_KEYS.test(key) || extra.some((re) => re.test(key))
-        ? [key, '[redacted]']
-        : [key, redact(inner, extra)],
-    ),
-  );
 }
 
 /** Builds the logging interceptor. */
