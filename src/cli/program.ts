@@ -20,6 +20,7 @@ import { Relay, relayHandlers } from '../gateway/index.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
 import { toolsCommand, type ToolsOptions } from './commands/tools.js';
 import { durationRange, isDuration } from '../util/duration.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
 import { describeError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { loadConfig } from '../config/load.js';
@@ -47,7 +48,17 @@ function nonEmpty(value: string): string {
 function common(command: Command): Command {
   return command
     .option('-c, --config <path>', 'config file (JSON or JSONC); default: the built-in demo servers')
-    .option('--json', 'print JSON on stdout (nothing else)');
+    .option('--json', 'print JSON on stdout (nothing else)')
+    .addOption(
+      new Option('--log-level <level>', 'log level on stderr (default: info for serve, else error)').choices(
+        LOG_LEVELS,
+      ),
+    )
+    .addOption(
+      new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(
+        LOG_FORMATS,
+      ),
+    );
 }
 
 /**
@@ -77,7 +88,7 @@ async function callAction(
         if (selection && !host.tool(tool) && host.status().every((s) => s.state === 'ready')) return RETRY;
         return callCommand(host, tool, args, options, io, context);
       },
-      { ...(selection && { only: selection }), ...(timeout && { timeout }), announce },
+      { ...(selection && { only: selection }), ...(timeout && { timeout }), announce, loaded },
     );
   const code = await run(only, true);
   return code === RETRY ? run(undefined, false) : code;
@@ -103,6 +114,8 @@ async function serveAction(options: CommonOptions & ServeCommandOptions, io: Cli
   return withHost(options, io, run, {
     host: { ...relayHandlers(relay), watch: options.config !== undefined },
     stopsOnSignal: true,
+    defaultLogLevel: 'info',
+    loaded,
   });
 }
 

@@ -6,13 +6,16 @@
 import { resolve } from 'node:path';
 import { defaultConfig } from '../config/default.js';
 import { VERSION } from '../util/version.js';
-import { createHost, type ConfigInput, type Host, type HostOptions } from '../index.js';
+import { createHost, logRequests, type ConfigInput, type Host, type HostOptions } from '../index.js';
 import { DeadlineError, InterruptedError } from './errors.js';
 import type { CliIo } from './io.js';
 import { StartupWatch } from './starting.js';
+import type { LoadedConfig } from '../config/load.js';
+import { openRunLog, type LogOptions } from './logging.js';
+import type { Logger, LogLevel } from '../log/logger.js';
 
 /** Options every command takes. */
-export interface CommonOptions {
+export interface CommonOptions extends LogOptions {
   /** Path of a config file (JSON or JSONC); without it, the embedded demo config. */
   config?: string;
   /** Print JSON on stdout and nothing else (notices are not printed either). */
@@ -61,6 +64,10 @@ export interface RunOptions {
    * instead of the signal's.
    */
   stopsOnSignal?: boolean;
+  /** The log level when neither `--log-level` nor `BERTH_LOG_LEVEL` says (default `error`: the messages say the rest). */
+  defaultLogLevel?: LogLevel;
+  /** The config as the command has loaded it already (its secrets are hidden from the start). */
+  loaded?: LoadedConfig;
 }
 
 /** What a command is handed besides the host. */
@@ -69,6 +76,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** The run's deadline (ms since epoch), when `--timeout` set one. */
   deadline?: number;
+  /** The run's log (stderr, secrets hidden). */
+  log?: Logger;
 }
 
 /**
@@ -84,6 +93,7 @@ export async function withHost(
   run: RunOptions = {},
 ): Promise<number> {
   const { config, description } = chooseConfig(options.config);
+  const log = await openRunLog(options, io, config, run.defaultLogLevel ?? 'error', run.loaded);
   if (!options.json && run.announce !== false) io.err(`berth: using ${description}`);
 
   const controller = new AbortController();
@@ -118,7 +128,10 @@ export async function withHost(
         signal: AbortSignal.any([controller.signal, startup.signal]),
         ...(run.only && { only: run.only }),
         ...run.host,
-        ...(watch && { onEvent: watch.onEvent }),
+        onEvent: (event) => {
+          log.onEvent(event);
+          watch?.onEvent(event);
+        },
       });
     } catch (error) {
       const interrupted = interruptedCode(controller.signal);
@@ -130,7 +143,16 @@ export async function withHost(
     }
     try {
       if (timeout && Date.now() >= timeout.at) throw new DeadlineError(timeout.ms, run.only);
-      const context: RunContext = { signal: controller.signal, ...(deadline !== undefined && { deadline }) };
+      // Each request to a server, with its duration and outcome (not its arguments: they are the user's).
+      if (['debug', 'trace'].includes(log.level))
+        host.use(
+          logRequests({ log: ({ params: _params, ...entry }) => log.logger.debug({ ...entry }, 'request') }),
+        );
+      const context: RunContext = {
+        signal: controller.signal,
+        ...(deadline !== undefined && { deadline }),
+        log: log.logger,
+      };
       const code = controller.signal.aborted ? 1 : await command(host, context);
       return (run.stopsOnSignal ? undefined : interruptedCode(controller.signal)) ?? code;
     } finally {

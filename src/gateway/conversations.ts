@@ -5,7 +5,9 @@
  * `sessionIdleMs`, or when the gateway closes. Their number is capped; beyond the cap new
  * conversations are refused (the HTTP layer answers 503 with Retry-After).
  */
+import { createHash } from 'node:crypto';
 import type { Host } from '../host/host.js';
+import { SILENT_LOGGER, type Logger } from '../log/logger.js';
 
 /** One client conversation. */
 export interface Conversation {
@@ -26,6 +28,18 @@ export function conversationKey(principal: string, id: string | undefined): stri
   return JSON.stringify(id === undefined ? [principal] : [principal, id]);
 }
 
+/**
+ * How a conversation is named in the log: a short hash of its key, the same for its opening and
+ * closing lines, that does not show a client's session id (which, with the client's token, resumes
+ * the session).
+ */
+export function conversationLogId(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 12);
+}
+
+/** Why a conversation ended, as its log line says. */
+export type EndReason = 'client' | 'idle' | 'shutdown';
+
 /** Why a conversation could not be opened. */
 export type OpenRefusal = 'full' | 'closed';
 
@@ -39,11 +53,19 @@ export class Conversations {
   readonly #ending = new Map<string, Promise<void>>();
   /** What else must happen when a conversation ends (close a 2025 client session's transport). */
   readonly #onEnd = new Map<string, () => Promise<void>>();
+  /** When each live conversation opened (ms since epoch), for its closing log line. */
+  readonly #openedAt = new Map<string, number>();
+  readonly #log: Logger;
   #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(host: Host, limits: { maxClientSessions: number; sessionIdleMs: number }) {
+  constructor(
+    host: Host,
+    limits: { maxClientSessions: number; sessionIdleMs: number },
+    log: Logger = SILENT_LOGGER,
+  ) {
     this.#host = host;
+    this.#log = log;
     this.#max = limits.maxClientSessions;
     this.#idleMs = limits.sessionIdleMs;
   }
@@ -83,6 +105,11 @@ export class Conversations {
     if (this.full) return 'full';
     const conversation: Conversation = { key, principal, inFlight: 0, lastUsed: Date.now(), ended: false };
     this.#live.set(key, conversation);
+    this.#openedAt.set(key, conversation.lastUsed);
+    this.#log.info(
+      { principal, session: conversationLogId(key), sessions: this.#live.size },
+      'client session opened',
+    );
     if (onEnd) this.#onEnd.set(key, onEnd);
     this.#startSweeper();
     return conversation;
@@ -103,14 +130,27 @@ export class Conversations {
   /**
    * Ends a conversation: no new call starts on it; its keyed upstream sessions close after their
    * in-flight calls (within each server's drain deadline); then its `onEnd` runs. Idempotent.
+   * `reason` is what its log line says.
    */
-  end(key: string): Promise<void> {
+  end(key: string, reason: EndReason = 'client'): Promise<void> {
     const ending = this.#ending.get(key);
     if (ending) return ending;
     const conversation = this.#live.get(key);
     if (!conversation) return Promise.resolve();
     conversation.ended = true;
     this.#live.delete(key);
+    const openedAt = this.#openedAt.get(key) ?? Date.now();
+    this.#openedAt.delete(key);
+    this.#log.info(
+      {
+        principal: conversation.principal,
+        session: conversationLogId(key),
+        reason,
+        durationMs: Date.now() - openedAt,
+        sessions: this.#live.size,
+      },
+      'client session closed',
+    );
     const onEnd = this.#onEnd.get(key);
     this.#onEnd.delete(key);
     const done = (async () => {
@@ -132,7 +172,7 @@ export class Conversations {
   async close(): Promise<void> {
     this.#closed = true;
     this.#stopSweeper();
-    await Promise.all([...this.#live.keys()].map((key) => this.end(key)));
+    await Promise.all([...this.#live.keys()].map((key) => this.end(key, 'shutdown')));
     await Promise.all(this.#ending.values());
   }
 
@@ -140,7 +180,7 @@ export class Conversations {
   sweep(now = Date.now()): void {
     for (const conversation of this.#live.values()) {
       if (conversation.inFlight === 0 && now - conversation.lastUsed >= this.#idleMs) {
-        void this.end(conversation.key);
+        void this.end(conversation.key, 'idle');
       }
     }
   }

@@ -4,6 +4,7 @@
  * requests, resource subscriptions shared by clients, and the list-change signal every connected
  * client hears. Transports (HTTP, stdio) build one SDK server per client from it (`client-server.ts`).
  */
+import type { Logger } from '../log/logger.js';
 import { randomBytes } from 'node:crypto';
 import { createRequestStateCodec, type RequestStateCodec } from '@modelcontextprotocol/server';
 import type { GatewaySpec } from '../config/gateway.js';
@@ -92,6 +93,8 @@ export interface GatewayCoreOptions {
    * the gateway has its own and upstream requests reach clients only if the host was built with it.
    */
   relay?: Relay;
+  /** Where client sessions opening and closing are logged (see `GatewayOptions.logger`). */
+  logger?: Logger;
 }
 
 /** The transport-neutral gateway over one host. */
@@ -124,7 +127,7 @@ export class Gateway {
     this.host = host;
     this.spec = spec;
     this.#options = options;
-    this.conversations = new Conversations(host, spec.limits);
+    this.conversations = new Conversations(host, spec.limits, options.logger);
     this.relay = options.relay ?? new Relay(options.askTimeoutMs ?? 600_000);
     this.relay.watchBusy(
       (server) =>

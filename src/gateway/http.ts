@@ -27,6 +27,7 @@ import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from 
 import type { Gateway } from './gateway.js';
 import { serverSessionStarted } from '../telemetry/server.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/prometheus.js';
+import { SILENT_LOGGER, type Logger } from '../log/logger.js';
 
 /** The header a 2026-era client names the conversation to end with, on `DELETE`. */
 export const END_CONVERSATION_HEADER = 'berth-key';
@@ -65,6 +66,8 @@ export interface HttpOptions {
   endpoint?: URL;
   /** Prometheus metrics served beside the endpoint at `path`, behind the same checks and auth. */
   metrics?: MetricsEndpoint;
+  /** Where authentication failures (`warn`) and requests (`debug`) are logged. */
+  logger?: Logger;
 }
 
 /** Metrics in the Prometheus text format, at a path of the gateway's listener. */
@@ -87,10 +90,18 @@ export function allowedHostsAndOrigins(
   return { allowedHosts, allowedOrigins };
 }
 
+/** What the log line of a request says beyond its method and answer. */
+interface RequestNote {
+  principal?: string;
+  /** The JSON-RPC method of a POST. */
+  rpc?: string;
+}
+
 /** Builds the HTTP face of a gateway. */
 export function createHttpHandler(gateway: Gateway, options: HttpOptions): GatewayHandler {
   const { spec } = gateway;
   const { authenticator } = options;
+  const logger = options.logger ?? SILENT_LOGGER;
   const { allowedHosts, allowedOrigins } = allowedHostsAndOrigins(spec, options.endpoint);
   const sessions = new Map<string, LegacySession>();
   const inFlight = new Map<string, number>();
@@ -148,12 +159,21 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       return httpError(404, `Not found: the MCP endpoint is ${spec.path}`);
     if (closed)
       return httpError(503, 'berth gateway: shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) });
-    return authenticator.authenticate(request);
+    const principal = await authenticator.authenticate(request);
+    if (principal instanceof Response) {
+      // Who it was is unknown (that is the failure); what they sent is never logged.
+      logger.warn(
+        { status: principal.status, reason: authFailure(principal), method: request.method },
+        'authentication failed',
+      );
+    }
+    return principal;
   }
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(request: Request, note: RequestNote): Promise<Response> {
     const principal = await admit(request);
     if (principal instanceof Response) return principal;
+    note.principal = principal.name;
     if (options.metrics && new URL(request.url).pathname === options.metrics.path)
       return metricsResponse(request, options.metrics);
 
@@ -171,7 +191,7 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     if (!streaming) inFlight.set(principal.name, count + 1);
     let response: Response;
     try {
-      response = await route(request, principal);
+      response = await route(request, principal, note);
     } catch (error) {
       if (!streaming) release(principal.name);
       throw error;
@@ -198,7 +218,7 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     drained = undefined;
   }
 
-  async function route(request: Request, principal: Principal): Promise<Response> {
+  async function route(request: Request, principal: Principal, note: RequestNote): Promise<Response> {
     const authInfo = authInfoOf(principal);
     const sessionId = request.headers.get('mcp-session-id');
     if (request.method === 'DELETE' && sessionId === null) {
@@ -222,6 +242,8 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       } catch {
         return rpcError(400, -32700, 'Parse error: the body is not valid JSON');
       }
+      const { method } = (parsedBody ?? {}) as { method?: unknown };
+      if (typeof method === 'string') note.rpc = method;
       const problem = shapeProblem(parsedBody);
       if (problem) return rpcError(400, -32600, `Invalid Request: ${problem}`);
     }
@@ -357,11 +379,26 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       }
     },
     fetch: async (request) => {
+      const started = performance.now();
+      const note: RequestNote = {};
+      let response: Response;
       try {
-        return await handle(request);
+        response = await handle(request, note);
       } catch (error) {
-        return httpError(500, `berth gateway: ${error instanceof Error ? error.message : String(error)}`);
+        response = httpError(500, `berth gateway: ${error instanceof Error ? error.message : String(error)}`);
       }
+      // Until the answer starts: the whole of a JSON answer, the opening of a stream.
+      logger.debug(
+        {
+          ...note,
+          method: request.method,
+          status: response.status,
+          outcome: response.status < 400 ? 'ok' : 'error',
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+        },
+        'request',
+      );
+      return response;
     },
     close: async () => {
       if (closed) return;
@@ -384,6 +421,12 @@ export async function metricsResponse(request: Request, metrics: MetricsEndpoint
   return new Response(request.method === 'HEAD' ? null : text, {
     headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
   });
+}
+
+/** The `error` of a refusal's `WWW-Authenticate` (`invalid_token`, `insufficient_scope`), or its status. */
+function authFailure(response: Response): string {
+  const challenge = response.headers.get('www-authenticate') ?? '';
+  return /\berror="([a-z_]{1,64})"/.exec(challenge)?.[1] ?? `http_${response.status}`;
 }
 
 /** Why a parsed body is not one JSON-RPC message berth accepts, if it is not. */

@@ -26,6 +26,7 @@ import {
 import { PROMETHEUS_CONTENT_TYPE, startPrometheus, type PrometheusMetrics } from '../telemetry/prometheus.js';
 import type { Relay } from './relay.js';
 import { createStatusPage, type StatusOptions } from './status/index.js';
+import { SILENT_LOGGER, type Logger } from '../log/logger.js';
 
 /** What a gateway needs beyond its `gateway` section. */
 export interface GatewayOptions {
@@ -39,6 +40,12 @@ export interface GatewayOptions {
   endpoint?: URL;
   /** The status page's options in code (it is served when `gateway.status` turns it on). */
   status?: StatusOptions;
+  /**
+   * Where the gateway logs (a pino logger, or anything with its `error`/`warn`/`info`/`debug`):
+   * client sessions opened and closed and authentication failures at `info`/`warn` (never a token),
+   * each HTTP request at `debug`, and the warnings `warn` receives. Without it, nothing is logged.
+   */
+  logger?: Logger;
 }
 
 /** A fetch-style gateway handler over a host. */
@@ -81,14 +88,16 @@ function gatewayHandler(
   const endpoint =
     options.endpoint ?? new URL(`http://${hostPart(spec.listen.host)}:${spec.listen.port}${spec.path}`);
   const authenticator = createAuthenticator(spec.auth, endpoint);
+  const logger = options.logger ?? SILENT_LOGGER;
   const gateway = new Gateway(host, spec, {
     ...(options.relay && { relay: options.relay }),
-    ...(options.warn && { warn: options.warn }),
+    warn: gatewayWarn(options),
+    logger,
     toolAllowed: (caller, name) =>
       toolScopesAllow(spec.auth, { name: caller.name, scopes: caller.scopes }, name),
   });
   const stopEvents = host.on((event) => gateway.handleHostEvent(event));
-  const http = createHttpHandler(gateway, { authenticator, endpoint, ...(metrics && { metrics }) });
+  const http = createHttpHandler(gateway, { authenticator, endpoint, ...(metrics && { metrics }), logger });
   const status = spec.status.enabled
     ? createStatusPage({ gateway, authenticator, ...allowedHostsAndOrigins(spec, endpoint) }, options.status)
     : undefined;
@@ -106,6 +115,14 @@ function gatewayHandler(
         authenticator.close();
       }
     },
+  };
+}
+
+/** The gateway's warnings, to `options.warn` and to `options.logger`, each when given. */
+export function gatewayWarn(options: Pick<GatewayOptions, 'warn' | 'logger'>): (message: string) => void {
+  return (message) => {
+    options.warn?.(message);
+    options.logger?.warn({}, message);
   };
 }
 

@@ -8,8 +8,8 @@ import type { Host } from '../host/host.js';
 import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from './client-server.js';
 import { conversationKey } from './conversations.js';
 import { Gateway } from './gateway.js';
-import { specOf, type GatewayOptions } from './serve.js';
 import { serverSessionStarted } from '../telemetry/server.js';
+import { gatewayWarn, specOf, type GatewayOptions } from './serve.js';
 
 /** The principal of the stdio client: whoever started berth. */
 export const STDIO_PRINCIPAL = 'stdio';
@@ -30,7 +30,8 @@ export function serveOverStdio(
   const spec = specOf(options.gateway);
   const gateway = new Gateway(host, spec, {
     ...(options.relay && { relay: options.relay }),
-    ...(options.warn && { warn: options.warn }),
+    warn: gatewayWarn(options),
+    ...(options.logger && { logger: options.logger }),
   });
   const stopEvents = host.on((event) => gateway.handleHostEvent(event));
   const caller = { name: STDIO_PRINCIPAL, scopes: [] as string[] };

@@ -10,6 +10,7 @@ import { serveOverStdio } from '../../gateway/stdio.js';
 import type { Host } from '../../index.js';
 import type { CliIo } from '../io.js';
 import type { RunContext } from '../session.js';
+import { SILENT_LOGGER } from '../../log/logger.js';
 
 /** `berth serve`'s own options. */
 export interface ServeCommandOptions {
@@ -61,21 +62,27 @@ export async function serveCommand(
   context: RunContext,
   status: StatusOptions = {},
 ): Promise<number> {
-  const warn = (message: string) => io.err(`berth: ${message}`);
+  // The gateway's warnings, client sessions and auth failures go to the run's log.
+  const log = context.log ?? SILENT_LOGGER;
   if (options.stdio) {
     if (spec.status.enabled) io.err('berth: the status page is served over HTTP only; not with --stdio');
-    const gateway = serveOverStdio(host, { gateway: spec, relay, warn });
+    const gateway = serveOverStdio(host, { gateway: spec, relay, logger: log });
+    // This line (and the one below) is the interface scripts read: always plain, whatever the log format.
     io.err('berth: serving on stdio');
+    log.info({ transport: 'stdio' }, 'serving');
     await Promise.race([gateway.done, aborted(context.signal)]);
     await gateway.close();
+    log.info({ transport: 'stdio' }, 'stopped serving');
     return 0;
   }
-  const gateway = await serve(host, { gateway: spec, relay, warn, status });
+  const gateway = await serve(host, { gateway: spec, relay, logger: log, status });
   io.err(`berth: serving ${gateway.url.href}`);
   if (spec.status.enabled) io.err(`berth: status page at ${new URL('/status', gateway.url).href}`);
   if (gateway.metricsUrl) io.err(`berth: metrics at ${gateway.metricsUrl.href}`);
+  log.info({ url: gateway.url.href }, 'serving');
   await aborted(context.signal);
   await gateway.close();
+  log.info({ url: gateway.url.href }, 'stopped serving');
   return 0;
 }
 
