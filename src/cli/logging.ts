@@ -16,8 +16,8 @@ import {
 } from '../config/load.js';
 import { logHostEvent } from '../log/host-events.js';
 import { createLogger, logSettings, type LogLevel, type Logger } from '../log/logger.js';
-import { configSecrets, SecretValues } from '../log/secrets.js';
-import type { HostEvent } from '../index.js';
+import { configSecrets, keyLogId, SecretValues } from '../log/secrets.js';
+import { logRequests, type HostEvent, type Middleware } from '../index.js';
 import type { CliIo } from './io.js';
 
 /** The log options every command takes. */
@@ -35,6 +35,11 @@ export interface RunLog {
   readonly level: LogLevel;
   /** For the host's `onEvent`: logs each event, and learns the secrets of servers a reload adds. */
   onEvent(event: HostEvent): void;
+  /**
+   * An interceptor logging each request to a server at `debug`: server, method, name, duration,
+   * outcome, the session key as its log id; not the arguments (they are the user's data).
+   */
+  requests(): Middleware;
 }
 
 /**
@@ -91,5 +96,10 @@ export async function openRunLog(
         learn();
       logEvent(event);
     },
+    requests: () =>
+      logRequests({
+        log: ({ params: _params, key, ...entry }) =>
+          logger.debug({ ...entry, ...(key !== undefined && { session: keyLogId(key) }) }, 'request'),
+      }),
   };
 }

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { defaultConfig } from '../config/default.js';
 import { VERSION } from '../util/version.js';
-import { createHost, logRequests, type ConfigInput, type Host, type HostOptions } from '../index.js';
+import { createHost, type ConfigInput, type Host, type HostOptions } from '../index.js';
 import { DeadlineError, InterruptedError } from './errors.js';
 import type { CliIo } from './io.js';
 import { StartupWatch } from './starting.js';
@@ -144,10 +144,7 @@ export async function withHost(
     try {
       if (timeout && Date.now() >= timeout.at) throw new DeadlineError(timeout.ms, run.only);
       // Each request to a server, with its duration and outcome (not its arguments: they are the user's).
-      if (['debug', 'trace'].includes(log.level))
-        host.use(
-          logRequests({ log: ({ params: _params, ...entry }) => log.logger.debug({ ...entry }, 'request') }),
-        );
+      if (['debug', 'trace'].includes(log.level)) host.use(log.requests());
       const context: RunContext = {
         signal: controller.signal,
         ...(deadline !== undefined && { deadline }),

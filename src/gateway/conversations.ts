@@ -5,9 +5,9 @@
  * `sessionIdleMs`, or when the gateway closes. Their number is capped; beyond the cap new
  * conversations are refused (the HTTP layer answers 503 with Retry-After).
  */
-import { createHash } from 'node:crypto';
 import type { Host } from '../host/host.js';
 import { SILENT_LOGGER, type Logger } from '../log/logger.js';
+import { keyLogId } from '../log/secrets.js';
 
 /** One client conversation. */
 export interface Conversation {
@@ -26,15 +26,6 @@ export interface Conversation {
 /** The host key of a conversation: the principal and the conversation's own id, unambiguous. */
 export function conversationKey(principal: string, id: string | undefined): string {
   return JSON.stringify(id === undefined ? [principal] : [principal, id]);
-}
-
-/**
- * How a conversation is named in the log: a short hash of its key, the same for its opening and
- * closing lines, that does not show a client's session id (which, with the client's token, resumes
- * the session).
- */
-export function conversationLogId(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 12);
 }
 
 /** Why a conversation ended, as its log line says. */
@@ -106,10 +97,7 @@ export class Conversations {
     const conversation: Conversation = { key, principal, inFlight: 0, lastUsed: Date.now(), ended: false };
     this.#live.set(key, conversation);
     this.#openedAt.set(key, conversation.lastUsed);
-    this.#log.info(
-      { principal, session: conversationLogId(key), sessions: this.#live.size },
-      'client session opened',
-    );
+    this.#log.info({ principal, session: keyLogId(key), sessions: this.#live.size }, 'client session opened');
     if (onEnd) this.#onEnd.set(key, onEnd);
     this.#startSweeper();
     return conversation;
@@ -144,7 +132,7 @@ export class Conversations {
     this.#log.info(
       {
         principal: conversation.principal,
-        session: conversationLogId(key),
+        session: keyLogId(key),
         reason,
         durationMs: Date.now() - openedAt,
         sessions: this.#live.size,

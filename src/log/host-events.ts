@@ -6,6 +6,7 @@
  */
 import type { HostEvent } from '../host/events.js';
 import type { Logger } from './logger.js';
+import { keyLogId } from './secrets.js';
 
 /** pino's level for an MCP log level (RFC 5424 names). */
 function levelOf(mcpLevel: string): 'debug' | 'info' | 'warn' | 'error' {
@@ -77,7 +78,11 @@ export function logHostEvent(logger: Logger): (event: HostEvent) => void {
         return;
       case 'session:closed':
         logger.debug(
-          { server: event.server, ...(event.key !== undefined && { key: event.key }), reason: event.reason },
+          {
+            server: event.server,
+            ...(event.key !== undefined && { session: keyLogId(event.key) }),
+            reason: event.reason,
+          },
           'session closed',
         );
         return;
@@ -99,7 +104,7 @@ export function logHostEvent(logger: Logger): (event: HostEvent) => void {
           {
             server: event.server,
             ...(event.logger !== undefined && { logger: event.logger }),
-            data: typeof event.data === 'string' ? event.data : JSON.stringify(event.data),
+            data: event.data,
           },
           'server log',
         );

@@ -103,17 +103,35 @@ export function createLogger(options: LoggerOptions): PinoLogger {
  * hold a stderr tail), secret-named keys redacted, secret values hidden in strings before they are
  * cut (so a cut can never leave half of a secret), strings cut to a bound.
  */
-function cleanField(value: unknown, secrets: SecretValues): unknown {
+function cleanField(value: unknown, secrets: SecretValues, depth = 0): unknown {
   if (typeof value === 'string') return truncate(secrets.scrub(value));
   if (value instanceof Error) return { name: value.name, message: truncate(secrets.scrub(value.message)) };
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => cleanField(item, secrets));
-  return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [
-      key,
-      isSecretKey(key) ? REDACTED : cleanField(inner, secrets),
-    ]),
-  );
+  // Foreign data (a server's log message) may be deep or wide: past the bounds, its JSON text, cut.
+  if (depth >= MAX_DEPTH) return truncate(secrets.scrub(safeJson(value)));
+  if (Array.isArray(value)) {
+    const items = value.slice(0, MAX_ITEMS).map((item) => cleanField(item, secrets, depth + 1));
+    return value.length > MAX_ITEMS ? [...items, `… (${value.length - MAX_ITEMS} more items)`] : items;
+  }
+  const entries = Object.entries(value);
+  const kept = entries
+    .slice(0, MAX_ITEMS)
+    .map(([key, inner]) => [key, isSecretKey(key) ? REDACTED : cleanField(inner, secrets, depth + 1)]);
+  if (entries.length > MAX_ITEMS) kept.push(['…', `${entries.length - MAX_ITEMS} more keys`]);
+  return Object.fromEntries(kept);
+}
+
+/** How deep a field's objects are kept as objects. */
+const MAX_DEPTH = 6;
+/** How many items of an array, or keys of an object, a field keeps. */
+const MAX_ITEMS = 100;
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return '[unserializable]';
+  }
 }
 
 /** Fields of a record that the readable line shows in its own place, or not at all. */

@@ -6,6 +6,7 @@
  * which are worth hiding: values shorter than {@link MIN_SECRET_LENGTH} are not matched by value (they
  * would hide every `1` or `on` in a log) and stay hidden only where a key says they are secret.
  */
+import { createHash } from 'node:crypto';
 import type { LoadedConfig } from '../config/load.js';
 
 /** Keys whose values are secrets whatever they hold (matched anywhere in the key, case-insensitive). */
@@ -148,4 +149,14 @@ export function configSecrets(loaded: Pick<LoadedConfig, 'servers' | 'gateway'>)
   const auth = loaded.gateway.auth;
   if (auth?.type === 'tokens') values.push(...Object.values(auth.tokens));
   return values;
+}
+
+/**
+ * How a session key is named in the log: a short hash, the same wherever the key appears (the
+ * gateway's client session lines, the host's session lines, request lines), that does not show what
+ * the key holds (a gateway client's session id, which with its token resumes the session, or a
+ * user id).
+ */
+export function keyLogId(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 12);
 }

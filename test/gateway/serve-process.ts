@@ -76,9 +76,15 @@ export function startServe(args: string[]): ServeProcess {
   return { child, stderr: () => err, exited };
 }
 
-/** Starts `berth serve` over HTTP on a free loopback port; resolves with its URL once it says it serves. */
-export async function startHttpServe(config: string): Promise<ServeProcess & { url: URL }> {
-  const serve = startServe(['--config', config, '--listen', '127.0.0.1:0']);
+/**
+ * Starts `berth serve` over HTTP on a free loopback port (with `extra` arguments); resolves with its
+ * URL once it says it serves.
+ */
+export async function startHttpServe(
+  config: string,
+  extra: string[] = [],
+): Promise<ServeProcess & { url: URL }> {
+  const serve = startServe(['--config', config, '--listen', '127.0.0.1:0', ...extra]);
   const said = () => /^berth: serving (\S+)$/m.exec(serve.stderr())?.[1];
   const ready = await waitFor(() => said() !== undefined || serve.child.exitCode !== null, 20_000);
   const url = said();
