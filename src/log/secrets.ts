@@ -62,7 +62,7 @@ export class SecretValues {
       for (const part of [value, ...value.split(/\r?\n/), ...value.split(/\s+/)]) {
         const trimmed = part.trim();
         if (trimmed.length < MIN_SECRET_LENGTH) continue;
-        for (const form of forms(trimmed)) if (form.length >= MIN_SECRET_LENGTH) this.#values.add(form);
+        for (const form of forms(trimmed)) this.#values.add(form);
       }
     }
     if (this.#values.size !== before) this.#pattern = undefined;
