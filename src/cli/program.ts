@@ -206,8 +206,9 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
   program
     .command('demo')
     .description('a short tour on the built-in demo servers: status, tools, and calls that keep state')
-    .action(async () => {
-      process.exitCode = await withHost({}, io, (host) => demoCommand(host, io));
+    .option('--json', 'print JSON on stdout (nothing else)')
+    .action(async (options: { json?: boolean }) => {
+      process.exitCode = await withHost(options, io, (host) => demoCommand(host, io, options));
     });
 
   return program;

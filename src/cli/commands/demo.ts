@@ -16,8 +16,17 @@ const TOUR: ReadonlyArray<[tool: string, args: Record<string, unknown>, note: st
   ['toolbox__add', { a: 20, b: 22 }, 'a second server behind the same catalog'],
 ];
 
-/** Runs the tour; returns the exit code. */
-export async function demoCommand(host: Host, io: CliIo): Promise<number> {
+/** Runs the tour; returns the exit code. With `json`, prints `{ status, tools, calls }` instead. */
+export async function demoCommand(host: Host, io: CliIo, options: { json?: boolean } = {}): Promise<number> {
+  if (options.json) {
+    const status = host.status();
+    const tools = host.tools();
+    const calls = [];
+    for (const [tool, args] of TOUR)
+      calls.push({ tool, arguments: args, result: await host.callTool(tool, args) });
+    io.out(JSON.stringify({ status, tools, calls }, null, 2));
+    return calls.some((c) => c.result.isError) || status.some((s) => s.state === 'failed') ? 1 : 0;
+  }
   io.out('== status');
   const statusCode = statusCommand(host, {}, io);
   io.out('\n== tools');

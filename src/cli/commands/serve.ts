@@ -22,6 +22,8 @@ export interface ServeCommandOptions {
   status?: boolean;
   /** Serve Prometheus metrics: `true` beside the endpoint, or `HOST:PORT` for a listener of their own. */
   metrics?: boolean | string;
+  /** HTTP: print `{"url": …}` on stdout once listening (and no notices). No effect with `stdio`. */
+  json?: boolean;
 }
 
 /** The gateway spec with `--status` applied (it turns the page on; the config may narrow who sees it). */
@@ -76,9 +78,13 @@ export async function serveCommand(
     return 0;
   }
   const gateway = await serve(host, { gateway: spec, relay, logger: log, status });
-  io.err(`berth: serving ${gateway.url.href}`);
-  if (spec.status.enabled) io.err(`berth: status page at ${new URL('/status', gateway.url).href}`);
-  if (gateway.metricsUrl) io.err(`berth: metrics at ${gateway.metricsUrl.href}`);
+  // With --json, one line a script can read the address from (port 0 picks a free one).
+  if (options.json) io.out(JSON.stringify({ url: gateway.url.href }));
+  else io.err(`berth: serving ${gateway.url.href}`);
+  if (!options.json) {
+    if (spec.status.enabled) io.err(`berth: status page at ${new URL('/status', gateway.url).href}`);
+    if (gateway.metricsUrl) io.err(`berth: metrics at ${gateway.metricsUrl.href}`);
+  }
   log.info({ url: gateway.url.href }, 'serving');
   await aborted(context.signal);
   await gateway.close();
