@@ -107,6 +107,10 @@ export class RestartGate {
     this.#openAt = now + delayMs;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      // The backoff is over when its timer fires. Timers keep their own clock and may fire a
+      // millisecond before Date.now() reaches #openAt; left as it was, canStart() would say no,
+      // onOpen would never be reported, and a pool waiting for it would stay empty for good.
+      this.#openAt = 0;
       this.#opened();
     }, delayMs);
     this.#wake();
