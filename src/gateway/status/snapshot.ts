@@ -38,13 +38,8 @@ export interface ServerView {
   sessions: SessionView[];
   /** Sessions beyond {@link MAX_SESSIONS_SHOWN}. */
   moreSessions: number;
-  lastError?: {
-    code: string;
-    message: string;
-    phase?: string;
-    exitCode?: number | null;
-    signal?: string | null;
-  };
+  /** As the host reports it (redacted with the rest of the snapshot). */
+  lastError?: ServerStatus['lastError'];
   stderrTail?: string;
   configIssues?: string[];
 }
