@@ -44,7 +44,7 @@ describe('a process that closes its host exits by itself', () => {
         const run = await runScenario(scenario);
         expect(run.closed, run.err).toBe(true);
         expect(run.spawned.length).toBeGreaterThan(0);
-        expect(run.aliveAtClose).toEqual([]);
+        expect(run.aliveAtClose, run.err).toEqual([]);
         expect(run.exitedAlone, run.out).toBe(true);
         expect(run.code, run.err).toBe(0);
       },
