@@ -40,6 +40,13 @@ export interface ServerStatus {
   since: string;
   /** The live sessions (one for shared; one per key for keyed; prewarmed and busy ones for per-call). */
   sessions?: SessionInfo[];
+  /**
+   * Calls waiting for a session: those in flight on a session that is still starting or restarting,
+   * and those that have no session yet (waiting for a keyed slot under `maxSessions`, for a key's
+   * session another call is opening, or for a new session's restart backoff). What the
+   * `berth.calls.waiting` gauge reports.
+   */
+  waiting: number;
   lastError?: {
     code: string;
     message: string;
@@ -76,6 +83,7 @@ export function statusRows(
     running.add(runtime.name);
     const error = runtime.lastError;
     const invalidTools = catalog.invalidTools(runtime.name);
+    const sessions = runtime.sessions();
     rows.push({
       name: runtime.name,
       state: runtime.state,
@@ -87,7 +95,8 @@ export function statusRows(
       tools: toolCounts.get(runtime.name) ?? 0,
       restarts: runtime.restarts,
       since: new Date(runtime.since).toISOString(),
-      sessions: runtime.sessions(),
+      sessions,
+      waiting: runtime.waiting + sessions.reduce((n, s) => n + (s.state === 'ready' ? 0 : s.inFlight), 0),
       lastError: error && {
         code: error.code,
         message: error.message,
@@ -111,6 +120,7 @@ export function statusRows(
       transport: 'unknown',
       tools: 0,
       restarts: 0,
+      waiting: 0,
       since: new Date(createdAt).toISOString(),
       lastError: { code: error.code, message: error.message, phase: 'config' },
       configIssues: entry.issues,

@@ -66,7 +66,7 @@ export class KeyedRuntime extends ProbedRuntime {
     if (this.state === 'disabled') throw new ServerUnavailableError(this.name, 'disabled');
     const { deadline } = options;
     for (;;) {
-      const session = await this.#acquire(key, deadline, options.signal);
+      const session = await this.waitingFor(() => this.#acquire(key, deadline, options.signal));
       // The owner counts the request as in flight before `request` returns, so the reservation can go.
       const pending = session.owner.request(send, options);
       session.reserved -= 1;

@@ -42,7 +42,8 @@ export class PerCallRuntime extends ProbedRuntime {
     for (;;) {
       const unavailable = this.unavailable();
       if (unavailable) throw unavailable;
-      const owner = this.#takeFromPool() ?? (await this.#startForCall(deadline, options.signal));
+      const owner =
+        this.#takeFromPool() ?? (await this.waitingFor(() => this.#startForCall(deadline, options.signal)));
       this.#busy.add(owner);
       try {
         return await owner.request(send, options);

@@ -48,6 +48,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
   readonly #gate: RestartGate;
   /** Set while `restart()` closes the old sessions: their deaths say nothing about the server. */
   #recycling = false;
+  /** Calls inside `waitingFor`: waiting for a session they do not hold yet. */
+  #waiting = 0;
 
   constructor(spec: ServerSpec, deps: RuntimeDeps) {
     this.spec = spec;
@@ -84,6 +86,9 @@ export abstract class ProbedRuntime implements ServerRuntime {
   }
   get listing() {
     return this.#listing;
+  }
+  get waiting() {
+    return this.#waiting;
   }
   stderrTail(): string | undefined {
     const error = this.#lastError as { stderrTail?: string } | undefined;
@@ -233,6 +238,16 @@ export abstract class ProbedRuntime implements ServerRuntime {
   protected launch(owner: SessionOwner): void {
     this.#gate.starting(owner);
     owner.start();
+  }
+
+  /** Runs `find` (how a call gets its session) counted in `waiting` until it settles. */
+  protected async waitingFor<T>(find: () => Promise<T>): Promise<T> {
+    this.#waiting += 1;
+    try {
+      return await find();
+    } finally {
+      this.#waiting -= 1;
+    }
   }
 
   /** Whether the restart policy lets a new session start now. */

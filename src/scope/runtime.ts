@@ -123,6 +123,11 @@ export interface ServerRuntime {
   stderrTail(): string | undefined;
   /** The live sessions. */
   sessions(): SessionInfo[];
+  /**
+   * Calls waiting for a session they do not hold yet: for a keyed slot, for a key's session another
+   * call is opening, for a new session's restart backoff. They are in no session's `inFlight`.
+   */
+  readonly waiting: number;
   /** Begins starting; idempotent. */
   start(): void;
   /** Resolves when the server is ready, failed or stopped. */

@@ -57,6 +57,10 @@ export class SharedRuntime implements ServerRuntime {
   stderrTail() {
     return this.#owner.stderrTail();
   }
+  /** Always 0: a call waiting for the one session to be ready is in flight on it (see `sessions()`). */
+  get waiting() {
+    return 0;
+  }
 
   /** The one session: its process and protocol, its subscriptions and authorizations. */
   readonly shared: SharedSession = sharedSession(() => this.#owner);

@@ -1,6 +1,6 @@
 /**
  * berth's own metrics of one host, under `berth.*`: observable gauges read from `status()` when a
- * reader collects (live processes and sessions per server and scope, calls in flight and calls
+ * reader collects, one table of them (live processes and sessions per server and scope, calls in flight and calls
  * waiting for a session, open circuits) and counters fed by the host's events (restarts,
  * evictions). The callbacks are registered on every meter the host's instruments are made on, and
  * removed when the host closes; nothing is computed unless a reader collects.
@@ -12,6 +12,52 @@ import type { HostMetrics, StatusRowLike } from './types.js';
 
 /** The attribute naming a server's session scope (`shared`, `keyed`, `per-call`). */
 export const SCOPE_ATTR = 'berth.session.scope';
+
+/** One gauge: its name, description and unit, and what it reads of a status row. */
+interface GaugeSpec {
+  name: string;
+  description: string;
+  unit: string;
+  value(row: StatusRowLike): number;
+}
+
+const live = (row: StatusRowLike) => row.sessions ?? [];
+
+/** berth's gauges, each read from one `status()` row per server. */
+const GAUGES: readonly GaugeSpec[] = [
+  {
+    name: 'berth.server.processes',
+    description: 'Server processes alive, per server and session scope (stdio servers).',
+    unit: '{process}',
+    value: (row) => live(row).filter((s) => s.pid !== undefined).length,
+  },
+  {
+    name: 'berth.server.sessions',
+    description: 'Live sessions, per server and session scope.',
+    unit: '{session}',
+    value: (row) => live(row).filter((s) => s.state === 'ready').length,
+  },
+  {
+    name: 'berth.calls.in_flight',
+    description: 'Requests a session holds, started and not yet answered, per server.',
+    unit: '{call}',
+    value: (row) => live(row).reduce((sum, s) => sum + s.inFlight, 0),
+  },
+  {
+    name: 'berth.calls.waiting',
+    description:
+      'Requests waiting for a session, per server: on one still starting or restarting, or for one to ' +
+      'exist (a keyed slot, a restart backoff).',
+    unit: '{call}',
+    value: (row) => row.waiting,
+  },
+  {
+    name: 'berth.server.circuit.open',
+    description: 'Servers whose circuit is open: failed past their restarts, refusing calls until restarted.',
+    unit: '{server}',
+    value: (row) => (row.state === 'failed' ? 1 : 0),
+  },
+];
 
 interface OnMeter {
   meter: Meter;
@@ -26,47 +72,17 @@ export function observeHost(meters: Meters, status: () => readonly StatusRowLike
   const registered: OnMeter[] = [];
   let current: OnMeter | undefined;
   const stopHook = meters.onMeter((meter) => {
-    const processes = meter.createObservableGauge('berth.server.processes', {
-      description: 'Server processes alive, per server and session scope (stdio servers).',
-      unit: '{process}',
-    });
-    const sessions = meter.createObservableGauge('berth.server.sessions', {
-      description: 'Live sessions, per server and session scope.',
-      unit: '{session}',
-    });
-    const inFlight = meter.createObservableGauge('berth.calls.in_flight', {
-      description: 'Requests started and not yet answered, per server.',
-      unit: '{call}',
-    });
-    const waiting = meter.createObservableGauge('berth.calls.waiting', {
-      description: 'Requests waiting for their session to be ready (starting or restarting), per server.',
-      unit: '{call}',
-    });
-    const circuits = meter.createObservableGauge('berth.server.circuit.open', {
-      description:
-        'Servers whose circuit is open: failed past their restarts, refusing calls until restarted.',
-      unit: '{server}',
-    });
+    const gauges = GAUGES.map((spec) => ({
+      spec,
+      gauge: meter.createObservableGauge(spec.name, { description: spec.description, unit: spec.unit }),
+    }));
     const callback = (result: BatchObservableResult) => {
       for (const row of status()) {
         const attributes = { [SERVER_NAME_ATTR]: row.name, ...(row.scope && { [SCOPE_ATTR]: row.scope }) };
-        const live = row.sessions ?? [];
-        result.observe(processes, live.filter((s) => s.pid !== undefined).length, attributes);
-        result.observe(sessions, live.filter((s) => s.state === 'ready').length, attributes);
-        result.observe(
-          inFlight,
-          live.reduce((sum, s) => sum + s.inFlight, 0),
-          attributes,
-        );
-        result.observe(
-          waiting,
-          live.filter((s) => s.state !== 'ready').reduce((sum, s) => sum + s.inFlight, 0),
-          attributes,
-        );
-        result.observe(circuits, row.state === 'failed' ? 1 : 0, attributes);
+        for (const { spec, gauge } of gauges) result.observe(gauge, spec.value(row), attributes);
       }
     };
-    const observables = [processes, sessions, inFlight, waiting, circuits];
+    const observables = gauges.map(({ gauge }) => gauge);
     meter.addBatchObservableCallback(callback, observables);
     current = {
       meter,

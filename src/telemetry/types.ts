@@ -42,6 +42,8 @@ export interface StatusRowLike {
   scope?: string;
   pid?: number;
   sessions?: ReadonlyArray<{ state: string; pid?: number; inFlight: number }>;
+  /** Calls waiting for a session (see `ServerStatus.waiting`). */
+  waiting: number;
 }
 
 /** What a host event says, as far as the counters read it. */

@@ -293,7 +293,7 @@ describe('status page: event streams', () => {
     await using gw = await statusFixture({ s: fixture() });
     const reader = sseReader(await fetch(gw.at('/status/events')));
     const first = await reader.snapshot();
-    expect(first.servers[0]).toMatchObject({ name: 's', state: 'ready', restarts: 0 });
+    expect(first.servers[0]).toMatchObject({ name: 's', state: 'ready', restarts: 0, waiting: 0 });
     await gw.fx.host.restart('s');
     const after = await reader.snapshot(
       (s) => s.servers[0]?.restarts === 1 && s.servers[0].state === 'ready',

@@ -3,7 +3,7 @@
 // counters (processes, sessions, calls in flight and waiting, open circuits, restarts, evictions).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
-import { fixture, hostFixture, waitForAsync } from '../helpers.js';
+import { fixture, hostFixture, waitFor, waitForAsync } from '../helpers.js';
 import { histogramPoints, installOtel, type InstalledOtel } from './otel.js';
 
 const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
@@ -111,6 +111,30 @@ describe('metrics', () => {
     expect(valueOf(metrics.get('berth.server.restarts'), 'crashy')).toBe(1);
     expect(valueOf(metrics.get('berth.session.evictions'), 'keyed')).toBe(1);
     expect(valueOf(metrics.get('berth.calls.waiting'), 'keyed')).toBe(0);
+  });
+
+  it('counts calls waiting for a keyed slot, in status() and in berth.calls.waiting', async () => {
+    await using fx = await hostFixture({ keyed: fixture([], { session: 'keyed', maxSessions: 1 }) });
+    const row = () => fx.host.status().find((s) => s.name === 'keyed')!;
+    const cancel = new AbortController();
+    // Key a's call holds the only slot: its session is busy, so it cannot be evicted.
+    const busy = fx.host.callTool('keyed__sleep', { ms: 60_000 }, { key: 'a', signal: cancel.signal });
+    const held = () => row().sessions?.some((s) => s.key === 'a' && s.state === 'ready' && s.inFlight === 1);
+    expect(await waitFor(() => held() === true, 10_000)).toBe(true);
+    expect(row().waiting).toBe(0);
+    // Key b has no session and no slot for one: it waits, in no session's in-flight count.
+    const waiter = fx.host.callTool('keyed__get', {}, { key: 'b' });
+    expect(await waitFor(() => row().waiting === 1, 10_000)).toBe(true);
+    expect(row().sessions?.map((s) => s.key)).toEqual(['a']);
+    const metrics = await otel.collect();
+    expect(valueOf(metrics.get('berth.calls.waiting'), 'keyed')).toBe(1);
+    expect(valueOf(metrics.get('berth.calls.in_flight'), 'keyed')).toBe(1);
+    // a's call ends: its session is evicted for b, whose call then runs.
+    cancel.abort();
+    await expect(busy).rejects.toThrow();
+    await waiter;
+    expect(row().waiting).toBe(0);
+    expect(valueOf((await otel.collect()).get('berth.calls.waiting'), 'keyed')).toBe(0);
   });
 
   it('stops observing a host once it is closed', async () => {

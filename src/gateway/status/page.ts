@@ -74,6 +74,7 @@ const SCRIPT = `
       s.protocolVersion ? 'protocol ' + s.protocolVersion : null,
       s.tools + ' tools',
       s.restarts + (s.restarts === 1 ? ' restart' : ' restarts'),
+      s.waiting ? s.waiting + (s.waiting === 1 ? ' call' : ' calls') + ' waiting for a session' : null,
       s.state + ' since ' + time(s.since),
     ].filter(Boolean);
     const sessions = s.sessions.length

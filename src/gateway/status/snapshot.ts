@@ -35,6 +35,8 @@ export interface ServerView {
   tools: number;
   restarts: number;
   since: string;
+  /** Calls waiting for a session (`ServerStatus.waiting`). */
+  waiting: number;
   sessions: SessionView[];
   /** Sessions beyond {@link MAX_SESSIONS_SHOWN}. */
   moreSessions: number;
@@ -115,6 +117,7 @@ export function buildSnapshot(input: {
       tools: row.tools,
       restarts: row.restarts,
       since: row.since,
+      waiting: row.waiting,
       sessions: sessions.slice(0, MAX_SESSIONS_SHOWN).map((s) => ({
         client: labels.label(s.key),
         state: s.state,
