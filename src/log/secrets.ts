@@ -86,6 +86,20 @@ export class SecretValues {
       .join('\n');
   }
 
+  /**
+   * A copy of `value` with every string in it scrubbed (object keys and other values kept): for a
+   * structure printed whole, such as `status()` rows, each string scrubbed on its own so the cut ends
+   * of a secret at its lines' edges are found as in a log field.
+   */
+  scrubAll<T>(value: T): T {
+    if (typeof value === 'string') return this.scrub(value) as T;
+    if (Array.isArray(value)) return value.map((item: unknown) => this.scrubAll(item)) as T;
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]: [string, unknown]) => [key, this.scrubAll(inner)]),
+    ) as T;
+  }
+
   /** Hides a secret's end at the line's start (after indentation and `|` marks) and its start at the line's end. */
   #scrubEdges(line: string): string {
     const lead = /^[\s|]*/.exec(line)![0].length;

@@ -3,12 +3,16 @@
  * server, a verdict (ok / warn / fail) and the reason. First what needs no server (the entry is
  * usable, every `${VAR}` is set, the command or launcher resolves), then every server that passed is
  * started at once, each within its start-up deadline (capped by `--timeout`), and its status and
- * tools become checks (see `../doctor/report.ts`). Exit code 1 when any server fails.
+ * tools become checks (see `../doctor/report.ts`). Exit code 1 when any server fails. The report
+ * holds the servers' own words (errors, stderr): the config's secret values are hidden in it as in
+ * the log, and in text its control characters are escaped.
  */
 import type { AuthProvider } from '@modelcontextprotocol/client';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { suggestNames } from '../../catalog/suggest.js';
 import { ConfigError, FileTokenStore, type Host, type ServerSpec } from '../../index.js';
+import { configSecrets, SecretValues } from '../../log/secrets.js';
+import { printable } from '../../log/text.js';
 import type { CliIo } from '../io.js';
 import { chooseConfig, withHost, type CommonOptions } from '../session.js';
 import { commandCheck, configChecks } from '../doctor/preflight.js';
@@ -84,11 +88,12 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
   const toStart = plans.filter((p) => p.start).map((p) => p.name);
   const tokens = new Map(plans.flatMap((p) => (p.token === undefined ? [] : [[p.name, p.token] as const])));
 
+  const secrets = (io.secrets ?? new SecretValues()).add(configSecrets(loaded));
   const finish = (live?: Live) => {
-    const result = report(plans, live, label);
+    const result = secrets.scrubAll(report(plans, live, label));
     if (options.json) io.out(JSON.stringify(result, null, 2));
     else if (result.servers.length === 0) io.out(`berth doctor: ${label}\n\nthe config has no servers`);
-    else io.out(renderReport(result));
+    else io.out(printable(renderReport(result)));
     return result.verdict === 'fail' ? 1 : 0;
   };
 

@@ -1,10 +1,14 @@
 /**
  * `berth status`: each server's state, transport, pid, tool count, restarts and last error, as an
  * aligned table; `--verbose` adds each server's full last error, config issues and stderr tail;
- * `--json` prints `status()`. Also owns the "server not ready" notice other commands print.
+ * `--json` prints `status()`. Also owns the "server not ready" notice other commands print. What it
+ * prints holds the servers' own words (errors, stderr): the config's secret values are hidden in it as
+ * in the log, and in text its control characters are escaped (see `../io.ts`).
  */
 import { formatConfigIssue } from '../../errors.js';
 import type { Host, ServerStatus } from '../../index.js';
+import { SecretValues } from '../../log/secrets.js';
+import { printable } from '../../log/text.js';
 import { firstLine, indent, table } from '../format.js';
 import type { CliIo } from '../io.js';
 
@@ -20,7 +24,7 @@ export interface StatusOptions {
  * works as a health check), else 0.
  */
 export function statusCommand(host: Host, options: StatusOptions, io: CliIo): number {
-  const servers = host.status();
+  const servers = (io.secrets ?? new SecretValues()).scrubAll(host.status());
   if (options.json) {
     io.out(JSON.stringify(servers, null, 2));
     return exitCode(servers);
@@ -39,14 +43,16 @@ export function statusCommand(host: Host, options: StatusOptions, io: CliIo): nu
     s.lastError ? firstLine(s.lastError.message) : '-',
   ]);
   io.out(
-    table(['SERVER', 'STATE', 'TRANSPORT', 'PID', 'TOOLS', 'RESTARTS', 'LAST ERROR'], rows, {
-      maxWidth: io.columns,
-    }),
+    printable(
+      table(['SERVER', 'STATE', 'TRANSPORT', 'PID', 'TOOLS', 'RESTARTS', 'LAST ERROR'], rows, {
+        maxWidth: io.columns,
+      }),
+    ),
   );
   if (options.verbose) {
     for (const server of servers) {
       const details = serverDetails(server);
-      if (details) io.out(`\n${server.name}:\n${indent(details)}`);
+      if (details) io.out(printable(`\n${server.name}:\n${indent(details)}`));
     }
   } else if (exitCode(servers) !== 0) {
     io.err('berth: run `berth status --verbose` for details');
