@@ -8,6 +8,7 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import {
+  createGatewayHandler,
   createHost,
   Relay,
   relayHandlers,
@@ -202,6 +203,56 @@ describe('status page: off by default, behind the endpoint auth', () => {
     expect((await fetch(gw.at('/status/session'), { method: 'POST', headers: { cookie } })).status).toBe(401);
     const out = await fetch(gw.at('/status/session'), { method: 'DELETE', headers: { cookie } });
     expect(out.headers.get('set-cookie')).toMatch(/Max-Age=0/);
+  });
+});
+
+describe('status page: the cookie over HTTPS', () => {
+  const signIn = (url: URL, headers: Record<string, string> = {}) =>
+    fetch(url, { method: 'POST', headers: { ...bearer(ALICE), ...headers } }).then((r) =>
+      r.headers.get('set-cookie'),
+    );
+
+  it('is Secure when a TLS-terminating proxy says the browser came over HTTPS, not on plain HTTP', async () => {
+    await using gw = await statusFixture({ s: fixture() }, tokens);
+    const at = gw.at('/status/session');
+    expect(await signIn(at)).not.toMatch(/Secure/);
+    expect(await signIn(at, { 'x-forwarded-proto': 'http' })).not.toMatch(/Secure/);
+    expect(await signIn(at, { 'x-forwarded-proto': 'https' })).toMatch(/; Secure$/);
+    expect(await signIn(at, { 'x-forwarded-proto': 'HTTPS, http' })).toMatch(/; Secure$/);
+    expect(await signIn(at, { forwarded: 'for=192.0.2.60;proto="https";by=203.0.113.43' })).toMatch(
+      /; Secure$/,
+    );
+    expect(await signIn(at, { forwarded: 'for=192.0.2.60;proto=http' })).not.toMatch(/Secure/);
+    // Signing out clears the cookie with the attributes it was set with.
+    const out = await fetch(at, {
+      method: 'DELETE',
+      headers: { ...bearer(ALICE), 'x-forwarded-proto': 'https' },
+    });
+    expect(out.headers.get('set-cookie')).toMatch(/Max-Age=0; HttpOnly; SameSite=Strict; Secure$/);
+    // The Secure cookie still signs the browser in (the proxy passes it on over HTTP).
+    const cookie = (await signIn(at, { 'x-forwarded-proto': 'https' }))!.split(';')[0]!;
+    expect((await fetch(gw.at('/status.json'), { headers: { cookie } })).status).toBe(200);
+  });
+
+  it('is Secure when the fetch handler is served over TLS (an https request URL)', async () => {
+    await using fx = await hostFixture({ s: fixture() });
+    const handler = createGatewayHandler(fx.host, { gateway: { ...tokens, status: true } });
+    try {
+      const request = (origin: string) =>
+        handler.fetch(
+          new Request(`${origin}/status/session`, {
+            method: 'POST',
+            // What a server passes on: the Host header the browser sent.
+            headers: { ...bearer(ALICE), host: new URL(origin).host },
+          }),
+        );
+      const secure = await request('https://localhost');
+      expect(secure.status).toBe(204);
+      expect(secure.headers.get('set-cookie')).toMatch(/; Secure$/);
+      expect((await request('http://localhost')).headers.get('set-cookie')).not.toMatch(/Secure/);
+    } finally {
+      await handler.close();
+    }
   });
 });
 

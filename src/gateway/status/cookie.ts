@@ -3,7 +3,8 @@
  * `EventSource`, so after one bearer-authenticated `POST /status/session` the gateway sets a
  * short-lived cookie naming the principal and its expiry, signed (HMAC-SHA256) with a key that lives
  * only in this process. The token itself is never stored in the browser nor put in a URL. It owns
- * the key and the cookie's format.
+ * the key and the cookie's format: `Secure` when the browser reached the gateway over HTTPS (see
+ * {@link cameOverHttps}); not on plain HTTP (the default, on loopback), where a browser would drop it.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -24,16 +25,16 @@ export interface StatusSession {
 export class StatusCookies {
   readonly #key = randomBytes(32);
 
-  /** The `Set-Cookie` value signing `principal` in until `expiresAt`. */
-  issue(session: StatusSession): string {
+  /** The `Set-Cookie` value signing `principal` in until `expiresAt` (`secure`: over HTTPS only). */
+  issue(session: StatusSession, { secure = false }: { secure?: boolean } = {}): string {
     const payload = Buffer.from(JSON.stringify([session.principal, session.expiresAt])).toString('base64url');
     const maxAge = Math.max(0, Math.floor((session.expiresAt - Date.now()) / 1000));
-    return `${STATUS_COOKIE}=${payload}.${this.#sign(payload)}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict`;
+    return `${STATUS_COOKIE}=${payload}.${this.#sign(payload)}; Path=/; Max-Age=${maxAge}${attributes(secure)}`;
   }
 
-  /** The `Set-Cookie` value that removes the cookie. */
-  clear(): string {
-    return `${STATUS_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict`;
+  /** The `Set-Cookie` value that removes the cookie (with the attributes it was set with). */
+  clear({ secure = false }: { secure?: boolean } = {}): string {
+    return `${STATUS_COOKIE}=; Path=/; Max-Age=0${attributes(secure)}`;
   }
 
   /** The session of a request's `Cookie` header, if it carries a valid, unexpired one. */
@@ -71,4 +72,26 @@ export class StatusCookies {
   #sign(payload: string): string {
     return createHmac('sha256', this.#key).update(payload).digest('base64url');
   }
+}
+
+function attributes(secure: boolean): string {
+  return `; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+}
+
+/**
+ * Whether the browser reached the gateway over HTTPS: the request's own URL says so (the fetch
+ * handler served over TLS), or a TLS-terminating reverse proxy does, in `X-Forwarded-Proto` or
+ * `Forwarded: proto=` (the first, client-facing hop). Trusting these headers is safe here because
+ * they can only add `Secure`: a forged one makes the cookie stricter for whoever forged it, never
+ * looser for anyone else.
+ */
+export function cameOverHttps(request: Request): boolean {
+  if (new URL(request.url).protocol === 'https:') return true;
+  const forwardedProto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  if (forwardedProto === 'https') return true;
+  const first = request.headers.get('forwarded')?.split(',')[0] ?? '';
+  return first.split(';').some((pair) => {
+    const [key, value = ''] = pair.split('=', 2).map((part) => part.trim());
+    return key?.toLowerCase() === 'proto' && value.replace(/^"|"$/g, '').toLowerCase() === 'https';
+  });
 }

@@ -19,7 +19,7 @@ import type { Authenticator, Principal } from '../auth.js';
 import type { Gateway } from '../gateway.js';
 import { VERSION } from '../../util/version.js';
 import { CallLog } from './calls.js';
-import { STATUS_SESSION_MS, StatusCookies } from './cookie.js';
+import { cameOverHttps, STATUS_SESSION_MS, StatusCookies } from './cookie.js';
 import { signInHtml, statusHtml } from './page.js';
 import { Redactor } from './redact.js';
 import { buildSnapshot, ClientLabels } from './snapshot.js';
@@ -182,14 +182,17 @@ export function createStatusPage(context: StatusContext, options: StatusOptions 
           status: 204,
           headers: {
             ...COMMON_HEADERS,
-            'set-cookie': cookies.issue({ principal: who.principal.name, expiresAt }),
+            'set-cookie': cookies.issue(
+              { principal: who.principal.name, expiresAt },
+              { secure: cameOverHttps(request) },
+            ),
           },
         });
       }
       case `DELETE ${STATUS_PATH}/session`:
         return new Response(null, {
           status: 204,
-          headers: { ...COMMON_HEADERS, 'set-cookie': cookies.clear() },
+          headers: { ...COMMON_HEADERS, 'set-cookie': cookies.clear({ secure: cameOverHttps(request) }) },
         });
       default:
         if (
