@@ -17,9 +17,12 @@ import {
   isInputRequiredResult,
   type CallToolResult,
   type ClientCapabilities,
+  type GetPromptResult,
+  type ReadResourceResult,
   type InputRequest,
   type LoggingLevel,
   type ServerContext,
+  UriTemplate,
 } from '@modelcontextprotocol/server';
 import {
   BerthError,
@@ -30,6 +33,7 @@ import {
 } from '../errors.js';
 import { randomUUID } from 'node:crypto';
 import { traceServerRequests } from '../telemetry/server.js';
+import type { Host } from '../host/host.js';
 import type { CallOptions } from '../host/options.js';
 import type { Conversation } from './conversations.js';
 import type { CallRecord, Caller, Gateway, RoundState } from './gateway.js';
@@ -152,7 +156,11 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
           }),
         ),
       );
-      recordCall(gateway, { principal: caller.name, tool: name, server: tool.server }, work);
+      recordCall(
+        gateway,
+        { principal: caller.name, method: 'tools/call', target: name, server: tool.server },
+        work,
+      );
       call = gateway.relay.start(tool.server, conversation.key, caller.name, work, abort);
       sinks.set(call, sink);
     }
@@ -226,18 +234,19 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
     const conversation = await binding.conversation(request.params._meta);
     const state = roundState(ctx, request.params.name);
-    const result = await asProtocol(() =>
-      gateway.conversations.track(conversation, () =>
-        gateway.busy(prompt.server, conversation.key, () =>
-          host.getPrompt(prompt.name, request.params.arguments ?? {}, {
-            key: conversation.key,
-            signal: ctx.mcpReq.signal,
-            meta: upstreamMeta(request.params._meta, ctx),
-            ...continuation(ctx, state),
-          }),
-        ),
+    const work = gateway.conversations.track(conversation, () =>
+      gateway.busy(prompt.server, conversation.key, () =>
+        host.getPrompt(prompt.name, request.params.arguments ?? {}, {
+          key: conversation.key,
+          signal: ctx.mcpReq.signal,
+          meta: upstreamMeta(request.params._meta, ctx),
+          ...continuation(ctx, state),
+        }),
       ),
     );
+    const what = { method: 'prompts/get', target: request.params.name, server: prompt.server } as const;
+    recordCall(gateway, { principal: callerOf(ctx).name, ...what }, work);
+    const result = await asProtocol(() => work);
     return passOn(result, ctx, request.params.name);
   });
 
@@ -252,18 +261,19 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
   server.setRequestHandler('resources/read', async (request, ctx) => {
     const conversation = await binding.conversation(request.params._meta);
     const state = roundState(ctx, request.params.uri);
-    const result = await asProtocol(() =>
-      gateway.conversations.track(conversation, () =>
-        gateway.busy(undefined, conversation.key, () =>
-          host.readResource(request.params.uri, {
-            key: conversation.key,
-            signal: ctx.mcpReq.signal,
-            meta: upstreamMeta(request.params._meta, ctx),
-            ...continuation(ctx, state),
-          }),
-        ),
+    const work = gateway.conversations.track(conversation, () =>
+      gateway.busy(undefined, conversation.key, () =>
+        host.readResource(request.params.uri, {
+          key: conversation.key,
+          signal: ctx.mcpReq.signal,
+          meta: upstreamMeta(request.params._meta, ctx),
+          ...continuation(ctx, state),
+        }),
       ),
     );
+    const what = { method: 'resources/read', ...resourceRecord(host, request.params.uri) } as const;
+    recordCall(gateway, { principal: callerOf(ctx).name, ...what }, work);
+    const result = await asProtocol(() => work);
     return passOn(result, ctx, request.params.uri);
   });
 
@@ -357,11 +367,31 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
   return server;
 }
 
+/**
+ * How a resource read is recorded: its URI when a server lists it, with that server (none when
+ * several list it: the host refuses the read as ambiguous); else the template it matches and that
+ * template's server (the URI's filled-in parts are the client's data, kept out like a call's
+ * arguments); else an unlisted URI, with no server.
+ */
+function resourceRecord(host: Host, uri: string): Pick<CallRecord, 'target' | 'server'> {
+  const listed = new Set(host.resources().flatMap((r) => (r.uri === uri ? [r.server] : [])));
+  if (listed.size > 0) return { target: uri, server: listed.size === 1 ? [...listed][0]! : '' };
+  const template = host.resourceTemplates().find((t) => {
+    try {
+      return Boolean(new UriTemplate(t.uriTemplate).match(uri));
+    } catch {
+      return false; // a template the SDK cannot parse: not shown as the match
+    }
+  });
+  if (template) return { target: template.uriTemplate, server: template.server };
+  return { target: '(a URI no server lists)', server: '' };
+}
+
 /** Reports `work` to the gateway's call listeners once it settles: timing and outcome, never its content. */
 function recordCall(
   gateway: Gateway,
-  what: Pick<CallRecord, 'principal' | 'tool' | 'server'>,
-  work: Promise<CallToolResult>,
+  what: Pick<CallRecord, 'principal' | 'method' | 'target' | 'server'>,
+  work: Promise<CallToolResult | GetPromptResult | ReadResourceResult>,
 ): void {
   const at = Date.now();
   const started = performance.now();
@@ -374,7 +404,14 @@ function recordCall(
       ...(code !== undefined && { code }),
     });
   void work.then(
-    (result) => done(isInputRequiredResult(result) ? 'input_required' : result.isError ? 'tool_error' : 'ok'),
+    (result) =>
+      done(
+        isInputRequiredResult(result)
+          ? 'input_required'
+          : 'isError' in result && result.isError
+            ? 'tool_error'
+            : 'ok',
+      ),
     (error: unknown) => done('error', errorCode(error)),
   );
 }

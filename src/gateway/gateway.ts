@@ -33,15 +33,20 @@ export interface ServerLog {
 }
 
 /**
- * One tool call the gateway handled, as the status page records it: who, what, how long, how it
- * ended. Never its arguments or its result.
+ * One call the gateway handled (a tool call, a prompt get, a resource read), as the status page
+ * records it: who, what, how long, how it ended. Never its arguments or its result.
  */
 export interface CallRecord {
   /** When it started (ms since epoch). */
   readonly at: number;
   readonly principal: string;
-  /** The served tool name. */
-  readonly tool: string;
+  readonly method: 'tools/call' | 'prompts/get' | 'resources/read';
+  /**
+   * What was called: the served tool or prompt name; for a resource, its URI when the server lists
+   * it, else the URI template it matched (the parameters a client filled in are its data).
+   */
+  readonly target: string;
+  /** The server that served it (`''` for a resource URI no server lists or matches). */
   readonly server: string;
   readonly durationMs: number;
   /** `ok`, `tool_error` (a result with `isError`), `input_required` (a round for the client), or `error`. */
@@ -238,13 +243,13 @@ export class Gateway {
     return () => this.#logListeners.delete(listener);
   }
 
-  /** Hears every tool call the gateway handled, once it ended (the status page); returns the unsubscribe. */
+  /** Hears every call the gateway handled, once it ended (the status page); returns the unsubscribe. */
   onCall(listener: (call: CallRecord) => void): () => void {
     this.#callListeners.add(listener);
     return () => this.#callListeners.delete(listener);
   }
 
-  /** Reports a tool call that ended to the `onCall` listeners. */
+  /** Reports a call that ended to the `onCall` listeners. */
   recordCall(call: CallRecord): void {
     for (const listener of this.#callListeners) listener(call);
   }

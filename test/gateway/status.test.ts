@@ -74,7 +74,15 @@ interface Snapshot {
     stderrTail?: string;
     lastError?: { code: string; message: string };
   }>;
-  calls: Array<{ principal: string; tool: string; server: string; outcome: string; code?: string }>;
+  calls: Array<{
+    principal: string;
+    method: string;
+    target: string;
+    server: string;
+    durationMs: number;
+    outcome: string;
+    code?: string;
+  }>;
 }
 
 /** The status of a GET sent with exactly these headers (Host included). */
@@ -258,6 +266,8 @@ describe('status page: the cookie over HTTPS', () => {
 
 describe('status page: what it shows', () => {
   it('shows servers, sessions by client without their ids, and calls without their arguments', async () => {
+    // Calls are tool calls, prompt gets and resource reads; a read of a URI no server has is shown
+    // without it (what a client asks for is its data).
     await using gw = await statusFixture(
       { k: fixture([], { session: 'keyed', maxSessions: 4 }), s: fixture() },
       tokens,
@@ -267,13 +277,21 @@ describe('status page: what it shows', () => {
     await legacy.callTool({ name: 'k__increment', arguments: { by: 1 } });
     await modern.callTool({ name: 's__echo', arguments: { value: 'argument-secret-9f8e7d' } });
     await modern.callTool({ name: 's__fail', arguments: {} });
+    await modern.getPrompt({ name: 's__greet', arguments: { name: 'prompt-argument-4c3b2a' } });
+    await modern.callTool({ name: 's__add-prompt-and-resource', arguments: {} });
+    const added = () => gw.fx.host.resources().some((r) => r.uri === 'fixture://added');
+    expect(await waitFor(added, 10_000)).toBe(true);
+    await modern.readResource({ uri: 'fixture://added' });
+    // Both servers list this one: the read is refused as ambiguous, and shown without a server.
+    await expect(modern.readResource({ uri: 'fixture://state' })).rejects.toThrow(/listed by/);
+    await expect(modern.readResource({ uri: 'fixture://private-path-1a2b3c' })).rejects.toThrow();
     const sessionId = (legacy.transport as { sessionId?: string } | undefined)?.sessionId ?? '';
     expect(sessionId.length).toBeGreaterThan(20);
     let snapshot: Snapshot | undefined;
     expect(
       await waitForAsync(async () => {
         snapshot = await gw.json();
-        return snapshot.calls.length === 3;
+        return snapshot.calls.length === 8;
       }, 10_000),
     ).toBe(true);
     expect(snapshot!.servers.map((s) => [s.name, s.state])).toEqual([
@@ -282,12 +300,20 @@ describe('status page: what it shows', () => {
     ]);
     const keyed = snapshot!.servers.find((s) => s.name === 'k')!;
     expect(keyed.sessions.map((s) => s.client)).toEqual([expect.stringMatching(/^alice · [0-9a-f]{8}$/)]);
-    expect(snapshot!.calls.map((c) => [c.principal, c.tool, c.server, c.outcome])).toEqual([
-      ['bob', 's__fail', 's', 'tool_error'],
-      ['bob', 's__echo', 's', 'ok'],
-      ['alice', 'k__increment', 'k', 'ok'],
+    expect(snapshot!.calls.map((c) => [c.principal, c.method, c.target, c.server, c.outcome])).toEqual([
+      ['bob', 'resources/read', '(a URI no server lists)', '', 'error'],
+      ['bob', 'resources/read', 'fixture://state', '', 'error'],
+      ['bob', 'resources/read', 'fixture://added', 's', 'ok'],
+      ['bob', 'tools/call', 's__add-prompt-and-resource', 's', 'ok'],
+      ['bob', 'prompts/get', 's__greet', 's', 'ok'],
+      ['bob', 'tools/call', 's__fail', 's', 'tool_error'],
+      ['bob', 'tools/call', 's__echo', 's', 'ok'],
+      ['alice', 'tools/call', 'k__increment', 'k', 'ok'],
     ]);
+    expect(snapshot!.calls.every((c) => c.durationMs >= 0)).toBe(true);
     const served = JSON.stringify(snapshot);
+    expect(served).not.toContain('prompt-argument-4c3b2a');
+    expect(served).not.toContain('private-path-1a2b3c');
     expect(served).not.toContain(sessionId);
     expect(served).not.toContain('argument-secret-9f8e7d');
     await legacy.close();

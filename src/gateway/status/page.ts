@@ -105,7 +105,7 @@ const SCRIPT = `
   function render(snap) {
     $('servers').replaceChildren(...(snap.servers.length ? snap.servers.map(server) : [h('p', { class: 'muted' }, 'No servers.')]));
     $('calls').replaceChildren(...snap.calls.map((c) => h('tr', null,
-      h('td', null, time(c.at)), h('td', null, c.principal), h('td', null, c.tool), h('td', null, c.server),
+      h('td', null, time(c.at)), h('td', null, c.principal), h('td', null, c.method), h('td', null, c.target), h('td', null, c.server),
       h('td', { class: 'num' }, c.durationMs.toFixed(1) + ' ms'),
       h('td', null, h('span', { state: c.outcome }, c.outcome), c.code ? ' ' + c.code : ''))));
     $('no-calls').hidden = snap.calls.length > 0;
@@ -189,7 +189,7 @@ export function statusHtml(nonce: string, session: 'cookie' | 'other'): string {
   <div id="servers" class="servers"><p class="muted">Loading…</p></div>
   <h2>Recent calls</h2>
   <table>
-    <thead><tr><th>time</th><th>principal</th><th>tool</th><th>server</th><th>duration</th><th>outcome</th></tr></thead>
+    <thead><tr><th>time</th><th>principal</th><th>method</th><th>what</th><th>server</th><th>duration</th><th>outcome</th></tr></thead>
     <tbody id="calls"></tbody>
   </table>
   <p id="no-calls" class="muted">No calls yet.</p>

@@ -46,11 +46,13 @@ export interface ServerView {
   configIssues?: string[];
 }
 
-/** One recent call, as shown. */
+/** One recent call (a tool call, a prompt get, a resource read), as shown. */
 export interface CallView {
   at: string;
   principal: string;
-  tool: string;
+  method: CallRecord['method'];
+  /** The tool or prompt name, or the resource's URI (or the URI template it matched). */
+  target: string;
   server: string;
   durationMs: number;
   outcome: CallRecord['outcome'];
@@ -134,7 +136,8 @@ export function buildSnapshot(input: {
   const calls = input.calls.map((call): CallView => ({
     at: new Date(call.at).toISOString(),
     principal: call.principal,
-    tool: call.tool,
+    method: call.method,
+    target: call.target,
     server: call.server,
     durationMs: Math.round(call.durationMs * 10) / 10,
     outcome: call.outcome,
