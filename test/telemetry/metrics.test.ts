@@ -1,9 +1,12 @@
 // Metrics with the SDK's metric reader, from real fixture servers: the conventions' duration
 // histograms (bucket advice, attributes, no high-cardinality ones) and berth's own gauges and
 // counters (processes, sessions, calls in flight and waiting, open circuits, restarts, evictions).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
-import { fixture, hostFixture, waitFor, waitForAsync } from '../helpers.js';
+import { FIXTURE, fixture, hostFixture, waitFor, waitForAsync } from '../helpers.js';
 import { histogramPoints, installOtel, type InstalledOtel } from './otel.js';
 
 const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
@@ -136,6 +139,37 @@ describe('metrics', () => {
     expect(row().waiting).toBe(0);
     expect(valueOf((await otel.collect()).get('berth.calls.waiting'), 'keyed')).toBe(0);
   });
+
+  for (const scope of ['per-call', 'keyed'] as const) {
+    it(`counts a ${scope} call waiting out a restart backoff, with no session to be in flight on`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'berth-waiting-'));
+      const crashFile = join(dir, 'crash');
+      try {
+        const entry = {
+          command: process.execPath,
+          args: [FIXTURE],
+          env: { FIXTURE_CRASH_FILE: crashFile }, // every start fails while this file exists
+          session: scope,
+          restart: { initialDelayMs: 60_000, maxRestarts: 5 },
+        };
+        await using fx = await hostFixture({ s: entry });
+        const row = () => fx.host.status().find((r) => r.name === 's')!;
+        await fx.host.callTool('s__get', {}, { key: 'a' }); // takes the keyed scope's spare session
+        writeFileSync(crashFile, '');
+        const cancel = new AbortController();
+        const call = fx.host.callTool('s__get', {}, { key: 'k', signal: cancel.signal });
+        // Its session fails to start; the call waits out the backoff for the next one, holding none.
+        expect(await waitFor(() => row().state === 'restarting' && row().waiting === 1, 10_000)).toBe(true);
+        expect(row().sessions?.reduce((n, s) => n + s.inFlight, 0)).toBe(0);
+        expect(valueOf((await otel.collect()).get('berth.calls.waiting'), 's')).toBe(1);
+        cancel.abort();
+        await expect(call).rejects.toThrow();
+        expect(row().waiting).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('stops observing a host once it is closed', async () => {
     await otel.uninstall();
