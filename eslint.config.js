@@ -13,7 +13,7 @@ import tseslint from 'typescript-eslint';
  */
 const INTERNAL = ['util', 'process', 'transport', 'session', 'scope', 'catalog', 'config', 'auth', 'host'];
 const LAYERS = {
-  util: [...INTERNAL, 'middleware', 'gateway', 'cli', 'demo', 'log'],
+  util: [...INTERNAL, 'middleware', 'gateway', 'cli', 'demo', 'log', 'cluster'],
   // The log: what is printed and how secrets are kept out of it; it knows the config's and the
   // host's types (the secrets of a config, the events of a host) and serves the gateway and the CLI.
   log: [
@@ -85,6 +85,22 @@ const LAYERS = {
   scope: ['process', 'transport', 'catalog', 'auth', 'host', 'middleware', 'gateway', 'cli'],
   host: ['process', 'transport', 'middleware', 'gateway', 'cli'],
   middleware: ['process', 'transport', 'session', 'scope', 'config', 'auth', 'gateway', 'cli'],
+  // Replicas across machines: leases in Redis, forwarding between replicas. The gateway uses it; it
+  // knows only its own Redis link and the HTTP requests it routes, never a host or a session.
+  cluster: [
+    'process',
+    'transport',
+    'session',
+    'scope',
+    'catalog',
+    'config',
+    'auth',
+    'host',
+    'middleware',
+    'gateway',
+    'cli',
+    'demo',
+  ],
   // The gateway serves a host: it uses the host's public surface, never a session or a process.
   gateway: ['process', 'transport', 'session', 'scope', 'auth', 'middleware', 'cli'],
   cli: ['process', 'transport', 'session', 'scope', 'auth', 'host', 'middleware'],

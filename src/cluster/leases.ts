@@ -1,0 +1,195 @@
+/**
+ * Session ownership across replicas, in Redis: which replica alone owns each keyed session, for how
+ * long, and under which fencing token. Every decision is one Lua script, so it is atomic and reads one
+ * clock (Redis's `TIME`); replicas never compare their own clocks.
+ *
+ * Keys, under `<prefix>`:
+ * - `owner:<key>`: `"<replica> <fence>"`, with a TTL of one lease. Present: the session has this
+ *   owner. The owner renews it while the session lives and deletes it when the session closes.
+ * - `seen:<key>`: the replica that claimed it, kept much longer. An owner that vanishes without
+ *   releasing leaves it behind: the next request finds `seen` without `owner` and is told, once, that
+ *   the session was lost (the script deletes it as it answers).
+ * - `fence`: the fencing counter. A claim takes the next value; after Redis lost its data it restarts
+ *   from Redis's time in µs, above any token handed out before (clocks move forward).
+ * - `epoch`: when this Redis's data began (Redis's time, ms). Created by the first script that finds
+ *   it missing. For one lease after it, keys a client chose (2026-era conversation keys) cannot be
+ *   claimed afresh: owners whose leases Redis forgot get that long to claim them back, so a session is
+ *   never served by its old owner and a new one at once.
+ */
+import { createHash } from 'node:crypto';
+import type { LuaScript, RedisLink } from './redis.js';
+
+function lua(source: string): LuaScript {
+  return { source, sha1: createHash('sha1').update(source).digest('hex') };
+}
+
+/** Redis's time in ms, and the epoch (created now when missing). Shared by the scripts below. */
+const PRELUDE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local since = redis.call('GET', KEYS[4])
+if not since then
+  redis.call('SET', KEYS[4], now)
+  since = now
+else
+  since = tonumber(since)
+end
+local function nextFence()
+  if redis.call('EXISTS', KEYS[3]) == 0 then
+    redis.call('SET', KEYS[3], string.format('%d', now * 1000))
+  end
+  return redis.call('INCR', KEYS[3])
+end
+-- Fences are beyond %.14g's exact range: always written as integers.
+local function owner(replica, fence) return replica .. ' ' .. string.format('%d', fence) end
+`;
+
+/**
+ * KEYS: owner, seen, fence, epoch. ARGV: replica, leaseMs, seenMs, fresh (1: a key no client could
+ * have used before, such as a new random session id, which needs no grace).
+ * Returns {'claimed', fence} | {'owned', value} | {'lost', replica} | {'grace', msLeft}.
+ */
+const CLAIM = lua(`${PRELUDE}
+local current = redis.call('GET', KEYS[1])
+if current then return {'owned', current} end
+local seen = redis.call('GET', KEYS[2])
+if seen then
+  redis.call('DEL', KEYS[2])
+  return {'lost', seen}
+end
+local graceEnds = since + tonumber(ARGV[2])
+if ARGV[4] ~= '1' and now < graceEnds then return {'grace', graceEnds - now} end
+local fence = nextFence()
+redis.call('SET', KEYS[1], owner(ARGV[1], fence), 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+return {'claimed', fence}
+`);
+
+/**
+ * Renews a lease this replica holds, or takes it back when Redis forgot it (lost its data) and no
+ * one else has it. KEYS: owner, seen, fence, epoch. ARGV: replica, fence, leaseMs, seenMs.
+ * Returns {'renewed', fence} | {'reclaimed', newFence} | {'taken', value}.
+ */
+const RENEW = lua(`${PRELUDE}
+local mine = ARGV[1] .. ' ' .. ARGV[2]
+local current = redis.call('GET', KEYS[1])
+if current == mine then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+  return {'renewed', tonumber(ARGV[2])}
+end
+if current then return {'taken', current} end
+local seen = redis.call('GET', KEYS[2])
+if seen and seen ~= ARGV[1] then return {'taken', seen} end
+local fence = nextFence()
+redis.call('SET', KEYS[1], owner(ARGV[1], fence), 'PX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+return {'reclaimed', fence}
+`);
+
+/** KEYS: owner, seen. ARGV: "<replica> <fence>". Deletes both if this replica still holds the lease. */
+const RELEASE = lua(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 1
+end
+return 0
+`);
+
+/** Who owns a key now. */
+export interface Owner {
+  replica: string;
+  fence: number;
+}
+
+/** What a claim found. */
+export type ClaimOutcome =
+  | { kind: 'claimed'; fence: number }
+  | { kind: 'owned'; owner: Owner }
+  | { kind: 'lost'; replica: string }
+  | { kind: 'grace'; retryAfterMs: number };
+
+/** What a renewal found. */
+export type RenewOutcome =
+  { kind: 'renewed'; fence: number } | { kind: 'reclaimed'; fence: number } | { kind: 'taken'; by: string };
+
+/** Timings of the leases. */
+export interface LeaseTimings {
+  /** How long a lease lives without renewal (ms). */
+  leaseMs: number;
+  /** How long a claimed key is remembered after its owner stopped renewing it (ms). */
+  seenMs: number;
+}
+
+/** The lease table of one cluster, in one Redis, under one key prefix. */
+export class Leases {
+  readonly #redis: RedisLink;
+  readonly #prefix: string;
+  readonly #timings: LeaseTimings;
+
+  constructor(redis: RedisLink, prefix: string, timings: LeaseTimings) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#timings = timings;
+  }
+
+  #keys(key: string): string[] {
+    const p = this.#prefix;
+    return [`${p}owner:${key}`, `${p}seen:${key}`, `${p}fence`, `${p}epoch`];
+  }
+
+  /** Claims `key` for `replica` unless someone owns it, it was lost, or Redis is in its grace period. */
+  async claim(key: string, replica: string, fresh = false): Promise<ClaimOutcome> {
+    const { leaseMs, seenMs } = this.#timings;
+    const [kind, value] = await this.#redis.script<[string, string | number]>(CLAIM, this.#keys(key), [
+      replica,
+      String(leaseMs),
+      String(seenMs),
+      fresh ? '1' : '0',
+    ]);
+    switch (kind) {
+      case 'claimed':
+        return { kind, fence: Number(value) };
+      case 'owned':
+        return { kind, owner: parseOwner(String(value)) };
+      case 'lost':
+        return { kind, replica: String(value) };
+      case 'grace':
+        return { kind, retryAfterMs: Number(value) };
+      default:
+        throw new Error(`berth: unexpected answer from the claim script: ${String(kind)}`);
+    }
+  }
+
+  /** Renews (or, after Redis lost its data, takes back) the lease `replica` holds on `key` under `fence`. */
+  async renew(key: string, replica: string, fence: number): Promise<RenewOutcome> {
+    const { leaseMs, seenMs } = this.#timings;
+    const [kind, value] = await this.#redis.script<[string, string | number]>(RENEW, this.#keys(key), [
+      replica,
+      String(fence),
+      String(leaseMs),
+      String(seenMs),
+    ]);
+    if (kind === 'renewed' || kind === 'reclaimed') return { kind, fence: Number(value) };
+    if (kind === 'taken') return { kind, by: String(value).split(' ')[0] ?? '' };
+    throw new Error(`berth: unexpected answer from the renew script: ${String(kind)}`);
+  }
+
+  /** Gives the lease up (the session closed): the key is then free, and not reported lost. */
+  async release(key: string, replica: string, fence: number): Promise<boolean> {
+    const [owner, seen] = this.#keys(key);
+    const released = await this.#redis.script<number>(RELEASE, [owner!, seen!], [`${replica} ${fence}`]);
+    return released === 1;
+  }
+
+  /** The current owner of `key`, if any. */
+  async owner(key: string): Promise<Owner | undefined> {
+    const value = await this.#redis.command<string | null>(['GET', `${this.#prefix}owner:${key}`]);
+    return value === null ? undefined : parseOwner(value);
+  }
+}
+
+function parseOwner(value: string): Owner {
+  const space = value.lastIndexOf(' ');
+  return { replica: value.slice(0, space), fence: Number(value.slice(space + 1)) };
+}
