@@ -45,9 +45,10 @@ local function owner(replica, fence) return replica .. ' ' .. string.format('%d'
 `;
 
 /**
- * KEYS: owner, seen, fence, epoch. ARGV: replica, leaseMs, seenMs, fresh (1: a key no client could
- * have used before, such as a new random session id, which needs no grace).
- * Returns {'claimed', fence} | {'owned', value} | {'lost', replica} | {'grace', msLeft}.
+ * KEYS: owner, seen, fence, epoch. ARGV: replica, leaseMs, seenMs, mode: 'claim'; 'fresh' (a key no
+ * client could have used before, such as a new random session id: no grace needed); 'existing' (look
+ * only: a key only its owner creates, such as a 2025-era session id, is never claimed by a request).
+ * Returns {'claimed', fence} | {'owned', value} | {'lost', replica} | {'grace', msLeft} | {'none', 0}.
  */
 const CLAIM = lua(`${PRELUDE}
 local current = redis.call('GET', KEYS[1])
@@ -57,8 +58,9 @@ if seen then
   redis.call('DEL', KEYS[2])
   return {'lost', seen}
 end
+if ARGV[4] == 'existing' then return {'none', 0} end
 local graceEnds = since + tonumber(ARGV[2])
-if ARGV[4] ~= '1' and now < graceEnds then return {'grace', graceEnds - now} end
+if ARGV[4] ~= 'fresh' and now < graceEnds then return {'grace', graceEnds - now} end
 local fence = nextFence()
 redis.call('SET', KEYS[1], owner(ARGV[1], fence), 'PX', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
@@ -87,6 +89,11 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
 return {'reclaimed', fence}
 `);
 
+/** KEYS: -, -, fence, epoch. Returns how long ago (ms) the epoch began (0: just now, by this call). */
+const EPOCH = lua(`${PRELUDE}
+return now - since
+`);
+
 /** KEYS: owner, seen. ARGV: "<replica> <fence>". Deletes both if this replica still holds the lease. */
 const RELEASE = lua(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -107,7 +114,11 @@ export type ClaimOutcome =
   | { kind: 'claimed'; fence: number }
   | { kind: 'owned'; owner: Owner }
   | { kind: 'lost'; replica: string }
-  | { kind: 'grace'; retryAfterMs: number };
+  | { kind: 'grace'; retryAfterMs: number }
+  | { kind: 'none' };
+
+/** How a claim treats a key no one owns: claim it, claim it without a grace (a fresh random key), or only look. */
+export type ClaimMode = 'claim' | 'fresh' | 'existing';
 
 /** What a renewal found. */
 export type RenewOutcome =
@@ -139,13 +150,13 @@ export class Leases {
   }
 
   /** Claims `key` for `replica` unless someone owns it, it was lost, or Redis is in its grace period. */
-  async claim(key: string, replica: string, fresh = false): Promise<ClaimOutcome> {
+  async claim(key: string, replica: string, mode: ClaimMode = 'claim'): Promise<ClaimOutcome> {
     const { leaseMs, seenMs } = this.#timings;
     const [kind, value] = await this.#redis.script<[string, string | number]>(CLAIM, this.#keys(key), [
       replica,
       String(leaseMs),
       String(seenMs),
-      fresh ? '1' : '0',
+      mode,
     ]);
     switch (kind) {
       case 'claimed':
@@ -156,6 +167,8 @@ export class Leases {
         return { kind, replica: String(value) };
       case 'grace':
         return { kind, retryAfterMs: Number(value) };
+      case 'none':
+        return { kind };
       default:
         throw new Error(`berth: unexpected answer from the claim script: ${String(kind)}`);
     }
@@ -180,6 +193,14 @@ export class Leases {
     const [owner, seen] = this.#keys(key);
     const released = await this.#redis.script<number>(RELEASE, [owner!, seen!], [`${replica} ${fence}`]);
     return released === 1;
+  }
+
+  /**
+   * How long ago (ms) this Redis's data began for the cluster (the epoch; created now if missing):
+   * within one lease of it, client-chosen keys wait out the grace.
+   */
+  async epochAge(): Promise<number> {
+    return Number(await this.#redis.script<number>(EPOCH, this.#keys(''), []));
   }
 
   /** The current owner of `key`, if any. */

@@ -31,6 +31,8 @@ export interface RedisLinkOptions {
   url: string;
   /** How long one command may take (ms). */
   commandTimeoutMs: number;
+  /** How long the first connection may take (ms); default `commandTimeoutMs`. */
+  connectTimeoutMs?: number;
   /** Called with each connection error (the client reconnects by itself). */
   onError?: (error: Error) => void;
 }
@@ -49,7 +51,7 @@ export class RedisClientMissingError extends Error {
   }
 }
 
-/** Connects to Redis; rejects with a clear error when it cannot be reached within `commandTimeoutMs`. */
+/** Connects to Redis; rejects with a clear error when it cannot be reached within `connectTimeoutMs`. */
 export async function connectRedis(options: RedisLinkOptions): Promise<RedisLink> {
   let module: typeof import('@redis/client');
   try {
@@ -63,7 +65,7 @@ export async function connectRedis(options: RedisLinkOptions): Promise<RedisLink
     url: options.url,
     disableOfflineQueue: true,
     socket: {
-      connectTimeout: options.commandTimeoutMs,
+      connectTimeout: options.connectTimeoutMs ?? options.commandTimeoutMs,
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
     },
   }) as unknown as RedisClientType;
@@ -71,7 +73,7 @@ export async function connectRedis(options: RedisLinkOptions): Promise<RedisLink
   client.on('error', (error: Error) => options.onError?.(error));
   const link = new Link(client, options.commandTimeoutMs);
   try {
-    await withDeadline(client.connect(), options.commandTimeoutMs, 'connect');
+    await withDeadline(client.connect(), options.connectTimeoutMs ?? options.commandTimeoutMs, 'connect');
   } catch (error) {
     await link.close();
     throw new Error(`berth: cannot reach Redis at ${redactUrl(options.url)}: ${messageOf(error)}`, {

@@ -99,6 +99,25 @@ export interface GatewaySpec {
    * scrapers rarely carry tokens), else beside the MCP endpoint behind the same auth.
    */
   metrics?: GatewayMetricsSpec;
+  /** Replicas across machines, sharing one Redis (see docs/scaling.md). */
+  cluster?: GatewayClusterSpec;
+}
+
+/**
+ * Replicas of one gateway across processes or machines (see docs/scaling.md): each keyed session has
+ * one owner replica at a time, decided by leases in Redis; a request landing elsewhere is forwarded.
+ */
+export interface GatewayClusterSpec {
+  /** The Redis server's `redis://` (or `rediss://`) URL. */
+  redis: string;
+  /** Shared by every replica: signs the requests they forward to each other. */
+  secret: string;
+  /** Where the other replicas reach this one's MCP endpoint; default the address it listens on. */
+  advertise?: string;
+  /** Prefix of every Redis key of this cluster (several clusters can share one Redis). */
+  prefix: string;
+  /** How long a lease lives unrenewed: the bound on how long a dead replica's sessions stay unreachable. */
+  leaseMs: number;
 }
 
 /** Where the gateway serves its Prometheus metrics. */
@@ -204,6 +223,28 @@ export const gatewaySchema = z.strictObject({
     })
     .optional(),
   status: z.union([z.boolean(), z.strictObject({ principals: patterns.optional() })]).optional(),
+  cluster: z
+    .strictObject({
+      redis: nonEmpty,
+      secret: nonEmpty,
+      advertise: nonEmpty.optional(),
+      prefix: z
+        .string()
+        .regex(/^[\w.:-]{1,64}$/, { error: 'expected 1 to 64 letters, digits, ".", ":", "-" or "_"' })
+        .optional(),
+      leaseMs: z
+        .int({
+          error: (issue) => `expected a whole number of ms from 300 to 600000, got ${showValue(issue.input)}`,
+        })
+        .min(300, {
+          error: (issue) => `expected a whole number of ms from 300 to 600000, got ${showValue(issue.input)}`,
+        })
+        .max(600_000, {
+          error: (issue) => `expected a whole number of ms from 300 to 600000, got ${showValue(issue.input)}`,
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 /** The `gateway` section (or `serve()`'s options) as written: every field optional. */
@@ -338,6 +379,31 @@ export function resolveGateway(value: unknown, source: GatewaySource): GatewaySp
     else spec.metrics = { path, ...(own && { listen: own }) };
     if (own === undefined && path === spec.path)
       report(['metrics', 'path'], `expected a path other than the MCP endpoint's (${spec.path})`);
+  }
+  if (raw.cluster) {
+    const c = raw.cluster;
+    const redis = expand(c.redis, 'cluster', 'redis');
+    const secret = expand(c.secret, 'cluster', 'secret');
+    const advertise = c.advertise === undefined ? undefined : expand(c.advertise, 'cluster', 'advertise');
+    if (!/^rediss?:\/\//.test(redis) || !URL.canParse(redis))
+      report(['cluster', 'redis'], 'expected a redis:// or rediss:// URL, e.g. "redis://127.0.0.1:6379"');
+    if (secret.length < 32)
+      report(
+        ['cluster', 'secret'],
+        'expected a secret of at least 32 characters, the same on every replica (generate one with `openssl rand -hex 32`)',
+      );
+    if (advertise !== undefined && !isHttpUrl(advertise))
+      report(
+        ['cluster', 'advertise'],
+        `expected the http(s) URL of this replica's endpoint, got ${JSON.stringify(advertise)}`,
+      );
+    spec.cluster = {
+      redis,
+      secret,
+      ...(advertise !== undefined && { advertise }),
+      prefix: c.prefix ?? 'berth',
+      leaseMs: c.leaseMs ?? 10_000,
+    };
   }
   if (spec.limits.requestTimeoutMs < spec.limits.headersTimeoutMs) {
     report(

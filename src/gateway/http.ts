@@ -28,6 +28,7 @@ import type { Gateway } from './gateway.js';
 import { serverSessionStarted } from '../telemetry/server.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/prometheus.js';
 import { SILENT_LOGGER, type Logger } from '../log/logger.js';
+import type { Cluster } from '../cluster/cluster.js';
 
 /** The header a 2026-era client names the conversation to end with, on `DELETE`. */
 export const END_CONVERSATION_HEADER = 'berth-key';
@@ -68,6 +69,11 @@ export interface HttpOptions {
   metrics?: MetricsEndpoint;
   /** Where authentication failures (`warn`) and requests (`debug`) are logged. */
   logger?: Logger;
+  /**
+   * The cluster this gateway is a replica of: requests of a conversation another replica owns are
+   * forwarded there, and a conversation's lease is released when it ends here.
+   */
+  cluster?: Cluster;
 }
 
 /** Metrics in the Prometheus text format, at a path of the gateway's listener. */
@@ -100,7 +106,7 @@ interface RequestNote {
 /** Builds the HTTP face of a gateway. */
 export function createHttpHandler(gateway: Gateway, options: HttpOptions): GatewayHandler {
   const { spec } = gateway;
-  const { authenticator } = options;
+  const { authenticator, cluster } = options;
   const logger = options.logger ?? SILENT_LOGGER;
   const { allowedHosts, allowedOrigins } = allowedHostsAndOrigins(spec, options.endpoint);
   const sessions = new Map<string, LegacySession>();
@@ -137,7 +143,17 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     principal: string,
     onEnd?: () => Promise<void>,
   ): Promise<Conversation> {
-    const opened = await gateway.conversations.open(key, principal, onEnd);
+    // Its lease in the cluster ends with it (after its sessions, so no one else serves it before).
+    const ended = cluster
+      ? async () => {
+          try {
+            await onEnd?.();
+          } finally {
+            await cluster.release(key);
+          }
+        }
+      : onEnd;
+    const opened = await gateway.conversations.open(key, principal, ended);
     if (opened === 'full')
       throw new Error(
         `berth gateway: at its limit of ${spec.limits.maxClientSessions} client sessions; retry later`,
@@ -225,10 +241,14 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       const id = request.headers.get(END_CONVERSATION_HEADER) ?? undefined;
       if (id !== undefined && id.length > MAX_ID_LENGTH)
         return httpError(400, `${END_CONVERSATION_HEADER} is too long`);
-      await gateway.conversations.end(conversationKey(principal.name, id));
+      const key = conversationKey(principal.name, id);
+      const elsewhere = await cluster?.route(request, key, undefined, null);
+      if (elsewhere) return elsewhere;
+      await gateway.conversations.end(key);
       return new Response(null, { status: 204 });
     }
     let parsedBody: unknown;
+    let bodyText: string | undefined;
     if (request.method === 'POST') {
       const type = request.headers.get('content-type') ?? '';
       if (!/^application\/json\s*(;|$)/i.test(type)) {
@@ -237,6 +257,7 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       const body = await readRequestBody(request, spec.limits.maxBodyBytes);
       if (body.tooLarge)
         return httpError(413, `Payload Too Large: the limit is ${spec.limits.maxBodyBytes} bytes`);
+      bodyText = body.text;
       try {
         parsedBody = JSON.parse(body.text);
       } catch {
@@ -247,6 +268,20 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       const problem = shapeProblem(parsedBody);
       if (problem) return rpcError(400, -32600, `Invalid Request: ${problem}`);
     }
+    if (cluster) {
+      // A 2025-era session is claimed by the replica that initialized it, never by a request; a
+      // 2026-era conversation by the first replica a request of it reaches.
+      const key =
+        sessionId !== null
+          ? conversationKey(principal.name, sessionId)
+          : conversationOf(parsedBody, principal.name);
+      if (key !== undefined) {
+        const rpcId = (parsedBody as { id?: unknown } | undefined)?.id;
+        const mode = sessionId !== null ? 'existing' : 'claim';
+        const elsewhere = await cluster.route(request, key, bodyText, rpcId, mode);
+        if (elsewhere) return elsewhere;
+      }
+    }
     // What the SDK's handlers see (ctx.http.req): the request without the client's credentials, and
     // without its body, which is read (or, for other methods, of no use) by now.
     const headers = new Headers(request.headers);
@@ -255,19 +290,20 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     if (await isLegacyRequest(forward, parsedBody))
       return legacy(forward, principal, authInfo, sessionId, parsedBody);
     const full = wouldOpenConversation(parsedBody, principal.name);
-    if (full) return full;
+    if (full) {
+      // Claimed above for a conversation this replica cannot open: leave it to another.
+      const key = conversationOf(parsedBody, principal.name);
+      if (cluster && key !== undefined) await cluster.release(key);
+      return full;
+    }
     return modern.fetch(forward, { authInfo, parsedBody });
   }
 
   /** A 503 when a 2026-era request would open a conversation beyond the cap. */
   function wouldOpenConversation(body: unknown, principal: string): Response | undefined {
-    if (!gateway.conversations.full || !body || typeof body !== 'object') return undefined;
-    const { method, params } = body as { method?: unknown; params?: { _meta?: Record<string, unknown> } };
-    if (!['tools/call', 'prompts/get', 'resources/read', 'completion/complete'].includes(String(method)))
-      return undefined;
-    const id = params?._meta?.[CONVERSATION_META_KEY];
-    if (gateway.conversations.get(conversationKey(principal, typeof id === 'string' ? id : undefined)))
-      return undefined;
+    if (!gateway.conversations.full) return undefined;
+    const key = conversationOf(body, principal);
+    if (key === undefined || gateway.conversations.get(key)) return undefined;
     return sessionCapResponse();
   }
 
@@ -325,7 +361,9 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomBytes(32).toString('base64url'),
       maxRequestBodySize: spec.limits.maxBodyBytes,
-      onsessioninitialized: (id) => {
+      onsessioninitialized: async (id) => {
+        // The new session is this replica's: other replicas forward its requests here.
+        await cluster?.claimFresh(conversationKey(principal.name, id));
         measured = serverSessionStarted('tcp');
         session = {
           principal: principal.name,
@@ -427,6 +465,18 @@ export async function metricsResponse(request: Request, metrics: MetricsEndpoint
 function authFailure(response: Response): string {
   const challenge = response.headers.get('www-authenticate') ?? '';
   return /\berror="([a-z_]{1,64})"/.exec(challenge)?.[1] ?? `http_${response.status}`;
+}
+
+/** Requests of a 2026-era client that run in a conversation (and open it on first use). */
+const CONVERSATION_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read', 'completion/complete']);
+
+/** The conversation a 2026-era request runs in, when its method runs in one. */
+function conversationOf(body: unknown, principal: string): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const { method, params } = body as { method?: unknown; params?: { _meta?: Record<string, unknown> } };
+  if (typeof method !== 'string' || !CONVERSATION_METHODS.has(method)) return undefined;
+  const id = params?._meta?.[CONVERSATION_META_KEY];
+  return conversationKey(principal, typeof id === 'string' ? id : undefined);
 }
 
 /** Why a parsed body is not one JSON-RPC message berth accepts, if it is not. */

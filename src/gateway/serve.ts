@@ -12,7 +12,13 @@ import {
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { isLoopbackHost, resolveGateway, type GatewayConfig, type GatewaySpec } from '../config/gateway.js';
+import {
+  isLoopbackHost,
+  resolveGateway,
+  type GatewayClusterSpec,
+  type GatewayConfig,
+  type GatewaySpec,
+} from '../config/gateway.js';
 import { ConfigError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { createAuthenticator, toolScopesAllow } from './auth.js';
@@ -27,6 +33,8 @@ import { PROMETHEUS_CONTENT_TYPE, startPrometheus, type PrometheusMetrics } from
 import type { Relay } from './relay.js';
 import { createStatusPage, type StatusOptions } from './status/index.js';
 import { SILENT_LOGGER, type Logger } from '../log/logger.js';
+import { keyLogId } from '../log/secrets.js';
+import { Cluster } from '../cluster/cluster.js';
 
 /** What a gateway needs beyond its `gateway` section. */
 export interface GatewayOptions {
@@ -83,6 +91,7 @@ function gatewayHandler(
   host: Host,
   options: GatewayOptions,
   metrics: MetricsEndpoint | undefined,
+  cluster?: Cluster,
 ): GatewayFetchHandler {
   const spec = specOf(options.gateway);
   const endpoint =
@@ -97,7 +106,18 @@ function gatewayHandler(
       toolScopesAllow(spec.auth, { name: caller.name, scopes: caller.scopes }, name),
   });
   const stopEvents = host.on((event) => gateway.handleHostEvent(event));
-  const http = createHttpHandler(gateway, { authenticator, endpoint, ...(metrics && { metrics }), logger });
+  const http = createHttpHandler(gateway, {
+    authenticator,
+    endpoint,
+    logger,
+    ...(metrics && { metrics }),
+    ...(cluster && { cluster }),
+  });
+  // A conversation this replica can no longer prove it owns ends here at once (its client is told).
+  cluster?.onDrop((key, reason) => {
+    logger.warn({ session: keyLogId(key), reason }, 'cluster: stopped serving a session');
+    void gateway.conversations.end(key);
+  });
   const status = spec.status.enabled
     ? createStatusPage({ gateway, authenticator, ...allowedHostsAndOrigins(spec, endpoint) }, options.status)
     : undefined;
@@ -192,11 +212,14 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
   const onListener: MetricsEndpoint | undefined =
     metrics && !metricsListener ? { path: spec.metrics!.path, text: () => metrics.text() } : undefined;
   let handler: GatewayFetchHandler;
+  let cluster: Cluster | undefined;
   try {
+    if (spec.cluster) cluster = await joinCluster(spec.cluster, url, options.logger ?? SILENT_LOGGER);
     handler = gatewayHandler(
       host,
       { ...options, gateway: spec, endpoint: options.endpoint ?? url },
       onListener,
+      cluster,
     );
     if (handler.collisions.length) {
       await handler.close();
@@ -205,6 +228,7 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
       );
     }
   } catch (error) {
+    await cluster?.close();
     await closeListener(listener, 0);
     if (metricsListener) await closeListener(metricsListener, 0);
     await metrics?.close();
@@ -253,7 +277,11 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
   const close = () =>
     (closing ??= (async () => {
       const listenerClosed = closeListener(listener, spec.limits.drainTimeoutMs);
-      await handler.close();
+      try {
+        await handler.close(); // conversations end, and release their leases
+      } finally {
+        await cluster?.close();
+      }
       // Nothing is in flight any more: close the connections between requests (those whose last
       // response ended during the drain) and those that never sent one, rather than wait on them.
       listener.closeIdleConnections();
@@ -263,6 +291,18 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
       await metrics?.close();
     })());
   return { url, ...(metricsUrl && { metricsUrl }), close, [Symbol.asyncDispose]: close };
+}
+
+/** Joins the cluster as the replica at `url` (or the advertised address); Redis trouble is logged. */
+async function joinCluster(spec: GatewayClusterSpec, url: URL, logger: Logger): Promise<Cluster> {
+  return Cluster.start({
+    redis: spec.redis,
+    secret: spec.secret,
+    url: spec.advertise ?? url.href,
+    prefix: spec.prefix,
+    leaseMs: spec.leaseMs,
+    onError: (error) => logger.warn({ err: error.message }, 'cluster: Redis trouble'),
+  });
 }
 
 /** Starts listening on `where`; rejects with the listen error. */

@@ -146,7 +146,8 @@ function escapeRegExp(text: string): string {
 
 /**
  * The secret values of a loaded config: every env value and header value of its entries, their
- * bearer tokens, OAuth client ids' secrets, and the gateway's tokens. (Values under
+ * bearer tokens, OAuth client ids' secrets, the gateway's tokens, and its cluster's secret and
+ * Redis password. (Values under
  * {@link MIN_SECRET_LENGTH} characters are dropped by `SecretValues.add`.)
  */
 export function configSecrets(loaded: Pick<LoadedConfig, 'servers' | 'gateway'>): string[] {
@@ -162,6 +163,13 @@ export function configSecrets(loaded: Pick<LoadedConfig, 'servers' | 'gateway'>)
   }
   const auth = loaded.gateway.auth;
   if (auth?.type === 'tokens') values.push(...Object.values(auth.tokens));
+  const cluster = loaded.gateway.cluster;
+  if (cluster) {
+    values.push(cluster.secret);
+    // The Redis URL's password, and the whole URL (which carries it).
+    const password = URL.canParse(cluster.redis) ? new URL(cluster.redis).password : '';
+    if (password) values.push(decodeURIComponent(password), cluster.redis);
+  }
   return values;
 }
 

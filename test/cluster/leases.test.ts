@@ -29,12 +29,12 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
 
   it('gives a key one owner; the others see it, and fences grow', async () => {
     const leases = table();
-    const a = await leases.claim('k', 'A', true);
+    const a = await leases.claim('k', 'A', 'fresh');
     expect(a.kind).toBe('claimed');
-    const b = await leases.claim('k', 'B', true);
+    const b = await leases.claim('k', 'B', 'fresh');
     expect(b).toEqual({ kind: 'owned', owner: { replica: 'A', fence: (a as { fence: number }).fence } });
     expect(await leases.owner('k')).toEqual({ replica: 'A', fence: (a as { fence: number }).fence });
-    const other = await leases.claim('k2', 'B', true);
+    const other = await leases.claim('k2', 'B', 'fresh');
     expect(other.kind).toBe('claimed');
     expect((other as { fence: number }).fence).toBeGreaterThan((a as { fence: number }).fence);
   });
@@ -42,7 +42,7 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
   it('only one of many concurrent claims wins', async () => {
     const leases = table();
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => leases.claim('contested', `R${i}`, true)),
+      Array.from({ length: 20 }, (_, i) => leases.claim('contested', `R${i}`, 'fresh')),
     );
     expect(outcomes.filter((o) => o.kind === 'claimed')).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind === 'owned')).toHaveLength(19);
@@ -50,7 +50,7 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
 
   it('reports a key whose owner stopped renewing as lost, exactly once, then lets it be claimed', async () => {
     const leases = table(150);
-    expect((await leases.claim('k', 'A', true)).kind).toBe('claimed');
+    expect((await leases.claim('k', 'A', 'fresh')).kind).toBe('claimed');
     await new Promise((resolve) => setTimeout(resolve, 300)); // A's lease expires
     // Two replicas asked at once: one reports the loss, the other claims the key afresh.
     const seen = await Promise.all([leases.claim('k', 'B'), leases.claim('k', 'C')]);
@@ -61,7 +61,7 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
 
   it('renews a held lease, and refuses a renewal by a replica that no longer holds it', async () => {
     const leases = table(300);
-    const claim = await leases.claim('k', 'A', true);
+    const claim = await leases.claim('k', 'A', 'fresh');
     const fence = (claim as { fence: number }).fence;
     for (let i = 0; i < 4; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -74,16 +74,27 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
 
   it('frees a released key without reporting it lost; a stale release does nothing', async () => {
     const leases = table();
-    const fence = ((await leases.claim('k', 'A', true)) as { fence: number }).fence;
+    const fence = ((await leases.claim('k', 'A', 'fresh')) as { fence: number }).fence;
     expect(await leases.release('k', 'A', fence + 1)).toBe(false);
     expect(await leases.release('k', 'A', fence)).toBe(true);
     expect(await leases.owner('k')).toBeUndefined();
-    expect((await leases.claim('k', 'B', true)).kind).toBe('claimed');
+    expect((await leases.claim('k', 'B', 'fresh')).kind).toBe('claimed');
+  });
+
+  it('only looks at a key in mode "existing": never claims it, still reports it lost once', async () => {
+    const leases = table(150);
+    expect(await leases.claim('k', 'A', 'existing')).toEqual({ kind: 'none' });
+    expect(await leases.owner('k')).toBeUndefined();
+    expect((await leases.claim('k', 'A', 'fresh')).kind).toBe('claimed');
+    expect((await leases.claim('k', 'B', 'existing')).kind).toBe('owned');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await leases.claim('k', 'B', 'existing')).toEqual({ kind: 'lost', replica: 'A' });
+    expect(await leases.claim('k', 'B', 'existing')).toEqual({ kind: 'none' });
   });
 
   it('after Redis lost its data: owners take their keys back, fences stay above the old ones, and new client keys wait out the grace', async () => {
     const leases = table(500);
-    const before = ((await leases.claim('k', 'A', true)) as { fence: number }).fence;
+    const before = ((await leases.claim('k', 'A', 'fresh')) as { fence: number }).fence;
     await redis.restart(); // SIGKILL, no persistence: every key is gone
     // The client reconnects by itself; wait until it is back.
     const deadline = Date.now() + 10_000;
@@ -95,7 +106,7 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
     expect((early as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
     expect((early as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(500);
     // A fresh random key (a new 2025-era session id) needs no grace.
-    expect((await leases.claim('fresh', 'B', true)).kind).toBe('claimed');
+    expect((await leases.claim('fresh', 'B', 'fresh')).kind).toBe('claimed');
     // The owner renews: Redis forgot the lease, so it takes it back, under a larger fence.
     const back = await leases.renew('k', 'A', before);
     expect(back.kind).toBe('reclaimed');
@@ -112,7 +123,7 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
       const leases = new Leases(conn, 'berth:down:', { leaseMs: 1_000, seenMs: 60_000 });
       await own.kill();
       const started = Date.now();
-      await expect(leases.claim('k', 'A', true)).rejects.toThrow();
+      await expect(leases.claim('k', 'A', 'fresh')).rejects.toThrow();
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await conn.close();

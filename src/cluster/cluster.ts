@@ -1,0 +1,211 @@
+/**
+ * The cluster as the gateway sees it: for a request that belongs to a keyed session, either "serve it
+ * here" (this replica owns the session) or the answer to send instead: the owner's, forwarded; a
+ * clear "session lost"; or a 503 with Retry-After while the cluster recovers. It owns the Redis
+ * connection and this replica's place in the cluster, and closes both.
+ */
+import { ROUTE_HEADER, forwardTo, verifyRoute } from './forward.js';
+import { connectRedis, type RedisLink } from './redis.js';
+import type { ClaimMode } from './leases.js';
+import { Replica, type DropReason, type Placement } from './replica.js';
+
+/** What a cluster needs. */
+export interface ClusterOptions {
+  /** The Redis URL. */
+  redis: string;
+  /** The secret every replica shares (signs forwarded requests). */
+  secret: string;
+  /** This replica's MCP endpoint, as the other replicas reach it. */
+  url: string;
+  /** Prefix of the cluster's Redis keys. */
+  prefix: string;
+  /** Lease length (ms). */
+  leaseMs: number;
+
+  /** Reports Redis trouble (never with a secret in it). */
+  onError?: (error: Error) => void;
+}
+
+/** Where the replica's drops go: set once the gateway is there to end the sessions. */
+interface Drops {
+  to?: (key: string, reason: DropReason) => void;
+}
+
+/** How long joining may take to reach Redis (ms). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** How long a claimed key is remembered after its owner stopped renewing it: a day. */
+const SEEN_MS = 24 * 60 * 60_000;
+
+/** One replica's view of the cluster. */
+export class Cluster {
+  readonly #redis: RedisLink;
+  readonly #replica: Replica;
+  readonly #secret: string;
+  readonly #leaseMs: number;
+  readonly #drops: Drops;
+
+  private constructor(redis: RedisLink, replica: Replica, drops: Drops, options: ClusterOptions) {
+    this.#redis = redis;
+    this.#drops = drops;
+    this.#replica = replica;
+    this.#secret = options.secret;
+    this.#leaseMs = options.leaseMs;
+  }
+
+  /** Connects to Redis and joins the cluster; rejects with a clear error when Redis cannot be reached. */
+  static async start(options: ClusterOptions): Promise<Cluster> {
+    const redis = await connectRedis({
+      url: options.redis,
+      // A renewal must be answered within the margin a lease keeps (a third of it).
+      commandTimeoutMs: Math.max(200, Math.floor(options.leaseMs / 3)),
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      ...(options.onError && { onError: options.onError }),
+    });
+    const drops: Drops = {};
+    const replica = new Replica(redis, {
+      url: options.url,
+      prefix: `${options.prefix}:`,
+      timings: { leaseMs: options.leaseMs, seenMs: SEEN_MS },
+      onDrop: (key, reason) => drops.to?.(key, reason),
+      ...(options.onError && { onError: options.onError }),
+    });
+    try {
+      await replica.start();
+    } catch (error) {
+      await replica.close();
+      await redis.close();
+      throw error;
+    }
+    return new Cluster(redis, replica, drops, options);
+  }
+
+  /** Where to say that this replica stopped serving a key (taken over, or unconfirmed): end its sessions there. */
+  onDrop(listener: (key: string, reason: DropReason) => void): void {
+    this.#drops.to = listener;
+  }
+
+  /** This replica's id (random per process). */
+  get replicaId(): string {
+    return this.#replica.id;
+  }
+
+  /** The fencing token this replica holds `key` under, when it serves it. */
+  fenceOf(key: string): number | undefined {
+    return this.#replica.fenceOf(key);
+  }
+
+  /** Claims a key no client could have used before (a new session id) for this replica. */
+  async claimFresh(key: string): Promise<void> {
+    const placement = await this.#replica.place(key, 'fresh');
+    if (placement.kind !== 'local')
+      throw new Error(`berth cluster: could not claim a new session (${describe(placement)})`);
+  }
+
+  /**
+   * The answer for a request of session `key` (its body already read as `body`), or undefined when
+   * this replica serves it. A request forwarded by another replica is served here or refused, never
+   * forwarded again.
+   */
+  async route(
+    request: Request,
+    key: string,
+    body: string | undefined,
+    rpcId: unknown,
+    mode: ClaimMode = 'claim',
+  ): Promise<Response | undefined> {
+    const mark = request.headers.get(ROUTE_HEADER);
+    if (mark !== null) {
+      const path = new URL(request.url).pathname;
+      const vouched = verifyRoute(this.#secret, mark, { method: request.method, path, body: body ?? '' });
+      if (vouched !== key) return plainError(403, 'berth cluster: a forwarded request with a bad route mark');
+    }
+    let placement: Placement;
+    try {
+      placement = await this.#replica.place(key, mode);
+    } catch (error) {
+      return retry(1_000, `the cluster cannot reach Redis (${messageOf(error)})`, rpcId);
+    }
+    switch (placement.kind) {
+      case 'local':
+      case 'unknown': // served here: the gateway answers for a session no one has
+        return undefined;
+      case 'lost':
+        return rpcError(404, -32001, placement.reason, rpcId);
+      case 'retry':
+        return retry(placement.afterMs, placement.reason, rpcId);
+      case 'remote':
+        if (mark !== null || placement.url === undefined) {
+          // Its owner moved on, or is dead with its lease still running: ask again shortly.
+          return retry(this.#leaseMs, `the session's owner replica is not reachable yet`, rpcId);
+        }
+        try {
+          return await forwardTo(placement.url, request, body, key, this.#secret);
+        } catch (error) {
+          if (request.signal.aborted) throw error;
+          return retry(
+            this.#leaseMs,
+            `the session's owner replica did not answer (${messageOf(error)})`,
+            rpcId,
+          );
+        }
+    }
+  }
+
+  /** Gives up `key` (its session ended here). Never rejects. */
+  release(key: string): Promise<void> {
+    return this.#replica.release(key);
+  }
+
+  /** Leaves the cluster: leases released, announcement removed, Redis connection closed. */
+  async close(): Promise<void> {
+    await this.#replica.close();
+    await this.#redis.close();
+  }
+}
+
+function describe(placement: Placement): string {
+  switch (placement.kind) {
+    case 'local':
+      return 'served here';
+    case 'remote':
+      return `owned by replica ${placement.replica}`;
+    case 'unknown':
+      return 'no owner';
+    default:
+      return placement.reason;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function rpcError(
+  status: number,
+  code: number,
+  message: string,
+  id: unknown,
+  headers: Record<string, string> = {},
+) {
+  const rpcId = typeof id === 'string' || typeof id === 'number' ? id : null;
+  return new Response(
+    JSON.stringify({ jsonrpc: '2.0', id: rpcId, error: { code, message: `berth cluster: ${message}` } }),
+    {
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+    },
+  );
+}
+
+function retry(afterMs: number, reason: string, id: unknown): Response {
+  const seconds = Math.max(1, Math.ceil(afterMs / 1000));
+  return rpcError(503, -32000, `${reason}; retry in ${seconds} s`, id, { 'retry-after': String(seconds) });
+}
+
+function plainError(status: number, message: string): Response {
+  return new Response(JSON.stringify({ error: message }), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
+}

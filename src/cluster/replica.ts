@@ -1,0 +1,263 @@
+/**
+ * One gateway replica's place in the cluster: its identity and address (announced in Redis while it
+ * lives), the session keys it owns, and the renewal loop that keeps their leases. It alone claims,
+ * renews and releases this replica's leases; the gateway only asks it where a key is served.
+ *
+ * Fencing: a lease is held locally only as long as Redis has confirmed it, minus a margin: each
+ * renewal round that Redis answers extends it to (the round's start + one lease - the margin). When
+ * that moment passes without a confirmation (Redis unreachable, the process paused), the replica
+ * stops serving the key before Redis can let another replica claim it, and says why. So two
+ * replicas never serve one session, whatever the network does, as long as clocks run at about the
+ * same rate for one lease.
+ */
+import { randomBytes } from 'node:crypto';
+import { Leases, type ClaimMode, type LeaseTimings } from './leases.js';
+import type { RedisLink } from './redis.js';
+
+/** Where a request for a key is served. */
+export type Placement =
+  | { kind: 'local'; fence: number }
+  | { kind: 'remote'; replica: string; url: string | undefined }
+  | { kind: 'lost'; reason: string }
+  | { kind: 'retry'; afterMs: number; reason: string }
+  | { kind: 'unknown' };
+
+/** Why this replica stopped serving a key it owned. */
+export type DropReason = 'taken' | 'unconfirmed' | 'closing';
+
+/** Options of a replica. */
+export interface ReplicaOptions {
+  /** The address other replicas forward to (this replica's MCP endpoint). */
+  url: string;
+  /** Key prefix in Redis (one per cluster). */
+  prefix: string;
+  timings: LeaseTimings;
+  /** Called when the replica stops serving a key it owned: end its sessions here. */
+  onDrop: (key: string, reason: DropReason) => void;
+  /** Reports renewal errors (Redis unreachable). */
+  onError?: (error: Error) => void;
+}
+
+interface Held {
+  fence: number;
+  /** Until when (performance.now()) Redis has confirmed the lease, minus the margin. */
+  confirmedUntil: number;
+}
+
+/** This replica: its leases, and where every other key lives. */
+export class Replica {
+  /** Random per process: a restarted replica is a new one (its old sessions are lost, not resumed). */
+  readonly id = randomBytes(9).toString('base64url');
+  readonly #redis: RedisLink;
+  readonly #leases: Leases;
+  readonly #options: ReplicaOptions;
+  readonly #held = new Map<string, Held>();
+  /** Claims in progress, so concurrent requests for one key share one claim. */
+  readonly #claiming = new Map<string, Promise<Placement>>();
+  #timer: NodeJS.Timeout | undefined;
+  #round: Promise<void> | undefined;
+  /** Releases started by drops, awaited by close(). */
+  readonly #releasing = new Set<Promise<unknown>>();
+  #closed = false;
+
+  constructor(redis: RedisLink, options: ReplicaOptions) {
+    this.#redis = redis;
+    this.#options = options;
+    this.#leases = new Leases(redis, options.prefix, options.timings);
+  }
+
+  /** The margin kept before a lease's end: a third of it. */
+  get #marginMs(): number {
+    return this.#options.timings.leaseMs / 3;
+  }
+
+  /**
+   * Announces this replica and starts renewing (every third of a lease). When Redis has no record of
+   * the cluster yet (a new cluster, or a Redis that lost its data), it first waits out the grace
+   * period, so that its clients are not refused while it runs.
+   */
+  async start(): Promise<void> {
+    const age = await this.#leases.epochAge();
+    const grace = this.#options.timings.leaseMs - age;
+    if (grace > 0) await new Promise((resolve) => setTimeout(resolve, grace));
+    await this.#announce();
+    const every = Math.max(10, Math.floor(this.#options.timings.leaseMs / 3));
+    this.#timer = setInterval(() => {
+      this.#round ??= this.#renewAll().finally(() => (this.#round = undefined));
+    }, every);
+  }
+
+  /** The keys this replica serves now. */
+  get keys(): readonly string[] {
+    return [...this.#held.keys()];
+  }
+
+  /**
+   * Where `key` is served, claiming it for this replica when no one owns it (see `ClaimMode`: a fresh
+   * random key needs no grace; an `existing` one is never claimed, and is `unknown` when no one has it).
+   */
+  place(key: string, mode: ClaimMode = 'claim'): Promise<Placement> {
+    const held = this.#held.get(key);
+    if (held) {
+      if (performance.now() < held.confirmedUntil)
+        return Promise.resolve({ kind: 'local', fence: held.fence });
+      this.#drop(key, 'unconfirmed');
+      return Promise.resolve(unconfirmed());
+    }
+    if (this.#closed)
+      return Promise.resolve({ kind: 'retry', afterMs: 1_000, reason: 'this replica is stopping' });
+    let claim = this.#claiming.get(key);
+    if (!claim) {
+      claim = this.#claim(key, mode).finally(() => this.#claiming.delete(key));
+      this.#claiming.set(key, claim);
+    }
+    return claim;
+  }
+
+  /** Whether this replica serves `key` now (its lease confirmed). */
+  owns(key: string): boolean {
+    const held = this.#held.get(key);
+    return held !== undefined && performance.now() < held.confirmedUntil;
+  }
+
+  /** The fence this replica holds `key` under, if it serves it. */
+  fenceOf(key: string): number | undefined {
+    return this.owns(key) ? this.#held.get(key)?.fence : undefined;
+  }
+
+  async #claim(key: string, mode: ClaimMode): Promise<Placement> {
+    const started = performance.now();
+    const outcome = await this.#leases.claim(key, this.id, mode);
+    switch (outcome.kind) {
+      case 'claimed':
+        if (this.#closed) {
+          await this.#leases.release(key, this.id, outcome.fence).catch(() => false);
+          return { kind: 'retry', afterMs: 1_000, reason: 'this replica is stopping' };
+        }
+        this.#held.set(key, { fence: outcome.fence, confirmedUntil: this.#until(started) });
+        return { kind: 'local', fence: outcome.fence };
+      case 'owned': {
+        if (outcome.owner.replica === this.id) {
+          // Ours in Redis but not here: dropped locally (unconfirmed) while Redis kept it. Not served.
+          return unconfirmed();
+        }
+        const url = await this.#redis.command<string | null>([
+          'GET',
+          this.#replicaKey(outcome.owner.replica),
+        ]);
+        return { kind: 'remote', replica: outcome.owner.replica, url: url ?? undefined };
+      }
+      case 'lost':
+        return {
+          kind: 'lost',
+          reason: 'session lost: its owner replica stopped; start a new session (or conversation)',
+        };
+      case 'none':
+        return { kind: 'unknown' };
+      case 'grace':
+        return {
+          kind: 'retry',
+          afterMs: outcome.retryAfterMs,
+          reason: 'the cluster is recovering (Redis lost its data): owners are taking their sessions back',
+        };
+    }
+  }
+
+  /** Gives up `key` (its session closed): the lease is released, the key is free. Never rejects. */
+  async release(key: string): Promise<void> {
+    const held = this.#held.get(key);
+    if (!held) return;
+    this.#held.delete(key);
+    await this.#leases.release(key, this.id, held.fence).catch((error: unknown) => this.#report(error));
+  }
+
+  /** The moment a confirmation that Redis gave for a round started at `started` holds until. */
+  #until(started: number): number {
+    return started + this.#options.timings.leaseMs - this.#marginMs;
+  }
+
+  #replicaKey(id: string): string {
+    return `${this.#options.prefix}replica:${id}`;
+  }
+
+  async #announce(): Promise<void> {
+    await this.#redis.command([
+      'SET',
+      this.#replicaKey(this.id),
+      this.#options.url,
+      'PX',
+      String(this.#options.timings.leaseMs),
+    ]);
+  }
+
+  /** One renewal round: the replica's own key, then every lease. */
+  async #renewAll(): Promise<void> {
+    const started = performance.now();
+    await this.#announce().catch((error: unknown) => this.#report(error));
+    await Promise.all(
+      [...this.#held].map(async ([key, held]) => {
+        try {
+          const outcome = await this.#leases.renew(key, this.id, held.fence);
+          if (this.#held.get(key) !== held) return; // released meanwhile
+          if (outcome.kind === 'taken') {
+            this.#drop(key, 'taken');
+            return;
+          }
+          // A lease Redis had forgot is taken back only while it is still confirmed here: past that,
+          // this replica has stopped serving it and must not start again.
+          held.fence = outcome.fence;
+          if (outcome.kind === 'reclaimed' && performance.now() >= held.confirmedUntil) {
+            this.#drop(key, 'unconfirmed'); // releases it again
+            return;
+          }
+          held.confirmedUntil = this.#until(started);
+        } catch (error) {
+          this.#report(error);
+          if (performance.now() >= held.confirmedUntil) this.#drop(key, 'unconfirmed');
+        }
+      }),
+    );
+  }
+
+  #drop(key: string, reason: DropReason): void {
+    const held = this.#held.get(key);
+    if (!held) return;
+    this.#held.delete(key);
+    this.#options.onDrop(key, reason);
+    if (reason === 'unconfirmed') {
+      // The client is told once that its session is lost; if Redis answers again, free the key so the
+      // next request gets a new session instead of another "lost" until the lease runs out.
+      const release = this.#leases.release(key, this.id, held.fence).catch(() => false);
+      this.#releasing.add(release);
+      void release.finally(() => this.#releasing.delete(release));
+    }
+  }
+
+  #report(error: unknown): void {
+    this.#options.onError?.(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /**
+   * Stops: no more claims or renewals; every lease still held is released (its sessions must have
+   * been closed by the caller first) and the replica's announcement removed. Never rejects.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#round;
+    await Promise.allSettled([...this.#claiming.values(), ...this.#releasing]);
+    await Promise.all([...this.#held.keys()].map((key) => this.release(key)));
+    await this.#redis
+      .command(['DEL', this.#replicaKey(this.id)])
+      .catch((error: unknown) => this.#report(error));
+  }
+}
+
+function unconfirmed(): Placement {
+  return {
+    kind: 'lost',
+    reason:
+      'session lost: this replica could not confirm it still owns the session (Redis unreachable); start a new session',
+  };
+}
