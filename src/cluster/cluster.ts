@@ -90,9 +90,10 @@ export class Cluster {
     return this.#replica.id;
   }
 
-  /** The fencing token this replica holds `key` under, when it serves it. */
-  fenceOf(key: string): number | undefined {
-    return this.#replica.fenceOf(key);
+  /** This replica and the fencing token it holds `key` under, when it serves it. */
+  ownerOf(key: string): { replica: string; fence: number } | undefined {
+    const fence = this.#replica.fenceOf(key);
+    return fence === undefined ? undefined : { replica: this.#replica.id, fence };
   }
 
   /** Claims a key no client could have used before (a new session id) for this replica. */
@@ -152,9 +153,13 @@ export class Cluster {
     }
   }
 
-  /** Gives up `key` (its session ended here). Never rejects. */
-  release(key: string): Promise<void> {
-    return this.#replica.release(key);
+  /**
+   * Gives up `key` (its session ended here): `free` when its client ended it or it idled out, `lost`
+   * when this replica ended it on its own (shutting down): the next request is then told so. Never
+   * rejects.
+   */
+  release(key: string, as: 'free' | 'lost' = 'free'): Promise<void> {
+    return this.#replica.release(key, as);
   }
 
   /** Leaves the cluster: leases released, announcement removed, Redis connection closed. */

@@ -94,10 +94,26 @@ const EPOCH = lua(`${PRELUDE}
 return now - since
 `);
 
-/** KEYS: owner, seen. ARGV: "<replica> <fence>". Deletes both if this replica still holds the lease. */
+/**
+ * KEYS: owner, seen. ARGV: replica, fence, mode, seenMs. Ends this replica's lease on a key: `free`
+ * (its client ended it: the key is free, nothing to report) or `lost` (this replica stopped serving it
+ * on its own: the next request is told so, once). A `lost` mark is also left when Redis has forgotten
+ * the lease meanwhile (it lost its data), so the loss is never silent. Returns 1 if it did anything.
+ */
 const RELEASE = lua(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1], KEYS[2])
+local current = redis.call('GET', KEYS[1])
+local mine = ARGV[1] .. ' ' .. ARGV[2]
+if current == mine then
+  redis.call('DEL', KEYS[1])
+  if ARGV[3] == 'free' then
+    redis.call('DEL', KEYS[2])
+  else
+    redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+  end
+  return 1
+end
+if (not current) and ARGV[3] == 'lost' then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
   return 1
 end
 return 0
@@ -188,10 +204,18 @@ export class Leases {
     throw new Error(`berth: unexpected answer from the renew script: ${String(kind)}`);
   }
 
-  /** Gives the lease up (the session closed): the key is then free, and not reported lost. */
-  async release(key: string, replica: string, fence: number): Promise<boolean> {
+  /**
+   * Ends the lease `replica` holds on `key` under `fence`: `free` (the session closed: the key is
+   * free, not reported lost) or `lost` (its next claim is told the session was lost, even if Redis
+   * forgot the lease meanwhile).
+   */
+  async release(key: string, replica: string, fence: number, as: 'free' | 'lost' = 'free'): Promise<boolean> {
     const [owner, seen] = this.#keys(key);
-    const released = await this.#redis.script<number>(RELEASE, [owner!, seen!], [`${replica} ${fence}`]);
+    const released = await this.#redis.script<number>(
+      RELEASE,
+      [owner!, seen!],
+      [replica, String(fence), as, String(this.#timings.seenMs)],
+    );
     return released === 1;
   }
 

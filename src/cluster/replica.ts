@@ -58,6 +58,8 @@ export class Replica {
   #round: Promise<void> | undefined;
   /** Releases started by drops, awaited by close(). */
   readonly #releasing = new Set<Promise<unknown>>();
+  /** Keys lost here whose "lost" mark Redis has not taken yet (unreachable): key → fence. */
+  readonly #marks = new Map<string, number>();
   #closed = false;
 
   constructor(redis: RedisLink, options: ReplicaOptions) {
@@ -101,8 +103,7 @@ export class Replica {
     if (held) {
       if (performance.now() < held.confirmedUntil)
         return Promise.resolve({ kind: 'local', fence: held.fence });
-      this.#drop(key, 'unconfirmed');
-      return Promise.resolve(unconfirmed());
+      return this.#reconfirm(key, held);
     }
     if (this.#closed)
       return Promise.resolve({ kind: 'retry', afterMs: 1_000, reason: 'this replica is stopping' });
@@ -112,6 +113,27 @@ export class Replica {
       this.#claiming.set(key, claim);
     }
     return claim;
+  }
+
+  /**
+   * A request for a key whose confirmation has lapsed (a late renewal round, a slow Redis): one
+   * renewal decides. Still ours and unchanged in Redis: served. Anything else: the session is lost,
+   * and this request's client is the one told.
+   */
+  async #reconfirm(key: string, held: Held): Promise<Placement> {
+    const started = performance.now();
+    try {
+      const outcome = await this.#leases.renew(key, this.id, held.fence);
+      if (outcome.kind === 'renewed' && this.#held.get(key) === held) {
+        held.confirmedUntil = this.#until(started);
+        return { kind: 'local', fence: held.fence };
+      }
+      if (outcome.kind === 'reclaimed') held.fence = outcome.fence;
+    } catch (error) {
+      this.#report(error);
+    }
+    this.#drop(key, 'unconfirmed', true);
+    return unconfirmed();
   }
 
   /** Whether this replica serves `key` now (its lease confirmed). */
@@ -131,7 +153,7 @@ export class Replica {
     switch (outcome.kind) {
       case 'claimed':
         if (this.#closed) {
-          await this.#leases.release(key, this.id, outcome.fence).catch(() => false);
+          await this.#leases.release(key, this.id, outcome.fence).catch(() => false); // free
           return { kind: 'retry', afterMs: 1_000, reason: 'this replica is stopping' };
         }
         this.#held.set(key, { fence: outcome.fence, confirmedUntil: this.#until(started) });
@@ -163,12 +185,26 @@ export class Replica {
     }
   }
 
-  /** Gives up `key` (its session closed): the lease is released, the key is free. Never rejects. */
-  async release(key: string): Promise<void> {
+  /**
+   * Gives up `key` (its session closed): the lease is released, and the key is free, or (`lost`)
+   * marked so that its next request is told the session was lost. Never rejects.
+   */
+  async release(key: string, as: 'free' | 'lost' = 'free'): Promise<void> {
     const held = this.#held.get(key);
     if (!held) return;
     this.#held.delete(key);
-    await this.#leases.release(key, this.id, held.fence).catch((error: unknown) => this.#report(error));
+    await this.#endLease(key, held.fence, as);
+  }
+
+  /** Ends a lease in Redis; a `lost` mark that Redis cannot take now is kept and sent again each round. */
+  async #endLease(key: string, fence: number, as: 'free' | 'lost'): Promise<void> {
+    try {
+      await this.#leases.release(key, this.id, fence, as);
+      if (as === 'lost') this.#marks.delete(key);
+    } catch (error) {
+      this.#report(error);
+      if (as === 'lost') this.#marks.set(key, fence);
+    }
   }
 
   /** The moment a confirmation that Redis gave for a round started at `started` holds until. */
@@ -194,6 +230,7 @@ export class Replica {
   async #renewAll(): Promise<void> {
     const started = performance.now();
     await this.#announce().catch((error: unknown) => this.#report(error));
+    await Promise.all([...this.#marks].map(([key, fence]) => this.#endLease(key, fence, 'lost')));
     await Promise.all(
       [...this.#held].map(async ([key, held]) => {
         try {
@@ -219,18 +256,20 @@ export class Replica {
     );
   }
 
-  #drop(key: string, reason: DropReason): void {
+  /**
+   * Stops serving `key`. Unless another replica has it (`taken`), its loss must reach its client once:
+   * told now (`told`, a request is being answered "lost"), the key is freed; otherwise it is marked
+   * lost in Redis, for the next request, wherever it lands.
+   */
+  #drop(key: string, reason: DropReason, told = false): void {
     const held = this.#held.get(key);
     if (!held) return;
     this.#held.delete(key);
     this.#options.onDrop(key, reason);
-    if (reason === 'unconfirmed') {
-      // The client is told once that its session is lost; if Redis answers again, free the key so the
-      // next request gets a new session instead of another "lost" until the lease runs out.
-      const release = this.#leases.release(key, this.id, held.fence).catch(() => false);
-      this.#releasing.add(release);
-      void release.finally(() => this.#releasing.delete(release));
-    }
+    if (reason === 'taken') return;
+    const ending = this.#endLease(key, held.fence, told ? 'free' : 'lost');
+    this.#releasing.add(ending);
+    void ending.finally(() => this.#releasing.delete(ending));
   }
 
   #report(error: unknown): void {
@@ -247,10 +286,48 @@ export class Replica {
     clearInterval(this.#timer);
     await this.#round;
     await Promise.allSettled([...this.#claiming.values(), ...this.#releasing]);
-    await Promise.all([...this.#held.keys()].map((key) => this.release(key)));
-    await this.#redis
-      .command(['DEL', this.#replicaKey(this.id)])
-      .catch((error: unknown) => this.#report(error));
+    // A session still held now ends without its client knowing: its next request is told.
+    await Promise.all([...this.#held.keys()].map((key) => this.release(key, 'lost')));
+    await Promise.all([...this.#marks].map(([key, fence]) => this.#endLease(key, fence, 'lost')));
+    try {
+      await this.#redis.command(['DEL', this.#replicaKey(this.id)]);
+      await this.#cleanUpIfLast();
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  /**
+   * The last replica to leave removes every key of the cluster (lost-session marks, fence, epoch):
+   * a stopped cluster leaves nothing in Redis. A fence restarts from Redis's time, above the old ones.
+   */
+  async #cleanUpIfLast(): Promise<void> {
+    // The prefix holds no glob characters (the config allows letters, digits, ".", ":", "-", "_").
+    const prefix = this.#options.prefix;
+    if ((await this.#scan(`${prefix}replica:*`)).length > 0) return;
+    const keys = await this.#scan(`${prefix}*`);
+    for (let i = 0; i < keys.length; i += 500) {
+      await this.#redis.command(['UNLINK', ...keys.slice(i, i + 500)]);
+    }
+  }
+
+  /** Every key matching `pattern` (SCAN, so a big keyspace never blocks Redis). */
+  async #scan(pattern: string): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.#redis.command<[string, string[]]>([
+        'SCAN',
+        cursor,
+        'MATCH',
+        pattern,
+        'COUNT',
+        '1000',
+      ]);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    return keys;
   }
 }
 

@@ -41,6 +41,12 @@ import type { ClientAsk, RelayedCall } from './relay.js';
 
 /** The `_meta` key a 2026-era client names its conversation with. */
 export const CONVERSATION_META_KEY = 'berth/key';
+/**
+ * The `_meta` key of a request to an upstream server that tells, in a cluster, which replica owns the
+ * conversation and its fencing token (`{ replica, fence }`): a server keeping state outside its
+ * process can refuse a request whose fence is lower than one it has seen.
+ */
+export const OWNER_META_KEY = 'berth/owner';
 
 /** How a client's requests are tied to a caller and a conversation. */
 export interface ClientBinding {
@@ -94,8 +100,12 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
   function upstreamMeta(
     meta: Record<string, unknown> | undefined,
     ctx: ServerContext,
+    conversation: Conversation,
   ): Record<string, unknown> {
     const out: Record<string, unknown> = { ...forwardedMeta(meta) };
+    // In a cluster: which replica owns the conversation, under which fencing token.
+    const owner = gateway.ownerOf(conversation.key);
+    if (owner) out[OWNER_META_KEY] = owner;
     const capabilities = binding.capabilities(ctx);
     if (capabilities) out[CLIENT_CAPABILITIES_META_KEY] = capabilities;
     const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
@@ -141,7 +151,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
           host.callTool(tool.name, args, {
             key: conversation.key,
             signal: abort.signal,
-            meta: upstreamMeta(request.params._meta, ctx),
+            meta: upstreamMeta(request.params._meta, ctx, conversation),
             context: { principal: caller.name },
             ...continuation(ctx, state),
             onProgress: (progress) => {
@@ -239,7 +249,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
         host.getPrompt(prompt.name, request.params.arguments ?? {}, {
           key: conversation.key,
           signal: ctx.mcpReq.signal,
-          meta: upstreamMeta(request.params._meta, ctx),
+          meta: upstreamMeta(request.params._meta, ctx, conversation),
           ...continuation(ctx, state),
         }),
       ),
@@ -266,7 +276,7 @@ export function createClientServer(gateway: Gateway, binding: ClientBinding): Se
         host.readResource(request.params.uri, {
           key: conversation.key,
           signal: ctx.mcpReq.signal,
-          meta: upstreamMeta(request.params._meta, ctx),
+          meta: upstreamMeta(request.params._meta, ctx, conversation),
           ...continuation(ctx, state),
         }),
       ),
@@ -458,7 +468,8 @@ function continuation(
 /** The client's `_meta` as sent upstream: without the progress token (berth sends its own) and berth's key. */
 function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!meta) return undefined;
-  const { progressToken: _token, [CONVERSATION_META_KEY]: _key, ...rest } = meta;
+  // A client's own `berth/owner` never reaches a server: only the gateway vouches for an owner.
+  const { progressToken: _token, [CONVERSATION_META_KEY]: _key, [OWNER_META_KEY]: _owner, ...rest } = meta;
   return Object.keys(rest).length ? rest : undefined;
 }
 

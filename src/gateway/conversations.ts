@@ -43,7 +43,7 @@ export class Conversations {
   /** Conversations being ended: their key is not reused until the end is done. */
   readonly #ending = new Map<string, Promise<void>>();
   /** What else must happen when a conversation ends (close a 2025 client session's transport). */
-  readonly #onEnd = new Map<string, () => Promise<void>>();
+  readonly #onEnd = new Map<string, (reason: EndReason) => Promise<void>>();
   /** When each live conversation opened (ms since epoch), for its closing log line. */
   readonly #openedAt = new Map<string, number>();
   readonly #log: Logger;
@@ -83,7 +83,7 @@ export class Conversations {
   async open(
     key: string,
     principal: string,
-    onEnd?: () => Promise<void>,
+    onEnd?: (reason: EndReason) => Promise<void>,
   ): Promise<Conversation | OpenRefusal> {
     for (;;) {
       if (this.#closed) return 'closed';
@@ -147,7 +147,7 @@ export class Conversations {
       } catch {
         // The host is closing: its close ends every session anyway.
       }
-      await onEnd?.().catch(() => undefined);
+      await onEnd?.(reason).catch(() => undefined);
     })().finally(() => {
       this.#ending.delete(key);
       if (this.#live.size === 0) this.#stopSweeper();

@@ -100,6 +100,8 @@ export interface GatewayCoreOptions {
   relay?: Relay;
   /** Where client sessions opening and closing are logged (see `GatewayOptions.logger`). */
   logger?: Logger;
+  /** In a cluster: the replica owning a conversation and its fencing token, while this replica serves it. */
+  ownerOf?: (key: string) => { replica: string; fence: number } | undefined;
 }
 
 /** The transport-neutral gateway over one host. */
@@ -127,6 +129,11 @@ export class Gateway {
   /** The shared-scope servers (whose logs every client may see), until the set of servers changes. */
   #shared: ReadonlySet<string> | undefined;
   #closed = false;
+
+  /** In a cluster, this replica and its fencing token for conversation `key` (undefined otherwise). */
+  ownerOf(key: string): { replica: string; fence: number } | undefined {
+    return this.#options.ownerOf?.(key);
+  }
 
   constructor(host: Host, spec: GatewaySpec, options: GatewayCoreOptions = {}) {
     this.host = host;

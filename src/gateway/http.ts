@@ -22,7 +22,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { isIP } from 'node:net';
 import type { Authenticator, Principal } from './auth.js';
-import { conversationKey, type Conversation } from './conversations.js';
+import { conversationKey, type Conversation, type EndReason } from './conversations.js';
 import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from './client-server.js';
 import type { Gateway } from './gateway.js';
 import { serverSessionStarted } from '../telemetry/server.js';
@@ -144,12 +144,14 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     onEnd?: () => Promise<void>,
   ): Promise<Conversation> {
     // Its lease in the cluster ends with it (after its sessions, so no one else serves it before).
+    // Ended by this replica's shutdown, it is marked lost: its next request is told so, once, rather
+    // than silently given a blank session elsewhere.
     const ended = cluster
-      ? async () => {
+      ? async (reason: EndReason) => {
           try {
             await onEnd?.();
           } finally {
-            await cluster.release(key);
+            await cluster.release(key, reason === 'shutdown' ? 'lost' : 'free');
           }
         }
       : onEnd;

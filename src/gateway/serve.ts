@@ -104,6 +104,7 @@ function gatewayHandler(
     logger,
     toolAllowed: (caller, name) =>
       toolScopesAllow(spec.auth, { name: caller.name, scopes: caller.scopes }, name),
+    ...(cluster && { ownerOf: (key: string) => cluster.ownerOf(key) }),
   });
   const stopEvents = host.on((event) => gateway.handleHostEvent(event));
   const http = createHttpHandler(gateway, {
