@@ -331,9 +331,10 @@ describe('berth --config', () => {
 
     it('--timeout bounds starting the server as well as the call', async () => {
       const started = Date.now();
-      const run = await berth(['call', 'hang__echo', '{}', '--timeout', '500', '--config', config]);
+      // Long enough for the server's Node to boot and record its pid on a loaded machine.
+      const run = await berth(['call', 'hang__echo', '{}', '--timeout', '2000', '--config', config]);
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain('timed out after 500 ms waiting for server "hang" to start');
+      expect(run.stderr).toContain('timed out after 2000 ms waiting for server "hang" to start');
       expect(run.stderr).not.toMatch(/^\s+at /m);
       expect(Date.now() - started).toBeLessThan(10_000);
       // It was started, and it is gone.
