@@ -12,61 +12,31 @@ import tseslint from 'typescript-eslint';
  * entry point (it may use the leaves: config, catalog names, util).
  */
 const INTERNAL = ['util', 'process', 'transport', 'session', 'scope', 'catalog', 'config', 'auth', 'host'];
+/** Everything a leaf of src/ (config, auth, telemetry, cluster) may not import: the layers it serves. */
+const SERVED = [
+  'process',
+  'transport',
+  'session',
+  'scope',
+  'catalog',
+  'auth',
+  'host',
+  'middleware',
+  'gateway',
+  'cli',
+];
+/** SERVED without one layer. */
+const servedBut = (layer) => SERVED.filter((name) => name !== layer);
 const LAYERS = {
   util: [...INTERNAL, 'middleware', 'gateway', 'cli', 'demo', 'log', 'cluster'],
   // The log: what is printed and how secrets are kept out of it; it knows the config's and the
   // host's types (the secrets of a config, the events of a host) and serves the gateway and the CLI.
-  log: [
-    'process',
-    'transport',
-    'session',
-    'scope',
-    'catalog',
-    'auth',
-    'middleware',
-    'gateway',
-    'cli',
-    'demo',
-  ],
-  config: [
-    'process',
-    'transport',
-    'session',
-    'scope',
-    'catalog',
-    'auth',
-    'host',
-    'middleware',
-    'gateway',
-    'cli',
-  ],
+  log: [...servedBut('host'), 'demo'],
+  config: [...SERVED],
   // OpenTelemetry (spans, metrics, propagation, the Prometheus reader): a leaf that session/, host/
   // and gateway/ use, which knows nothing of them.
-  telemetry: [
-    'process',
-    'transport',
-    'session',
-    'scope',
-    'catalog',
-    'config',
-    'auth',
-    'host',
-    'middleware',
-    'gateway',
-    'cli',
-  ],
-  auth: [
-    'process',
-    'transport',
-    'session',
-    'scope',
-    'catalog',
-    'config',
-    'host',
-    'middleware',
-    'gateway',
-    'cli',
-  ],
+  telemetry: [...SERVED, 'config'],
+  auth: [...servedBut('auth'), 'config'],
   process: [
     'transport',
     'session',
@@ -87,20 +57,7 @@ const LAYERS = {
   middleware: ['process', 'transport', 'session', 'scope', 'config', 'auth', 'gateway', 'cli'],
   // Replicas across machines: leases in Redis, forwarding between replicas. The gateway uses it; it
   // knows only its own Redis link and the HTTP requests it routes, never a host or a session.
-  cluster: [
-    'process',
-    'transport',
-    'session',
-    'scope',
-    'catalog',
-    'config',
-    'auth',
-    'host',
-    'middleware',
-    'gateway',
-    'cli',
-    'demo',
-  ],
+  cluster: [...SERVED, 'config', 'demo'],
   // The gateway serves a host: it uses the host's public surface, never a session or a process.
   gateway: ['process', 'transport', 'session', 'scope', 'auth', 'middleware', 'cli'],
   cli: ['process', 'transport', 'session', 'scope', 'auth', 'host', 'middleware'],
