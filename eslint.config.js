@@ -6,17 +6,29 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The layers of src/, lowest first, and what each may not import. A layer may use those below it
- * (process → transport → session → scope → host → gateway → cli; adapters beside the gateway), plus the leaves util/, errors.ts, config/
+ * (process → transport → session → cache → scope → host → gateway → cli; adapters beside the gateway), plus the leaves util/, errors.ts, config/
  * and catalog/ where listed. Above all: nothing but session/ reaches a process or a transport, and
  * nothing but scope/ and session/ holds a session; the CLI reaches the host only through the public
  * entry point (it may use the leaves: config, catalog names, util).
  */
-const INTERNAL = ['util', 'process', 'transport', 'session', 'scope', 'catalog', 'config', 'auth', 'host'];
+const INTERNAL = [
+  'util',
+  'process',
+  'transport',
+  'session',
+  'cache',
+  'scope',
+  'catalog',
+  'config',
+  'auth',
+  'host',
+];
 /** Everything a leaf of src/ (config, auth, telemetry, cluster) may not import: the layers it serves. */
 const SERVED = [
   'process',
   'transport',
   'session',
+  'cache',
   'scope',
   'catalog',
   'auth',
@@ -40,6 +52,7 @@ const LAYERS = {
   process: [
     'transport',
     'session',
+    'cache',
     'scope',
     'catalog',
     'config',
@@ -49,24 +62,38 @@ const LAYERS = {
     'gateway',
     'cli',
   ],
-  transport: ['session', 'scope', 'catalog', 'config', 'auth', 'host', 'middleware', 'gateway', 'cli'],
-  session: ['scope', 'catalog', 'auth', 'host', 'middleware', 'gateway', 'cli'],
-  catalog: ['process', 'transport', 'scope', 'auth', 'host', 'middleware', 'gateway', 'cli'],
+  transport: [
+    'session',
+    'cache',
+    'scope',
+    'catalog',
+    'config',
+    'auth',
+    'host',
+    'middleware',
+    'gateway',
+    'cli',
+  ],
+  session: ['cache', 'scope', 'catalog', 'auth', 'host', 'middleware', 'gateway', 'cli'],
+  catalog: ['process', 'transport', 'cache', 'scope', 'auth', 'host', 'middleware', 'gateway', 'cli'],
+  // The start cache persists listings: it reads and writes files, never a session or a process.
+  cache: ['process', 'transport', 'scope', 'catalog', 'auth', 'host', 'middleware', 'gateway', 'cli'],
   scope: ['process', 'transport', 'catalog', 'auth', 'host', 'middleware', 'gateway', 'cli'],
   host: ['process', 'transport', 'middleware', 'gateway', 'cli'],
-  middleware: ['process', 'transport', 'session', 'scope', 'config', 'auth', 'gateway', 'cli'],
+  middleware: ['process', 'transport', 'session', 'cache', 'scope', 'config', 'auth', 'gateway', 'cli'],
   // Replicas across machines: leases in Redis, forwarding between replicas. The gateway uses it; it
   // knows only its own Redis link and the HTTP requests it routes, never a host or a session.
   cluster: [...SERVED, 'config', 'demo'],
   // The gateway serves a host: it uses the host's public surface, never a session or a process.
-  gateway: ['process', 'transport', 'session', 'scope', 'auth', 'middleware', 'cli'],
-  cli: ['process', 'transport', 'session', 'scope', 'auth', 'host', 'middleware'],
+  gateway: ['process', 'transport', 'session', 'cache', 'scope', 'auth', 'middleware', 'cli'],
+  cli: ['process', 'transport', 'session', 'cache', 'scope', 'auth', 'host', 'middleware'],
   demo: [...INTERNAL, 'middleware', 'gateway', 'cli'],
   // The framework adapters use berth's public entry point (and the leaves): a host or a toolset.
   adapters: [
     'process',
     'transport',
     'session',
+    'cache',
     'scope',
     'config',
     'auth',

@@ -217,6 +217,7 @@ function resolveEntry(
     session: settings.session,
     health: settings.health,
     era: entry.era ?? 'auto',
+    start: settings.start,
     client: {
       ...(entry.roots && {
         roots: entry.roots.map((root, i) => rootUri(expand(root, 'roots', i), scope.baseDir)),
@@ -335,6 +336,7 @@ function layer(base: ServerDefaults, over: RawDefaults): ServerDefaults {
     },
     inheritEnv: over.inheritEnv ?? base.inheritEnv,
     stderrBufferBytes: over.stderrBufferBytes ?? base.stderrBufferBytes,
+    start: over.start ?? base.start,
   };
 }
 

@@ -88,6 +88,7 @@ const settings = {
   pingTimeoutMs: duration(1).optional(),
   retrySafe: z.boolean().optional(),
   maxMessageBytes: integer(1, { value: MAX_MESSAGE_BYTES, unit: 'bytes' }).optional(),
+  start: z.enum(['eager', 'lazy']).optional(),
 };
 
 /**

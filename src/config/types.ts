@@ -82,6 +82,14 @@ export interface ClientPolicy {
 /** Which protocol era to speak: negotiate (`auto`), or the 2025 `initialize` handshake only (`legacy`). */
 export type EraSetting = 'auto' | 'legacy';
 
+/**
+ * When berth starts a server. `eager`: with the host (the default). `lazy`: the host serves the
+ * server's part of the catalog from the cached listing of its last start, and starts it on first
+ * use (a call, a prompt, a read, a subscription, a restart); with no cached listing it starts as
+ * `eager` does and caches what the server lists.
+ */
+export type StartMode = 'eager' | 'lazy';
+
 /** Settings common to every transport. */
 export interface ServerSpecBase {
   /** The key of the entry in the config (`mcpServers.<name>`). */
@@ -99,6 +107,8 @@ export interface ServerSpecBase {
    * verdict. `legacy`: skip the probe (for servers that misbehave on unknown requests before init).
    */
   era: EraSetting;
+  /** When the server is started: with the host, or on first use from a cached catalog. */
+  start: StartMode;
   /** Where the entry came from, for error messages: file path or `<inline>`. */
   source: string;
 }
@@ -151,6 +161,7 @@ export interface ServerDefaults {
   health: HealthPolicy;
   inheritEnv: boolean;
   stderrBufferBytes: number;
+  start: StartMode;
 }
 
 /** The defaults berth uses when a config says nothing. */
@@ -161,4 +172,5 @@ export const DEFAULTS: ServerDefaults = {
   health: { pingIntervalMs: 0, pingTimeoutMs: 5_000, retrySafe: false, maxMessageBytes: 10 * 1024 * 1024 },
   inheritEnv: false,
   stderrBufferBytes: 16 * 1024,
+  start: 'eager',
 };

@@ -30,6 +30,7 @@ import {
   type LoadOptions,
 } from '../config/load.js';
 import { ConfigError, HostClosedError, NotSupportedError, UnknownNameError } from '../errors.js';
+import { defaultCacheDir, ListingCache } from '../cache/listing-cache.js';
 import { createRuntime, type SharedSession } from '../scope/index.js';
 import { Calls, type CompletionRef } from './calls.js';
 import { ClientSide } from './client-side.js';
@@ -101,6 +102,8 @@ export class Host implements AsyncDisposable {
     const telemetry = createClientTelemetry(options.telemetry);
     // berth.* gauges read status() when a reader collects; removed when the host closes.
     this.#metrics = telemetry?.observeHost(() => this.status());
+    // Touches no file until a `lazy` server reads or writes its listing.
+    const cache = new ListingCache(options.cacheDir ?? defaultCacheDir());
     this.#servers = new ServerSet(loaded, {
       emit,
       loadOptions: this.#loadOptions,
@@ -112,6 +115,7 @@ export class Host implements AsyncDisposable {
           fetch: options.fetch,
           authProvider: credentials.for(spec),
           telemetry,
+          cache,
         }),
     });
     this.#dispatcher = new Dispatcher(this.#servers);

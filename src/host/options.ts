@@ -63,6 +63,12 @@ export interface HostOptions extends LoadOptions {
    */
   oauth?: OAuthOptions;
   /**
+   * The start cache's directory: where `lazy` servers' listings persist between runs (one 0600 JSON
+   * file per server entry, no env or header values). Default: `$BERTH_CACHE_DIR`, else
+   * `$XDG_CACHE_HOME/berth`, else `~/.cache/berth`.
+   */
+  cacheDir?: string;
+  /**
    * The process-wide watchdog that reaps server processes if this process dies without closing the
    * host (default true). Pass false when something else supervises the process tree (a container
    * runtime, systemd). `BERTH_NO_WATCHDOG=1` turns it off for the whole process.

@@ -6,7 +6,7 @@ import type { Catalog, CatalogInvalidTool } from '../catalog/catalog.js';
 import type { InvalidServer } from '../config/load.js';
 import type { ServerSpec } from '../config/types.js';
 import { ConfigError, ServerError, type ConfigIssue } from '../errors.js';
-import type { ServerRuntime, SessionInfo } from '../scope/index.js';
+import type { LazyInfo, ServerRuntime, SessionInfo } from '../scope/index.js';
 import type { ServerState } from '../state.js';
 
 /** One server's state, as `status()` reports it. */
@@ -32,6 +32,12 @@ export interface ServerStatus {
    * (or connecting), the MCP handshake and the first listing of tools, prompts and resources.
    */
   startupMs?: number;
+  /**
+   * A `lazy` server (`start: "lazy"`): `started` is false while its catalog comes from the start
+   * cache and no process was started (its state is then `ready`: a call starts it); `cachedAt` is
+   * when that cached listing was written, until the server lists itself.
+   */
+  lazy?: LazyInfo;
   /** How many of its tools are in the catalog. */
   tools: number;
   /** How many times its session was reopened after a crash or a restart request. */
@@ -92,6 +98,7 @@ export function statusRows(
       pid: runtime.shared?.pid,
       protocolVersion: runtime.shared?.protocolVersion,
       ...handshake(runtime),
+      ...(runtime.lazy && { lazy: runtime.lazy }),
       tools: toolCounts.get(runtime.name) ?? 0,
       restarts: runtime.restarts,
       since: new Date(runtime.since).toISOString(),

@@ -13,6 +13,7 @@
  * in `restarting` (with `server:restart-scheduled` events) and finally `failed`, as a shared
  * session's owner does; `restart()` recovers it.
  */
+import type { Implementation } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import type { Deadline } from '../util/deadline.js';
 import { CallAbortedError, CallTimeoutError, ServerUnavailableError, type BerthError } from '../errors.js';
@@ -31,6 +32,7 @@ export abstract class ProbedRuntime implements ServerRuntime {
   #since = Date.now();
   #lastError: BerthError | undefined;
   #listing: Listing | undefined;
+  #serverInfo: Implementation | undefined;
   #restarts = 0;
   #probing: Promise<void> | undefined;
   #restarting: Promise<void> | undefined;
@@ -89,6 +91,9 @@ export abstract class ProbedRuntime implements ServerRuntime {
   }
   get waiting() {
     return this.#waiting;
+  }
+  get serverInfo() {
+    return this.#serverInfo;
   }
   stderrTail(): string | undefined {
     const error = this.#lastError as { stderrTail?: string } | undefined;
@@ -217,7 +222,8 @@ export abstract class ProbedRuntime implements ServerRuntime {
             this.#account(owner);
             this.onOwnerState(owner);
           },
-          onListing: (_owner, _listing, changed) => {
+          onListing: (owner, _listing, changed) => {
+            this.#serverInfo = owner.serverInfo ?? this.#serverInfo;
             this.#listing = {
               ...(this.#listing ?? emptyListing()),
               ...changed,

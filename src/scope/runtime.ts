@@ -44,6 +44,14 @@ export function isDead(owner: SessionOwner): boolean {
   return owner.state === 'failed' || owner.state === 'stopped';
 }
 
+/** How a `lazy` server stands, for `status()`. */
+export interface LazyInfo {
+  /** Whether the server was started (its scope's runtime created); false while only its cache serves. */
+  started: boolean;
+  /** When the cached listing it serves was written (ISO 8601), until the server lists itself. */
+  cachedAt?: string;
+}
+
 /** What a runtime reports to the host. Called synchronously; must not throw. */
 export interface RuntimeObserver {
   onState(runtime: ServerRuntime, previous: ServerState, error: BerthError | undefined): void;
@@ -116,6 +124,10 @@ export interface ServerRuntime {
   readonly restarts: number;
   /** The server's tools, prompts and resources: fetched once per configuration, shared by all sessions. */
   readonly listing: Listing | undefined;
+  /** The name and version the server reported, once a session of it opened. */
+  readonly serverInfo: Implementation | undefined;
+  /** Present on a `lazy` server: whether it was started yet. */
+  readonly lazy?: LazyInfo;
   /** The keyed scope's key-bound sessions. */
   readonly keys?: KeyedSessions;
   /** The shared scope's one session. */

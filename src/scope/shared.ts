@@ -54,6 +54,9 @@ export class SharedRuntime implements ServerRuntime {
   get listing() {
     return this.#owner.listing;
   }
+  get serverInfo() {
+    return this.#owner.serverInfo;
+  }
   stderrTail() {
     return this.#owner.stderrTail();
   }

@@ -1,5 +1,5 @@
 /**
- * `berth status`: each server's state, transport, pid, tool count, restarts and last error, as an
+ * `berth status`: each server's state (a `lazy` server not started yet says so), transport, pid, tool count, restarts and last error, as an
  * aligned table; `--verbose` adds each server's full last error, config issues and stderr tail;
  * `--json` prints `status()`. Also owns the "server not ready" notice other commands print. What it
  * prints holds the servers' own words (errors, stderr): the config's secret values are hidden in it as
@@ -35,7 +35,8 @@ export function statusCommand(host: Host, options: StatusOptions, io: CliIo): nu
   }
   const rows = servers.map((s) => [
     s.name,
-    s.state,
+    // A lazy server not started yet serves its cached catalog; a call starts it.
+    s.lazy && !s.lazy.started ? `${s.state} (lazy, not started)` : s.state,
     s.transport,
     s.pid === undefined ? '-' : String(s.pid),
     String(s.tools),
