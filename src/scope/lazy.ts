@@ -125,12 +125,8 @@ export class LazyRuntime implements ServerRuntime {
     await this.#inner?.settled();
   }
 
-  request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T> {
-    try {
-      return this.#use().request(send, options);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+  async request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T> {
+    return this.#use().request(send, options); // a refusal (closed) is a rejection, never a throw
   }
 
   async restart(): Promise<void> {
