@@ -78,6 +78,7 @@ describe('formats', () => {
         health: DEFAULTS.health,
         client: { offer: { roots: true, sampling: true, elicitation: true } },
         era: 'auto',
+        start: 'eager',
         tools: { allow: [], deny: [] },
       },
     ]);
