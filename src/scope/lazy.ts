@@ -16,6 +16,7 @@ import type { BerthError } from '../errors.js';
 import type { CachedListing, ListingCache } from '../cache/listing-cache.js';
 import type { SendRequest } from '../session/handle.js';
 import { notSentError, type ServerState } from '../session/owner.js';
+import { settledBy } from '../util/abort.js';
 import type {
   KeyedSessions,
   LazyInfo,
@@ -43,6 +44,8 @@ export class LazyRuntime implements ServerRuntime {
   /** The scope's runtime, once started; never replaced. */
   #inner: ServerRuntime | undefined;
   #cached: CachedListing | undefined;
+  /** The inner runtime's first start, until it settled (never rejects). */
+  #firstStart: Promise<void> | undefined;
   /** The cache read begun by `start()`. Never rejects. */
   #loading: Promise<void> | undefined;
   #closedReason: string | undefined;
@@ -126,7 +129,12 @@ export class LazyRuntime implements ServerRuntime {
   }
 
   async request<T>(send: SendRequest<T>, options: ScopedRequestOptions): Promise<T> {
-    return this.#use().request(send, options); // a refusal (closed) is a rejection, never a throw
+    const inner = this.#use(); // a refusal (closed) is a rejection, never a throw
+    // The first requests wait for the first start (within their deadline): a keyed or per-call scope
+    // then serves them from the session its start opened instead of opening another one.
+    const first = this.#firstStart;
+    if (first) await settledBy(first, options.deadline.at, options.signal);
+    return inner.request(send, options); // past the deadline or aborted: the inner runtime says so
   }
 
   async restart(): Promise<void> {
@@ -154,6 +162,13 @@ export class LazyRuntime implements ServerRuntime {
     const inner = this.#deps.create(this.#innerObserver);
     this.#inner = inner;
     inner.start();
+    // Set once (there is one inner runtime); `finally` runs after this assignment.
+    this.#firstStart = inner
+      .settled()
+      .catch(() => {})
+      .finally(() => {
+        this.#firstStart = undefined;
+      });
     return inner;
   }
 

@@ -98,6 +98,22 @@ describe('lazy start from the start cache', () => {
     expect(alive(pids.pids('server'))).toEqual([]);
   });
 
+  it('keyed scope: the first call is served by the session its start opens (one process)', async () => {
+    const pids = pidFile();
+    const dir = tempDir();
+    const servers = { a: { ...lazy(pids), session: 'keyed' } };
+    await warm(servers, dir);
+    const before = pids.count('server');
+    const host = await open(servers, dir);
+    try {
+      expect(pids.count('server')).toBe(before);
+      expect(text(await host.callTool('a__increment', {}, { key: 'k' }))).toBe('1');
+      expect(pids.count('server') - before).toBe(1); // not a listing probe and then the key's session
+    } finally {
+      await host.close();
+    }
+  });
+
   it('a corrupt, foreign or malformed cache file is a miss, and is rewritten', async () => {
     const pids = pidFile();
     const dir = tempDir();
