@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, ListingCache } from '../../src/cache/listing-cache.js';
 import { resolveConfig } from '../../src/config/load.js';
+import { Redactor } from '../../src/gateway/status/redact.js';
+import { buildSnapshot, ClientLabels } from '../../src/gateway/status/snapshot.js';
 import { createHost, type Host, type HostEvent } from '../../src/index.js';
 import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
 
@@ -109,6 +111,33 @@ describe('lazy start from the start cache', () => {
       expect(pids.count('server')).toBe(before);
       expect(text(await host.callTool('a__increment', {}, { key: 'k' }))).toBe('1');
       expect(pids.count('server') - before).toBe(1); // not a listing probe and then the key's session
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('the status page says a lazy server is not started, and when its catalog was cached', async () => {
+    const pids = pidFile();
+    const dir = tempDir();
+    await warm({ a: lazy(pids) }, dir);
+    const host = await open({ a: lazy(pids) }, dir);
+    const view = () =>
+      buildSnapshot({
+        rows: host.status(),
+        calls: [],
+        labels: new ClientLabels(Buffer.alloc(32)),
+        redactor: new Redactor(),
+        gateway: { version: 'test', clientSessions: 0, statusStreams: 0 },
+      }).servers[0];
+    try {
+      const before = view();
+      expect(before).toMatchObject({ name: 'a', state: 'ready', lazy: { started: false } });
+      expect(before?.lazy?.cachedAt).toEqual(host.status()[0]!.lazy!.cachedAt);
+      expect(before?.pid).toBeUndefined();
+      await host.callTool('a__increment', {});
+      expect(view()).toMatchObject({ state: 'ready', lazy: { started: true } });
+      expect(view()?.pid).toBeGreaterThan(0);
+      expect(view()?.lazy?.cachedAt).toBeUndefined(); // the server listed itself
     } finally {
       await host.close();
     }

@@ -71,6 +71,7 @@ const SCRIPT = `
     const meta = [
       s.transport + (s.scope ? ' · ' + s.scope : ''),
       s.pid !== undefined ? 'pid ' + s.pid : null,
+      s.lazy ? (s.lazy.started ? 'lazy, started' : 'lazy, not started: catalog cached' + (s.lazy.cachedAt ? ' ' + time(s.lazy.cachedAt) : '')) : null,
       s.protocolVersion ? 'protocol ' + s.protocolVersion : null,
       s.tools + ' tools',
       s.restarts + (s.restarts === 1 ? ' restart' : ' restarts'),

@@ -40,6 +40,8 @@ export interface ServerView {
   sessions: SessionView[];
   /** Sessions beyond {@link MAX_SESSIONS_SHOWN}. */
   moreSessions: number;
+  /** A `lazy` server: whether it was started, and when the cached catalog it serves was written. */
+  lazy?: { started: boolean; cachedAt?: string };
   /** As the host reports it (redacted with the rest of the snapshot). */
   lastError?: ServerStatus['lastError'];
   stderrTail?: string;
@@ -128,6 +130,9 @@ export function buildSnapshot(input: {
         lastUsed: s.lastUsed,
       })),
       moreSessions: Math.max(0, sessions.length - MAX_SESSIONS_SHOWN),
+      ...(row.lazy && {
+        lazy: { started: row.lazy.started, ...(row.lazy.cachedAt && { cachedAt: row.lazy.cachedAt }) },
+      }),
       ...(row.lastError && { lastError: row.lastError }),
       ...(row.stderrTail && { stderrTail: row.stderrTail.slice(-MAX_STDERR_SHOWN) }),
       ...(row.configIssues && { configIssues: row.configIssues.map((i) => `${i.path}: ${i.message}`) }),
