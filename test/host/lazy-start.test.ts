@@ -8,14 +8,14 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, ListingCache } from '../../src/cache/listing-cache.js';
 import { resolveConfig } from '../../src/config/load.js';
 import { Redactor } from '../../src/gateway/status/redact.js';
 import { buildSnapshot, ClientLabels } from '../../src/gateway/status/snapshot.js';
 import { createHost, type Host, type HostEvent } from '../../src/index.js';
-import { alive, fixture, pidFile, text, waitFor } from '../helpers.js';
+import { alive, FIXTURE, fixture, pidFile, text, waitFor } from '../helpers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -385,5 +385,41 @@ describe('the CLI with lazy servers', () => {
     const call = await berth(['call', 'x__increment', '--config', config], dir);
     expect(call.code).toBe(0);
     expect(pids.count('server')).toBe(3); // x only
+  });
+});
+
+describe('berth doctor with lazy servers', () => {
+  it('starts a lazy server it checks: a server broken since it was cached fails', async () => {
+    const pids = pidFile();
+    const dir = tempDir();
+    const work = tempDir();
+    // The same entry before and after (command and args unchanged): only the script's content changes.
+    const script = join(work, 'server.mjs');
+    writeFileSync(script, `await import(${JSON.stringify(pathToFileURL(FIXTURE).href)});\n`);
+    const config = join(work, 'berth.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        mcpServers: {
+          a: {
+            command: process.execPath,
+            args: [script],
+            env: { FIXTURE_PID_FILE: pids.path },
+            start: 'lazy',
+          },
+        },
+      }),
+    );
+    const healthy = await berth(['doctor', '--config', config, '--json'], dir); // cold: starts a
+    expect(healthy.code).toBe(0);
+    expect(pids.count('server')).toBe(1);
+    writeFileSync(script, `process.stderr.write('broken since it was cached\\n');\nprocess.exit(3);\n`);
+    const tools = await berth(['tools', '--config', config, '--json'], dir);
+    expect(tools.stdout).toContain('a__increment'); // the cached catalog, as designed
+    const broken = await berth(['doctor', '--config', config, '--json'], dir);
+    expect(broken.code).toBe(1);
+    const report = JSON.parse(broken.stdout) as { servers: { name: string; verdict: string }[] };
+    expect(report.servers).toMatchObject([{ name: 'a', verdict: 'fail' }]);
+    expect(broken.stdout).toContain('broken since it was cached');
   });
 });

@@ -2,10 +2,11 @@
  * `berth doctor [--config FILE] [--json] [--server NAME…] [--timeout MS]`: for each configured
  * server, a verdict (ok / warn / fail) and the reason. First what needs no server (the entry is
  * usable, every `${VAR}` is set, the command or launcher resolves), then every server that passed is
- * started at once, each within its start-up deadline (capped by `--timeout`), and its status and
- * tools become checks (see `../doctor/report.ts`). Exit code 1 when any server fails. The report
- * holds the servers' own words (errors, stderr): the config's secret values are hidden in it as in
- * the log, and in text its control characters are escaped.
+ * started at once, each within its start-up deadline (capped by `--timeout`; a `lazy` server too,
+ * whose cached catalog says nothing of the server as it is now), and its status and tools become
+ * checks (see `../doctor/report.ts`). Exit code 1 when any server fails. The report holds the
+ * servers' own words (errors, stderr): the config's secret values are hidden in it as in the log,
+ * and in text its control characters are escaped.
  */
 import type { AuthProvider } from '@modelcontextprotocol/client';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
@@ -13,6 +14,7 @@ import { suggestNames } from '../../catalog/suggest.js';
 import { ConfigError, FileTokenStore, type Host, type ServerSpec } from '../../index.js';
 import { configSecrets, SecretValues } from '../../log/secrets.js';
 import { printable } from '../../log/text.js';
+import { settledBy } from '../../util/abort.js';
 import type { CliIo } from '../io.js';
 import { chooseConfig, withHost, type CommonOptions } from '../session.js';
 import { commandCheck, configChecks } from '../doctor/preflight.js';
@@ -37,6 +39,9 @@ export interface DoctorOptions extends CommonOptions {
 
 /** The start-up deadline `berth doctor` gives each server unless `--timeout` says otherwise. */
 export const DOCTOR_TIMEOUT_MS = 15_000;
+
+/** How long past its start-up deadline the doctor waits for a `lazy` server's start to settle. */
+const LAZY_START_GRACE_MS = 5_000;
 
 /** What the doctor found before starting anything, per server. */
 interface Planned {
@@ -101,7 +106,15 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
   return withHost(
     { ...options, config: options.config },
     io,
-    (host) => finish({ status: host.status(), tools: host.tools() }),
+    async (host, { signal }) => {
+      // A `lazy` server serves its catalog from the start cache without running: the doctor checks
+      // the server itself, so it starts it (and so refreshes the cache). Each start is bounded by its
+      // start-up deadline, a failed one is in status(); Ctrl-C stops the wait (the host then closes).
+      const lazy = host.status().filter((s) => s.lazy && !s.lazy.started);
+      const started = Promise.all(lazy.map((s) => host.restart(s.name).catch(() => {})));
+      await settledBy(started, Date.now() + maxStartupMs + LAZY_START_GRACE_MS, signal);
+      return finish({ status: host.status(), tools: host.tools() });
+    },
     {
       only: toStart,
       announce: false,
