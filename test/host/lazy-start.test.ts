@@ -7,7 +7,8 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { open as fsOpen } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, ListingCache } from '../../src/cache/listing-cache.js';
@@ -272,6 +273,35 @@ describe('lazy start from the start cache', () => {
     for (const hit of read) expect(hit?.listing.tools).toHaveLength(200);
   });
 
+  it('a write replaces the file whole: a reader that opened the old file reads it unchanged', async () => {
+    const dir = tempDir();
+    const [spec] = resolveConfig(
+      { mcpServers: { a: { command: 'x', start: 'lazy' } } },
+      '<inline>',
+      {},
+    ).servers;
+    const cache = new ListingCache(dir);
+    const listing = (name: string) => ({
+      tools: [{ name, inputSchema: { type: 'object' as const } }],
+      prompts: [],
+      resources: [],
+      resourceTemplates: [],
+    });
+    await cache.write(spec!, listing('old_tool'), undefined);
+    const file = cache.fileFor(spec!);
+    const before = readFileSync(file, 'utf8');
+    const reader = await fsOpen(file, 'r');
+    try {
+      await cache.write(spec!, listing('new_tool'), undefined);
+      // Written in place, the open file would now be truncated or hold the new listing.
+      expect(await reader.readFile('utf8')).toBe(before);
+    } finally {
+      await reader.close();
+    }
+    expect(readFileSync(file, 'utf8')).toContain('new_tool');
+    expect(readdirSync(dir)).toEqual([basename(file)]); // no temporary file left
+  });
+
   it('the cache holds env names only, never their values; the key ignores values', async () => {
     const pids = pidFile();
     const dir = tempDir();
@@ -312,21 +342,28 @@ describe('lazy start from the start cache', () => {
     }
   });
 
-  it('close() during the lazy start leaves no process, and refuses later calls', async () => {
-    const pids = pidFile();
-    const dir = tempDir();
-    await warm({ a: lazy(pids) }, dir);
-    const host = await open({ a: lazy(pids) }, dir);
-    const call = host.callTool('a__increment', {}).then(
-      () => 'done',
-      () => 'refused',
-    );
-    await waitFor(() => pids.count('server') === 2);
-    await host.close();
-    expect(['done', 'refused']).toContain(await call);
-    expect(alive(pids.pids('server'))).toEqual([]);
-    await expect(host.callTool('a__increment', {})).rejects.toThrow();
-  });
+  it.each(['call', 'restart'] as const)(
+    'close() during a start on first use (%s) leaves no process, and refuses later calls',
+    async (use) => {
+      const pids = pidFile();
+      const dir = tempDir();
+      // Ends only by SIGKILL, after both graces: close() must wait for that, not return before.
+      const servers = {
+        a: { ...lazy(pids, {}, ['--ignore-sigterm']), stdinGraceMs: 200, termGraceMs: 300 },
+      };
+      await warm(servers, dir);
+      const host = await open(servers, dir);
+      const first = (use === 'call' ? host.callTool('a__increment', {}) : host.restart('a')).then(
+        () => 'done',
+        () => 'refused',
+      );
+      await waitFor(() => pids.count('server') === 2);
+      await host.close();
+      expect(alive(pids.pids('server'))).toEqual([]);
+      expect(['done', 'refused']).toContain(await first);
+      await expect(host.callTool('a__increment', {})).rejects.toThrow();
+    },
+  );
 
   it('replace() and reload of a lazy entry: calls land on one runtime, no process is left', async () => {
     const pids = pidFile();
@@ -375,6 +412,7 @@ describe('the CLI with lazy servers', () => {
     );
     expect((await berth(['tools', '--config', config], dir)).code).toBe(0); // cold: both start
     expect(pids.count('server')).toBe(2);
+    expect(cacheFiles(dir)).toHaveLength(2); // in BERTH_CACHE_DIR, nowhere else
     const tools = await berth(['tools', '--config', config, '--json'], dir);
     expect(tools.code).toBe(0);
     expect(tools.stdout).toContain('x__increment');
