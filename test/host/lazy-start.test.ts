@@ -16,7 +16,7 @@ import { resolveConfig } from '../../src/config/load.js';
 import { Redactor } from '../../src/gateway/status/redact.js';
 import { buildSnapshot, ClientLabels } from '../../src/gateway/status/snapshot.js';
 import { createHost, type Host, type HostEvent } from '../../src/index.js';
-import { alive, FIXTURE, fixture, pidFile, text, waitFor } from '../helpers.js';
+import { alive, FIXTURE, fixture, pidFile, startHttpFixture, text, waitFor } from '../helpers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -325,6 +325,34 @@ describe('lazy start from the start cache', () => {
     expect(cacheKey(spec({}, { Authorization: 'Bearer a' }))).toBe(
       cacheKey(spec({}, { Authorization: 'Bearer b' })),
     );
+  });
+
+  it('a remote lazy server: its header values and URL are in no cache file', async () => {
+    const secret = 'hdr-5ecret-token-9731';
+    const server = await startHttpFixture('http-server.mjs', { env: { REQUIRED_TOKEN: secret } });
+    try {
+      const dir = tempDir();
+      const url = `${server.origin}/mcp?key=url-5ecret-4455`;
+      const servers = {
+        r: { type: 'http', url, headers: { Authorization: `Bearer ${secret}` }, start: 'lazy' },
+      };
+      await warm(servers, dir);
+      const files = cacheFiles(dir);
+      expect(files).toHaveLength(1);
+      const written = readFileSync(join(dir, files[0]!), 'utf8');
+      expect(written).toContain('"increment"'); // its listing was cached
+      expect(written).not.toContain(secret);
+      expect(written).not.toContain('url-5ecret-4455');
+      const host = await open(servers, dir);
+      try {
+        expect(host.status()[0]).toMatchObject({ state: 'ready', lazy: { started: false } });
+        expect(text(await host.callTool('r__increment', { by: 2 }))).toBe('2');
+      } finally {
+        await host.close();
+      }
+    } finally {
+      await server.stop();
+    }
   });
 
   it('restart() of a server never started starts it once', async () => {
