@@ -8,7 +8,10 @@
  *     host's first call plus what one server's start costs (a host with one eager server).
  * Median of `--runs` (default 5) rounds. Needs `npm run build` first.
  *
- *   node bench/lazy-start.mjs [--runs N] [--servers N]
+ *   node bench/lazy-start.mjs [--runs N] [--servers N] [--lazy-only]
+ *
+ * `--lazy-only` skips the eager rows: their 20 concurrent server starts load the machine for the
+ * lazy measurements that follow them.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,10 +22,15 @@ import { parseArgs } from 'node:util';
 import { createHost } from '../dist/index.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, servers: { type: 'string', default: '20' } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    servers: { type: 'string', default: '20' },
+    'lazy-only': { type: 'boolean', default: false },
+  },
 });
 const runs = Number(values.runs);
 const count = Number(values.servers);
+const lazyOnly = values['lazy-only'];
 const SERVER = fileURLToPath(new URL('./servers/echo-server.mjs', import.meta.url));
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'berth-lazy-bench-'));
@@ -42,7 +50,7 @@ for (const start of ['lazy', 'eager']) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ms = (x) => `${x.toFixed(1)} ms`;
+const ms = (x) => (x === undefined ? '-' : `${x.toFixed(1)} ms`);
 
 async function timeHost(start, n = count) {
   const began = performance.now();
@@ -103,23 +111,25 @@ const rows = {
 let facts = {};
 for (let r = 0; r < runs; r++) {
   const lazy = await timeHost('lazy');
-  const eager = await timeHost('eager');
   rows.lazyHost.push(lazy.took);
-  rows.eagerHost.push(eager.took);
-  facts = {
-    lazyTools: lazy.tools,
-    lazyRunning: lazy.running,
-    eagerTools: eager.tools,
-    eagerRunning: eager.running,
-  };
+  facts.lazyTools = lazy.tools;
+  facts.lazyRunning = lazy.running;
+  if (!lazyOnly) {
+    const eager = await timeHost('eager');
+    rows.eagerHost.push(eager.took);
+    facts.eagerTools = eager.tools;
+    facts.eagerRunning = eager.running;
+  }
   rows.node.push(await timeNode());
   rows.lazyCli.push(await timeCli('lazy'));
-  rows.eagerCli.push(await timeCli('eager'));
+  if (!lazyOnly) rows.eagerCli.push(await timeCli('eager'));
   const lazyCall = await timeFirstCall('lazy', count);
   rows.lazyCall.push(lazyCall.took);
   facts.lazyRunningAfterCall = lazyCall.running;
-  rows.eagerCall.push((await timeFirstCall('eager', count)).took);
-  rows.oneStart.push((await timeHost('eager', 1)).took);
+  if (!lazyOnly) {
+    rows.eagerCall.push((await timeFirstCall('eager', count)).took);
+    rows.oneStart.push((await timeHost('eager', 1)).took);
+  }
 }
 
 console.log(`node ${process.version}, ${count} stdio servers, median of ${runs} runs`);
