@@ -46,6 +46,8 @@ export class LazyRuntime implements ServerRuntime {
   #cached: CachedListing | undefined;
   /** The inner runtime's first start, until it settled (never rejects). */
   #firstStart: Promise<void> | undefined;
+  /** Requests waiting for that first start. */
+  #waitingFirst = 0;
   /** The cache read begun by `start()`. Never rejects. */
   #loading: Promise<void> | undefined;
   #closedReason: string | undefined;
@@ -81,8 +83,9 @@ export class LazyRuntime implements ServerRuntime {
   get restarts() {
     return this.#inner?.restarts ?? 0;
   }
+  /** The inner runtime's waiting calls, and those waiting for its first start (no session yet). */
   get waiting() {
-    return this.#inner?.waiting ?? 0;
+    return (this.#inner?.waiting ?? 0) + this.#waitingFirst;
   }
   /** The server's own listing once it listed; until then, the cached one. */
   get listing() {
@@ -133,7 +136,14 @@ export class LazyRuntime implements ServerRuntime {
     // The first requests wait for the first start (within their deadline): a keyed or per-call scope
     // then serves them from the session its start opened instead of opening another one.
     const first = this.#firstStart;
-    if (first) await settledBy(first, options.deadline.at, options.signal);
+    if (first) {
+      this.#waitingFirst += 1;
+      try {
+        await settledBy(first, options.deadline.at, options.signal);
+      } finally {
+        this.#waitingFirst -= 1;
+      }
+    }
     return inner.request(send, options); // past the deadline or aborted: the inner runtime says so
   }
 

@@ -117,6 +117,38 @@ describe('lazy start from the start cache', () => {
     }
   });
 
+  it('calls waiting for the first start count as waiting in status()', async () => {
+    const pids = pidFile();
+    const dir = tempDir();
+    // The same entry before and after: the script first serves, then never answers the handshake.
+    const script = join(tempDir(), 'server.mjs');
+    writeFileSync(script, `await import(${JSON.stringify(pathToFileURL(FIXTURE).href)});\n`);
+    const entry = {
+      command: process.execPath,
+      args: [script],
+      env: { FIXTURE_PID_FILE: pids.path },
+      start: 'lazy',
+      session: 'keyed',
+      startupTimeoutMs: 60_000,
+    };
+    await warm({ a: entry }, dir);
+    writeFileSync(script, 'setInterval(() => {}, 1000);\n');
+    const host = await open({ a: entry }, dir);
+    try {
+      expect(host.status()[0]).toMatchObject({ waiting: 0, lazy: { started: false } });
+      const controller = new AbortController();
+      const calls = [1, 2].map((n) =>
+        host.callTool('a__increment', {}, { key: `k${n}`, signal: controller.signal }).catch(() => 'aborted'),
+      );
+      expect(await waitFor(() => host.status()[0]!.waiting === 2)).toBe(true);
+      controller.abort();
+      expect(await Promise.all(calls)).toEqual(['aborted', 'aborted']);
+      expect(host.status()[0]!.waiting).toBe(0);
+    } finally {
+      await host.close();
+    }
+  });
+
   it('the status page says a lazy server is not started, and when its catalog was cached', async () => {
     const pids = pidFile();
     const dir = tempDir();
