@@ -392,6 +392,12 @@ export function resolveGateway(value: unknown, source: GatewaySource): GatewaySp
         ['cluster', 'secret'],
         'expected a secret of at least 32 characters, the same on every replica (generate one with `openssl rand -hex 32`)',
       );
+    const wildcard = ['0.0.0.0', '::'].includes(spec.listen.host);
+    if (advertise === undefined && wildcard)
+      report(
+        ['cluster', 'advertise'],
+        `listening on ${spec.listen.host}, the other replicas cannot reach this one by that address: set advertise to its own URL, e.g. "http://\${POD_IP}:${spec.listen.port}${spec.path}"`,
+      );
     if (advertise !== undefined && !isHttpUrl(advertise))
       report(
         ['cluster', 'advertise'],

@@ -109,6 +109,9 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
   const { authenticator, cluster } = options;
   const logger = options.logger ?? SILENT_LOGGER;
   const { allowedHosts, allowedOrigins } = allowedHostsAndOrigins(spec, options.endpoint);
+  // The address this replica announces to the others is one of its own names: requests they
+  // forward come with it as their Host.
+  if (spec.cluster?.advertise) allowedHosts.push(new URL(spec.cluster.advertise).hostname);
   const sessions = new Map<string, LegacySession>();
   const inFlight = new Map<string, number>();
   /** Woken when the last request in flight finishes (for the drain on close). */

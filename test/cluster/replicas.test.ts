@@ -11,6 +11,7 @@ import { cleanUp, configFile, startHttpServe, type ServeProcess } from '../gatew
 import { FIXTURE } from '../helpers.js';
 import { REDIS_SERVER, RedisServer } from './redis-server.js';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
@@ -98,7 +99,7 @@ describe.skipIf(!REDIS_SERVER)(
     });
 
     /** Three replicas of one cluster (a key prefix of its own) and the proxy in front of them. */
-    async function cluster(count = 3) {
+    async function cluster(count = 3, settings: Record<string, unknown> = {}) {
       const fences = join(mkdtempSync(join(tmpdir(), 'berth-fences-')), 'fences.txt');
       const config = configFile(
         {
@@ -111,7 +112,13 @@ describe.skipIf(!REDIS_SERVER)(
         },
         {
           gateway: {
-            cluster: { redis: redis.url, secret: SECRET, leaseMs: LEASE_MS, prefix: `t${++prefix}` },
+            cluster: {
+              redis: redis.url,
+              secret: SECRET,
+              leaseMs: LEASE_MS,
+              prefix: `t${++prefix}`,
+              ...settings,
+            },
           },
         },
       );
@@ -296,6 +303,41 @@ describe.skipIf(!REDIS_SERVER)(
       } finally {
         await client.close();
       }
+    });
+
+    it('accepts its advertised address as Host (forwarded requests carry it), and no other', async () => {
+      await cluster(1, { advertise: 'http://replica-a.test:7077/mcp' });
+      const url = replicas[0]!.url;
+      const initialize = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      });
+      const status = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest(
+            {
+              host: url.hostname,
+              port: url.port,
+              path: url.pathname,
+              method: 'POST',
+              headers: {
+                host,
+                'content-type': 'application/json',
+                accept: 'application/json, text/event-stream',
+              },
+            },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', reject);
+          req.end(initialize);
+        });
+      expect(await status(`replica-a.test:${url.port}`)).toBe(200);
+      expect(await status(`replica-b.test:${url.port}`)).toBe(403);
     });
 
     it('leaves no key of its own in Redis once every replica stopped', async () => {

@@ -93,4 +93,44 @@ describe('gateway config', () => {
     expect(isLoopbackHost('0.0.0.0')).toBe(false);
     expect(isLoopbackHost('::')).toBe(false);
   });
+
+  it('resolves a cluster, and names what is wrong with one', () => {
+    const secret = 's'.repeat(40);
+    const spec = resolveGateway(
+      { cluster: { redis: 'redis://:${PW}@redis:6379', secret: '${SECRET}' } },
+      { ...source, env: { PW: 'hunter2hunter2', SECRET: secret } },
+    );
+    expect(spec.cluster).toEqual({
+      redis: 'redis://:hunter2hunter2@redis:6379',
+      secret,
+      prefix: 'berth',
+      leaseMs: 10_000,
+    });
+    expect(
+      problems({
+        listen: '0.0.0.0:7077',
+        cluster: { redis: 'http://redis', secret: 'short', leaseMs: 5, prefix: 'a b' },
+      }),
+    ).toEqual([
+      '$.gateway.cluster.prefix: expected 1 to 64 letters, digits, ".", ":", "-" or "_"',
+      '$.gateway.cluster.leaseMs: expected a whole number of ms from 300 to 600000, got 5',
+    ]);
+    expect(problems({ listen: '0.0.0.0:7077', cluster: { redis: 'http://redis', secret: 'short' } })).toEqual(
+      [
+        '$.gateway.cluster.redis: expected a redis:// or rediss:// URL, e.g. "redis://127.0.0.1:6379"',
+        '$.gateway.cluster.secret: expected a secret of at least 32 characters, the same on every replica (generate one with `openssl rand -hex 32`)',
+        '$.gateway.cluster.advertise: listening on 0.0.0.0, the other replicas cannot reach this one by that address: set advertise to its own URL, e.g. "http://${POD_IP}:7077/mcp"',
+      ],
+    );
+    expect(
+      resolveGateway(
+        {
+          listen: '0.0.0.0:7077',
+          insecure: true,
+          cluster: { redis: 'redis://r', secret, advertise: 'http://10.0.0.7:7077/mcp' },
+        },
+        source,
+      ).cluster?.advertise,
+    ).toBe('http://10.0.0.7:7077/mcp');
+  });
 });
