@@ -6,7 +6,6 @@
  */
 import { ROUTE_HEADER, forwardTo, verifyRoute } from './forward.js';
 import { connectRedis, type RedisLink } from './redis.js';
-import type { ClaimMode } from './leases.js';
 import { Replica, type DropReason, type Placement } from './replica.js';
 
 /** What a cluster needs. */
@@ -96,24 +95,26 @@ export class Cluster {
     return fence === undefined ? undefined : { replica: this.#replica.id, fence };
   }
 
-  /** Claims a key no client could have used before (a new session id) for this replica. */
-  async claimFresh(key: string): Promise<void> {
-    const placement = await this.#replica.place(key, 'fresh');
+  /**
+   * Claims `key` for this replica as its session opens here (`fresh`: a new random session id, which
+   * needs no grace). Rejects, saying why, when it is another's, was lost, or cannot be claimed yet.
+   */
+  async claim(key: string, mode: 'claim' | 'fresh' = 'claim'): Promise<void> {
+    const placement = await this.#replica.place(key, mode);
     if (placement.kind !== 'local')
-      throw new Error(`berth cluster: could not claim a new session (${describe(placement)})`);
+      throw new Error(`berth cluster: could not open the session here (${describe(placement)})`);
   }
 
   /**
    * The answer for a request of session `key` (its body already read as `body`), or undefined when
-   * this replica serves it. A request forwarded by another replica is served here or refused, never
-   * forwarded again.
+   * this replica serves it (it owns the key, or no one does: a request never claims one). A request
+   * forwarded by another replica is served here or refused, never forwarded again.
    */
   async route(
     request: Request,
     key: string,
     body: string | undefined,
     rpcId: unknown,
-    mode: ClaimMode = 'claim',
   ): Promise<Response | undefined> {
     const mark = request.headers.get(ROUTE_HEADER);
     if (mark !== null) {
@@ -123,7 +124,7 @@ export class Cluster {
     }
     let placement: Placement;
     try {
-      placement = await this.#replica.place(key, mode);
+      placement = await this.#replica.place(key, 'existing');
     } catch (error) {
       return retry(1_000, `the cluster cannot reach Redis (${messageOf(error)})`, rpcId);
     }
@@ -141,7 +142,7 @@ export class Cluster {
           return retry(this.#leaseMs, `the session's owner replica is not reachable yet`, rpcId);
         }
         try {
-          return await forwardTo(placement.url, request, body, key, this.#secret);
+          return await forwardTo(placement.url, request, body, key, this.#secret, this.#leaseMs);
         } catch (error) {
           if (request.signal.aborted) throw error;
           return retry(
@@ -177,9 +178,15 @@ function describe(placement: Placement): string {
       return `owned by replica ${placement.replica}`;
     case 'unknown':
       return 'no owner';
-    default:
+    case 'retry':
+      return `${placement.reason}; retry in ${retrySeconds(placement.afterMs)} s`;
+    case 'lost':
       return placement.reason;
   }
+}
+
+function retrySeconds(afterMs: number): number {
+  return Math.max(1, Math.ceil(afterMs / 1000));
 }
 
 function messageOf(error: unknown): string {
@@ -204,7 +211,7 @@ function rpcError(
 }
 
 function retry(afterMs: number, reason: string, id: unknown): Response {
-  const seconds = Math.max(1, Math.ceil(afterMs / 1000));
+  const seconds = retrySeconds(afterMs);
   return rpcError(503, -32000, `${reason}; retry in ${seconds} s`, id, { 'retry-after': String(seconds) });
 }
 

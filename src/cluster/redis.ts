@@ -112,12 +112,12 @@ class Link implements RedisLink {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     // destroy(): no QUIT round trip that an unreachable Redis could hold up.
     this.#client.destroy();
-    await Promise.resolve();
+    return Promise.resolve();
   }
 }
 

@@ -125,10 +125,11 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
         caller,
         conversation: async (meta) => {
           const id = meta?.[CONVERSATION_META_KEY];
-          return openConversation(
-            conversationKey(caller.name, typeof id === 'string' ? id : undefined),
-            caller.name,
-          );
+          const key = conversationKey(caller.name, typeof id === 'string' ? id : undefined);
+          // In a cluster, a new conversation is this replica's once it opens here (not before: a
+          // request that opens none, such as one for an unknown tool, must hold no lease).
+          if (cluster && !gateway.conversations.get(key)) await cluster.claim(key);
+          return openConversation(key, caller.name);
         },
         capabilities: envelopeCapabilities,
       });
@@ -274,16 +275,16 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       if (problem) return rpcError(400, -32600, `Invalid Request: ${problem}`);
     }
     if (cluster) {
-      // A 2025-era session is claimed by the replica that initialized it, never by a request; a
-      // 2026-era conversation by the first replica a request of it reaches.
+      // Where the session or conversation lives: requests never claim one here. A 2025-era session
+      // is claimed by the replica that initialized it, a 2026-era conversation by the replica it
+      // opens on (`openConversation`); one no one has is served here.
       const key =
         sessionId !== null
           ? conversationKey(principal.name, sessionId)
           : conversationOf(parsedBody, principal.name);
       if (key !== undefined) {
         const rpcId = (parsedBody as { id?: unknown } | undefined)?.id;
-        const mode = sessionId !== null ? 'existing' : 'claim';
-        const elsewhere = await cluster.route(request, key, bodyText, rpcId, mode);
+        const elsewhere = await cluster.route(request, key, bodyText, rpcId);
         if (elsewhere) return elsewhere;
       }
     }
@@ -295,12 +296,7 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     if (await isLegacyRequest(forward, parsedBody))
       return legacy(forward, principal, authInfo, sessionId, parsedBody);
     const full = wouldOpenConversation(parsedBody, principal.name);
-    if (full) {
-      // Claimed above for a conversation this replica cannot open: leave it to another.
-      const key = conversationOf(parsedBody, principal.name);
-      if (cluster && key !== undefined) await cluster.release(key);
-      return full;
-    }
+    if (full) return full;
     return modern.fetch(forward, { authInfo, parsedBody });
   }
 
@@ -368,7 +364,7 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       maxRequestBodySize: spec.limits.maxBodyBytes,
       onsessioninitialized: async (id) => {
         // The new session is this replica's: other replicas forward its requests here.
-        await cluster?.claimFresh(conversationKey(principal.name, id));
+        await cluster?.claim(conversationKey(principal.name, id), 'fresh');
         measured = serverSessionStarted('tcp');
         session = {
           principal: principal.name,

@@ -340,6 +340,26 @@ describe.skipIf(!REDIS_SERVER)(
       expect(await status(`replica-b.test:${url.port}`)).toBe(403);
     });
 
+    it('holds a lease only for a conversation that opened: not for an unknown tool or a DELETE', async () => {
+      const { proxy, prefix } = await cluster(1);
+      const client = await v2Client(proxy.url, 'modern');
+      const link = await connectRedis({ url: redis.url, commandTimeoutMs: 2_000 });
+      const owners = () => link.command<string[]>(['KEYS', `${prefix}:owner:*`]);
+      try {
+        await expect(
+          client.callTool({ name: 'k__no_such_tool', arguments: {}, _meta: { 'berth/key': 'ghost' } }),
+        ).rejects.toThrow();
+        const ended = await fetch(proxy.url, { method: 'DELETE', headers: { 'berth-key': 'never-opened' } });
+        expect(ended.status).toBe(204);
+        expect(await owners()).toEqual([]);
+        expect((await increment(client, 'real')).ok).toBe(true);
+        expect(await owners()).toHaveLength(1);
+      } finally {
+        await link.close();
+        await client.close();
+      }
+    });
+
     it('leaves no key of its own in Redis once every replica stopped', async () => {
       const { proxy, prefix } = await cluster(2);
       const client = await v2Client(proxy.url, 'modern');
