@@ -9,7 +9,8 @@
  *   node bench/profile-summary.mjs FILE
  */
 import { fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -91,7 +92,10 @@ try {
       `gateway CPU ${((cpu.user + cpu.system) / calls).toFixed(0)} µs/call` +
       (profile ? `; profile: ${values.out}` : ''),
   );
-  if (profile) writeFileSync(values.out, JSON.stringify(profile));
+  if (profile) {
+    mkdirSync(dirname(values.out), { recursive: true });
+    writeFileSync(values.out, JSON.stringify(profile));
+  }
   await new Promise((resolve) => child.once('exit', resolve));
 } finally {
   child.kill();

@@ -60,6 +60,30 @@ export interface GatewayHandler {
   close(): Promise<void>;
 }
 
+/** A request body read by the server in front (berth's Node listener), within the size limit. */
+export type ReadBody = { readonly tooLarge: false; readonly text: string } | { readonly tooLarge: true };
+
+/**
+ * The HTTP face with what berth's own Node listener uses besides the public handler: it admits a
+ * request from its headers once, reads the body itself, and hands both over, so that one `Request`
+ * (without a body) serves the whole exchange.
+ */
+export interface HttpHandler extends GatewayHandler {
+  /** The principal of a request its headers admit, or the answer refusing it (as `admit`'s). */
+  principalOf(request: Request): Promise<Principal | Response>;
+  /**
+   * Serves an admitted request of the MCP endpoint whose body (for a POST) has been read. The request
+   * is the caller's own: the gateway removes its credentials in place before the SDK sees it.
+   */
+  serveAdmitted(request: Request, principal: Principal, body: ReadBody | undefined): Promise<Response>;
+}
+
+/** What the server in front has done already for a request: admitted it, and read its body. */
+interface Admitted {
+  readonly principal: Principal;
+  readonly body: ReadBody | undefined;
+}
+
 /** Options of the HTTP face. */
 export interface HttpOptions {
   authenticator: Authenticator;
@@ -104,7 +128,7 @@ interface RequestNote {
 }
 
 /** Builds the HTTP face of a gateway. */
-export function createHttpHandler(gateway: Gateway, options: HttpOptions): GatewayHandler {
+export function createHttpHandler(gateway: Gateway, options: HttpOptions): HttpHandler {
   const { spec } = gateway;
   const { authenticator, cluster } = options;
   const logger = options.logger ?? SILENT_LOGGER;
@@ -192,8 +216,8 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     return principal;
   }
 
-  async function handle(request: Request, note: RequestNote): Promise<Response> {
-    const principal = await admit(request);
+  async function handle(request: Request, note: RequestNote, admitted?: Admitted): Promise<Response> {
+    const principal = admitted?.principal ?? (await admit(request));
     if (principal instanceof Response) return principal;
     note.principal = principal.name;
     if (options.metrics && new URL(request.url).pathname === options.metrics.path)
@@ -213,12 +237,15 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     if (!streaming) inFlight.set(principal.name, count + 1);
     let response: Response;
     try {
-      response = await route(request, principal, note);
+      response = await route(request, principal, note, admitted);
     } catch (error) {
       if (!streaming) release(principal.name);
       throw error;
     }
-    return streaming ? openedAtOnce(response) : whenDone(response, () => release(principal.name));
+    // A stream's opening comment: berth's own listener writes it itself (no stream wrapped around the
+    // SDK's, which an idle client session would hold for its whole life).
+    if (streaming) return admitted ? response : openedAtOnce(response);
+    return whenDone(response, () => release(principal.name));
   }
 
   function release(name: string): void {
@@ -240,7 +267,12 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     drained = undefined;
   }
 
-  async function route(request: Request, principal: Principal, note: RequestNote): Promise<Response> {
+  async function route(
+    request: Request,
+    principal: Principal,
+    note: RequestNote,
+    admitted: Admitted | undefined,
+  ): Promise<Response> {
     const authInfo = authInfoOf(principal);
     const sessionId = request.headers.get('mcp-session-id');
     if (request.method === 'DELETE' && sessionId === null) {
@@ -260,7 +292,7 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       if (!/^application\/json\s*(;|$)/i.test(type)) {
         return httpError(415, 'Unsupported Media Type: Content-Type must be application/json');
       }
-      const body = await readRequestBody(request, spec.limits.maxBodyBytes);
+      const body = admitted?.body ?? (await readRequestBody(request, spec.limits.maxBodyBytes));
       if (body.tooLarge)
         return httpError(413, `Payload Too Large: the limit is ${spec.limits.maxBodyBytes} bytes`);
       bodyText = body.text;
@@ -289,10 +321,15 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
       }
     }
     // What the SDK's handlers see (ctx.http.req): the request without the client's credentials, and
-    // without its body, which is read (or, for other methods, of no use) by now.
-    const headers = new Headers(request.headers);
-    headers.delete('authorization');
-    const forward = new Request(request.url, { method: request.method, headers, signal: request.signal });
+    // without its body, which is read (or, for other methods, of no use) by now. A request berth's
+    // own listener made is berth's to change; a caller's is copied.
+    let forward = request;
+    if (admitted) request.headers.delete('authorization');
+    else {
+      const headers = new Headers(request.headers);
+      headers.delete('authorization');
+      forward = new Request(request.url, { method: request.method, headers, signal: request.signal });
+    }
     if (await isLegacyRequest(forward, parsedBody))
       return legacy(forward, principal, authInfo, sessionId, parsedBody);
     const full = wouldOpenConversation(parsedBody, principal.name);
@@ -349,6 +386,7 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
         };
         if (request.signal.aborted) cancel();
         else request.signal.addEventListener('abort', cancel, { once: true });
+        return plainWhenOnlyAnswer(response, id);
       }
       return response;
     }
@@ -408,6 +446,30 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
     return response;
   }
 
+  /** Serves a request, and logs it (at `debug`) once its answer starts. */
+  async function logged(request: Request, admitted?: Admitted): Promise<Response> {
+    const started = performance.now();
+    const note: RequestNote = {};
+    let response: Response;
+    try {
+      response = await handle(request, note, admitted);
+    } catch (error) {
+      response = httpError(500, `berth gateway: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    // Until the answer starts: the whole of a JSON answer, the opening of a stream.
+    logger.debug(
+      {
+        ...note,
+        method: request.method,
+        status: response.status,
+        outcome: response.status < 400 ? 'ok' : 'error',
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      },
+      'request',
+    );
+    return response;
+  }
+
   return {
     admit: async (request) => {
       try {
@@ -417,28 +479,9 @@ export function createHttpHandler(gateway: Gateway, options: HttpOptions): Gatew
         return undefined; // fetch answers it
       }
     },
-    fetch: async (request) => {
-      const started = performance.now();
-      const note: RequestNote = {};
-      let response: Response;
-      try {
-        response = await handle(request, note);
-      } catch (error) {
-        response = httpError(500, `berth gateway: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      // Until the answer starts: the whole of a JSON answer, the opening of a stream.
-      logger.debug(
-        {
-          ...note,
-          method: request.method,
-          status: response.status,
-          outcome: response.status < 400 ? 'ok' : 'error',
-          durationMs: Math.round((performance.now() - started) * 100) / 100,
-        },
-        'request',
-      );
-      return response;
-    },
+    fetch: (request) => logged(request),
+    principalOf: admit,
+    serveAdmitted: (request, principal, body) => logged(request, { principal, body }),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -507,21 +550,89 @@ function callerOf(authInfo: AuthInfo | undefined): { name: string; scopes: reado
 }
 
 function httpError(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ error: message }), {
-    status,
-    headers: { 'content-type': 'application/json', ...headers },
-  });
+  return plainJson(status, JSON.stringify({ error: message }), headers);
 }
 
 function rpcError(status: number, code: number, message: string): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
+  return plainJson(status, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }));
+}
+
+/** A JSON answer the gateway made from a string (see `plainBodyOf`). */
+function plainJson(status: number, text: string, headers: Record<string, string> = {}): Response {
+  const response = new Response(text, {
     status,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  plainBodies.set(response, text);
+  return response;
+}
+
+/** The answers whose body is this text, for a server in front that can write it in one go. */
+const plainBodies = new WeakMap<Response, string>();
+
+/** The text of an answer the gateway made from a string (a JSON answer), if it is one. */
+export function plainBodyOf(response: Response): string | undefined {
+  return plainBodies.get(response);
+}
+
+/** The SSE frame the SDK's session transport writes each message in, up to the message. */
+const EVENT_PREFIX = 'event: message\ndata: ';
+
+/**
+ * The answer to request `id`, as plain JSON when the SDK's SSE stream for it carries nothing before
+ * the answer itself (most calls: no progress, no log, no request to the client), else the stream as
+ * it is. The spec lets a server answer a POST either way; the SDK's per-request (2026-07-28)
+ * transport makes the same choice ("auto"). A JSON answer costs both sides less than a stream:
+ * one write, no chunked framing, no SSE parsing in the client.
+ */
+async function plainWhenOnlyAnswer(response: Response, id: string | number): Promise<Response> {
+  if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream'))
+    return response;
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const first = await reader.read();
+  if (first.done) return new Response(null, { status: response.status, headers: response.headers });
+  const message = answerIn(new TextDecoder().decode(first.value), id);
+  if (message !== undefined) {
+    // The SDK has closed the stream with its answer (one request per POST): nothing more comes.
+    await reader.cancel();
+    const session = response.headers.get('mcp-session-id');
+    return plainJson(response.status, message, session === null ? {} : { 'mcp-session-id': session });
+  }
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(first.value),
+    async pull(controller) {
+      const chunk = await reader.read();
+      if (chunk.done) controller.close();
+      else controller.enqueue(chunk.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
   });
 }
 
+/**
+ * The JSON-RPC answer to request `id` an SSE event carries, or undefined for any other event. The
+ * SDK writes one message per event, serialized with its keys in a fixed order: an answer starts with
+ * its `result` (and ends with its id) or with `jsonrpc`, its id and `error`. Anything else (a
+ * notification, a request to the client, an event with an id) is not an answer here.
+ */
+export function answerIn(event: string, id: string | number): string | undefined {
+  if (!event.startsWith(EVENT_PREFIX) || !event.endsWith('\n\n')) return undefined;
+  const message = event.slice(EVENT_PREFIX.length, -2);
+  if (message.includes('\n')) return undefined;
+  const ofId = JSON.stringify(id);
+  const isAnswer =
+    (message.startsWith('{"result":') && message.endsWith(`,"jsonrpc":"2.0","id":${ofId}}`)) ||
+    (message.startsWith(`{"jsonrpc":"2.0","id":${ofId},"error":`) && message.endsWith('}'));
+  return isAnswer ? message : undefined;
+}
+
 /** An SSE comment: clients ignore it (SSE's own rule); it makes the stream's headers go out at once. */
-const STREAM_OPENED = new TextEncoder().encode(': open\n\n');
+export const STREAM_OPENED = new TextEncoder().encode(': open\n\n');
 
 /**
  * The standalone GET stream with an SSE comment first. Without a first chunk, Node holds back a
@@ -551,7 +662,7 @@ function openedAtOnce(response: Response): Response {
 
 /** The same response, calling `done` once its body has been sent or abandoned. */
 function whenDone(response: Response, done: () => void): Response {
-  if (!response.body) {
+  if (!response.body || plainBodies.has(response)) {
     done();
     return response;
   }

@@ -27,8 +27,10 @@ import {
   allowedHostsAndOrigins,
   createHttpHandler,
   type GatewayHandler,
+  type HttpHandler,
   type MetricsEndpoint,
 } from './http.js';
+import { serveEndpoint } from './node.js';
 import { PROMETHEUS_CONTENT_TYPE, startPrometheus, type PrometheusMetrics } from '../telemetry/prometheus.js';
 import type { Relay } from './relay.js';
 import { createStatusPage, type StatusOptions } from './status/index.js';
@@ -83,16 +85,19 @@ export function specOf(gateway: GatewayConfig | GatewaySpec | undefined): Gatewa
  * Closing it ends every client conversation; the host stays yours to close.
  */
 export function createGatewayHandler(host: Host, options: GatewayOptions = {}): GatewayFetchHandler {
-  return gatewayHandler(host, options, undefined);
+  return gatewayHandler(host, options, undefined).handler;
 }
 
-/** `createGatewayHandler`, with `serve()`'s metrics beside the endpoint when they are on its listener. */
+/**
+ * `createGatewayHandler`, with `serve()`'s metrics beside the endpoint when they are on its listener,
+ * and the MCP endpoint's own handler, which `serve()`'s listener feeds directly.
+ */
 function gatewayHandler(
   host: Host,
   options: GatewayOptions,
   metrics: MetricsEndpoint | undefined,
   cluster?: Cluster,
-): GatewayFetchHandler {
+): { handler: GatewayFetchHandler; endpoint: HttpHandler } {
   const spec = specOf(options.gateway);
   const endpoint =
     options.endpoint ?? new URL(`http://${hostPart(spec.listen.host)}:${spec.listen.port}${spec.path}`);
@@ -123,7 +128,7 @@ function gatewayHandler(
     ? createStatusPage({ gateway, authenticator, ...allowedHostsAndOrigins(spec, endpoint) }, options.status)
     : undefined;
   const forStatus = (request: Request) => status?.handles(new URL(request.url)) === true;
-  return {
+  const handler: GatewayFetchHandler = {
     collisions: gateway.collisions(),
     fetch: (request) => (forStatus(request) ? status!.fetch(request) : http.fetch(request)),
     admit: (request) => (forStatus(request) ? status!.admit(request) : http.admit(request)),
@@ -137,6 +142,7 @@ function gatewayHandler(
       }
     },
   };
+  return { handler, endpoint: http };
 }
 
 /** The gateway's warnings, to `options.warn` and to `options.logger`, each when given. */
@@ -213,15 +219,16 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
   const onListener: MetricsEndpoint | undefined =
     metrics && !metricsListener ? { path: spec.metrics!.path, text: () => metrics.text() } : undefined;
   let handler: GatewayFetchHandler;
+  let endpoint: HttpHandler;
   let cluster: Cluster | undefined;
   try {
     if (spec.cluster) cluster = await joinCluster(spec.cluster, url, options.logger ?? SILENT_LOGGER);
-    handler = gatewayHandler(
+    ({ handler, endpoint } = gatewayHandler(
       host,
       { ...options, gateway: spec, endpoint: options.endpoint ?? url },
       onListener,
       cluster,
-    );
+    ));
     if (handler.collisions.length) {
       await handler.close();
       throw new ConfigError(
@@ -251,7 +258,13 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
       res.end(JSON.stringify({ error: refused.message }));
       return;
     }
-    void serveNode(req, res).catch(() => res.destroy());
+    // The MCP endpoint's requests take the direct way; the rest (status page, metrics, the OAuth
+    // metadata, unknown paths) go through the fetch handler and its Node adapter.
+    const served =
+      pathOf(req.url) === spec.path
+        ? serveEndpoint(endpoint, req, res, spec.limits.maxBodyBytes)
+        : serveNode(req, res);
+    served.catch(() => res.destroy());
   });
   /**
    * Refuses what the headers decide (foreign Host, no valid token, …) before the adapter reads, and
@@ -382,6 +395,12 @@ function unservable(
     return { status: 400, message: 'Bad Request: the Host header and request target do not make a URL' };
   }
   return undefined;
+}
+
+/** The path of a request target, without its query. */
+function pathOf(target: string | undefined): string {
+  const query = target?.indexOf('?') ?? -1;
+  return query < 0 ? (target ?? '/') : target!.slice(0, query);
 }
 
 /** A request's method, URL and headers without its body (`unservable` has checked the URL). */
