@@ -4,6 +4,7 @@
  * clear "session lost"; or a 503 with Retry-After while the cluster recovers. It owns the Redis
  * connection and this replica's place in the cluster, and closes both.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTE_HEADER, forwardTo, verifyRoute } from './forward.js';
 import { connectRedis, type RedisLink } from './redis.js';
 import { Replica, type DropReason, type Placement } from './replica.js';
@@ -23,6 +24,16 @@ export interface ClusterOptions {
 
   /** Reports Redis trouble (never with a secret in it). */
   onError?: (error: Error) => void;
+}
+
+/** A watch on the owner of a forwarded request (see `Cluster.#watchOwner`). */
+interface OwnerWatch {
+  /** Aborts once the owner no longer holds the session. */
+  readonly gone: AbortSignal;
+  /** Where the session was found when the watch gave up on its owner. */
+  verdict?: Placement;
+  /** Ends the watch (and waits for its Redis question in flight). */
+  stop(): Promise<void>;
 }
 
 /** Where the replica's drops go: set once the gateway is there to end the sessions. */
@@ -136,22 +147,76 @@ export class Cluster {
         return rpcError(404, -32001, placement.reason, rpcId);
       case 'retry':
         return retry(placement.afterMs, placement.reason, rpcId);
-      case 'remote':
+      case 'remote': {
         if (mark !== null || placement.url === undefined) {
           // Its owner moved on, or is dead with its lease still running: ask again shortly.
           return retry(this.#leaseMs, `the session's owner replica is not reachable yet`, rpcId);
         }
+        const watch = this.#watchOwner(key, placement.url);
         try {
-          return await forwardTo(placement.url, request, body, key, this.#secret, this.#leaseMs);
+          return await forwardTo(placement.url, request, body, key, this.#secret, watch.gone);
         } catch (error) {
           if (request.signal.aborted) throw error;
+          // The watch found the session lost (and was the one told): this request's client hears it.
+          if (watch.verdict?.kind === 'lost') return rpcError(404, -32001, watch.verdict.reason, rpcId);
           return retry(
             this.#leaseMs,
             `the session's owner replica did not answer (${messageOf(error)})`,
             rpcId,
           );
+        } finally {
+          await watch.stop();
         }
+      }
     }
+  }
+
+  /**
+   * Watches, while a request forwarded to `url` waits for its answer, that `url` still holds `key`:
+   * `gone` aborts once it does not (its lease ran out: the owner died or hangs), so a long call to a
+   * living owner is never cut short, and a dead owner's is given up within a lease. Redis trouble
+   * meanwhile is no verdict (the owner fences itself if it cannot renew).
+   */
+  #watchOwner(key: string, url: string): OwnerWatch {
+    const gone = new AbortController();
+    const stopped = new AbortController();
+    const every = Math.max(50, Math.floor(this.#leaseMs / 3));
+    let watching: Promise<void> = Promise.resolve();
+    const watch: OwnerWatch = {
+      gone: gone.signal,
+      stop: async () => {
+        stopped.abort();
+        await watching;
+      },
+    };
+    watching = (async () => {
+      for (;;) {
+        try {
+          await sleep(every, undefined, { signal: stopped.signal });
+        } catch {
+          return; // stopped
+        }
+        let placement: Placement;
+        try {
+          placement = await this.#replica.place(key, 'existing');
+        } catch {
+          continue;
+        }
+        // Stopped meanwhile: the answer has started, and aborting now would cut its body.
+        if (stopped.signal.aborted) return;
+        if (placement.kind === 'remote' && placement.url === url) continue;
+        watch.verdict = placement;
+        gone.abort(
+          new Error(
+            placement.kind === 'remote'
+              ? 'the owner replica is gone'
+              : `the owner replica no longer holds the session (${describe(placement)})`,
+          ),
+        );
+        return;
+      }
+    })();
+    return watch;
   }
 
   /**

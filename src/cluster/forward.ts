@@ -56,8 +56,9 @@ export function verifyRoute(
 /**
  * Sends `request` (whose body was read as `body`) to the owner at `ownerUrl`, marked for `key`, and
  * returns the owner's answer as it streams (an SSE answer stays a stream). Rejects when the owner
- * cannot be reached, or sends no answer's headers within `headersTimeoutMs` (a hung replica); the
- * answer's body then runs as long as the client keeps it.
+ * cannot be reached, or when `ownerGone` aborts before the answer starts (the owner stopped holding
+ * the session: dead or hung, its lease ran out). A call may take as long as it takes while its owner
+ * lives; the answer's body then runs as long as the client keeps it.
  */
 export async function forwardTo(
   ownerUrl: string,
@@ -65,7 +66,7 @@ export async function forwardTo(
   body: string | undefined,
   key: string,
   secret: string,
-  headersTimeoutMs: number,
+  ownerGone: AbortSignal,
 ): Promise<Response> {
   const url = new URL(request.url);
   const target = new URL(ownerUrl);
@@ -76,23 +77,13 @@ export async function forwardTo(
     ROUTE_HEADER,
     signRoute(secret, { method: request.method, path: target.pathname, body: body ?? '' }, key),
   );
-  const noHeaders = new AbortController();
-  const timer = setTimeout(
-    () => noHeaders.abort(new Error(`the owner replica sent no answer within ${headersTimeoutMs} ms`)),
-    headersTimeoutMs,
-  );
-  let answer: Response;
-  try {
-    answer = await fetch(target, {
-      method: request.method,
-      headers,
-      ...(body !== undefined && { body }),
-      signal: AbortSignal.any([request.signal, noHeaders.signal]),
-      redirect: 'manual',
-    });
-  } finally {
-    clearTimeout(timer);
-  }
+  const answer = await fetch(target, {
+    method: request.method,
+    headers,
+    ...(body !== undefined && { body }),
+    signal: AbortSignal.any([request.signal, ownerGone]),
+    redirect: 'manual',
+  });
   const out = new Headers(answer.headers);
   for (const name of HOP_HEADERS) out.delete(name);
   return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: out });

@@ -360,6 +360,38 @@ describe.skipIf(!REDIS_SERVER)(
       }
     });
 
+    it('a forwarded call may outlast a lease while its owner lives; a hung owner is given up', async () => {
+      const { proxy } = await cluster();
+      const owner = replicas[0]!;
+      const direct = await v2Client(owner.url, 'modern');
+      const client = await v2Client(proxy.url, 'modern');
+      const sleep = (ms: number) =>
+        client
+          .callTool({ name: 'k__sleep', arguments: { ms }, _meta: { 'berth/key': 'long' } })
+          .then(resultText, (error: unknown) => String(error));
+      try {
+        expect(await increment(direct, 'long')).toEqual({ ok: true, text: '1' }); // owned by replica 0
+        // Three at once through the round robin: two of them are forwarded to the owner.
+        const calls = await Promise.all([sleep(LEASE_MS * 2), sleep(LEASE_MS * 2), sleep(LEASE_MS * 2)]);
+        expect(calls).toEqual(Array(3).fill(`slept ${LEASE_MS * 2}`));
+        expect([...proxy.counts.values()].every((n) => n > 0)).toBe(true);
+        // The owner hangs (stopped, not dead: its socket still accepts): its lease runs out, and a
+        // request forwarded to it ends with an answer instead of waiting for ever.
+        proxy.upstreams = replicas.slice(1).map((r) => r.url);
+        const hung = sleep(LEASE_MS * 2);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        owner.child.kill('SIGSTOP');
+        try {
+          expect(await hung).toMatch(/session lost|owner replica/);
+        } finally {
+          owner.child.kill('SIGCONT');
+        }
+      } finally {
+        await direct.close().catch(() => undefined);
+        await client.close().catch(() => undefined);
+      }
+    });
+
     it('leaves no key of its own in Redis once every replica stopped', async () => {
       const { proxy, prefix } = await cluster(2);
       const client = await v2Client(proxy.url, 'modern');
