@@ -293,8 +293,12 @@ describe('keyed eviction', () => {
     });
     try {
       const a = Number(text(await host.callTool('k__pid', {}, { key: 'a' })));
-      const busy = host.callTool('k__sleep', { ms: 1_500 }, { key: 'a' });
       const b = Number(text(await host.callTool('k__pid', {}, { key: 'b' })));
+      // a is busy once both sessions are open (so however long b's start takes, a is still busy when
+      // c asks for a slot), and goes idle 1.5 s later, while b (ignoring SIGTERM) is still closing.
+      const busy = host.callTool('k__sleep', { ms: 1_500 }, { key: 'a' });
+      const sessionA = () => host.status()[0]!.sessions?.find((s) => s.key === 'a');
+      expect(await waitFor(() => sessionA()?.inFlight === 1)).toBe(true);
       // c needs one slot: b (the only idle session) is evicted; a goes idle while b is still closing.
       const c = Number(text(await host.callTool('k__pid', {}, { key: 'c' })));
       await busy;
