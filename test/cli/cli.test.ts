@@ -295,11 +295,13 @@ describe('berth --config', () => {
     const config = await writeConfig('slow.json', {
       mcpServers: { fx: { command: process.execPath, args: [FIXTURE] } },
     });
-    const run = await berth(['call', 'fx__sleep', '{"ms": 15000}', '--timeout', '4000', '--config', config]);
+    // 10 s: far more than a start takes even on a loaded machine (with 4 s a start under a full
+    // parallel suite used it all, and the call timed out before it was sent).
+    const run = await berth(['call', 'fx__sleep', '{"ms": 60000}', '--timeout', '10000', '--config', config]);
     expect(run.code).toBe(1);
-    // The call gets what start-up left of the 4 s.
+    // The call gets what start-up left of the 10 s.
     expect(run.stderr).toMatch(/call timed out after \d+ ms \(the request was sent/);
-    expect(run.stderr).toContain('--timeout 4000 ms covers starting the server and the call');
+    expect(run.stderr).toContain('--timeout 10000 ms covers starting the server and the call');
   });
 
   describe('with a server that never answers in the config', () => {
@@ -313,6 +315,8 @@ describe('berth --config', () => {
             command: process.execPath,
             args: [FIXTURE, '--hang-on-start'],
             env: { FIXTURE_PID_FILE: hangPids },
+            // Far past the hang timeout (20 s): a run that waited for this start is killed and fails.
+            startupTimeoutMs: 120_000,
           },
           fx: { command: process.execPath, args: [FIXTURE] },
         },
@@ -320,23 +324,21 @@ describe('berth --config', () => {
     });
 
     it('call starts only the server the tool belongs to, so it does not wait for the other', async () => {
-      const started = Date.now();
+      // A run that waited for the never-answering server would be killed at the hang timeout
+      // (`berth` fails it), far before that server's 120 s startup timeout.
       const run = await berth(['call', 'fx__echo', '{"value": "quick"}', '--config', config]);
       expect(run.code).toBe(0);
       expect(run.stdout).toBe('quick\n');
-      // The never-answering server would hold a full run up for its 30 s startup timeout.
-      expect(Date.now() - started).toBeLessThan(10_000);
       expect(existsSync(hangPids), 'the server the call does not need was spawned').toBe(false);
     });
 
     it('--timeout bounds starting the server as well as the call', async () => {
-      const started = Date.now();
-      // Long enough for the server's Node to boot and record its pid on a loaded machine.
-      const run = await berth(['call', 'hang__echo', '{}', '--timeout', '2000', '--config', config]);
+      // Long enough for the server's Node to boot and record its pid on a loaded machine (2 s was not,
+      // under a full parallel suite), far below its 120 s startup timeout and the 20 s hang timeout.
+      const run = await berth(['call', 'hang__echo', '{}', '--timeout', '8000', '--config', config]);
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain('timed out after 2000 ms waiting for server "hang" to start');
+      expect(run.stderr).toContain('timed out after 8000 ms waiting for server "hang" to start');
       expect(run.stderr).not.toMatch(/^\s+at /m);
-      expect(Date.now() - started).toBeLessThan(10_000);
       // It was started, and it is gone.
       const pids = (await readFile(hangPids, 'utf8'))
         .trim()
