@@ -174,9 +174,9 @@ describe('a process that uses berth', () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--input-type=module', '-e', script, config],
-      {
-        timeout: 15_000,
-      },
+      // A hang guard only (the assertion below is what this test checks): a loaded machine took more
+      // than 15 s to import berth, start a server, call it and close.
+      { timeout: 60_000 },
     );
     expect(Date.now() - Number(stdout)).toBeLessThan(1_000);
   });
