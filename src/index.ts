@@ -71,18 +71,17 @@ export {
   type AuthRecord,
 } from './auth/store.js';
 export { storedOAuthProvider, type StoredOAuthOptions } from './auth/oauth.js';
-export {
-  serve,
-  createGatewayHandler,
-  Relay,
-  relayHandlers,
-  CONVERSATION_META_KEY,
-  END_CONVERSATION_HEADER,
-  type GatewayOptions,
-  type GatewayFetchHandler,
-  type RunningGateway,
-  type GatewayConfig,
-  type GatewaySpec,
-  type PrefixMode,
-  type StatusOptions,
+// The gateway: `serve` loads it (and the MCP server SDK) on first use; `berth/gateway` exports it whole,
+// with `createGatewayHandler`, the fetch handler to mount in your own server.
+export { serve } from './gateway/lazy.js';
+export { Relay, relayHandlers } from './gateway/relay.js';
+export { CONVERSATION_META_KEY, END_CONVERSATION_HEADER } from './gateway/keys.js';
+export type {
+  GatewayOptions,
+  GatewayFetchHandler,
+  RunningGateway,
+  GatewayConfig,
+  GatewaySpec,
+  PrefixMode,
+  StatusOptions,
 } from './gateway/index.js';

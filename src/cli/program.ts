@@ -8,15 +8,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { callCommand, parseArguments, type CallCommandOptions } from './commands/call.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand, DOCTOR_TIMEOUT_MS, type DoctorOptions } from './commands/doctor.js';
-import {
-  serveCommand,
-  withListen,
-  withMetrics,
-  withStatus,
-  type ServeCommandOptions,
-} from './commands/serve.js';
-import { followConfigSecrets } from './status-secrets.js';
-import { Relay, relayHandlers } from '../gateway/index.js';
+import type { ServeCommandOptions } from './commands/serve.js';
+import { Relay, relayHandlers } from '../gateway/relay.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
 import { toolsCommand, type ToolsOptions } from './commands/tools.js';
 import { durationRange, isDuration } from '../util/duration.js';
@@ -96,6 +89,11 @@ async function callAction(
 
 /** `berth serve`: the config's gateway section (with `--listen`), a relay, and a host that feeds it. */
 async function serveAction(options: CommonOptions & ServeCommandOptions, io: CliIo): Promise<number> {
+  // Loaded here, not with the program: the gateway brings the MCP server SDK, which no other command needs.
+  const [{ serveCommand, withListen, withMetrics, withStatus }, { followConfigSecrets }] = await Promise.all([
+    import('./commands/serve.js'),
+    import('./status-secrets.js'),
+  ]);
   const { config } = chooseConfig(options.config);
   const loaded = await loadConfig(config);
   const spec = withMetrics(

@@ -38,9 +38,8 @@ import type { CallOptions } from '../host/options.js';
 import type { Conversation } from './conversations.js';
 import type { CallRecord, Caller, Gateway, RoundState } from './gateway.js';
 import type { ClientAsk, RelayedCall } from './relay.js';
+import { CONVERSATION_META_KEY } from './keys.js';
 
-/** The `_meta` key a 2026-era client names its conversation with. */
-export const CONVERSATION_META_KEY = 'berth/key';
 /**
  * The `_meta` key of a request to an upstream server that tells, in a cluster, which replica owns the
  * conversation and its fencing token (`{ replica, fence }`): a server keeping state outside its

@@ -23,15 +23,14 @@ import {
 import { isIP } from 'node:net';
 import type { Authenticator, Principal } from './auth.js';
 import { conversationKey, type Conversation, type EndReason } from './conversations.js';
-import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from './client-server.js';
+import { createClientServer, envelopeCapabilities } from './client-server.js';
+import { CONVERSATION_META_KEY, END_CONVERSATION_HEADER } from './keys.js';
 import type { Gateway } from './gateway.js';
 import { serverSessionStarted } from '../telemetry/server.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/prometheus.js';
 import { SILENT_LOGGER, type Logger } from '../log/logger.js';
 import type { Cluster } from '../cluster/cluster.js';
 
-/** The header a 2026-era client names the conversation to end with, on `DELETE`. */
-export const END_CONVERSATION_HEADER = 'berth-key';
 /** Seconds a client is told to wait when the gateway is at its session cap. */
 const RETRY_AFTER_SECONDS = 5;
 /** The longest JSON-RPC id (as a string) or conversation key the gateway accepts. */

@@ -5,7 +5,8 @@
  */
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { Host } from '../host/host.js';
-import { CONVERSATION_META_KEY, createClientServer, envelopeCapabilities } from './client-server.js';
+import { createClientServer, envelopeCapabilities } from './client-server.js';
+import { CONVERSATION_META_KEY } from './keys.js';
 import { conversationKey } from './conversations.js';
 import { Gateway } from './gateway.js';
 import { serverSessionStarted } from '../telemetry/server.js';

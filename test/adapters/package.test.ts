@@ -87,6 +87,25 @@ describe('the berth package', () => {
     expect(frameworks).toEqual([]);
   });
 
+  it('loads the gateway, and the MCP server SDK, only when `serve` is first called', () => {
+    const SERVER_SDK = ['@modelcontextprotocol/server', '@modelcontextprotocol/node'];
+    const serverSdk = (resolved: Array<[string, string]>) =>
+      resolved.filter(([, url]) => SERVER_SDK.includes(packageOf(url) ?? ''));
+    const hosted = resolvedBy(
+      "const { createHost } = await import('berth'); const host = await createHost({ mcpServers: {} }); await host.close();",
+    );
+    expect(hosted.stderr).toBe('');
+    expect(hosted.status).toBe(0);
+    expect(serverSdk(hosted.resolved)).toEqual([]);
+    const served = resolvedBy(
+      "const { createHost, serve } = await import('berth'); const host = await createHost({ mcpServers: {} });" +
+        " const gateway = await serve(host, { gateway: { listen: '127.0.0.1:0' } }); await gateway.close(); await host.close();",
+    );
+    expect(served.stderr).toBe('');
+    expect(served.status).toBe(0);
+    expect(serverSdk(served.resolved).length).toBeGreaterThan(0);
+  });
+
   it('would see a framework if one were loaded (the check is not blind)', () => {
     const { resolved } = resolvedBy("await import('berth'); await import('@langchain/core/messages');");
     expect(resolved.some(([, url]) => packageOf(url) === '@langchain/core')).toBe(true);

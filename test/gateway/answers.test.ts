@@ -4,7 +4,7 @@
  * through the fetch handler alike; and `answerIn`, which tells an answer from anything else.
  */
 import { describe, expect, it } from 'vitest';
-import { createGatewayHandler } from '../../src/index.js';
+import { createGatewayHandler } from '../../src/gateway/index.js';
 import { answerIn } from '../../src/gateway/http.js';
 import { fixture, hostFixture } from '../helpers.js';
 import { gatewayFixture } from './helpers.js';

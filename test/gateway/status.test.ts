@@ -7,8 +7,8 @@
  */
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { createGatewayHandler } from '../../src/gateway/index.js';
 import {
-  createGatewayHandler,
   createHost,
   Relay,
   relayHandlers,
