@@ -121,11 +121,16 @@ class Link implements RedisLink {
   }
 }
 
-/** `promise`, or a rejection once `ms` have passed (the timer never outlives the wait). */
+/**
+ * `promise`, or a rejection once `ms` have passed (the timer never outlives the wait). The deadline
+ * is judged after the loop's next I/O phase: Node runs due timers before reading sockets, so after
+ * a stall (a busy or paused process) an answer that arrived in time would otherwise be called late.
+ */
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer ${what} within ${ms} ms`)), ms);
+    const late = () => reject(new Error(`Redis did not answer ${what} within ${ms} ms`));
+    timer = setTimeout(() => setImmediate(late), ms);
   });
   // A command that settles after its deadline must not surface as an unhandled rejection.
   promise.catch(() => {});
