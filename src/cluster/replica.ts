@@ -61,6 +61,8 @@ export class Replica {
   /** Keys lost here whose "lost" mark Redis has not taken yet (unreachable): key → fence. */
   readonly #marks = new Map<string, number>();
   #closed = false;
+  /** Ends start()'s grace wait early (set while it waits). */
+  #stopWaiting: (() => void) | undefined;
 
   constructor(redis: RedisLink, options: ReplicaOptions) {
     this.#redis = redis;
@@ -81,8 +83,24 @@ export class Replica {
   async start(): Promise<void> {
     const age = await this.#leases.epochAge();
     const grace = this.#options.timings.leaseMs - age;
-    if (grace > 0) await new Promise((resolve) => setTimeout(resolve, grace));
-    await this.#announce();
+    if (grace > 0 && !this.#closed) {
+      // close() cuts the wait short (a replica told to stop while it joins).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, grace);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#stopWaiting = done;
+      });
+      this.#stopWaiting = undefined;
+    }
+    if (!this.#closed) await this.#announce();
+    if (this.#closed) {
+      throw new Error(
+        'berth cluster: the replica was closed while it waited to join (a new cluster waits out one lease)',
+      );
+    }
     const every = Math.max(10, Math.floor(this.#options.timings.leaseMs / 3));
     this.#timer = setInterval(() => {
       this.#round ??= this.#renewAll().finally(() => (this.#round = undefined));
@@ -283,6 +301,7 @@ export class Replica {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopWaiting?.();
     clearInterval(this.#timer);
     await this.#round;
     await Promise.allSettled([...this.#claiming.values(), ...this.#releasing]);

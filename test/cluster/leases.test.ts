@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Leases } from '../../src/cluster/leases.js';
 import { connectRedis, type RedisLink } from '../../src/cluster/redis.js';
+import { Replica } from '../../src/cluster/replica.js';
 import { REDIS_SERVER, RedisServer } from './redis-server.js';
 
 const LEASE_MS = 400;
@@ -42,6 +43,24 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
     } finally {
       await quick.close();
     }
+  });
+
+  it("a replica closed while it waits out a new cluster's grace stops at once, announcing nothing", async () => {
+    const graceful = `berth:grace${++prefix}:`;
+    // A new cluster (no epoch in Redis): start() waits one lease (a minute here) before joining.
+    const replica = new Replica(link, {
+      url: 'http://127.0.0.1:1/mcp',
+      prefix: graceful,
+      timings: { leaseMs: 60_000, seenMs: 60_000 },
+      onDrop: () => undefined,
+    });
+    const started = replica.start();
+    started.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // waiting out the grace now
+    const closing = replica.close();
+    await expect(started).rejects.toThrow(/closed while it waited to join/);
+    await closing;
+    expect(await link.command<string[]>(['KEYS', `${graceful}replica:*`])).toEqual([]);
   });
 
   it('gives a key one owner; the others see it, and fences grow', async () => {
