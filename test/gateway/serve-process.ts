@@ -78,15 +78,16 @@ export function startServe(args: string[]): ServeProcess {
 
 /**
  * Starts `berth serve` over HTTP on a free loopback port (with `extra` arguments); resolves with its
- * URL once it says it serves.
+ * URL once it says it serves (within `timeoutMs`).
  */
 export async function startHttpServe(
   config: string,
   extra: string[] = [],
+  timeoutMs = 20_000,
 ): Promise<ServeProcess & { url: URL }> {
   const serve = startServe(['--config', config, '--listen', '127.0.0.1:0', ...extra]);
   const said = () => /^berth: serving (\S+)$/m.exec(serve.stderr())?.[1];
-  const ready = await waitFor(() => said() !== undefined || serve.child.exitCode !== null, 20_000);
+  const ready = await waitFor(() => said() !== undefined || serve.child.exitCode !== null, timeoutMs);
   const url = said();
   if (!ready || url === undefined) throw new Error(`berth serve did not start:\n${serve.stderr()}`);
   return { ...serve, url: new URL(url) };
