@@ -597,20 +597,7 @@ async function plainWhenOnlyAnswer(response: Response, id: string | number): Pro
     const session = response.headers.get('mcp-session-id');
     return plainJson(response.status, message, session === null ? {} : { 'mcp-session-id': session });
   }
-  const body = new ReadableStream<Uint8Array>({
-    start: (controller) => controller.enqueue(first.value),
-    async pull(controller) {
-      const chunk = await reader.read();
-      if (chunk.done) controller.close();
-      else controller.enqueue(chunk.value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
+  return withFirst(response, first.value, reader);
 }
 
 /**
@@ -642,9 +629,17 @@ export const STREAM_OPENED = new TextEncoder().encode(': open\n\n');
 function openedAtOnce(response: Response): Response {
   if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream'))
     return response;
-  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  return withFirst(response, STREAM_OPENED, response.body.getReader());
+}
+
+/** `response` with a body of `first`, then the rest of `reader`'s (cancelling it cancels `reader`). */
+function withFirst(
+  response: Response,
+  first: Uint8Array,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): Response {
   const body = new ReadableStream<Uint8Array>({
-    start: (controller) => controller.enqueue(STREAM_OPENED),
+    start: (controller) => controller.enqueue(first),
     async pull(controller) {
       const chunk = await reader.read();
       if (chunk.done) controller.close();
