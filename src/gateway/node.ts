@@ -43,7 +43,7 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /** A Node request's headers as web `Headers` (HTTP/2 pseudo-headers left out). */
-function headersOf(req: IncomingMessage): Headers {
+export function headersOf(req: IncomingMessage): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name.startsWith(':')) continue;

@@ -30,7 +30,7 @@ import {
   type HttpHandler,
   type MetricsEndpoint,
 } from './http.js';
-import { serveEndpoint } from './node.js';
+import { headersOf, serveEndpoint } from './node.js';
 import { PROMETHEUS_CONTENT_TYPE, startPrometheus, type PrometheusMetrics } from '../telemetry/prometheus.js';
 import type { Relay } from './relay.js';
 import { createStatusPage, type StatusOptions } from './status/index.js';
@@ -405,11 +405,7 @@ function pathOf(target: string | undefined): string {
 
 /** A request's method, URL and headers without its body (`unservable` has checked the URL). */
 function headersOnly(req: IncomingMessage): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
-  }
+  const headers = headersOf(req);
   const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
   return new Request(url, { method: req.method ?? 'GET', headers });
 }
