@@ -122,15 +122,23 @@ class Link implements RedisLink {
 }
 
 /**
- * `promise`, or a rejection once `ms` have passed (the timer never outlives the wait). The deadline
- * is judged after the loop's next I/O phase: Node runs due timers before reading sockets, so after
- * a stall (a busy or paused process) an answer that arrived in time would otherwise be called late.
+ * `promise`, or a rejection once `ms` have passed (the timer never outlives the wait). A stall (a
+ * busy or paused process) must not turn a prompt answer into a timeout: the client writes commands
+ * from the loop's check phase, and Node runs due timers before reading sockets. So a timer that
+ * fires more than `ms` late grants one fresh deadline, and the verdict waits for the next I/O phase.
  */
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     const late = () => reject(new Error(`Redis did not answer ${what} within ${ms} ms`));
-    timer = setTimeout(() => setImmediate(late), ms);
+    const arm = (mayExtend: boolean) => {
+      const due = performance.now() + ms;
+      timer = setTimeout(() => {
+        if (mayExtend && performance.now() - due > ms) arm(false);
+        else setImmediate(late);
+      }, ms);
+    };
+    arm(true);
   });
   // A command that settles after its deadline must not surface as an unhandled rejection.
   promise.catch(() => {});

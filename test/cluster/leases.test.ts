@@ -32,14 +32,29 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
     // A busy replica (spawning processes, a GC pause) can stall longer than a command's deadline:
     // Redis answered in time, and the answer waits to be read. Timers run before I/O in Node's loop,
     // so a deadline checked at once would call a prompt answer late, and drop sessions for nothing.
-    const quick = await connectRedis({ url: redis.url, commandTimeoutMs: 100, connectTimeoutMs: 10_000 });
-    try {
-      const pong = quick.command<string>(['PING']);
-      const until = performance.now() + 300;
+    // The client writes from the loop's check phase, so a stall that starts in the same turn as the
+    // command also delays its write: the command is sent after the stall, and answered at once.
+    const quick = await connectRedis({ url: redis.url, commandTimeoutMs: 250, connectTimeoutMs: 10_000 });
+    const stall = (ms: number) => {
+      const until = performance.now() + ms;
       while (performance.now() < until) {
-        // the stall: Redis answers meanwhile
+        // busy
       }
-      expect(await pong).toBe('PONG');
+    };
+    try {
+      // Sent before the stall: Redis answers meanwhile.
+      const written = quick.command<string>(['PING']);
+      await new Promise((resolve) => setImmediate(resolve));
+      stall(700);
+      expect(await written).toBe('PONG');
+      // Stalled in the turn that queued it (run from the check phase, as the client's writes are).
+      const delayed = new Promise<string>((resolve, reject) =>
+        setImmediate(() => {
+          quick.command<string>(['PING']).then(resolve, reject);
+          stall(700);
+        }),
+      );
+      expect(await delayed).toBe('PONG');
     } finally {
       await quick.close();
     }
