@@ -8,7 +8,9 @@
  *   owner. The owner renews it while the session lives and deletes it when the session closes.
  * - `seen:<key>`: the replica that claimed it, kept much longer. An owner that vanishes without
  *   releasing leaves it behind: the next request finds `seen` without `owner` and is told, once, that
- *   the session was lost (the script deletes it as it answers).
+ *   the session was lost. An owner that gives a session up itself writes why after its id
+ *   (`"<replica> shutdown"`, `"<replica> unconfirmed"`). Once told, it becomes `told`, so a loss mark
+ *   the old owner sends late (it was cut off from Redis) is not told a second time.
  * - `fence`: the fencing counter. A claim takes the next value; after Redis lost its data it restarts
  *   from Redis's time in µs, above any token handed out before (clocks move forward).
  * - `epoch`: when this Redis's data began (Redis's time, ms). Created by the first script that finds
@@ -54,8 +56,8 @@ const CLAIM = lua(`${PRELUDE}
 local current = redis.call('GET', KEYS[1])
 if current then return {'owned', current} end
 local seen = redis.call('GET', KEYS[2])
-if seen then
-  redis.call('DEL', KEYS[2])
+if seen and seen ~= 'told' then
+  redis.call('SET', KEYS[2], 'told', 'PX', ARGV[3])
   return {'lost', seen}
 end
 if ARGV[4] == 'existing' then return {'none', 0} end
@@ -95,10 +97,11 @@ return now - since
 `);
 
 /**
- * KEYS: owner, seen. ARGV: replica, fence, mode, seenMs. Ends this replica's lease on a key: `free`
- * (its client ended it: the key is free, nothing to report) or `lost` (this replica stopped serving it
- * on its own: the next request is told so, once). A `lost` mark is also left when Redis has forgotten
- * the lease meanwhile (it lost its data), so the loss is never silent. Returns 1 if it did anything.
+ * KEYS: owner, seen. ARGV: replica, fence, mode, seenMs, mark. Ends this replica's lease on a key:
+ * `free` (its client ended it: the key is free, nothing to report) or `lost` (this replica stopped
+ * serving it on its own: the next request is told so, once, and why: the mark is the seen value). A
+ * `lost` mark is also left when Redis has forgotten the lease meanwhile (it lost its data), so the
+ * loss is never silent, but not once the loss was told. Returns 1 if it did anything.
  */
 const RELEASE = lua(`
 local current = redis.call('GET', KEYS[1])
@@ -108,16 +111,25 @@ if current == mine then
   if ARGV[3] == 'free' then
     redis.call('DEL', KEYS[2])
   else
-    redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+    redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4])
   end
   return 1
 end
-if (not current) and ARGV[3] == 'lost' then
-  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+if (not current) and ARGV[3] == 'lost' and redis.call('GET', KEYS[2]) ~= 'told' then
+  redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4])
   return 1
 end
 return 0
 `);
+
+/**
+ * Why a session was lost, as its next request is told: its lease ran out (`expired`: the owner died,
+ * or lost touch with Redis), or the owner gave it up itself as it shut down (`shutdown`) or because
+ * it could not renew its lease in time though it runs on (`unconfirmed`).
+ */
+export type LossCause = 'expired' | 'shutdown' | 'unconfirmed';
+
+const CAUSES: ReadonlySet<string> = new Set<LossCause>(['shutdown', 'unconfirmed']);
 
 /** Who owns a key now. */
 export interface Owner {
@@ -129,7 +141,7 @@ export interface Owner {
 export type ClaimOutcome =
   | { kind: 'claimed'; fence: number }
   | { kind: 'owned'; owner: Owner }
-  | { kind: 'lost'; replica: string }
+  | { kind: 'lost'; replica: string; cause: LossCause }
   | { kind: 'grace'; retryAfterMs: number }
   | { kind: 'none' };
 
@@ -179,8 +191,11 @@ export class Leases {
         return { kind, fence: Number(value) };
       case 'owned':
         return { kind, owner: parseOwner(String(value)) };
-      case 'lost':
-        return { kind, replica: String(value) };
+      case 'lost': {
+        // The seen value: the owner's id, and a cause when the owner gave the session up itself.
+        const [replica = '', cause] = String(value).split(' ');
+        return { kind, replica, cause: cause && CAUSES.has(cause) ? (cause as LossCause) : 'expired' };
+      }
       case 'grace':
         return { kind, retryAfterMs: Number(value) };
       case 'none':
@@ -206,15 +221,21 @@ export class Leases {
 
   /**
    * Ends the lease `replica` holds on `key` under `fence`: `free` (the session closed: the key is
-   * free, not reported lost) or `lost` (its next claim is told the session was lost, even if Redis
-   * forgot the lease meanwhile).
+   * free, not reported lost) or lost, for `cause` (its next claim is told the session was lost, and
+   * why, even if Redis forgot the lease meanwhile).
    */
-  async release(key: string, replica: string, fence: number, as: 'free' | 'lost' = 'free'): Promise<boolean> {
+  async release(
+    key: string,
+    replica: string,
+    fence: number,
+    as: 'free' | LossCause = 'free',
+  ): Promise<boolean> {
     const [owner, seen] = this.#keys(key);
+    const mark = as === 'expired' ? replica : `${replica} ${as}`;
     const released = await this.#redis.script<number>(
       RELEASE,
       [owner!, seen!],
-      [replica, String(fence), as, String(this.#timings.seenMs)],
+      [replica, String(fence), as === 'free' ? 'free' : 'lost', String(this.#timings.seenMs), mark],
     );
     return released === 1;
   }

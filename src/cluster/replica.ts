@@ -11,7 +11,7 @@
  * same rate for one lease.
  */
 import { randomBytes } from 'node:crypto';
-import { Leases, type ClaimMode, type LeaseTimings } from './leases.js';
+import { Leases, type ClaimMode, type LeaseTimings, type LossCause } from './leases.js';
 import type { RedisLink } from './redis.js';
 
 /** Where a request for a key is served. */
@@ -59,7 +59,7 @@ export class Replica {
   /** Releases started by drops, awaited by close(). */
   readonly #releasing = new Set<Promise<unknown>>();
   /** Keys lost here whose "lost" mark Redis has not taken yet (unreachable): key → fence. */
-  readonly #marks = new Map<string, number>();
+  readonly #marks = new Map<string, { fence: number; cause: LossCause }>();
   #closed = false;
   /** Ends start()'s grace wait early (set while it waits). */
   #stopWaiting: (() => void) | undefined;
@@ -190,7 +190,7 @@ export class Replica {
       case 'lost':
         return {
           kind: 'lost',
-          reason: 'session lost: its owner replica stopped; start a new session (or conversation)',
+          reason: `session lost: ${LOSS_REASONS[outcome.cause]}; start a new session (or conversation)`,
         };
       case 'none':
         return { kind: 'unknown' };
@@ -204,25 +204,30 @@ export class Replica {
   }
 
   /**
-   * Gives up `key` (its session closed): the lease is released, and the key is free, or (`lost`)
-   * marked so that its next request is told the session was lost. Never rejects.
+   * Gives up `key` (its session closed): the lease is released, and the key is free, or (`lost`: this
+   * replica shuts down) marked so that its next request is told the session was lost. Never rejects.
    */
   async release(key: string, as: 'free' | 'lost' = 'free'): Promise<void> {
     const held = this.#held.get(key);
     if (!held) return;
     this.#held.delete(key);
-    await this.#endLease(key, held.fence, as);
+    await this.#endLease(key, held.fence, as === 'lost' ? 'shutdown' : 'free');
   }
 
-  /** Ends a lease in Redis; a `lost` mark that Redis cannot take now is kept and sent again each round. */
-  async #endLease(key: string, fence: number, as: 'free' | 'lost'): Promise<void> {
+  /** Ends a lease in Redis; a loss mark that Redis cannot take now is kept and sent again each round. */
+  async #endLease(key: string, fence: number, as: 'free' | LossCause): Promise<void> {
     try {
       await this.#leases.release(key, this.id, fence, as);
-      if (as === 'lost') this.#marks.delete(key);
+      if (as !== 'free') this.#marks.delete(key);
     } catch (error) {
       this.#report(error);
-      if (as === 'lost') this.#marks.set(key, fence);
+      if (as !== 'free') this.#marks.set(key, { fence, cause: as });
     }
+  }
+
+  /** Sends again the loss marks Redis could not take before. */
+  async #resendMarks(): Promise<void> {
+    await Promise.all([...this.#marks].map(([key, { fence, cause }]) => this.#endLease(key, fence, cause)));
   }
 
   /** The moment a confirmation that Redis gave for a round started at `started` holds until. */
@@ -248,7 +253,7 @@ export class Replica {
   async #renewAll(): Promise<void> {
     const started = performance.now();
     await this.#announce().catch((error: unknown) => this.#report(error));
-    await Promise.all([...this.#marks].map(([key, fence]) => this.#endLease(key, fence, 'lost')));
+    await this.#resendMarks();
     await Promise.all(
       [...this.#held].map(async ([key, held]) => {
         try {
@@ -285,7 +290,7 @@ export class Replica {
     this.#held.delete(key);
     this.#options.onDrop(key, reason);
     if (reason === 'taken') return;
-    const ending = this.#endLease(key, held.fence, told ? 'free' : 'lost');
+    const ending = this.#endLease(key, held.fence, told ? 'free' : 'unconfirmed');
     this.#releasing.add(ending);
     void ending.finally(() => this.#releasing.delete(ending));
   }
@@ -307,7 +312,7 @@ export class Replica {
     await Promise.allSettled([...this.#claiming.values(), ...this.#releasing]);
     // A session still held now ends without its client knowing: its next request is told.
     await Promise.all([...this.#held.keys()].map((key) => this.release(key, 'lost')));
-    await Promise.all([...this.#marks].map(([key, fence]) => this.#endLease(key, fence, 'lost')));
+    await this.#resendMarks();
     try {
       await this.#redis.command(['DEL', this.#replicaKey(this.id)]);
       await this.#cleanUpIfLast();
@@ -349,6 +354,13 @@ export class Replica {
     return keys;
   }
 }
+
+/** What a client is told of a lost session, by cause. */
+const LOSS_REASONS: Record<LossCause, string> = {
+  expired: 'its owner replica stopped, or lost touch with Redis',
+  shutdown: 'its owner replica shut down',
+  unconfirmed: 'its owner replica gave it up, as it could not confirm its lease with Redis in time',
+};
 
 function unconfirmed(): Placement {
   return {

@@ -105,7 +105,7 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
     await new Promise((resolve) => setTimeout(resolve, 300)); // A's lease expires
     // Two replicas asked at once: one reports the loss, the other claims the key afresh.
     const seen = await Promise.all([leases.claim('k', 'B'), leases.claim('k', 'C')]);
-    expect(seen.filter((o) => o.kind === 'lost')).toEqual([{ kind: 'lost', replica: 'A' }]);
+    expect(seen.filter((o) => o.kind === 'lost')).toEqual([{ kind: 'lost', replica: 'A', cause: 'expired' }]);
     expect(seen.filter((o) => o.kind === 'claimed')).toHaveLength(1);
     expect((await leases.claim('k', 'A')).kind).toBe('owned');
   });
@@ -139,8 +139,35 @@ describe.skipIf(!REDIS_SERVER)('cluster leases in a real Redis', () => {
     expect((await leases.claim('k', 'A', 'fresh')).kind).toBe('claimed');
     expect((await leases.claim('k', 'B', 'existing')).kind).toBe('owned');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await leases.claim('k', 'B', 'existing')).toEqual({ kind: 'lost', replica: 'A' });
+    expect(await leases.claim('k', 'B', 'existing')).toEqual({
+      kind: 'lost',
+      replica: 'A',
+      cause: 'expired',
+    });
     expect(await leases.claim('k', 'B', 'existing')).toEqual({ kind: 'none' });
+  });
+
+  it('says why an owner gave a session up, and never tells a loss twice, even when its mark comes late', async () => {
+    const leases = table(150);
+    // Given up as the owner shut down, or could not confirm its lease: the next request hears which.
+    for (const cause of ['shutdown', 'unconfirmed'] as const) {
+      const key = `k-${cause}`;
+      const fence = ((await leases.claim(key, 'A', 'fresh')) as { fence: number }).fence;
+      expect(await leases.release(key, 'A', fence, cause)).toBe(true);
+      expect(await leases.claim(key, 'B', 'existing')).toEqual({ kind: 'lost', replica: 'A', cause });
+    }
+    // A cut off from Redis: its lease runs out, and a request elsewhere is told the loss. When A
+    // reaches Redis again and sends the mark it could not send before, the loss is not told again.
+    const fence = ((await leases.claim('cut', 'A', 'fresh')) as { fence: number }).fence;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await leases.claim('cut', 'B', 'existing')).toEqual({
+      kind: 'lost',
+      replica: 'A',
+      cause: 'expired',
+    });
+    expect(await leases.release('cut', 'A', fence, 'unconfirmed')).toBe(false);
+    expect(await leases.claim('cut', 'B', 'existing')).toEqual({ kind: 'none' });
+    expect((await leases.claim('cut', 'B')).kind).toBe('claimed');
   });
 
   it('after Redis lost its data: owners take their keys back, fences stay above the old ones, and new client keys wait out the grace', async () => {

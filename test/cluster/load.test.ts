@@ -46,7 +46,7 @@ const COUNTER = fileURLToPath(new URL('../fixtures/counter-server.mjs', import.m
 type Replica = ServeProcess & { url: URL };
 
 /** Said once per lost conversation, by the replica that finds the loss mark. */
-const LOST = /session lost: its owner replica stopped/;
+const LOST = /session lost: its owner replica/;
 /** A draining replica's refusal of a request forwarded to it (not run: the counter shows it). */
 const SHUTTING_DOWN = /berth gateway: shutting down/;
 /** A clear refusal while the cluster moves a conversation: try again shortly. */
