@@ -159,9 +159,17 @@ export class Cluster {
           if (request.signal.aborted) throw error;
           // The watch found the session lost (and was the one told): this request's client hears it.
           if (watch.verdict?.kind === 'lost') return rpcError(404, -32001, watch.verdict.reason, rpcId);
-          return retry(
-            this.#leaseMs,
-            `the session's owner replica did not answer (${messageOf(error)})`,
+          if (neverSent(error))
+            return retry(
+              this.#leaseMs,
+              `the session's owner replica could not be reached (${messageOf(error)})`,
+              rpcId,
+            );
+          // Sent, then cut off: it may have run, so the client must not be told to simply repeat it.
+          return rpcError(
+            502,
+            -32000,
+            `the session's owner replica stopped answering after the request reached it (${messageOf(error)}): it may have run there; check before repeating it`,
             rpcId,
           );
         } finally {
@@ -254,8 +262,26 @@ function retrySeconds(afterMs: number): number {
   return Math.max(1, Math.ceil(afterMs / 1000));
 }
 
+/** Connection errors that mean the request never left: the owner could not be reached at all. */
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Whether a failed forward never reached the owner (fetch names the cause of its failure). */
+function neverSent(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === 'string' && CONNECT_FAILURES.has(cause.code);
+}
+
+/** An error's message, with its cause's (fetch says only "fetch failed"; its cause says why). */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
 
 function rpcError(

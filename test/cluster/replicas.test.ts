@@ -9,13 +9,14 @@ import { connectRedis } from '../../src/cluster/redis.js';
 import { resultText, v1Client, v2Client } from '../gateway/helpers.js';
 import { SECRET, expectOneOwnerAtATime, fenceLines, increment } from './cluster-helpers.js';
 import { cleanUp, configFile, startHttpServe, type ServeProcess } from '../gateway/serve-process.js';
-import { FIXTURE } from '../helpers.js';
+import { FIXTURE, waitFor } from '../helpers.js';
 import { REDIS_SERVER, RedisServer } from './redis-server.js';
 import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { roundRobin, type RoundRobin } from './round-robin.js';
+import { cuttable } from './cuttable.js';
 
 const LEASE_MS = 1_500;
 
@@ -44,33 +45,34 @@ describe.skipIf(!REDIS_SERVER)(
       await redis?.stop();
     });
 
-    /** Three replicas of one cluster (a key prefix of its own) and the proxy in front of them. */
-    async function cluster(count = 3, settings: Record<string, unknown> = {}) {
+    /**
+     * Three replicas of one cluster (a key prefix of its own) and the proxy in front of them. The
+     * first reaches Redis at `firstRedis` when given (a relay the test can cut).
+     */
+    async function cluster(count = 3, settings: Record<string, unknown> = {}, firstRedis?: string) {
       const fences = join(mkdtempSync(join(tmpdir(), 'berth-fences-')), 'fences.txt');
-      const config = configFile(
-        {
-          k: {
-            command: process.execPath,
-            args: [FIXTURE],
-            session: 'keyed',
-            env: { FIXTURE_FENCE_FILE: fences },
-          },
-        },
-        {
-          gateway: {
-            cluster: {
-              redis: redis.url,
-              secret: SECRET,
-              leaseMs: LEASE_MS,
-              prefix: `t${++prefix}`,
-              ...settings,
+      const name = `t${++prefix}`;
+      const config = (url: string) =>
+        configFile(
+          {
+            k: {
+              command: process.execPath,
+              args: [FIXTURE],
+              session: 'keyed',
+              env: { FIXTURE_FENCE_FILE: fences },
             },
           },
-        },
-      );
-      for (let i = 0; i < count; i++) replicas.push(await startHttpServe(config.path));
+          {
+            gateway: {
+              cluster: { redis: url, secret: SECRET, leaseMs: LEASE_MS, prefix: name, ...settings },
+            },
+          },
+        ).path;
+      const shared = config(redis.url);
+      for (let i = 0; i < count; i++)
+        replicas.push(await startHttpServe(i === 0 && firstRedis ? config(firstRedis) : shared));
       proxy = await roundRobin(replicas.map((r) => r.url));
-      return { proxy, prefix: `t${prefix}`, fences: () => fenceLines(fences) };
+      return { proxy, prefix: name, fences: () => fenceLines(fences) };
     }
 
     it('2026-07-28 conversations: every counter runs 1, 2, 3… across the replicas', async () => {
@@ -190,7 +192,7 @@ describe.skipIf(!REDIS_SERVER)(
         // Then, through the others: lost once (never a silent blank session), then a fresh one.
         const first = await increment(client, 'deploy');
         expect(first.ok).toBe(false);
-        expect(first.text).toMatch(/session lost: its owner replica stopped/);
+        expect(first.text).toMatch(/session lost: its owner replica shut down/);
         expect(await increment(client, 'deploy')).toEqual({ ok: true, text: '1' });
         expect(await increment(client, 'deploy')).toEqual({ ok: true, text: '2' });
         expectOneOwnerAtATime(fences());
@@ -344,6 +346,66 @@ describe.skipIf(!REDIS_SERVER)(
       } finally {
         await direct.close().catch(() => undefined);
         await client.close().catch(() => undefined);
+      }
+    });
+
+    it('a forwarded call whose owner dies mid-call: it may have run, so the client is not told to retry', async () => {
+      await cluster(2);
+      const [owner, other] = replicas as [ServeProcess & { url: URL }, ServeProcess & { url: URL }];
+      const direct = await v2Client(owner.url, 'modern');
+      const client = await v2Client(other.url, 'modern');
+      try {
+        expect(await increment(direct, 'midcall')).toEqual({ ok: true, text: '1' }); // owned by the first
+        const slow = client
+          .callTool({ name: 'k__sleep', arguments: { ms: 5_000 }, _meta: { 'berth/key': 'midcall' } })
+          .then(resultText, (error: unknown) => String(error));
+        await new Promise((resolve) => setTimeout(resolve, 500)); // forwarded, running on the owner
+        owner.child.kill('SIGKILL');
+        const text = await slow;
+        expect(text).toMatch(/may have run there; check before repeating it/);
+        expect(text).not.toMatch(/retry in/);
+      } finally {
+        await direct.close().catch(() => undefined);
+        await client.close().catch(() => undefined);
+      }
+    });
+
+    it('a replica cut off from Redis stops serving what it cannot prove it owns; the loss is told once', async () => {
+      const relay = await cuttable(redis.url);
+      try {
+        await cluster(2, {}, relay.url);
+        const [cutOff, other] = replicas as [ServeProcess & { url: URL }, ServeProcess & { url: URL }];
+        const direct = await v2Client(cutOff.url, 'modern');
+        const client = await v2Client(other.url, 'modern');
+        try {
+          expect(await increment(direct, 'cut')).toEqual({ ok: true, text: '1' }); // owned by the cut one
+          relay.cut();
+          // Past its lease, it has stopped serving the conversation, and says so in its log.
+          expect(await waitFor(() => /"reason":"unconfirmed"/.test(cutOff.stderr()), LEASE_MS * 4)).toBe(
+            true,
+          );
+          const refused = await increment(direct, 'cut');
+          expect(refused.ok).toBe(false);
+          expect(refused.text).toMatch(/Redis/);
+          // Its lease ran out in Redis: the other replica tells the loss, once.
+          let lost = await increment(client, 'cut');
+          for (let i = 0; i < 20 && /retry in/.test(lost.text); i++) {
+            await new Promise((resolve) => setTimeout(resolve, LEASE_MS / 5));
+            lost = await increment(client, 'cut');
+          }
+          expect(lost.text).toMatch(/session lost: its owner replica stopped, or lost touch with Redis/);
+          // The cut one reaches Redis again and sends the loss mark it could not send before: the
+          // loss was told already, so the next request starts afresh instead of hearing it again.
+          relay.mend();
+          await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2));
+          expect(await increment(client, 'cut')).toEqual({ ok: true, text: '1' });
+          expect(await increment(client, 'cut')).toEqual({ ok: true, text: '2' });
+        } finally {
+          await direct.close().catch(() => undefined);
+          await client.close().catch(() => undefined);
+        }
+      } finally {
+        await relay.close();
       }
     });
 
