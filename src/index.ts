@@ -11,6 +11,8 @@ export type {
   ClientRequestContext,
   OAuthOptions,
   ServerStatus,
+  AppliedConfig,
+  ReloadOptions,
 } from './host/host.js';
 export type { HostEvent, HostEventHandler, ReloadSummary } from './host/events.js';
 export type { Toolset, ToolsetOptions } from './host/toolset.js';

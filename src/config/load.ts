@@ -53,6 +53,8 @@ export interface LoadedConfig {
   invalid: InvalidServer[];
   /** The `gateway` section, resolved (defaults when the file has none): what `berth serve` uses. */
   gateway: GatewaySpec;
+  /** The config as written (parsed; its `${VAR}` references not expanded). */
+  raw?: Readonly<Record<string, unknown>>;
 }
 
 /** The `source` of a config given as an object rather than a file. */
@@ -144,7 +146,7 @@ export function resolveConfig(raw: unknown, source: string, options: LoadOptions
     env: scope.env,
     workspaceFolder: scope.context.workspaceFolder,
   });
-  const result: LoadedConfig = { source, servers: [], invalid: [], gateway };
+  const result: LoadedConfig = { source, servers: [], invalid: [], gateway, raw: file };
   const only = options.only && new Set(options.only);
   for (const [name, value] of Object.entries(entries as Record<string, unknown>)) {
     if (only && !only.has(name)) continue;

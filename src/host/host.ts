@@ -25,6 +25,7 @@ import type {
 import {
   INLINE_SOURCE,
   loadConfig,
+  resolveConfig,
   type ConfigInput,
   type LoadedConfig,
   type LoadOptions,
@@ -60,6 +61,24 @@ export type { ServerStatus } from './status.js';
 
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'berth', version: VERSION };
 
+/** What `Host.appliedConfig()` returns. */
+export interface AppliedConfig {
+  /** The absolute path of the file it was read from, or `<inline>`. */
+  readonly source: string;
+  /** The config as written (parsed; `${VAR}` references not expanded). */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** Options of `Host.reload`. */
+export interface ReloadOptions {
+  /**
+   * For a config object: the file it counts as read from (or `<inline>`). Relative `cwd` entries and
+   * `${workspaceFolder}` resolve against that file's directory, and a server it leaves as it was
+   * keeps running untouched (a gateway replica applies another replica's config this way).
+   */
+  source?: string;
+}
+
 /** A running set of MCP servers behind one catalog. Create it with `createHost`. */
 export class Host implements AsyncDisposable {
   readonly #onEvent: HostEventHandler | undefined;
@@ -68,6 +87,8 @@ export class Host implements AsyncDisposable {
   readonly #loadOptions: LoadOptions;
   /** The config `reload()` rereads by default. */
   readonly #configSource: ConfigInput | undefined;
+  /** The config the servers run now, as written, and where it was read from. */
+  #applied: AppliedConfig | undefined;
   readonly #clientSide: ClientSide;
   readonly #servers: ServerSet;
   readonly #dispatcher: Dispatcher;
@@ -91,6 +112,7 @@ export class Host implements AsyncDisposable {
       maxStartupMs: options.maxStartupMs,
     };
     this.#configSource = options.configSource;
+    if (loaded.raw) this.#applied = { source: loaded.source, raw: loaded.raw };
     const emit = (event: HostEvent) => {
       this.#metrics?.event(event);
       safeEmit(this.#onEvent, event);
@@ -367,20 +389,42 @@ export class Host implements AsyncDisposable {
    * that became invalid leaves its running server as it is. A file that cannot be used throws
    * `ConfigError` and changes nothing.
    */
-  reload(config?: ConfigInput): Promise<ReloadSummary> {
-    return this.#servers.reload(() => {
-      const source = config ?? this.#configSource;
-      if (source === undefined) {
-        throw new ConfigError([
-          {
-            file: INLINE_SOURCE,
-            path: '$',
-            message: 'reload() needs a config: this host was created without one; pass it to reload(config)',
-          },
-        ]);
-      }
-      return loadConfig(source, this.#loadOptions);
+  reload(config?: ConfigInput, options: ReloadOptions = {}): Promise<ReloadSummary> {
+    return this.#servers.reload(async () => {
+      const loaded = await this.#load(config, options);
+      if (loaded.raw) this.#applied = { source: loaded.source, raw: loaded.raw };
+      return loaded;
     });
+  }
+
+  /**
+   * The config the servers run now, as written (`${VAR}` references not expanded), and where it was
+   * read from (a file's absolute path, or `<inline>`): the last one loaded, by `createHost` or a
+   * `reload()`. Undefined for a host built from a config without its raw form.
+   */
+  appliedConfig(): AppliedConfig | undefined {
+    return this.#applied;
+  }
+
+  async #load(config: ConfigInput | undefined, options: ReloadOptions): Promise<LoadedConfig> {
+    if (options.source !== undefined && config !== undefined && typeof config !== 'string') {
+      const source =
+        options.source === INLINE_SOURCE
+          ? INLINE_SOURCE
+          : resolve(this.#loadOptions.cwd ?? process.cwd(), options.source);
+      return resolveConfig(config, source, this.#loadOptions);
+    }
+    const source = config ?? this.#configSource;
+    if (source === undefined) {
+      throw new ConfigError([
+        {
+          file: INLINE_SOURCE,
+          path: '$',
+          message: 'reload() needs a config: this host was created without one; pass it to reload(config)',
+        },
+      ]);
+    }
+    return loadConfig(source, this.#loadOptions);
   }
 
   /** Starts watching the config file; every change (after a short quiet period) triggers `reload()`. */

@@ -116,6 +116,7 @@ describe('formats', () => {
       servers: [],
       invalid: [],
       gateway: GATEWAY_DEFAULTS,
+      raw: { mcpServers: {} },
     });
   });
 
