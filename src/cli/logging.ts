@@ -17,7 +17,7 @@ import {
 import { logHostEvent } from '../log/host-events.js';
 import { createLogger, logSettings, type LogLevel, type Logger } from '../log/logger.js';
 import { configSecrets, keyLogId, SecretValues } from '../log/secrets.js';
-import { logRequests, type HostEvent, type Middleware } from '../index.js';
+import { logRequests, type AppliedConfig, type Host, type HostEvent, type Middleware } from '../index.js';
 import type { CliIo } from './io.js';
 
 /** The log options every command takes. */
@@ -35,6 +35,11 @@ export interface RunLog {
   readonly level: LogLevel;
   /** For the host's `onEvent`: logs each event, and learns the secrets of servers a reload adds. */
   onEvent(event: HostEvent): void;
+  /**
+   * Learns secrets from the config `host` runs (once it is open) rather than from the file: in a
+   * cluster, a reload may apply a config another replica published.
+   */
+  follow(host: Pick<Host, 'appliedConfig'>): void;
   /**
    * An interceptor logging each request to a server at `debug`: server, method, name, duration,
    * outcome, the session key as its log id; not the arguments (they are the user's data).
@@ -69,8 +74,21 @@ export async function openRunLog(
   const logger = createLogger({ level, format, secrets, write: (line) => io.err(line) });
   const logEvent = logHostEvent(logger);
   let seen = '';
-  /** Re-reads the config file (at most once per version of it) for the secrets of new entries. */
+  let host: Pick<Host, 'appliedConfig'> | undefined;
+  let learned: AppliedConfig | undefined;
+  /** Re-reads the config (at most once per version of it) for the secrets of new entries. */
   const learn = () => {
+    const applied = host?.appliedConfig();
+    if (applied) {
+      if (applied === learned) return;
+      learned = applied;
+      try {
+        secrets.add(configSecrets(resolveConfig(applied.raw, applied.source)));
+      } catch {
+        // Not a config the host could have applied: nothing of it runs.
+      }
+      return;
+    }
     if (typeof config !== 'string') return;
     try {
       const path = resolve(config);
@@ -86,6 +104,9 @@ export async function openRunLog(
   return {
     logger,
     level,
+    follow(followed) {
+      host = followed;
+    },
     onEvent(event) {
       // Before the event is logged, so its own record hides the new entry's secrets.
       if (

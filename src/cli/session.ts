@@ -141,6 +141,7 @@ export async function withHost(
       watch?.stop();
       clearTimeout(timer);
     }
+    log.follow(host);
     try {
       if (timeout && Date.now() >= timeout.at) throw new DeadlineError(timeout.ms, run.only);
       // Each request to a server, with its duration and outcome (not its arguments: they are the user's).

@@ -1,10 +1,10 @@
 /**
  * The secrets `berth serve --status` redacts from its status page: the config's env values, remote
  * headers and credentials, and the gateway's tokens, read from the loaded config and again after
- * each reload of it (values once seen are never forgotten: an old stderr tail may still hold one).
+ * each reload (from the config the host applied) (values once seen are never forgotten: an old stderr tail may still hold one).
  * It owns the reloads it starts, awaited by `close()`.
  */
-import { loadConfig, type ConfigInput, type LoadedConfig } from '../config/load.js';
+import { loadConfig, resolveConfig, type ConfigInput, type LoadedConfig } from '../config/load.js';
 import { configSecrets } from '../gateway/status/index.js';
 import type { Host } from '../index.js';
 
@@ -23,7 +23,11 @@ export function followConfigSecrets(host: Host, config: ConfigInput, loaded: Loa
   const stop = host.on((event) => {
     if (event.type !== 'config:reloaded') return;
     reading = reading
-      .then(() => loadConfig(config))
+      .then(() => {
+        // The config the host applied (in a cluster, maybe another replica's), else the file.
+        const applied = host.appliedConfig();
+        return applied ? resolveConfig(applied.raw, applied.source) : loadConfig(config);
+      })
       .then((next) => {
         for (const value of configSecrets(next.servers, next.gateway)) seen.add(value);
       })
