@@ -41,6 +41,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { reapedChildrenCpuSeconds } from './lib/environment.mjs';
 import { killAll, taggedPids, treeCpuSeconds, treePids, waitGone } from './lib/process-tree.mjs';
 import { latencySummary } from './lib/stats.mjs';
 
@@ -469,5 +470,8 @@ try {
   if (left.length) await killAll(null, options.tag, left).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 }
-process.send?.(result);
-if (!process.send) console.log(JSON.stringify(result, null, 2));
+// For lib/child.mjs: CPU this process and the processes it started (all reaped now) used, so that
+// what other processes took meanwhile can be told.
+result.cpuSeconds = { worker: cpuSeconds(), server: reapedChildrenCpuSeconds(process.pid) };
+if (process.send) process.send({ ok: true, result }, () => process.disconnect());
+else console.log(JSON.stringify(result, null, 2));

@@ -23,6 +23,10 @@
  * measured on that same Node 24 binary, for a comparison on the same Node (lib/node-binary.mjs).
  * Raw results go to bench/results/<date>-<shortsha>.json and bench/results/latest.json.
  *
+ * A fifth part, the cluster (cluster.mjs, cluster-worker.mjs), runs only when named (`--only
+ * cluster`; it needs redis-server): `berth serve` replicas on Redis, forwarding cost, time from a
+ * replica's death to its sessions being reassignable, throughput of 1 and 3 replicas.
+ *
  * `--soak SECONDS` runs the soak instead (soak.mjs, soak-worker.mjs): mixed calls against several
  * servers while their processes are killed at random, then a check that nothing survives close.
  * Its results go to bench/results/<date>-<shortsha>-soak.json.
@@ -47,6 +51,7 @@ import { SERVER_LABELS, benchFleet, renderFleet } from './fleet.mjs';
 import { renderCombined } from './combined.mjs';
 import { renderSoak, runSoak, soakPassed } from './soak.mjs';
 import { benchGateway, findGateways, gatewayDefaults, renderGateway } from './gateway.mjs';
+import { benchCluster, clusterDefaults, renderCluster } from './cluster.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT_DIR = join(BENCH_DIR, '..');
@@ -54,7 +59,8 @@ const RESULTS_DIR = join(BENCH_DIR, 'results');
 const BASELINE = 'berth'; // ratios are against this contender
 const REFERENCE = 'sdk-v2'; // berth's overhead is measured against this one
 const TARGET_OVERHEAD = 0.1;
-const PARTS = ['calls', 'scopes', 'fleet', 'gateway'];
+const PARTS = ['calls', 'scopes', 'fleet', 'gateway', 'cluster'];
+const DEFAULT_PARTS = PARTS.filter((p) => p !== 'cluster'); // the cluster part runs when named
 const SERVERS = ['echo', 'floor']; // --server: the calls and fleet parts' server (bench/servers/<name>-server.mjs)
 const EXTRA = `node${EXTRA_NODE_MAJOR}`; // --also-node24, and the suffix of its rows' names
 
@@ -68,7 +74,8 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --contenders a,b  only these contenders (file names in bench/contenders/)
   --only a,b        run only these parts: calls (per-call latency and throughput, every contender),
                     scopes (berth's session scopes), fleet (start, close, memory, state of many servers),
-                    gateway (berth serve against other gateways and direct stdio)
+                    gateway (berth serve against other gateways and direct stdio), cluster (berth
+                    serve replicas on Redis; only when named, needs redis-server)
   --server NAME     the calls and fleet parts' server: echo (SDK v2 server, default) or floor
                     (hand-written, no SDK; the fleet's stubborn server stays the SDK one); the gateway
                     part's: floor by default (the thinnest), echo when given
@@ -81,6 +88,7 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --scopes a,b      session scopes: only these variants (${findScopeVariants().map((v) => v.name)})
   --gateways a,b    gateway part: only these contenders (file names in bench/gateways/)
   --gateway-runs N  gateway part: runs of the calls phase (default 3)
+  --cluster-runs N  cluster part: runs (default 3)
   --soak SECONDS    run only the soak: mixed calls against 6 servers for SECONDS while killing
                     server processes at random (see docs/reliability.md#soak)
   --quick           smoke test: 2 runs, 200 calls, 50 warm-up, 2 batches of 200; 5 scope calls
@@ -108,6 +116,7 @@ function parseOptions() {
       scopes: { type: 'string' },
       gateways: { type: 'string' },
       'gateway-runs': { type: 'string' },
+      'cluster-runs': { type: 'string' },
       soak: { type: 'string' },
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -139,7 +148,7 @@ function parseOptions() {
   const only = values.only?.split(',').map((s) => s.trim());
   for (const part of only ?? [])
     if (!PARTS.includes(part)) throw new Error(`--only takes parts among ${PARTS}, got ${values.only}`);
-  options.parts = only ? PARTS.filter((p) => only.includes(p)) : PARTS;
+  options.parts = only ? PARTS.filter((p) => only.includes(p)) : DEFAULT_PARTS;
   options.server = values.server ?? 'echo';
   options.gatewayServer = values.server ?? 'floor';
   options.gateways = values.gateways?.split(',').map((s) => s.trim());
@@ -149,6 +158,13 @@ function parseOptions() {
     if (!Number.isInteger(n) || n < 1)
       throw new Error(`--gateway-runs must be an integer ≥ 1, got ${values['gateway-runs']}`);
     options.gateway.runs = n;
+  }
+  options.cluster = clusterDefaults(values.quick);
+  if (values['cluster-runs'] !== undefined) {
+    const n = Number(values['cluster-runs']);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`--cluster-runs must be an integer ≥ 1, got ${values['cluster-runs']}`);
+    options.cluster.runs = n;
   }
   if (!SERVERS.includes(options.server)) throw new Error(`--server must be one of ${SERVERS}`);
   if (values.soak !== undefined) {
@@ -435,7 +451,7 @@ async function main() {
         `contender does; run it with the system's node (\`npm run bench\` in bench/ does).\n`,
     );
   // Fail on an unknown name, or a missing Node binary that the calls or fleet part needs, before anything runs.
-  findContenders(options.contenders);
+  if (options.parts.includes('calls') || options.parts.includes('fleet')) findContenders(options.contenders);
   const gateways = options.parts.includes('gateway')
     ? await findGateways(join(BENCH_DIR, 'gateways'), options.gateways)
     : [];
@@ -475,6 +491,9 @@ async function main() {
         log,
       })
     : undefined;
+  const cluster = options.parts.includes('cluster')
+    ? await benchCluster({ settings: options.cluster, log })
+    : undefined;
 
   const commit = gitCommit(ROOT_DIR);
   const report = {
@@ -503,6 +522,7 @@ async function main() {
     scopes,
     fleet,
     gateway,
+    cluster,
   };
 
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -513,7 +533,7 @@ async function main() {
     ? `${server}-quick`
     : options.profile
       ? `${server}-profile`
-      : options.parts.length < PARTS.length || server
+      : !DEFAULT_PARTS.every((p) => options.parts.includes(p)) || server
         ? `-${options.parts.join('-')}${server}`
         : '';
   const file = join(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}${suffix}.json`);
@@ -530,6 +550,7 @@ async function main() {
     if (report.fleet) sections.push(renderFleet(report.fleet, options.runs));
     if (report.scopes) sections.push(renderScopes(report.scopes));
     if (report.gateway) sections.push(renderGateway(report.gateway));
+    if (report.cluster) sections.push(renderCluster(report.cluster));
     console.log(sections.join('\n\n'));
   }
   log(`\nresults: ${file}\n`);
