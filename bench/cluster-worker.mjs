@@ -25,7 +25,8 @@
  *               loops, `loadWarmSeconds` unmeasured then `loadSeconds` measured. Calls/s, latency
  *               under load, and the CPU per call of every process involved.
  * Common options: `tag` (on every process this measurement starts, see lib/process-tree.mjs),
- * `leaseMs` (the cluster's lease; `berth serve`'s default is 10 s).
+ * `leaseMs` (the cluster's lease; `berth serve`'s default is 10 s), `profileDir` (optional: every
+ * replica runs under `--cpu-prof` and writes its profile there as it exits).
  *
  * Every answer is checked (each conversation's counter goes 1, 2, 3…). At the end everything is
  * stopped (replicas with SIGTERM, the balancer, then Redis) and checked: the keys left in Redis
@@ -59,9 +60,11 @@ const dir = mkdtempSync(join(tmpdir(), 'berth-bench-cluster-'));
 /** Every process this measurement started, stopped at the end whatever happens. */
 const started = [];
 
-// Interrupted: kill everything this measurement started before going.
+// Interrupted: kill everything this measurement started before going (Redis by its pid: it
+// rewrites its command line and environment, where the tag is looked for).
 for (const name of ['SIGINT', 'SIGTERM']) {
   process.once(name, () => {
+    for (const proc of started) proc.child.kill('SIGKILL');
     killAll(null, options.tag)
       .catch(() => {})
       .finally(() => process.exit(130));
@@ -177,7 +180,16 @@ async function startReplica(config) {
   const proc = await startProcess(
     name,
     process.execPath,
-    [BERTH, 'serve', '--config', config, '--listen', '127.0.0.1:0'],
+    [
+      // `profileDir`: each replica writes a CPU profile there as it exits (bench/profile-summary.mjs).
+      ...(options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : []),
+      BERTH,
+      'serve',
+      '--config',
+      config,
+      '--listen',
+      '127.0.0.1:0',
+    ],
     /^berth: serving (\S+)$/m,
     options.leaseMs + 60_000,
   );

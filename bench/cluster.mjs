@@ -65,8 +65,36 @@ export function clusterUnavailable() {
   return undefined;
 }
 
+/** The measurement under way (its tag), for an interrupted run to stop. */
+let current;
+
+/**
+ * Interrupted (SIGTERM, or SIGINT sent to this process alone): the measurement's worker (whose
+ * command line carries its tag) stops what it started, then this process goes.
+ */
+function stopOnSignal() {
+  for (const name of ['SIGINT', 'SIGTERM'])
+    process.once(name, () => {
+      const pids = current ? taggedPids(current) : [];
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // gone
+        }
+      }
+      setTimeout(() => {
+        const left = current ? taggedPids(current) : [];
+        (left.length ? killAll(null, current, left) : Promise.resolve())
+          .catch(() => {})
+          .finally(() => process.exit(130));
+      }, 3000).unref();
+    });
+}
+
 async function measure(options, log) {
   const tag = randomUUID();
+  current = tag;
   const label = `cluster ${options.phase}${options.replicas ? ` ${options.replicas}×${options.via}` : ''} (lease ${options.leaseMs} ms)`;
   try {
     const result = await runChild({
@@ -92,6 +120,7 @@ async function cleanUp(tag) {
 
 /** Runs the cluster part; resolves to its report (the results file's `cluster` key). */
 export async function benchCluster({ settings, log }) {
+  stopOnSignal();
   const skipped = clusterUnavailable();
   if (skipped) {
     log(`cluster: skipped: ${skipped}\n`);

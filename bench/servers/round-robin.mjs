@@ -36,9 +36,9 @@ const server = createServer((req, res) => {
       answer.pipe(res);
     },
   );
-  out.on('error', () => {
+  out.on('error', (error) => {
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: 'upstream unreachable' }));
+    res.end(JSON.stringify({ error: `upstream unreachable: ${error.code ?? error.message}` }));
   });
   // The client went away before its answer ended: stop the upstream request (a finished one keeps
   // its socket for the next request).
