@@ -22,6 +22,17 @@ let next = 0;
 
 const server = createServer((req, res) => {
   const target = upstreams[next++ % upstreams.length];
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => send(target, req, res, Buffer.concat(chunks), true));
+});
+
+/**
+ * Sends one request (its body read: MCP requests are small) upstream and streams the answer back.
+ * A request on a kept-alive socket that the upstream closed meanwhile (ECONNRESET before any answer)
+ * is sent once more on a new one, as Node's documentation advises (`request.reusedSocket`).
+ */
+function send(target, req, res, body, mayRetry) {
   const out = httpRequest(
     {
       host: target.hostname,
@@ -37,6 +48,8 @@ const server = createServer((req, res) => {
     },
   );
   out.on('error', (error) => {
+    if (mayRetry && out.reusedSocket && error.code === 'ECONNRESET' && !res.headersSent)
+      return send(target, req, res, body, false);
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: `upstream unreachable: ${error.code ?? error.message}` }));
   });
@@ -45,8 +58,8 @@ const server = createServer((req, res) => {
   res.on('close', () => {
     if (!res.writableFinished) out.destroy();
   });
-  req.pipe(out);
-});
+  out.end(body);
+}
 
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
