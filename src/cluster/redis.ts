@@ -3,7 +3,8 @@
  * dependency loaded only when a cluster is configured), set up so that no wait is unbounded. Commands
  * are refused at once while the connection is down (no offline queue: a replica must learn that it
  * cannot reach Redis, not wait for it), each command has a deadline, and the client reconnects by
- * itself with a capped backoff. It owns the client: `close()` ends it, and nothing of it is left.
+ * itself with a capped backoff. It owns the client, and the subscriber connections it duplicates
+ * from it: `close()` ends them all, and nothing of them is left.
  */
 import type { RedisClientType } from '@redis/client';
 
@@ -13,10 +14,29 @@ export interface RedisLink {
   command<T = unknown>(args: readonly string[]): Promise<T>;
   /** Runs a Lua script (EVALSHA, then EVAL the first time Redis does not know it). */
   script<T = unknown>(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<T>;
+  /**
+   * Subscribes to `channel` on a connection of its own (a subscribed connection runs no other
+   * command), within the connect deadline. It reconnects and subscribes again by itself;
+   * `onReady` runs each time it has (re)subscribed, since messages published meanwhile are lost.
+   */
+  subscribe(channel: string, handlers: SubscribeHandlers): Promise<Subscription>;
   /** Whether the connection is up now. */
   readonly ready: boolean;
   /** Ends the connection (idempotent). */
   close(): Promise<void>;
+}
+
+/** What a subscription calls. */
+export interface SubscribeHandlers {
+  /** Each message, as Redis delivered it. */
+  onMessage(message: string): void;
+  /** After each (re)subscription, the first included. */
+  onReady?(): void;
+}
+
+/** A subscribed connection; `close()` ends it (idempotent). */
+export interface Subscription {
+  close(): void;
 }
 
 /** A Lua script and its SHA-1, as Redis names it. */
@@ -71,7 +91,7 @@ export async function connectRedis(options: RedisLinkOptions): Promise<RedisLink
   }) as unknown as RedisClientType;
   // Without a listener an 'error' event would throw; errors are reported, and the client reconnects.
   client.on('error', (error: Error) => options.onError?.(error));
-  const link = new Link(client, options.commandTimeoutMs);
+  const link = new Link(client, options);
   try {
     await withDeadline(client.connect(), options.connectTimeoutMs ?? options.commandTimeoutMs, 'connect');
   } catch (error) {
@@ -86,11 +106,54 @@ export async function connectRedis(options: RedisLinkOptions): Promise<RedisLink
 class Link implements RedisLink {
   readonly #client: RedisClientType;
   readonly #timeoutMs: number;
+  readonly #options: RedisLinkOptions;
+  readonly #subscribers = new Set<RedisClientType>();
   #closed = false;
 
-  constructor(client: RedisClientType, timeoutMs: number) {
+  constructor(client: RedisClientType, options: RedisLinkOptions) {
     this.#client = client;
-    this.#timeoutMs = timeoutMs;
+    this.#options = options;
+    this.#timeoutMs = options.commandTimeoutMs;
+  }
+
+  async subscribe(channel: string, handlers: SubscribeHandlers): Promise<Subscription> {
+    if (this.#closed) throw new Error('berth: the Redis connection is closed');
+    // Same URL and socket settings; its own error listener (the client reconnects by itself).
+    const client = this.#client.duplicate() as RedisClientType;
+    this.#subscribers.add(client);
+    const close = () => {
+      if (this.#subscribers.delete(client)) client.destroy();
+    };
+    client.on('error', (error: Error) => this.#options.onError?.(error));
+    let subscribed = false;
+    // 'ready' comes again after each reconnect, once the client has subscribed again.
+    client.on('ready', () => {
+      if (subscribed) setImmediate(() => this.#subscribers.has(client) && handlers.onReady?.());
+    });
+    const deadline = this.#options.connectTimeoutMs ?? this.#timeoutMs;
+    try {
+      await withDeadline(client.connect(), deadline, 'connect (subscriber)');
+      await withDeadline(
+        client.subscribe(channel, (message: string) => handlers.onMessage(message)),
+        deadline,
+        'SUBSCRIBE',
+      );
+    } catch (error) {
+      close();
+      throw new Error(
+        `berth: cannot subscribe to Redis at ${redactUrl(this.#options.url)}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (this.#closed) {
+      close();
+      throw new Error('berth: the Redis connection is closed');
+    }
+    subscribed = true;
+    handlers.onReady?.();
+    return { close };
   }
 
   get ready(): boolean {
@@ -116,6 +179,8 @@ class Link implements RedisLink {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     // destroy(): no QUIT round trip that an unreachable Redis could hold up.
+    for (const subscriber of this.#subscribers) subscriber.destroy();
+    this.#subscribers.clear();
     this.#client.destroy();
     return Promise.resolve();
   }
