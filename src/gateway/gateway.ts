@@ -235,6 +235,20 @@ export class Gateway {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Each served list as it is now, as comparable text (what a list change is judged by). */
+  listFingerprints(): Readonly<Record<ListChange, string>> {
+    return { ...this.#fingerprints };
+  }
+
+  /**
+   * Tells every connected client that `change` may differ, though this gateway's own list did not
+   * change: another replica's did, and a listing may be answered there.
+   */
+  announceListChanged(change: ListChange): void {
+    if (this.#closed) return;
+    for (const listener of this.#listeners) listener(change);
+  }
+
   /** Hears updates of subscribed resources; returns the unsubscribe. */
   onResourceUpdated(listener: (uri: string) => void): () => void {
     this.#resourceListeners.add(listener);

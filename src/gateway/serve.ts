@@ -37,6 +37,7 @@ import { createStatusPage, type StatusOptions } from './status/index.js';
 import { SILENT_LOGGER, type Logger } from '../log/logger.js';
 import { keyLogId } from '../log/secrets.js';
 import { Cluster } from '../cluster/cluster.js';
+import { followCluster, type ClusterSync } from './cluster-sync.js';
 
 /** What a gateway needs beyond its `gateway` section. */
 export interface GatewayOptions {
@@ -97,7 +98,7 @@ function gatewayHandler(
   options: GatewayOptions,
   metrics: MetricsEndpoint | undefined,
   cluster?: Cluster,
-): { handler: GatewayFetchHandler; endpoint: HttpHandler } {
+): { handler: GatewayFetchHandler; endpoint: HttpHandler; sync?: ClusterSync } {
   const spec = specOf(options.gateway);
   const endpoint =
     options.endpoint ?? new URL(`http://${hostPart(spec.listen.host)}:${spec.listen.port}${spec.path}`);
@@ -124,6 +125,8 @@ function gatewayHandler(
     logger.warn({ session: keyLogId(key), reason }, 'cluster: stopped serving a session');
     void gateway.conversations.end(key);
   });
+  // Config and list changes reach every replica (checked in Redis every lease, in case one was missed).
+  const sync = cluster && followCluster(host, gateway, cluster, logger, spec.cluster?.leaseMs ?? 10_000);
   const status = spec.status.enabled
     ? createStatusPage({ gateway, authenticator, ...allowedHostsAndOrigins(spec, endpoint) }, options.status)
     : undefined;
@@ -133,6 +136,7 @@ function gatewayHandler(
     fetch: (request) => (forStatus(request) ? status!.fetch(request) : http.fetch(request)),
     admit: (request) => (forStatus(request) ? status!.admit(request) : http.admit(request)),
     close: async () => {
+      await sync?.close();
       stopEvents();
       status?.close();
       try {
@@ -142,7 +146,7 @@ function gatewayHandler(
       }
     },
   };
-  return { handler, endpoint: http };
+  return { handler, endpoint: http, ...(sync && { sync }) };
 }
 
 /** The gateway's warnings, to `options.warn` and to `options.logger`, each when given. */
@@ -223,7 +227,8 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
   let cluster: Cluster | undefined;
   try {
     if (spec.cluster) cluster = await joinCluster(spec.cluster, url, options.logger ?? SILENT_LOGGER);
-    ({ handler, endpoint } = gatewayHandler(
+    let sync: ClusterSync | undefined;
+    ({ handler, endpoint, sync } = gatewayHandler(
       host,
       { ...options, gateway: spec, endpoint: options.endpoint ?? url },
       onListener,
@@ -235,6 +240,8 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
         handler.collisions.map((message) => ({ file: '<gateway>', path: '$.gateway.prefix', message })),
       );
     }
+    // A replica joining a running cluster takes its latest config before it serves.
+    await sync?.joined;
   } catch (error) {
     await cluster?.close();
     await closeListener(listener, 0);
