@@ -76,6 +76,8 @@ class Follower implements ClusterSync {
   /** List changes gathered for one announcement. */
   readonly #changes = new Set<ListChange>();
   #announcing: Promise<void> | undefined;
+  /** Set while this replica's clients are told of another replica's change: not a change of its own. */
+  #relaying = false;
   readonly #reported = new Map<Rejection, { at: number; dropped: number }>();
   #closed = false;
   readonly joined: Promise<void>;
@@ -209,14 +211,20 @@ class Follower implements ClusterSync {
     // Another config: this replica follows it (or leads it) with its own reload, which tells its clients.
     if (message.configHash !== this.#applied()?.hash) return;
     const mine = this.#gateway.listFingerprints();
-    for (const change of message.changed) {
-      if (message.digests[change] !== digest(mine[change])) this.#gateway.announceListChanged(change);
+    this.#relaying = true;
+    try {
+      for (const change of message.changed) {
+        if (message.digests[change] !== digest(mine[change])) this.#gateway.announceListChanged(change);
+      }
+    } finally {
+      this.#relaying = false;
     }
   }
 
   /** This replica's lists changed: announced once per burst (all changes of one turn of the loop). */
   #listChanged(change: ListChange): void {
-    if (this.#closed) return;
+    // Relayed from another replica: announcing it back would echo between replicas whose lists differ.
+    if (this.#closed || this.#relaying) return;
     this.#changes.add(change);
     this.#announcing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       const changed = [...this.#changes];

@@ -6,12 +6,13 @@
  * stopped replica leaves no Redis connection behind.
  */
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, type RedisLink } from '../../src/cluster/redis.js';
-import { fixture, waitFor, waitForAsync } from '../helpers.js';
+import { FIXTURE, fixture, waitFor } from '../helpers.js';
 import { v1Client } from '../gateway/helpers.js';
 import { cleanUp, startHttpServe, type ServeProcess } from '../gateway/serve-process.js';
 import { SECRET } from './cluster-helpers.js';
@@ -31,7 +32,9 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     redis = await RedisServer.start();
     probe = await connectRedis({ url: redis.url, commandTimeoutMs: 10_000 });
   });
-  afterEach(async () => {
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail' && process.env.SYNC_TEST_DEBUG)
+      for (const replica of replicas) console.error(replica.stderr());
     for (const replica of replicas.splice(0)) {
       if (replica.child.exitCode === null) replica.child.kill('SIGTERM');
       await replica.exited;
@@ -77,6 +80,16 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
       .split('\n')
       .filter((line) => line.includes('"msg":"config reloaded"')).length;
 
+  /** Whether `condition` holds within `timeoutMs`, asked every 100 ms (not to flood the replicas). */
+  async function eventually(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await condition()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  }
+
   const toolsOf = async (url: URL) => {
     const client = await v1Client(url);
     try {
@@ -104,7 +117,7 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
 
     writeFileSync(fileA, c.content({ a: fixture(), x: fixture(['--tool-name=added']) }));
     expect(
-      await waitForAsync(
+      await eventually(
         async () => (await client.listTools()).tools.some((t) => t.name === 'x__added'),
         30_000,
       ),
@@ -121,7 +134,7 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
         y: fixture(['--tool-name=second'], { env: { TOKEN: '${SYNC_TEST_SECRET}' } }),
       }),
     );
-    expect(await waitForAsync(async () => (await toolsOf(B.url)).includes('y__second'), 30_000)).toBe(true);
+    expect(await eventually(async () => (await toolsOf(B.url)).includes('y__second'))).toBe(true);
     const record = await probe.command<string | null>(['HGET', `${c.prefix}:config`, 'record']);
     expect(record).toContain('${SYNC_TEST_SECRET}');
     const keys = await probe.command<string[]>(['KEYS', `${c.prefix}:*`]);
@@ -139,5 +152,129 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     expect(reloads(B)).toBe(2);
     expect(B.stderr()).toContain('cluster: applied the config another replica published');
     expect(A.stderr()).not.toContain('cluster: applied the config another replica published');
+  });
+
+  /** `body` signed as a replica of cluster `prefix` would sign it (or with another secret). */
+  function signed(prefix: string, body: string, secret = SECRET) {
+    const mac = createHmac('sha256', secret).update(`berth-cluster-event\n${prefix}:\n${body}`);
+    return `${mac.digest('base64url')}.${body}`;
+  }
+
+  it('forged, malformed, huge and replayed messages are dropped, reported, and nothing is lost', async () => {
+    const c = cluster({ a: fixture() });
+    const A = await replica(c.file());
+    const fileA = A.child.spawnargs[A.child.spawnargs.indexOf('--config') + 1]!;
+    const B = await replica(c.file());
+    const change = async (servers: Record<string, unknown>, tool: string) => {
+      writeFileSync(fileA, c.content(servers));
+      expect(await eventually(async () => (await toolsOf(B.url)).includes(tool))).toBe(true);
+    };
+    // The config both started with (A published it on joining): it will be replayed once superseded.
+    const first = await probe.command<string>(['HGET', `${c.prefix}:config`, 'record']);
+    await change({ a: fixture(), y: fixture(['--tool-name=two']) }, 'y__two');
+
+    // What a stranger on the channel could send: a config that would stop every server.
+    const empty = { mcpServers: {} };
+    const hash = createHash('sha256').update(JSON.stringify(empty)).digest('hex');
+    const evil = JSON.stringify({ type: 'config', replica: 'evil', version: 2 ** 52, hash, config: empty });
+    const channel = `${c.prefix}:events`;
+    await probe.command(['PUBLISH', channel, signed(c.prefix, evil, 'not-the-cluster-secret-0123456789')]);
+    await probe.command(['PUBLISH', channel, signed(`${c.prefix}x`, evil)]); // another cluster's
+    await probe.command(['PUBLISH', channel, 'not even signed']);
+    await probe.command(['PUBLISH', channel, signed(c.prefix, '{"type":"config","replica":"evil"}')]);
+    await probe.command(['PUBLISH', channel, signed(c.prefix, 'x'.repeat(2 * 1024 * 1024))]);
+    await probe.command(['PUBLISH', channel, first]); // an older config, replayed
+    // A real change still arrives, and B never ran the forged or the replayed config meanwhile.
+    await change({ a: fixture(), z: fixture(['--tool-name=three']) }, 'z__three');
+    const tools = await toolsOf(B.url);
+    expect(tools).toContain('a__echo');
+    expect(tools).not.toContain('y__two');
+    await stop(A);
+    await stop(B);
+    expect(reloads(B)).toBe(2);
+    const reported = (what: string) =>
+      B.stderr()
+        .split('\n')
+        .filter((line) => line.includes(`ignored a ${what} message`)).length;
+    expect(reported('forged')).toBe(1); // two forged messages: reported once
+    expect(reported('malformed')).toBe(1);
+    expect(reported('too large')).toBe(1);
+  });
+
+  it('a replica that starts later takes the latest config; one with a config new to the cluster leads', async () => {
+    const c = cluster({ a: fixture() });
+    const A = await replica(c.file());
+    const fileA = A.child.spawnargs[A.child.spawnargs.indexOf('--config') + 1]!;
+    const B = await replica(c.file());
+    writeFileSync(fileA, c.content({ a: fixture(), x: fixture(['--tool-name=added']) }));
+    expect(await eventually(async () => (await toolsOf(B.url)).includes('x__added'))).toBe(true);
+
+    // C's file is the cluster's first config, which A's change superseded: C takes A's.
+    const C = await replica(c.file());
+    expect(await toolsOf(C.url)).toContain('x__added');
+    expect(C.stderr()).toContain('cluster: applied the config another replica published');
+
+    // D's file was changed while it was away (the cluster never saw it): D's wins everywhere.
+    const fileD = c.file();
+    writeFileSync(fileD, c.content({ a: fixture(), d: fixture(['--tool-name=mine']) }));
+    const D = await replica(fileD);
+    expect(D.stderr()).toContain("this replica's config is new to the cluster");
+    for (const other of [A, B, C]) {
+      expect(await eventually(async () => (await toolsOf(other.url)).includes('d__mine'), 30_000)).toBe(true);
+    }
+    expect(await toolsOf(A.url)).not.toContain('x__added');
+  });
+
+  it('a stopped replica closes its subscribed connection and exits on its own; the last leaves no key', async () => {
+    const c = cluster({ a: fixture() });
+    const A = await replica(c.file());
+    const B = await replica(c.file());
+    const channel = `${c.prefix}:events`;
+    const subscribers = async () =>
+      Number((await probe.command<[string, number]>(['PUBSUB', 'NUMSUB', channel]))[1]);
+    const clients = async () =>
+      String(await probe.command(['CLIENT', 'LIST']))
+        .trim()
+        .split('\n').length;
+    expect(await subscribers()).toBe(2);
+    const before = await clients();
+    expect(before).toBeGreaterThanOrEqual(5); // the probe, and two connections per replica
+    expect(await stop(A)).toEqual({ code: 0, signal: null });
+    expect(await subscribers()).toBe(1);
+    expect(await stop(B)).toEqual({ code: 0, signal: null });
+    expect(await subscribers()).toBe(0);
+    expect(await clients()).toBe(1); // the probe alone
+    expect(await probe.command<string[]>(['KEYS', `${c.prefix}:*`])).toEqual([]);
+  });
+
+  it("a list change on one replica reaches the others' clients when their lists differ, with no echo", async () => {
+    // One config; the server `only` runs on A alone (B lacks its variable): their tool lists differ.
+    const c = cluster({ a: fixture(), only: { command: '${SYNC_ONLY_CMD}', args: [FIXTURE] } });
+    const A = await replica(c.file(), { SYNC_ONLY_CMD: process.execPath });
+    const B = await replica(c.file());
+    expect(await toolsOf(A.url)).toContain('only__echo');
+    expect(await toolsOf(B.url)).not.toContain('only__echo');
+    const heard = { A: 0, B: 0 };
+    const clients = await Promise.all(
+      (['A', 'B'] as const).map(async (name) => {
+        const client = await v1Client((name === 'A' ? A : B).url);
+        client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (heard[name] += 1));
+        await client.listTools(); // its notification stream is open
+        return client;
+      }),
+    );
+    // A's upstream adds a tool: A's clients hear it, and so do B's (a listing may be answered by A).
+    await clients[0]!.callTool({ name: 'a__add-tool', arguments: {} });
+    expect(await waitFor(() => heard.A >= 1 && heard.B >= 1, 20_000)).toBe(true);
+    // A config change on A as a later mark: by the time B has it, an echo would have shown.
+    const fileA = A.child.spawnargs[A.child.spawnargs.indexOf('--config') + 1]!;
+    writeFileSync(
+      fileA,
+      c.content({ a: fixture(), only: { command: '${SYNC_ONLY_CMD}', args: [FIXTURE] }, z: fixture() }),
+    );
+    expect(await eventually(async () => (await toolsOf(B.url)).includes('z__echo'))).toBe(true);
+    await Promise.all(clients.map((client) => client.close()));
+    expect(heard.A).toBeLessThanOrEqual(3);
+    expect(heard.B).toBeLessThanOrEqual(3);
   });
 });
