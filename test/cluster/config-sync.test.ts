@@ -151,6 +151,11 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     expect(reloads(A)).toBe(2);
     expect(reloads(B)).toBe(2);
     expect(B.stderr()).toContain('cluster: applied the config another replica published');
+    // B never published what it applied (A published its first config on joining, then two changes).
+    const published = (serve: ServeProcess) =>
+      serve.stderr().split('\n').filter((line) => line.includes("published this replica's config")).length;
+    expect(published(B)).toBe(0);
+    expect(published(A)).toBe(3);
     expect(A.stderr()).not.toContain('cluster: applied the config another replica published');
   });
 
