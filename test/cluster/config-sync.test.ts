@@ -99,9 +99,16 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     }
   };
 
+  /** Stops a replica with SIGTERM; it must exit on its own within 30 s (nothing left holding it). */
   async function stop(serve: ServeProcess) {
     serve.child.kill('SIGTERM');
-    return serve.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 30_000)));
+    try {
+      return await Promise.race([serve.exited, hung]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   it("one replica's config change reaches the others, once each, with its ${VAR}s unexpanded", async () => {
@@ -153,7 +160,10 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     expect(B.stderr()).toContain('cluster: applied the config another replica published');
     // B never published what it applied (A published its first config on joining, then two changes).
     const published = (serve: ServeProcess) =>
-      serve.stderr().split('\n').filter((line) => line.includes("published this replica's config")).length;
+      serve
+        .stderr()
+        .split('\n')
+        .filter((line) => line.includes("published this replica's config")).length;
     expect(published(B)).toBe(0);
     expect(published(A)).toBe(3);
     expect(A.stderr()).not.toContain('cluster: applied the config another replica published');
