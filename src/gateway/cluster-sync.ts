@@ -20,6 +20,7 @@ import {
   type ListsRecord,
   type Rejection,
 } from '../cluster/events.js';
+import { HostClosedError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Gateway, ListChange } from './gateway.js';
 
@@ -191,8 +192,15 @@ class Follower implements ClusterSync {
     const from = { replica: record.replica, version: record.version, hash: short(record.hash) };
     try {
       const summary = await this.#host.reload(record.config, { source: applied.source });
-      this.#log.info({ ...from, ...summary }, 'cluster: applied the config another replica published');
+      if (summary.invalid.length === 0)
+        this.#log.info({ ...from, ...summary }, 'cluster: applied the config another replica published');
+      else
+        this.#log.warn(
+          { ...from, ...summary },
+          `cluster: applied the config replica ${record.replica} published; entries invalid here (this replica's environment or files lack what they need) keep their running server, if any`,
+        );
     } catch (error) {
+      if (error instanceof HostClosedError) return; // stopping
       this.#log.error(
         { ...from, err: messageOf(error) },
         `cluster: the config published by replica ${record.replica} cannot be used here; this replica keeps its current config (fix the config and change it again)`,

@@ -62,16 +62,19 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     return { prefix, content, file };
   }
 
+  /** Starts a replica on `config`, with `env` added to its environment (theirs alone: it spawns at once). */
   async function replica(config: string, env: Record<string, string> = {}) {
     const saved = { ...process.env };
     Object.assign(process.env, { SYNC_TEST_SECRET: SECRET_VALUE, ...env });
+    let starting: ReturnType<typeof startHttpServe>;
     try {
-      const started = await startHttpServe(config, ['--log-format', 'json', '--log-level', 'info']);
-      replicas.push(started);
-      return started;
+      starting = startHttpServe(config, ['--log-format', 'json', '--log-level', 'info']);
     } finally {
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     }
+    const started = await starting;
+    replicas.push(started);
+    return started;
   }
 
   const reloads = (serve: ServeProcess) =>
@@ -177,9 +180,8 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
 
   it('forged, malformed, huge and replayed messages are dropped, reported, and nothing is lost', async () => {
     const c = cluster({ a: fixture() });
-    const A = await replica(c.file());
+    const [A, B] = await Promise.all([replica(c.file()), replica(c.file())]);
     const fileA = A.child.spawnargs[A.child.spawnargs.indexOf('--config') + 1]!;
-    const B = await replica(c.file());
     const change = async (servers: Record<string, unknown>, tool: string) => {
       writeFileSync(fileA, c.content(servers));
       expect(await eventually(async () => (await toolsOf(B.url)).includes(tool))).toBe(true);
@@ -199,6 +201,24 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     await probe.command(['PUBLISH', channel, signed(c.prefix, '{"type":"config","replica":"evil"}')]);
     await probe.command(['PUBLISH', channel, signed(c.prefix, 'x'.repeat(2 * 1024 * 1024))]);
     await probe.command(['PUBLISH', channel, first]); // an older config, replayed
+    // A config signed by the cluster that this replica cannot use: an error naming its sender.
+    const version = await probe.command<number>(['INCR', `${c.prefix}:config:version`]);
+    const unusable = { mcpServers: 5 };
+    const unusableHash = createHash('sha256').update(JSON.stringify(unusable)).digest('hex');
+    await probe.command([
+      'PUBLISH',
+      channel,
+      signed(
+        c.prefix,
+        JSON.stringify({
+          type: 'config',
+          replica: 'r-unusable',
+          version,
+          hash: unusableHash,
+          config: unusable,
+        }),
+      ),
+    ]);
     // A real change still arrives, and B never ran the forged or the replayed config meanwhile.
     await change({ a: fixture(), z: fixture(['--tool-name=three']) }, 'z__three');
     const tools = await toolsOf(B.url);
@@ -214,13 +234,13 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     expect(reported('forged')).toBe(1); // two forged messages: reported once
     expect(reported('malformed')).toBe(1);
     expect(reported('too large')).toBe(1);
+    expect(B.stderr()).toMatch(/config published by replica r-unusable cannot be used here/);
   });
 
   it('a replica that starts later takes the latest config; one with a config new to the cluster leads', async () => {
     const c = cluster({ a: fixture() });
-    const A = await replica(c.file());
+    const [A, B] = await Promise.all([replica(c.file()), replica(c.file())]);
     const fileA = A.child.spawnargs[A.child.spawnargs.indexOf('--config') + 1]!;
-    const B = await replica(c.file());
     writeFileSync(fileA, c.content({ a: fixture(), x: fixture(['--tool-name=added']) }));
     expect(await eventually(async () => (await toolsOf(B.url)).includes('x__added'))).toBe(true);
 
@@ -242,8 +262,7 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
 
   it('a stopped replica closes its subscribed connection and exits on its own; the last leaves no key', async () => {
     const c = cluster({ a: fixture() });
-    const A = await replica(c.file());
-    const B = await replica(c.file());
+    const [A, B] = await Promise.all([replica(c.file()), replica(c.file())]);
     const channel = `${c.prefix}:events`;
     const subscribers = async () =>
       Number((await probe.command<[string, number]>(['PUBSUB', 'NUMSUB', channel]))[1]);
@@ -265,8 +284,10 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
   it("a list change on one replica reaches the others' clients when their lists differ, with no echo", async () => {
     // One config; the server `only` runs on A alone (B lacks its variable): their tool lists differ.
     const c = cluster({ a: fixture(), only: { command: '${SYNC_ONLY_CMD}', args: [FIXTURE] } });
-    const A = await replica(c.file(), { SYNC_ONLY_CMD: process.execPath });
-    const B = await replica(c.file());
+    const [A, B] = await Promise.all([
+      replica(c.file(), { SYNC_ONLY_CMD: process.execPath }),
+      replica(c.file()),
+    ]);
     expect(await toolsOf(A.url)).toContain('only__echo');
     expect(await toolsOf(B.url)).not.toContain('only__echo');
     const heard = { A: 0, B: 0 };
