@@ -310,7 +310,7 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     );
     expect(await eventually(async () => (await toolsOf(B.url)).includes('z__echo'))).toBe(true);
     await Promise.all(clients.map((client) => client.close()));
-    expect(heard.A).toBeLessThanOrEqual(3);
-    expect(heard.B).toBeLessThanOrEqual(3);
+    expect(heard.A).toBeLessThanOrEqual(5); // an echo would be hundreds
+    expect(heard.B).toBeLessThanOrEqual(5);
   });
 });
