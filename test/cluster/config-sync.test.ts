@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterEvents, MAX_MESSAGE_CHARS, configHash } from '../../src/cluster/events.js';
 import { connectRedis, type RedisLink } from '../../src/cluster/redis.js';
 import { FIXTURE, fixture, waitFor } from '../helpers.js';
 import { v1Client } from '../gateway/helpers.js';
@@ -312,5 +313,23 @@ describe.skipIf(!REDIS_SERVER)('config and catalog changes across replicas', { t
     await Promise.all(clients.map((client) => client.close()));
     expect(heard.A).toBeLessThanOrEqual(5); // an echo would be hundreds
     expect(heard.B).toBeLessThanOrEqual(5);
+  });
+
+  it('a config too large for the channel is refused with a clear error, and nothing is stored', async () => {
+    const prefix = `sync${++prefixes}:`;
+    const events = await ClusterEvents.start(probe, { prefix, secret: SECRET, replica: 'r1' });
+    try {
+      const config = { mcpServers: { big: { command: 'x', args: ['y'.repeat(MAX_MESSAGE_CHARS)] } } };
+      await expect(events.publishConfig(configHash(config), config)).rejects.toThrow(
+        /too large to share with the other replicas/,
+      );
+      expect(await events.latestConfig()).toBeUndefined();
+      const small = { mcpServers: {} };
+      expect(await events.publishConfig(configHash(small), small)).toMatchObject({ replica: 'r1' });
+      expect(await events.latestConfig()).toMatchObject({ config: small });
+    } finally {
+      events.close();
+      await probe.command(['UNLINK', `${prefix}config`, `${prefix}config:seen`, `${prefix}config:version`]);
+    }
   });
 });
