@@ -2,11 +2,10 @@
  * The cluster as the gateway sees it: for a request that belongs to a keyed session, either "serve it
  * here" (this replica owns the session) or the answer to send instead: the owner's, forwarded; a
  * clear "session lost"; or a 503 with Retry-After while the cluster recovers. It owns the Redis
- * connection, this replica's place in the cluster and its end of the event channel, and closes them.
+ * connection and this replica's place in the cluster, and closes both.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTE_HEADER, forwardTo, verifyRoute } from './forward.js';
-import { ClusterEvents } from './events.js';
 import { connectRedis, type RedisLink } from './redis.js';
 import { Replica, type DropReason, type Placement } from './replica.js';
 
@@ -55,18 +54,9 @@ export class Cluster {
   readonly #secret: string;
   readonly #leaseMs: number;
   readonly #drops: Drops;
-  /** What the replicas tell each other (config changes, list changes). */
-  readonly events: ClusterEvents;
 
-  private constructor(
-    redis: RedisLink,
-    replica: Replica,
-    drops: Drops,
-    events: ClusterEvents,
-    options: ClusterOptions,
-  ) {
+  private constructor(redis: RedisLink, replica: Replica, drops: Drops, options: ClusterOptions) {
     this.#redis = redis;
-    this.events = events;
     this.#drops = drops;
     this.#replica = replica;
     this.#secret = options.secret;
@@ -90,20 +80,14 @@ export class Cluster {
       onDrop: (key, reason) => drops.to?.(key, reason),
       ...(options.onError && { onError: options.onError }),
     });
-    let events: ClusterEvents;
     try {
-      events = await ClusterEvents.start(redis, {
-        prefix: `${options.prefix}:`,
-        secret: options.secret,
-        replica: replica.id,
-      });
       await replica.start();
     } catch (error) {
       await replica.close();
-      await redis.close(); // and the subscribed connection with it
+      await redis.close();
       throw error;
     }
-    return new Cluster(redis, replica, drops, events, options);
+    return new Cluster(redis, replica, drops, options);
   }
 
   /** Where to say that this replica stopped serving a key (taken over, or unconfirmed): end its sessions there. */
@@ -252,9 +236,8 @@ export class Cluster {
     return this.#replica.release(key, as);
   }
 
-  /** Leaves the cluster: leases released, announcement removed, Redis connections closed. */
+  /** Leaves the cluster: leases released, announcement removed, Redis connection closed. */
   async close(): Promise<void> {
-    this.events.close();
     await this.#replica.close();
     await this.#redis.close();
   }

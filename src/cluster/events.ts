@@ -7,11 +7,12 @@
  *
  * The latest config is also kept in Redis (`<prefix>:config`, the same signed record), with the
  * hashes of the configs published before it (`<prefix>:config:seen`), so that a replica that missed
- * a message (it was down, starting, or reconnecting) converges. It owns its subscribed connection and
- * closes it on `close()`.
+ * a message (it was down, starting, or reconnecting) converges. It has Redis connections of its own
+ * (one for commands, one subscribed), apart from the leases' (a large config never delays a lease's
+ * renewal), and closes both on `close()`.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { LuaScript, RedisLink, Subscription } from './redis.js';
+import { connectRedis, type LuaScript, type RedisLink, type Subscription } from './redis.js';
 
 /** A config as one replica published it. */
 export interface ConfigRecord {
@@ -47,6 +48,16 @@ export type Rejection = 'forged' | 'malformed' | 'too large';
 /** The largest message a replica reads (bytes of its text): a config is a few kilobytes. */
 export const MAX_MESSAGE_CHARS = 1024 * 1024;
 
+/** Thrown by `publishConfig` for a config over `MAX_MESSAGE_CHARS`: it is not shared (retrying will not help). */
+export class ConfigTooLargeToShareError extends Error {
+  constructor(chars: number) {
+    super(
+      `the config is too large to share with the other replicas (${chars} characters signed; at most ${MAX_MESSAGE_CHARS}): they keep theirs`,
+    );
+    this.name = 'ConfigTooLargeToShareError';
+  }
+}
+
 /** How many superseded config hashes are remembered (for a restarted replica's precedence). */
 const SEEN_KEPT = 1000;
 
@@ -57,6 +68,18 @@ export interface ClusterEventsOptions {
   secret: string;
   /** This replica (its own messages are not handed back). */
   replica: string;
+}
+
+/** Where the channel connects. */
+export interface ClusterEventsConnection {
+  /** The Redis URL. */
+  redis: string;
+  /** How long one command may take (ms). */
+  commandTimeoutMs: number;
+  /** How long connecting and subscribing may take (ms). */
+  connectTimeoutMs: number;
+  /** Reports Redis trouble (never with a secret in it). */
+  onError?: (error: Error) => void;
 }
 
 /** Who follows the channel (see `ClusterEvents.listen`). */
@@ -107,13 +130,39 @@ export class ClusterEvents {
   readonly #options: ClusterEventsOptions;
   #subscription: Subscription | undefined;
   #listener: ClusterEventsListener | undefined;
+  /** The connection it opened itself (`connect`), closed with it. */
+  #owned: RedisLink | undefined;
 
   private constructor(redis: RedisLink, options: ClusterEventsOptions) {
     this.#redis = redis;
     this.#options = options;
   }
 
-  /** Subscribes (within the Redis link's connect deadline); rejects when Redis cannot be reached. */
+  /**
+   * Connects to Redis on connections of its own and subscribes, within `connectTimeoutMs`; rejects
+   * with a clear error when Redis cannot be reached. `close()` ends both connections.
+   */
+  static async connect(
+    connection: ClusterEventsConnection,
+    options: ClusterEventsOptions,
+  ): Promise<ClusterEvents> {
+    const redis = await connectRedis({
+      url: connection.redis,
+      commandTimeoutMs: connection.commandTimeoutMs,
+      connectTimeoutMs: connection.connectTimeoutMs,
+      ...(connection.onError && { onError: connection.onError }),
+    });
+    try {
+      const events = await ClusterEvents.start(redis, options);
+      events.#owned = redis;
+      return events;
+    } catch (error) {
+      await redis.close();
+      throw error;
+    }
+  }
+
+  /** Subscribes on a connection duplicated from `redis` (which stays the caller's to close). */
   static async start(redis: RedisLink, options: ClusterEventsOptions): Promise<ClusterEvents> {
     const events = new ClusterEvents(redis, options);
     events.#subscription = await redis.subscribe(events.#channel, {
@@ -147,11 +196,7 @@ export class ClusterEvents {
     const version = Number(await this.#redis.script(NEXT_VERSION, [`${prefix}config:version`], []));
     const record: ConfigRecord = { type: 'config', replica: this.#options.replica, version, hash, config };
     const wire = this.#seal(record);
-    if (wire.length > MAX_MESSAGE_CHARS) {
-      throw new Error(
-        `the config is too large to share with the other replicas (${wire.length} characters; at most ${MAX_MESSAGE_CHARS})`,
-      );
-    }
+    if (wire.length > MAX_MESSAGE_CHARS) throw new ConfigTooLargeToShareError(wire.length);
     const published = await this.#redis.script<number>(
       PUBLISH_CONFIG,
       [`${prefix}config`, `${prefix}config:seen`],
@@ -198,10 +243,13 @@ export class ClusterEvents {
     return score !== null;
   }
 
-  /** Unsubscribes: the subscribed connection is closed. Idempotent. */
+  /** Unsubscribes: the subscribed connection is closed, and the connection it opened. Idempotent. */
   close(): void {
+    this.#listener = undefined;
     this.#subscription?.close();
     this.#subscription = undefined;
+    void this.#owned?.close(); // destroys at once
+    this.#owned = undefined;
   }
 
   #receive(wire: string): void {

@@ -11,8 +11,9 @@
  * releases them all and waits for the step under way.
  */
 import type { Host } from '../host/host.js';
-import type { Cluster } from '../cluster/cluster.js';
 import {
+  ClusterEvents,
+  ConfigTooLargeToShareError,
   configHash,
   digest,
   type ClusterMessage,
@@ -55,17 +56,17 @@ export function sharedPart(raw: Readonly<Record<string, unknown>>): Record<strin
 export function followCluster(
   host: Host,
   gateway: Gateway,
-  cluster: Cluster,
+  events: ClusterEvents,
   logger: Logger,
   pollMs: number,
 ): ClusterSync {
-  return new Follower(host, gateway, cluster, logger, pollMs);
+  return new Follower(host, gateway, events, logger, pollMs);
 }
 
 class Follower implements ClusterSync {
   readonly #host: Host;
   readonly #gateway: Gateway;
-  readonly #cluster: Cluster;
+  readonly #events: ClusterEvents;
   readonly #log: Logger;
   readonly #stops: Array<() => void> = [];
   readonly #timer: NodeJS.Timeout;
@@ -83,13 +84,13 @@ class Follower implements ClusterSync {
   #closed = false;
   readonly joined: Promise<void>;
 
-  constructor(host: Host, gateway: Gateway, cluster: Cluster, logger: Logger, pollMs: number) {
+  constructor(host: Host, gateway: Gateway, events: ClusterEvents, logger: Logger, pollMs: number) {
     this.#host = host;
     this.#gateway = gateway;
-    this.#cluster = cluster;
+    this.#events = events;
     this.#log = logger;
     this.#stops.push(
-      cluster.events.listen({
+      events.listen({
         onMessage: (message) => this.#receive(message),
         onReady: () => void this.#enqueue(() => this.#catchUp()),
         onRejected: (reason, detail) => this.#rejected(reason, detail),
@@ -136,13 +137,13 @@ class Follower implements ClusterSync {
   async #join(): Promise<void> {
     const applied = this.#applied();
     if (!applied) return;
-    const latest = await this.#cluster.events.latestConfig();
+    const latest = await this.#events.latestConfig();
     if (!latest) return this.#publish(applied.hash, applied.config);
     if (latest.hash === applied.hash) {
       this.#known = { version: latest.version, hash: latest.hash };
       return;
     }
-    if (await this.#cluster.events.published(applied.hash)) return this.#apply(latest);
+    if (await this.#events.published(applied.hash)) return this.#apply(latest);
     this.#log.info({}, "cluster: this replica's config is new to the cluster; publishing it");
     return this.#publish(applied.hash, applied.config);
   }
@@ -157,7 +158,15 @@ class Follower implements ClusterSync {
       return;
     }
     this.#unpublished = true;
-    const record = await this.#cluster.events.publishConfig(hash, config);
+    let record: ConfigRecord | undefined;
+    try {
+      record = await this.#events.publishConfig(hash, config);
+    } catch (error) {
+      if (!(error instanceof ConfigTooLargeToShareError)) throw error; // Redis trouble: the next poll retries
+      this.#unpublished = false;
+      this.#log.error({ hash: short(hash) }, `cluster: ${error.message}`);
+      return;
+    }
     this.#unpublished = false;
     if (!record) {
       // Another replica published a later config meanwhile: it wins here too.
@@ -173,14 +182,14 @@ class Follower implements ClusterSync {
 
   /** The cluster's latest config, when it is later than the one this replica knows. */
   async #catchUp(): Promise<void> {
-    const latest = await this.#cluster.events.latestConfig();
+    const latest = await this.#events.latestConfig();
     if (latest && latest.version > (this.#known?.version ?? 0)) await this.#apply(latest);
   }
 
   async #poll(): Promise<void> {
     const applied = this.#applied();
     if (this.#unpublished && applied) return this.#publish(applied.hash, applied.config);
-    if ((await this.#cluster.events.latestVersion()) > (this.#known?.version ?? 0)) await this.#catchUp();
+    if ((await this.#events.latestVersion()) > (this.#known?.version ?? 0)) await this.#catchUp();
   }
 
   /** Applies a config another replica published, when it is later than the one known here. */
@@ -242,7 +251,7 @@ class Follower implements ClusterSync {
       if (this.#closed || !applied) return;
       const prints = this.#gateway.listFingerprints();
       try {
-        await this.#cluster.events.publishLists({
+        await this.#events.publishLists({
           configHash: applied.hash,
           changed,
           digests: {

@@ -37,6 +37,7 @@ import { createStatusPage, type StatusOptions } from './status/index.js';
 import { SILENT_LOGGER, type Logger } from '../log/logger.js';
 import { keyLogId } from '../log/secrets.js';
 import { Cluster } from '../cluster/cluster.js';
+import { ClusterEvents } from '../cluster/events.js';
 import { followCluster, type ClusterSync } from './cluster-sync.js';
 
 /** What a gateway needs beyond its `gateway` section. */
@@ -97,7 +98,7 @@ function gatewayHandler(
   host: Host,
   options: GatewayOptions,
   metrics: MetricsEndpoint | undefined,
-  cluster?: Cluster,
+  cluster?: { cluster: Cluster; events: ClusterEvents },
 ): { handler: GatewayFetchHandler; endpoint: HttpHandler; sync?: ClusterSync } {
   const spec = specOf(options.gateway);
   const endpoint =
@@ -110,7 +111,7 @@ function gatewayHandler(
     logger,
     toolAllowed: (caller, name) =>
       toolScopesAllow(spec.auth, { name: caller.name, scopes: caller.scopes }, name),
-    ...(cluster && { ownerOf: (key: string) => cluster.ownerOf(key) }),
+    ...(cluster && { ownerOf: (key: string) => cluster.cluster.ownerOf(key) }),
   });
   const stopEvents = host.on((event) => gateway.handleHostEvent(event));
   const http = createHttpHandler(gateway, {
@@ -118,15 +119,16 @@ function gatewayHandler(
     endpoint,
     logger,
     ...(metrics && { metrics }),
-    ...(cluster && { cluster }),
+    ...(cluster && { cluster: cluster.cluster }),
   });
   // A conversation this replica can no longer prove it owns ends here at once (its client is told).
-  cluster?.onDrop((key, reason) => {
+  cluster?.cluster.onDrop((key, reason) => {
     logger.warn({ session: keyLogId(key), reason }, 'cluster: stopped serving a session');
     void gateway.conversations.end(key);
   });
   // Config and list changes reach every replica (checked in Redis every lease, in case one was missed).
-  const sync = cluster && followCluster(host, gateway, cluster, logger, spec.cluster?.leaseMs ?? 10_000);
+  const sync =
+    cluster && followCluster(host, gateway, cluster.events, logger, spec.cluster?.leaseMs ?? 10_000);
   const status = spec.status.enabled
     ? createStatusPage({ gateway, authenticator, ...allowedHostsAndOrigins(spec, endpoint) }, options.status)
     : undefined;
@@ -224,7 +226,7 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
     metrics && !metricsListener ? { path: spec.metrics!.path, text: () => metrics.text() } : undefined;
   let handler: GatewayFetchHandler;
   let endpoint: HttpHandler;
-  let cluster: Cluster | undefined;
+  let cluster: { cluster: Cluster; events: ClusterEvents } | undefined;
   try {
     if (spec.cluster) cluster = await joinCluster(spec.cluster, url, options.logger ?? SILENT_LOGGER);
     let sync: ClusterSync | undefined;
@@ -243,7 +245,8 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
     // A replica joining a running cluster takes its latest config before it serves.
     await sync?.joined;
   } catch (error) {
-    await cluster?.close();
+    cluster?.events.close();
+    await cluster?.cluster.close();
     await closeListener(listener, 0);
     if (metricsListener) await closeListener(metricsListener, 0);
     await metrics?.close();
@@ -301,7 +304,8 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
       try {
         await handler.close(); // conversations end, and release their leases
       } finally {
-        await cluster?.close();
+        cluster?.events.close();
+        await cluster?.cluster.close();
       }
       // Nothing is in flight any more: close the connections between requests (those whose last
       // response ended during the drain) and those that never sent one, rather than wait on them.
@@ -314,17 +318,44 @@ export async function serve(host: Host, options: GatewayOptions = {}): Promise<R
   return { url, ...(metricsUrl && { metricsUrl }), close, [Symbol.asyncDispose]: close };
 }
 
-/** Joins the cluster as the replica at `url` (or the advertised address); Redis trouble is logged. */
-async function joinCluster(spec: GatewayClusterSpec, url: URL, logger: Logger): Promise<Cluster> {
-  return Cluster.start({
+/**
+ * Joins the cluster as the replica at `url` (or the advertised address), and its event channel (on
+ * connections of its own: a config published there never delays a lease's renewal); Redis trouble
+ * is logged.
+ */
+async function joinCluster(
+  spec: GatewayClusterSpec,
+  url: URL,
+  logger: Logger,
+): Promise<{ cluster: Cluster; events: ClusterEvents }> {
+  const onError = (error: Error) => logger.warn({ err: error.message }, 'cluster: Redis trouble');
+  const cluster = await Cluster.start({
     redis: spec.redis,
     secret: spec.secret,
     url: spec.advertise ?? url.href,
     prefix: spec.prefix,
     leaseMs: spec.leaseMs,
-    onError: (error) => logger.warn({ err: error.message }, 'cluster: Redis trouble'),
+    onError,
   });
+  try {
+    const events = await ClusterEvents.connect(
+      {
+        redis: spec.redis,
+        commandTimeoutMs: Math.max(1_000, spec.leaseMs),
+        connectTimeoutMs: EVENTS_CONNECT_TIMEOUT_MS,
+        onError,
+      },
+      { prefix: `${spec.prefix}:`, secret: spec.secret, replica: cluster.replicaId },
+    );
+    return { cluster, events };
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
 }
+
+/** How long connecting the event channel may take (ms), as for the cluster's own connection. */
+const EVENTS_CONNECT_TIMEOUT_MS = 10_000;
 
 /** Starts listening on `where`; rejects with the listen error. */
 async function listenOn(listener: HttpServer, where: { host: string; port: number }): Promise<void> {
