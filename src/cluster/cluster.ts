@@ -131,7 +131,7 @@ export class Cluster {
     if (mark !== null) {
       const path = new URL(request.url).pathname;
       const vouched = verifyRoute(this.#secret, mark, { method: request.method, path, body: body ?? '' });
-      if (vouched !== key) return plainError(403, 'berth cluster: a forwarded request with a bad route mark');
+      if (vouched !== key) return rpcError(403, -32000, 'a forwarded request with a bad route mark', rpcId);
     }
     let placement: Placement;
     try {
@@ -304,11 +304,4 @@ function rpcError(
 function retry(afterMs: number, reason: string, id: unknown): Response {
   const seconds = retrySeconds(afterMs);
   return rpcError(503, -32000, `${reason}; retry in ${seconds} s`, id, { 'retry-after': String(seconds) });
-}
-
-function plainError(status: number, message: string): Response {
-  return new Response(JSON.stringify({ error: message }), {
-    status,
-    headers: { 'content-type': 'application/json' },
-  });
 }

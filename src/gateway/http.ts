@@ -548,12 +548,21 @@ function callerOf(authInfo: AuthInfo | undefined): { name: string; scopes: reado
   return { name: authInfo?.clientId ?? 'anonymous', scopes: authInfo?.scopes ?? [] };
 }
 
+/**
+ * An HTTP refusal (404, 413, 415, 429, 503…): a JSON-RPC error with no id, as the SDK's own transport
+ * answers, so every MCP client reads its message the same way, forwarded or not.
+ */
 function httpError(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return plainJson(status, JSON.stringify({ error: message }), headers);
+  return rpcError(status, -32000, message, headers);
 }
 
-function rpcError(status: number, code: number, message: string): Response {
-  return plainJson(status, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }));
+function rpcError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return plainJson(status, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), headers);
 }
 
 /** A JSON answer the gateway made from a string (see `plainBodyOf`). */

@@ -710,6 +710,9 @@ describe('limits', () => {
     const big = JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, pad: 'x'.repeat(2000) } });
     const sized = await raw(gw.url, { headers: { ...JSON_HEADERS, ...auth }, body: big });
     expect(sized.status).toBe(413);
+    // Every refusal is a JSON-RPC error (no id), as the SDK's transport answers, for any client to read.
+    expect(rpcErrorOf(sized.body)?.code).toBe(-32000);
+    expect(rpcErrorOf(sized.body)?.message).toMatch(/Payload Too Large/);
     const chunked = await raw(gw.url, {
       headers: { ...JSON_HEADERS, ...auth },
       chunks: [big.slice(0, 600), big.slice(600, 1200), big.slice(1200)],
@@ -725,6 +728,7 @@ describe('limits', () => {
     for (const type of ['text/plain', 'application/jsonp', 'application/x-www-form-urlencoded', '']) {
       const r = await post(gw.url, INITIALIZE, { token: ALICE, headers: { 'content-type': type } });
       expect(r.status, type).toBe(415);
+      expect(rpcErrorOf(r.body)?.message).toMatch(/Content-Type must be application\/json/);
     }
     const parse = await post(gw.url, '{"jsonrpc": "2.0", "id": 1, "method": ', { token: ALICE });
     expect(parse.status).toBe(400);
@@ -829,6 +833,7 @@ describe('limits', () => {
     const third = await post(gw.url, INITIALIZE, { token: ALICE });
     expect(third.status).toBe(429);
     expect(third.headers['retry-after']).toBeDefined();
+    expect(rpcErrorOf(third.body)?.message).toMatch(/requests of "alice" are in flight already/);
     // Bob is not held up by alice's calls.
     await stillWorks(gw.url, BOB);
     expect((await Promise.all(calls)).map(resultText)).toEqual(['slept 1500', 'slept 1500']);
