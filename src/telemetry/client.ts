@@ -57,6 +57,10 @@ class HostTelemetry implements ClientTelemetry {
   readonly #tracerProvider: TracerProvider;
   readonly #captureContent: boolean;
   readonly #reuseToolSpan: boolean;
+  /** Whether the tracer provider is the global one (so it can be found to be the API's no-op). */
+  readonly #globalTracer: boolean;
+  /** The API's no-op tracer provider: what the global proxy delegates to while none is registered. */
+  readonly #noopTracerProvider: TracerProvider;
   /** Outer spans already annotated by one request (a second request under it gets its own span). */
   readonly #claimed = new WeakSet<Span>();
 
@@ -64,6 +68,8 @@ class HostTelemetry implements ClientTelemetry {
     this.api = api;
     // The global provider is asked each time: one registered (or replaced) later is used from then on.
     this.#tracerProvider = (options.tracerProvider as TracerProvider | undefined) ?? api.trace;
+    this.#globalTracer = options.tracerProvider === undefined;
+    this.#noopTracerProvider = new api.ProxyTracerProvider().getDelegate();
     this.meters = new Meters(api, options.meterProvider as MeterProvider | undefined);
     this.#captureContent = options.captureContent === true;
     this.#reuseToolSpan = options.reuseToolSpan !== false;
@@ -86,6 +92,20 @@ class HostTelemetry implements ClientTelemetry {
       if (errorType) attributes[ATTR.errorType] = errorType;
       this.meters.current().clientSession.record((performance.now() - started) / 1000, attributes);
     };
+  }
+
+  /**
+   * Whether a request traced now would leave no trace at all: no tracer provider, no meter provider
+   * and no propagator registered, and no recording span active. Asked on each request (cheaply), so
+   * a provider registered later is used from its next request; until then a request costs nothing.
+   */
+  idle(): boolean {
+    const { trace, propagation, context } = this.api;
+    if (!this.#globalTracer || !this.meters.idle() || propagation.fields().length > 0) return false;
+    const provider = trace.getTracerProvider();
+    if (!(provider instanceof this.api.ProxyTracerProvider)) return false;
+    if (provider.getDelegate() !== this.#noopTracerProvider) return false;
+    return trace.getSpan(context.active())?.isRecording() !== true;
   }
 
   /** Starts the span of a request (or claims the outer tool span); returns the context to propagate. */
@@ -191,6 +211,8 @@ class TracedTransport implements Transport {
       if (message.method === 'notifications/cancelled') this.#cancelled(message.params);
       return this.#inner.send(message, options);
     }
+    // Nothing registered to record it: the request goes as it is, and its response is not looked for.
+    if (this.#telemetry.idle()) return this.#inner.send(message, options);
     const { id, method } = message;
     const { name, attributes } = requestAttributes(method, message.params);
     Object.assign(attributes, baseAttributes(this.#info));

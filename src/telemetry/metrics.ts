@@ -71,9 +71,12 @@ export class Meters {
   #provider: MeterProvider | undefined;
   #instruments: Instruments | undefined;
   readonly #onMeter: Set<(meter: Meter) => void> = new Set();
+  /** The class of the API's no-op meter, what a provider-less API hands out. */
+  readonly #noopMeter: abstract new (...args: never[]) => Meter;
 
   constructor(api: Otel, provider?: MeterProvider) {
     this.#api = api;
+    this.#noopMeter = api.createNoopMeter().constructor as abstract new (...args: never[]) => Meter;
     this.#explicit = provider;
     live.add(this);
   }
@@ -93,6 +96,11 @@ export class Meters {
       for (const hook of this.#onMeter) hook(this.#instruments.meter);
     }
     return this.#instruments;
+  }
+
+  /** Whether the instruments record nothing: no provider given or registered (the API's no-op meter). */
+  idle(): boolean {
+    return this.#explicit === undefined && this.current().meter instanceof this.#noopMeter;
   }
 
   /** Calls `hook` with every meter the instruments are made on, the current one first. */

@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FIXTURE, fixture, hostFixture, startHttpFixture, text } from '../helpers.js';
-import { installOtel, onlySpan, type InstalledOtel } from './otel.js';
+import { context, trace } from '@opentelemetry/api';
+import { histogramPoints, installOtel, onlySpan, type InstalledOtel } from './otel.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(join(tmpdir(), 'berth-otel-'));
@@ -99,6 +100,43 @@ describe('OpenTelemetry is optional', () => {
     expect(meta.traceparent).toContain(call.spanContext().spanId);
     const metrics = await otel.collect();
     expect(metrics.get('mcp.client.operation.duration')).toBeDefined();
+  });
+
+  // With nothing registered a request skips its telemetry altogether; any one part registered
+  // later must bring it back, alone.
+  it('records durations when only a meter provider is registered, after the host was created', async () => {
+    await using fx = await hostFixture({ fx: fixture() });
+    await fx.host.callTool('fx__meta', {});
+    otel = installOtel({ traces: false, propagation: false });
+    await fx.host.callTool('fx__meta', {});
+    const metrics = await otel.collect();
+    expect(
+      histogramPoints(metrics.get('mcp.client.operation.duration'), { 'mcp.method.name': 'tools/call' }),
+    ).toHaveLength(1);
+    expect(otel.spans()).toEqual([]);
+  });
+
+  it('records spans when only a tracer provider is registered, after the host was created', async () => {
+    await using fx = await hostFixture({ fx: fixture() });
+    await fx.host.callTool('fx__meta', {});
+    otel = installOtel({ metrics: false, propagation: false });
+    const meta = JSON.parse(text(await fx.host.callTool('fx__meta', {}))) as Record<string, unknown>;
+    onlySpan(otel.spans(), 'tools/call meta');
+    expect(meta).not.toHaveProperty('traceparent'); // no propagator: nothing to send it with
+  });
+
+  it("passes a caller's remote trace context on when only a propagator is registered", async () => {
+    await using fx = await hostFixture({ fx: fixture() });
+    otel = installOtel({ traces: false, metrics: false });
+    const remote = trace.setSpanContext(context.active(), {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+      isRemote: true,
+    });
+    const result = await context.with(remote, () => fx.host.callTool('fx__meta', {}));
+    const meta = JSON.parse(text(result)) as Record<string, unknown>;
+    expect(meta.traceparent).toContain('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
   it('puts no secret in any span: env values, headers and arguments stay out', async () => {

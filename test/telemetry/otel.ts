@@ -42,9 +42,13 @@ export interface InstalledOtel {
 
 /** Registers tracing, metrics, context and propagation globally (only `what` when given). */
 export function installOtel(
-  what: { traces?: boolean; metrics?: boolean; delta?: boolean } = {},
+  what: { traces?: boolean; metrics?: boolean; propagation?: boolean; delta?: boolean } = {},
 ): InstalledOtel {
-  const { traces: withTraces = true, metrics: withMetrics = true } = what;
+  const {
+    traces: withTraces = true,
+    metrics: withMetrics = true,
+    propagation: withPropagation = true,
+  } = what;
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   // Delta: a series not observed since the last collection is not reported (cumulative keeps it).
@@ -54,9 +58,10 @@ export function installOtel(
   const meterProvider = new MeterProvider({ readers: [reader] });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-  );
+  if (withPropagation)
+    propagation.setGlobalPropagator(
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    );
   if (withTraces) trace.setGlobalTracerProvider(tracerProvider);
   if (withMetrics) metrics.setGlobalMeterProvider(meterProvider);
   return {
