@@ -30,3 +30,21 @@ export function loadOtel(): Promise<Otel | undefined> {
 export function otel(): Otel | undefined {
   return loaded;
 }
+
+let noopTracerProvider: unknown;
+
+/**
+ * Whether tracing would record and send nothing now: no tracer provider registered globally (the
+ * global proxy still delegates to the API's no-op), no propagator registered (it has no fields), and
+ * no recording span active. Cheap enough to ask on every request, so a provider registered later is
+ * used from the next one.
+ */
+export function tracingIdle(api: Otel): boolean {
+  const { trace, propagation, context } = api;
+  if (propagation.fields().length > 0) return false;
+  const provider = trace.getTracerProvider();
+  noopTracerProvider ??= new api.ProxyTracerProvider().getDelegate();
+  if (!(provider instanceof api.ProxyTracerProvider) || provider.getDelegate() !== noopTracerProvider)
+    return false;
+  return trace.getSpan(context.active())?.isRecording() !== true;
+}

@@ -10,7 +10,7 @@
 import type { Span, TracerProvider, MeterProvider, Context } from '@opentelemetry/api';
 import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/client';
 import { VERSION } from '../util/version.js';
-import { otel, type Otel } from './api.js';
+import { otel, tracingIdle, type Otel } from './api.js';
 import {
   ATTR,
   SERVER_NAME_ATTR,
@@ -59,8 +59,6 @@ class HostTelemetry implements ClientTelemetry {
   readonly #reuseToolSpan: boolean;
   /** Whether the tracer provider is the global one (so it can be found to be the API's no-op). */
   readonly #globalTracer: boolean;
-  /** The API's no-op tracer provider: what the global proxy delegates to while none is registered. */
-  readonly #noopTracerProvider: TracerProvider;
   /** Outer spans already annotated by one request (a second request under it gets its own span). */
   readonly #claimed = new WeakSet<Span>();
 
@@ -69,7 +67,6 @@ class HostTelemetry implements ClientTelemetry {
     // The global provider is asked each time: one registered (or replaced) later is used from then on.
     this.#tracerProvider = (options.tracerProvider as TracerProvider | undefined) ?? api.trace;
     this.#globalTracer = options.tracerProvider === undefined;
-    this.#noopTracerProvider = new api.ProxyTracerProvider().getDelegate();
     this.meters = new Meters(api, options.meterProvider as MeterProvider | undefined);
     this.#captureContent = options.captureContent === true;
     this.#reuseToolSpan = options.reuseToolSpan !== false;
@@ -100,12 +97,7 @@ class HostTelemetry implements ClientTelemetry {
    * a provider registered later is used from its next request; until then a request costs nothing.
    */
   idle(): boolean {
-    const { trace, propagation, context } = this.api;
-    if (!this.#globalTracer || !this.meters.idle() || propagation.fields().length > 0) return false;
-    const provider = trace.getTracerProvider();
-    if (!(provider instanceof this.api.ProxyTracerProvider)) return false;
-    if (provider.getDelegate() !== this.#noopTracerProvider) return false;
-    return trace.getSpan(context.active())?.isRecording() !== true;
+    return this.#globalTracer && this.meters.idle() && tracingIdle(this.api);
   }
 
   /** Starts the span of a request (or claims the outer tool span); returns the context to propagate. */

@@ -8,7 +8,7 @@
  */
 import type { Link, Span } from '@opentelemetry/api';
 import { VERSION } from '../util/version.js';
-import { otel, type Otel } from './api.js';
+import { otel, tracingIdle, type Otel } from './api.js';
 import {
   ATTR,
   propagationCarrier,
@@ -71,6 +71,8 @@ async function handled(
   negotiated: () => string | undefined,
   run: () => unknown,
 ): Promise<unknown> {
+  // Nothing registered to record it: the handler runs as it is.
+  if (tracingIdle(api) && gatewayMeters(api).idle()) return run();
   const started = performance.now();
   const { context, trace, propagation } = api;
   const params = request.params as { _meta?: unknown } | undefined;

@@ -109,6 +109,25 @@ describe('gateway server spans', () => {
     expect(session?.attributes['network.transport']).toBe('tcp');
   });
 
+  it('with nothing registered records nothing; a meter provider alone, registered later, is used', async () => {
+    await otel.uninstall(); // this test starts with no provider and no propagator
+    await using gw = await gatewayFixture({ fx: fixture() });
+    const client = await v2Client(gw.url);
+    try {
+      await client.callTool({ name: 'fx__echo', arguments: { value: 'a' } });
+      otel = installOtel({ traces: false, propagation: false });
+      await client.callTool({ name: 'fx__echo', arguments: { value: 'b' } });
+    } finally {
+      await client.close();
+    }
+    const metrics = await otel.collect();
+    const calls = histogramPoints(metrics.get('mcp.server.operation.duration'), {
+      'mcp.method.name': 'tools/call',
+    });
+    expect(calls.map((point) => point.value.count)).toEqual([1]); // the second call only
+    expect(otel.spans()).toEqual([]);
+  });
+
   it('serves requests whose _meta trace context is hostile, huge or of the wrong type', async () => {
     await using gw = await gatewayFixture({ fx: fixture() });
     const client = await v2Client(gw.url, 'modern');
