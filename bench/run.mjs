@@ -153,19 +153,9 @@ function parseOptions() {
   options.gatewayServer = values.server ?? 'floor';
   options.gateways = values.gateways?.split(',').map((s) => s.trim());
   options.gateway = gatewayDefaults(values.quick);
-  if (values['gateway-runs'] !== undefined) {
-    const n = Number(values['gateway-runs']);
-    if (!Number.isInteger(n) || n < 1)
-      throw new Error(`--gateway-runs must be an integer ≥ 1, got ${values['gateway-runs']}`);
-    options.gateway.runs = n;
-  }
+  options.gateway.runs = runsOption(values, 'gateway-runs') ?? options.gateway.runs;
   options.cluster = clusterDefaults(values.quick);
-  if (values['cluster-runs'] !== undefined) {
-    const n = Number(values['cluster-runs']);
-    if (!Number.isInteger(n) || n < 1)
-      throw new Error(`--cluster-runs must be an integer ≥ 1, got ${values['cluster-runs']}`);
-    options.cluster.runs = n;
-  }
+  options.cluster.runs = runsOption(values, 'cluster-runs') ?? options.cluster.runs;
   if (!SERVERS.includes(options.server)) throw new Error(`--server must be one of ${SERVERS}`);
   if (values.soak !== undefined) {
     const seconds = Number(values.soak);
@@ -177,6 +167,14 @@ function parseOptions() {
   options.alsoNode24 = values['also-node24']?.split(',').map((s) => s.trim()) ?? [];
   options.scopes = values.scopes?.split(',').map((s) => s.trim());
   return options;
+}
+
+/** The value of a `--NAME N` runs option (an integer ≥ 1), or undefined when it was not given. */
+function runsOption(values, name) {
+  if (values[name] === undefined) return undefined;
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be an integer ≥ 1, got ${values[name]}`);
+  return n;
 }
 
 /**
