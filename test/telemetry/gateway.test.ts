@@ -112,7 +112,7 @@ describe('gateway server spans', () => {
   it('with nothing registered records nothing; a meter provider alone, registered later, is used', async () => {
     await otel.uninstall(); // this test starts with no provider and no propagator
     await using gw = await gatewayFixture({ fx: fixture() });
-    const client = await v2Client(gw.url);
+    const client = await v2Client(gw.url, 'modern');
     try {
       await client.callTool({ name: 'fx__echo', arguments: { value: 'a' } });
       otel = installOtel({ traces: false, propagation: false });
