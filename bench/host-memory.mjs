@@ -5,11 +5,11 @@
  * SDK v2 Client + StdioClientTransport per server, `host` is berth's createHost over the same servers;
  * both list tools and make one call per server first. Needs dist/ (`npm run build`).
  *
- * Then, per session: the heap and RSS each further session adds, one thin server's worth opened
- * 1 + N times (N = --sessions): the raw client as one Client per session, the host as one `keyed`
- * server called with N + 1 keys (each key its own session and process). Server processes are not
- * counted: only the measuring process's own heap is (its RSS per session is not steady: the
- * allocator hands back pages freed after start-up, so it can come out below zero).
+ * Then, per session: the heap each further session adds, one thin server's worth opened 1 + N
+ * times (N = --sessions): the raw client as one Client per session, the host as one `keyed` server
+ * called with N + 1 keys (each key its own session and process). Server processes are not counted:
+ * only the measuring process's own heap is (RSS is not reported: per session it is not steady, as
+ * the allocator hands back pages freed after start-up, so it can come out below zero).
  *
  *   node bench/host-memory.mjs [--servers 1,20] [--sessions 100]
  */
