@@ -47,7 +47,7 @@ import { killAll, taggedPids, treeCpuSeconds, treePids, waitGone } from './lib/p
 import { latencySummary } from './lib/stats.mjs';
 
 const options = JSON.parse(process.argv[2]);
-const BERTH = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const BERTH = fileURLToPath(new URL('../dist/bin/berth.js', import.meta.url));
 const COUNTER = fileURLToPath(new URL('../test/fixtures/counter-server.mjs', import.meta.url));
 const REDIS_SERVER = '/usr/bin/redis-server';
 const SECRET = 'bench-cluster-secret-0123456789abcdef'; // a bench's, never a real one

@@ -61,7 +61,7 @@ export function clusterDefaults(quick) {
 /** Why the cluster part cannot run here, or undefined. */
 export function clusterUnavailable() {
   if (!existsSync(REDIS_SERVER)) return `${REDIS_SERVER} is not installed (apt-get install redis-server)`;
-  if (!existsSync(join(ROOT_DIR, 'dist/cli/main.js'))) return 'dist/ is not built (npm run build)';
+  if (!existsSync(join(ROOT_DIR, 'dist/bin/berth.js'))) return 'dist/ is not built (npm run build)';
   return undefined;
 }
 

@@ -32,7 +32,7 @@ const runs = Number(values.runs);
 const count = Number(values.servers);
 const lazyOnly = values['lazy-only'];
 const SERVER = fileURLToPath(new URL('./servers/echo-server.mjs', import.meta.url));
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/bin/berth.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'berth-lazy-bench-'));
 const cacheDir = join(work, 'cache');
 

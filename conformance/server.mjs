@@ -61,7 +61,7 @@ const eras = args.era ?? ERAS;
 for (const era of eras) if (!ERAS.includes(era)) fail(`--era must be one of ${ERAS.join(', ')}, got ${era}`);
 if (args.direct && args.url) fail('--direct and --url exclude each other');
 const mode = args.url ? 'url' : args.direct ? 'direct' : 'berth';
-if (mode === 'berth' && !existsSync(join(root, 'dist', 'cli', 'main.js')))
+if (mode === 'berth' && !existsSync(join(root, 'dist', 'bin', 'berth.js')))
   fail('berth is not built: run `npm run build` first');
 
 const { version: suiteVersion, nodeVersion: suiteNodeVersion } = ensureSuite('conformance (server)', fail);
@@ -286,11 +286,11 @@ if (mode === 'url') {
       2,
     ),
   );
-  description = `berth serve (node ${process.version} dist/cli/main.js) with ${relative(root, fixture)} behind it`;
+  description = `berth serve (node ${process.version} dist/bin/berth.js) with ${relative(root, fixture)} behind it`;
   try {
     target = await startTarget(
       process.execPath,
-      [join(root, 'dist', 'cli', 'main.js'), 'serve', '--config', config, '--listen', '127.0.0.1:0'],
+      [join(root, 'dist', 'bin', 'berth.js'), 'serve', '--config', config, '--listen', '127.0.0.1:0'],
       { cwd: root },
       'berth',
     );

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = join(ROOT, 'dist/cli/main.js');
+const MAIN = join(ROOT, 'dist/bin/berth.js');
 
-export const description = '`berth serve` (dist/cli/main.js), Streamable HTTP';
+export const description = '`berth serve` (dist/bin/berth.js), Streamable HTTP';
 export const transport = 'streamable-http';
 export const sessionModel =
   'per server scope: shared (one upstream session for every client); keyed: one upstream session and process per client session, up to maxSessions';
@@ -28,7 +28,7 @@ export function unavailable() {
   if (!existsSync(MAIN)) return 'dist/ is not built (npm run build)';
   const help = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' }).stdout ?? '';
   if (!/^\s+serve\b/m.test(help))
-    return 'this build has no `berth serve` (dist/cli/main.js --help lists no serve command)';
+    return 'this build has no `berth serve` (dist/bin/berth.js --help lists no serve command)';
   return undefined;
 }
 

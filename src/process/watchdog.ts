@@ -30,8 +30,8 @@ import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-/** The watchdog program: a plain script beside this module, in `src/` and in `dist/` alike. */
-const WATCHDOG_MAIN = fileURLToPath(new URL('./watchdog-main.mjs', import.meta.url));
+/** The watchdog program: a plain script beside this module, in `src/` and `dist/` (and found from `dist/bin/`, the CLI bundle). */
+const WATCHDOG_MAIN = fileURLToPath(new URL('../process/watchdog-main.mjs', import.meta.url));
 
 interface Watchdog {
   child: ChildProcess;

@@ -1,5 +1,5 @@
 /**
- * End-to-end tests of the `berth` CLI: the built `dist/cli/main.js` run as a real child process, on the
+ * End-to-end tests of the `berth` CLI: the built `dist/bin/berth.js` run as a real child process, on the
  * embedded demo config and on temp config files. Every run must end by itself (never killed by the
  * `execFile` timeout) and leave no server process behind.
  */
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src/process/group.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/bin/berth.js', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../fixtures/fixture-server.mjs', import.meta.url));
 /** Far above a normal run (well under a second); reaching it means the CLI hung. */
 const HANG_TIMEOUT_MS = 20_000;

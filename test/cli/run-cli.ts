@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI (`dist/cli/main.js`) as a real child process for the CLI tests: piped (stdout
+ * Runs the built CLI (`dist/bin/berth.js`) as a real child process for the CLI tests: piped (stdout
  * and stderr captured) or under a pseudo-terminal (`script` from util-linux), and checks that every
  * run ended by itself, never by the hang timeout.
  */
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
 /** The built CLI. */
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/bin/berth.js', import.meta.url));
 export const FIXTURE = fileURLToPath(new URL('../fixtures/fixture-server.mjs', import.meta.url));
 export const TINY = fileURLToPath(new URL('../fixtures/tiny-counter.mjs', import.meta.url));
 

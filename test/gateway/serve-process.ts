@@ -1,5 +1,5 @@
 /**
- * Test helpers for `berth serve` as a process (the built CLI, `dist/cli/main.js`): a config file on
+ * Test helpers for `berth serve` as a process (the built CLI, `dist/bin/berth.js`): a config file on
  * fixture servers that report their pids, the process started and awaited until it says where it
  * serves, an SDK transport over its stdin/stdout for `--stdio`, and the cleanup of whatever a test
  * left running (only pids it saw, never stale ones).
@@ -14,7 +14,7 @@ import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/s
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { alive, pidFile, waitFor } from '../helpers.js';
 
-export const BERTH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const BERTH = fileURLToPath(new URL('../../dist/bin/berth.js', import.meta.url));
 
 /** A running `berth serve` process. */
 export interface ServeProcess {

@@ -18,7 +18,7 @@ import { buildSnapshot, ClientLabels } from '../../src/gateway/status/snapshot.j
 import { createHost, type Host, type HostEvent } from '../../src/index.js';
 import { alive, FIXTURE, fixture, pidFile, startHttpFixture, text, waitFor } from '../helpers.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/bin/berth.js', import.meta.url));
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'berth-cache-'));

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixture, hostFixture } from '../helpers.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/bin/berth.js', import.meta.url));
 const REFUSAL = 'license key missing: set ACME_KEY';
 
 /** Starts the config's servers and returns each one's status, then closes the host and checks no process is left. */
