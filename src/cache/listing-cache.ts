@@ -8,18 +8,23 @@
  * sharing the directory) sees the old file or the new one, never a torn one. Files are 0600 and the
  * directory 0700. A file that is missing, unreadable, corrupt, too large, of another berth version
  * or for another entry is a miss: never an error, and rewritten at the server's next listing.
+ *
+ * The listing was checked against the MCP schemas when the server sent it; at rest it is sealed with
+ * a SHA-256 of its JSON, so a file changed since berth wrote it (by hand, a disk, another program) is
+ * a miss. Reading a file needs no MCP schema, and so does not load the MCP SDK: a host serving its
+ * whole catalog from this cache starts without it.
  */
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { specTypeSchemas, type Implementation, type StandardSchemaV1 } from '@modelcontextprotocol/client';
+import type { Implementation } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import type { Listing } from '../session/connection.js';
 import { VERSION } from '../util/version.js';
 
-/** The layout of a cache file; a file of another format is a miss. */
-const FORMAT = 1;
+/** The layout of a cache file; a file of another format is a miss (1 had no digest). */
+const FORMAT = 2;
 /** A cache file larger than this is not read (a miss). */
 export const MAX_CACHE_FILE_BYTES = 32 * 1024 * 1024;
 
@@ -84,7 +89,7 @@ export class ListingCache {
     try {
       const info = await stat(file);
       if (!info.isFile() || info.size > MAX_CACHE_FILE_BYTES) return undefined;
-      return await parseCacheFile(await readFile(file, 'utf8'), cacheKey(spec));
+      return parseCacheFile(await readFile(file, 'utf8'), cacheKey(spec));
     } catch {
       return undefined; // missing, unreadable, or not JSON: a miss
     }
@@ -99,6 +104,7 @@ export class ListingCache {
     const key = cacheKey(spec);
     const file = join(this.dir, `${key}.json`);
     const body = JSON.stringify({
+      digest: digestOf(listing),
       format: FORMAT,
       berth: VERSION,
       key,
@@ -118,12 +124,7 @@ export class ListingCache {
   }
 }
 
-const LISTS = {
-  tools: specTypeSchemas.Tool,
-  prompts: specTypeSchemas.Prompt,
-  resources: specTypeSchemas.Resource,
-  resourceTemplates: specTypeSchemas.ResourceTemplate,
-} as const;
+const LISTS = ['tools', 'prompts', 'resources', 'resourceTemplates'] as const;
 
 const INVALID_LISTS = [
   'invalidTools',
@@ -132,26 +133,29 @@ const INVALID_LISTS = [
   'invalidResourceTemplates',
 ] as const;
 
+/**
+ * The seal of a listing: a SHA-256 of its JSON. `JSON.stringify` of what `JSON.parse` read back from
+ * `JSON.stringify`'s text is that same text, so an untouched file always matches its digest.
+ */
+function digestOf(listing: unknown): string {
+  return createHash('sha256').update(JSON.stringify(listing)).digest('hex');
+}
+
 /** A cache file's text as a listing, if it is one of this berth version for `key`; else undefined. */
-async function parseCacheFile(text: string, key: string): Promise<CachedListing | undefined> {
+function parseCacheFile(text: string, key: string): CachedListing | undefined {
   const file = JSON.parse(text) as unknown;
   if (!isObject(file) || file.format !== FORMAT || file.berth !== VERSION || file.key !== key)
     return undefined;
   if (typeof file.savedAt !== 'string' || !isObject(file.listing)) return undefined;
   const raw = file.listing;
+  if (file.digest !== digestOf(raw)) return undefined; // changed since berth wrote it
+  // The items as written (the server's own key order): a copy in another order would make the
+  // catalog take the same listing for a changed one when the server lists it again.
   const listing: Partial<Listing> = {};
-  for (const [kind, schema] of Object.entries(LISTS) as [keyof typeof LISTS, StandardSchemaV1][]) {
+  for (const kind of LISTS) {
     const items = raw[kind];
-    if (!Array.isArray(items)) return undefined;
-    const valid: unknown[] = [];
-    for (const item of items) {
-      const checked = await schema['~standard'].validate(item);
-      if (checked.issues) return undefined; // a listing berth would not have written
-      // The item as written (the server's own key order): the parsed value's order would differ, and
-      // the catalog would take the same listing for a changed one when the server lists it again.
-      valid.push(item);
-    }
-    (listing as Record<string, unknown[]>)[kind] = valid;
+    if (!Array.isArray(items) || !items.every(isObject)) return undefined;
+    (listing as Record<string, unknown[]>)[kind] = items;
   }
   for (const kind of INVALID_LISTS) {
     const items = raw[kind];

@@ -191,6 +191,10 @@ describe('lazy start from the start cache', () => {
       JSON.stringify({ ...good, key: 'f'.repeat(64) }), // another entry's
       JSON.stringify({ ...good, listing: { ...listing, tools: [{ name: 7 }] } }), // a tool berth never wrote
       JSON.stringify({ ...good, listing: { tools: listing.tools } }), // lists missing
+      // A well-formed listing, but not the one berth sealed: its digest no longer matches.
+      JSON.stringify({ ...good, listing: { ...listing, tools: listing.tools.slice(1) } }),
+      JSON.stringify({ ...good, digest: undefined }), // unsealed
+      JSON.stringify({ ...good, format: 1 }), // the layout before the seal
     ];
     let spawned = 1;
     for (const content of spoiled) {
