@@ -3,17 +3,16 @@
  * check, and the retry policy for a session lost mid-call. A name that misses while servers are still
  * starting is looked up again once they have settled. Sending itself is the dispatcher's job.
  */
-import {
-  UriTemplate,
-  type CallToolResult,
-  type CompleteResult,
-  type GetPromptResult,
-  type ReadResourceResult,
+import type {
+  CallToolResult,
+  CompleteResult,
+  GetPromptResult,
+  ReadResourceResult,
 } from '@modelcontextprotocol/client';
 import type { Skill, SkillFile, SkillListing } from '@modelcontextprotocol/client/ext/skills';
 import type { CatalogTool } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
-import { argumentsValidator } from '../util/json-schema.js';
+import { lazyModule } from '../util/lazy-module.js';
 import { AmbiguousResourceError, InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
 import { settledBy } from '../util/abort.js';
 import { Deadline } from '../util/deadline.js';
@@ -22,6 +21,11 @@ import type { Dispatcher } from './dispatch.js';
 import type { InterceptedMethod } from './middleware.js';
 import type { CallOptions, CompleteOptions } from './options.js';
 import type { ServerSet } from './servers.js';
+
+/** Ajv and the argument validators, loaded with the first call (a host that makes none never loads them). */
+const jsonSchema = lazyModule(() => import('../util/json-schema.js'));
+/** The MCP SDK client, for its URI templates (loaded with the first URI no server lists outright). */
+const sdk = lazyModule(() => import('@modelcontextprotocol/client'));
 
 /** The `ref` of a completion request: a prompt by catalog name, or a resource template by URI template. */
 export type CompletionRef = { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
@@ -74,6 +78,7 @@ export class Calls {
         )
       );
     }
+    const { argumentsValidator } = jsonSchema.loaded ?? (await jsonSchema.load());
     const problems = argumentsValidator(tool.inputSchema)(args);
     if (problems.length > 0) throw new InvalidArgumentsError(name, problems);
     const params = { name: tool.tool, arguments: args, ...requestExtras(options) };
@@ -134,7 +139,7 @@ export class Calls {
   /** Reads a resource from the server that lists it (or whose template matches it), or from `server`. */
   async readResource(uri: string, options: CallOptions & { server?: string }): Promise<ReadResourceResult> {
     const entered = Date.now();
-    const server = options.server ?? this.serverForUri(uri);
+    const server = options.server ?? (await this.serverForUri(uri));
     if (!server) {
       throw new UnknownNameError(
         'resource',
@@ -217,13 +222,16 @@ export class Calls {
    * The server of a resource URI: the one server listing it, else one whose template matches. A URI
    * several servers list throws `AmbiguousResourceError` asking for `{ server }`.
    */
-  serverForUri(uri: string): string | undefined {
+  async serverForUri(uri: string): Promise<string | undefined> {
     const { catalog } = this.#servers;
     const listed = catalog.resources().filter((r) => r.uri === uri);
     if (listed.length === 1) return listed[0]!.server;
     if (listed.length > 1)
       throw new AmbiguousResourceError(uri, [...new Set(listed.map((r) => r.server))].sort());
-    const template = catalog.resourceTemplates().find((t) => new UriTemplate(t.uriTemplate).match(uri));
+    const templates = catalog.resourceTemplates();
+    if (templates.length === 0) return undefined;
+    const { UriTemplate } = sdk.loaded ?? (await sdk.load());
+    const template = templates.find((t) => new UriTemplate(t.uriTemplate).match(uri));
     return template?.server;
   }
 

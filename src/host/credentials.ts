@@ -1,17 +1,20 @@
 /**
  * Credentials for remote servers: turns a config entry's `auth` (bearer, client credentials, OAuth
- * code flow) or the host's `authProvider` into the SDK provider its sessions use. It owns the one
- * token store the host's OAuth entries share, created when the first such entry needs it.
+ * code flow) or the host's `authProvider` into the SDK provider its sessions use, made when the
+ * server's first session opens (so a host that opens none never loads the SDK for it), once per
+ * server. It owns the one token store the host's OAuth entries share, created when the first such
+ * entry needs it.
  */
-import {
-  ClientCredentialsProvider,
-  type AuthProvider,
-  type OAuthClientProvider,
-} from '@modelcontextprotocol/client';
+import type { AuthProvider, OAuthClientProvider } from '@modelcontextprotocol/client';
 import { storedOAuthProvider } from '../auth/oauth.js';
 import { FileTokenStore, type TokenStore } from '../auth/store.js';
 import type { ServerSpec } from '../config/types.js';
 import type { HostOptions } from './options.js';
+import type { AuthSource } from '../session/owner.js';
+import { lazyModule } from '../util/lazy-module.js';
+
+/** The MCP SDK client, for its client-credentials provider. */
+const sdk = lazyModule(() => import('@modelcontextprotocol/client'));
 
 /** Resolves each server's credentials from its entry and the host's options. */
 export class Credentials {
@@ -24,12 +27,24 @@ export class Credentials {
     this.#oauth = options.oauth;
   }
 
-  /** The credentials of a remote server: its config entry's `auth`, or the host's provider. */
-  for(spec: ServerSpec): AuthProvider | OAuthClientProvider | undefined {
+  /**
+   * Where a remote server's credentials come from (its config entry's `auth`, or the host's provider),
+   * or undefined for none. Asked more than once, the source gives the same provider.
+   */
+  for(spec: ServerSpec): AuthSource | undefined {
     if (spec.transport === 'stdio') return undefined;
+    if (!spec.auth && !this.#authProvider) return undefined;
+    let made: Promise<AuthProvider | OAuthClientProvider | undefined> | undefined;
+    return () => (made ??= this.#make(spec));
+  }
+
+  async #make(
+    spec: ServerSpec & { transport: 'http' | 'sse' },
+  ): Promise<AuthProvider | OAuthClientProvider | undefined> {
     const { auth } = spec;
     if (auth?.type === 'bearer') return { token: async () => auth.token };
     if (auth?.type === 'client_credentials') {
+      const { ClientCredentialsProvider } = sdk.loaded ?? (await sdk.load());
       return new ClientCredentialsProvider({
         clientId: auth.clientId,
         clientSecret: auth.clientSecret,

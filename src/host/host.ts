@@ -174,7 +174,7 @@ export class Host implements AsyncDisposable {
    */
   async subscribeResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<void> {
     this.#assertCall(options);
-    const server = options.server ?? this.#calls.serverForUri(uri);
+    const server = options.server ?? (await this.#calls.serverForUri(uri));
     if (!server) throw new UnknownNameError('resource', uri, []);
     const deadline = this.#calls.deadlineFor(server, options);
     await this.#shared(server, 'resource subscriptions').subscribe(uri, { ...options, deadline });
@@ -182,7 +182,7 @@ export class Host implements AsyncDisposable {
 
   /** Ends a resource subscription. */
   async unsubscribeResource(uri: string, options: CallOptions & { server?: string } = {}): Promise<void> {
-    const server = options.server ?? this.#calls.serverForUri(uri);
+    const server = options.server ?? (await this.#calls.serverForUri(uri));
     if (server) {
       const deadline = this.#calls.deadlineFor(server, options);
       await this.#shared(server, 'resource subscriptions').unsubscribe(uri, { ...options, deadline });

@@ -18,7 +18,7 @@ import {
 import type { ServerSpec } from '../config/types.js';
 import { ConfigError, HostClosedError, ServerUnavailableError, UnknownNameError } from '../errors.js';
 import type { RuntimeObserver, ServerRuntime } from '../scope/index.js';
-import { emptyListing } from '../session/connection.js';
+import { emptyListing } from '../session/listed.js';
 import type { HostEvent, ReloadSummary } from './events.js';
 
 /** Builds a (not yet started) runtime for a spec, reporting to `observer`. */

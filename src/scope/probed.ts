@@ -17,7 +17,7 @@ import type { Implementation } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import type { Deadline } from '../util/deadline.js';
 import { CallAbortedError, CallTimeoutError, ServerUnavailableError, type BerthError } from '../errors.js';
-import { emptyListing, type Listing } from '../session/connection.js';
+import { emptyListing, type Listing } from '../session/listed.js';
 import type { SendRequest } from '../session/handle.js';
 import { EraMemory } from '../session/era.js';
 import { notSentError, SessionOwner, type ServerState } from '../session/owner.js';

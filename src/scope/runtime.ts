@@ -4,16 +4,11 @@
  * creates them and alone closes them; the host only asks it for requests, key closes and its own close.
  */
 import type { ClientTelemetry } from '../telemetry/types.js';
-import type {
-  AuthProvider,
-  FetchLike,
-  Implementation,
-  OAuthClientProvider,
-} from '@modelcontextprotocol/client';
+import type { FetchLike, Implementation } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../config/types.js';
 import type { BerthError } from '../errors.js';
 import type { Listing } from '../session/connection.js';
-import type { RequestOptions, ServerState, SessionOwner } from '../session/owner.js';
+import type { AuthSource, RequestOptions, ServerState, SessionOwner } from '../session/owner.js';
 import type { ClientFeatures } from '../session/connection.js';
 import type { SendRequest } from '../session/handle.js';
 
@@ -74,7 +69,7 @@ export interface RuntimeDeps {
   /** The `fetch` for remote transports. */
   fetch?: FetchLike;
   /** Credentials for this (remote) server, shared by all its sessions. */
-  authProvider?: AuthProvider | OAuthClientProvider;
+  authProvider?: AuthSource;
   /** Traces and measures every session's requests (absent without `@opentelemetry/api`). */
   telemetry?: ClientTelemetry;
 }

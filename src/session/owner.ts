@@ -8,7 +8,6 @@
  * request, or stop → close what it opened → back off and reopen, up to the restart limit → `failed`.
  */
 import { resourceSubscriptions } from './subscriptions.js';
-import { SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
 import type {
   Implementation,
   Progress,
@@ -27,22 +26,25 @@ import {
   type ServerPhase,
 } from '../errors.js';
 import { delay, onAbort, settleWithin } from '../util/abort.js';
-import {
-  isUnauthorized,
-  openConnection,
-  takePendingAuthorization,
-  type ClientFeatures,
-  type Connection,
-  type Listing,
-  type PendingAuthorization,
-} from './connection.js';
+import type { ClientFeatures, Connection, Listing, PendingAuthorization } from './connection.js';
 import { EraMemory } from './era.js';
 import type { ServerState } from '../state.js';
-import { sessionHandle, type SendRequest, type SessionHandle } from './handle.js';
+import type { SendRequest, SessionHandle } from './handle.js';
+import type * as SdkSideModule from './sdk-side.js';
+import { lazyModule } from '../util/lazy-module.js';
 import type { Deadline } from '../util/deadline.js';
 import type { ClientTelemetry } from '../telemetry/types.js';
 
 export type { ServerState } from '../state.js';
+
+/**
+ * Where a remote server's credentials come from: asked once, when a session first opens (the SDK's
+ * providers are made then, with the SDK), and the same provider for every session of the server.
+ */
+export type AuthSource = () => Promise<AuthProvider | OAuthClientProvider | undefined>;
+
+/** What `./sdk-side.ts` exports. */
+type SdkSide = typeof SdkSideModule;
 
 /** What an owner reports to whoever observes it (the host). Called synchronously; must not throw. */
 export interface OwnerObserver {
@@ -67,7 +69,7 @@ export interface OwnerOptions {
   /** The `fetch` for remote transports. */
   fetch?: FetchLike;
   /** Credentials for a remote server. */
-  authProvider?: AuthProvider | OAuthClientProvider;
+  authProvider?: AuthSource;
   /** Traces and measures the session's requests (absent without `@opentelemetry/api`). */
   telemetry?: ClientTelemetry;
 }
@@ -136,7 +138,9 @@ export class SessionOwner {
   readonly #features: ClientFeatures | undefined;
   readonly #era: EraMemory;
   readonly #fetch: FetchLike | undefined;
-  readonly #authProvider: AuthProvider | OAuthClientProvider | undefined;
+  readonly #auth: AuthSource | undefined;
+  /** The credentials `#auth` gave, once a session opened. */
+  #authProvider: AuthProvider | OAuthClientProvider | undefined;
   readonly #telemetry: ClientTelemetry | undefined;
   /** An OAuth code flow the last open started, waiting for `finishAuthorization`. */
   #pendingAuthorization: PendingAuthorization | undefined;
@@ -156,7 +160,7 @@ export class SessionOwner {
     this.#features = options.features;
     this.#era = options.era ?? new EraMemory();
     this.#fetch = options.fetch;
-    this.#authProvider = options.authProvider;
+    this.#auth = options.authProvider;
     this.#telemetry = options.telemetry;
     this.#state = spec.disabled ? 'disabled' : 'stopped';
   }
@@ -376,8 +380,9 @@ export class SessionOwner {
         if (connection === this.#current) this.#sent += 1;
         return await send(handleOf(connection), deadline.left());
       } catch (error) {
-        if (this.#authProvider && isUnauthorized(error)) throw this.#stepUp(connection, error);
-        if (!isExpiredSession(error)) throw await this.#requestError(error, connection, deadline, signal);
+        const sdk = loadedSdkSide();
+        if (this.#authProvider && sdk.isUnauthorized(error)) throw this.#stepUp(connection, error);
+        if (!sdk.isExpiredSession(error)) throw await this.#requestError(error, connection, deadline, signal);
         // The remote server no longer knows this session (it restarted): open a new one and retry once.
         if (this.#current === connection) this.#cycle.abort();
       }
@@ -448,7 +453,7 @@ export class SessionOwner {
         : 'exited while the request was in flight';
       return new ServerError({ ...details, reason, outcomeUnknown: true }, { cause: failure ?? error });
     }
-    if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
+    if (loadedSdkSide().isRequestTimeout(error)) {
       return new CallTimeoutError(this.name, deadline.timeoutMs, true, { cause: error });
     }
     return error;
@@ -530,9 +535,12 @@ export class SessionOwner {
       this.#cycle = new AbortController();
       this.#setState(everReady ? 'restarting' : 'starting');
       let connection: Connection;
+      let sdk: SdkSide | undefined;
       const openedAt = performance.now();
       try {
-        connection = await openConnection(this.spec, {
+        sdk = await sdkSide.load();
+        this.#authProvider ??= await this.#auth?.();
+        connection = await sdk.openConnection(this.spec, {
           clientInfo: this.#clientInfo,
           signal: stop,
           fetchListing: this.#fetchListing,
@@ -548,7 +556,7 @@ export class SessionOwner {
         if (stop.aborted) break;
         this.#lastError = asServerError(error, this.name, 'connect');
         await this.#pendingAuthorization?.discard(); // an older flow, superseded by this one
-        this.#pendingAuthorization = takePendingAuthorization(error);
+        this.#pendingAuthorization = sdk?.takePendingAuthorization(error);
         failures += 1;
         // A first start that fails is reported at once; a crashed session retries up to the limit.
         if (!everReady || failures > restart.maxRestarts) {
@@ -684,20 +692,28 @@ export class SessionOwner {
   }
 }
 
-/** An HTTP 404 on a request: the remote server has forgotten this session (it restarted, or expired it). */
-function isExpiredSession(error: unknown): boolean {
-  return error instanceof SdkHttpError && error.status === 404;
-}
-
 function asServerError(error: unknown, server: string, phase: ServerPhase): BerthError {
   if (BerthError.is(error)) return error;
   return new ServerError({ server, phase }, { cause: error });
+}
+
+/** The session's SDK side (`./sdk-side.ts`): the MCP SDK client and what runs on it, loaded with the first open. */
+const sdkSide = lazyModule(() => import('./sdk-side.js'));
+
+/**
+ * The SDK side, for code that holds a connection: that connection was opened through it, so it is
+ * loaded. Throws only on a bug (a connection from anywhere else).
+ */
+function loadedSdkSide(): SdkSide {
+  const side = sdkSide.loaded;
+  if (!side) throw new Error('berth: a session was used before the MCP SDK was loaded (a bug)');
+  return side;
 }
 
 /** Each connection's request-only handle, made once. */
 const handles = new WeakMap<Connection, SessionHandle>();
 function handleOf(connection: Connection): SessionHandle {
   let handle = handles.get(connection);
-  if (!handle) handles.set(connection, (handle = sessionHandle(connection.client)));
+  if (!handle) handles.set(connection, (handle = loadedSdkSide().sessionHandle(connection.client)));
   return handle;
 }
