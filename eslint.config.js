@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
  * (process → transport → session → cache → scope → host → gateway → cli; adapters beside the gateway), plus the leaves util/, errors.ts, config/
  * and catalog/ where listed. Above all: nothing but session/ reaches a process or a transport, and
  * nothing but scope/ and session/ holds a session; the CLI reaches the host only through the public
- * entry point (it may use the leaves: config, catalog names, util).
+ * API (src/api.ts, what the entry point exports; it may use the leaves: config, catalog names, util).
  */
 const INTERNAL = [
   'util',

@@ -22,5 +22,20 @@ export default {
   external: (id) => peers.some((peer) => id === peer || id.startsWith(`${peer}/`)),
   // jsonc-parser's `main` is a UMD build whose inner requires no bundler can follow; its ESM build is not.
   resolve: { mainFields: ['module', 'main'] },
-  output: { dir: 'dist/bin', format: 'esm', sourcemap: true, cleanDir: true },
+  output: {
+    dir: 'dist/bin',
+    format: 'esm',
+    sourcemap: true,
+    cleanDir: true,
+    // The MCP SDK and Ajv in chunks of their own, by name (each with the packages it alone needs):
+    // loaded only by the commands that open a session or serve; a warm `berth tools` loads neither
+    // (test/host/lazy-start.test.ts checks it). zod, which the config needs too, goes first.
+    advancedChunks: {
+      groups: [
+        { name: 'zod', test: /node_modules[\\/]zod[\\/]/, priority: 3 },
+        { name: 'ajv', test: /node_modules[\\/]ajv(-formats)?[\\/]/, priority: 2 },
+        { name: 'mcp-sdk', test: /node_modules[\\/]@modelcontextprotocol[\\/]/, priority: 1 },
+      ],
+    },
+  },
 };

@@ -8,10 +8,12 @@
  *     host's first call plus what one server's start costs (a host with one eager server).
  * Median of `--runs` (default 5) rounds. Needs `npm run build` first.
  *
- *   node bench/lazy-start.mjs [--runs N] [--servers N] [--lazy-only]
+ *   node bench/lazy-start.mjs [--runs N] [--servers N] [--lazy-only] [--cli PATH]...
  *
  * `--lazy-only` skips the eager rows: their 20 concurrent server starts load the machine for the
- * lazy measurements that follow them.
+ * lazy measurements that follow them. `--cli PATH` (repeatable) times another build's CLI entry
+ * beside this one's, in turn in each round, each on a warm cache of its own (e.g. an older commit's
+ * `dist/cli/main.js`, built in a git worktree).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     servers: { type: 'string', default: '20' },
     'lazy-only': { type: 'boolean', default: false },
+    cli: { type: 'string', multiple: true, default: [] },
   },
 });
 const runs = Number(values.runs);
@@ -72,13 +75,13 @@ function timeNode() {
   });
 }
 
-function timeCli(start) {
+function timeCli(start, cli = CLI, cache = cacheDir) {
   return new Promise((resolve, reject) => {
     const began = performance.now();
     execFile(
       process.execPath,
-      [CLI, 'tools', '--config', files[start]],
-      { env: { ...process.env, BERTH_CACHE_DIR: cacheDir } },
+      [cli, 'tools', '--config', files[start]],
+      { env: { ...process.env, BERTH_CACHE_DIR: cache } },
       (error) => (error ? reject(error) : resolve(performance.now() - began)),
     );
   });
@@ -95,8 +98,10 @@ async function timeFirstCall(start, n) {
   return { took, running };
 }
 
-// Warm the cache (a cold lazy host starts and lists every server).
+// Warm the cache (a cold lazy host starts and lists every server); each other CLI warms its own.
 await (await createHost(config('lazy'), { cacheDir })).close();
+const others = values.cli.map((cli, i) => ({ cli, cache: join(work, `cache-cli-${i}`), times: [] }));
+for (const other of others) await timeCli('lazy', other.cli, other.cache);
 
 const rows = {
   lazyHost: [],
@@ -122,6 +127,7 @@ for (let r = 0; r < runs; r++) {
   }
   rows.node.push(await timeNode());
   rows.lazyCli.push(await timeCli('lazy'));
+  for (const other of others) other.times.push(await timeCli('lazy', other.cli, other.cache));
   if (!lazyOnly) rows.eagerCli.push(await timeCli('eager'));
   const lazyCall = await timeFirstCall('lazy', count);
   rows.lazyCall.push(lazyCall.took);
@@ -142,6 +148,7 @@ console.log(
 console.log(
   `berth tools (wall):       lazy (warm cache) ${ms(median(rows.lazyCli))}  eager ${ms(median(rows.eagerCli))}`,
 );
+for (const other of others) console.log(`  ${other.cli} (warm cache of its own): ${ms(median(other.times))}`);
 console.log(
   `  (node -e "" alone: ${ms(median(rows.node))}; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`,
 );

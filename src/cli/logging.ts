@@ -17,7 +17,7 @@ import {
 import { logHostEvent } from '../log/host-events.js';
 import { createLogger, logSettings, type LogLevel, type Logger } from '../log/logger.js';
 import { configSecrets, keyLogId, SecretValues } from '../log/secrets.js';
-import { logRequests, type AppliedConfig, type Host, type HostEvent, type Middleware } from '../index.js';
+import { logRequests, type AppliedConfig, type Host, type HostEvent, type Middleware } from '../api.js';
 import type { CliIo } from './io.js';
 
 /** The log options every command takes. */

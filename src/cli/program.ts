@@ -7,7 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { callCommand, parseArguments, type CallCommandOptions } from './commands/call.js';
 import { demoCommand } from './commands/demo.js';
-import { doctorCommand, DOCTOR_TIMEOUT_MS, type DoctorOptions } from './commands/doctor.js';
+import type { DoctorOptions } from './commands/doctor.js';
 import type { ServeCommandOptions } from './commands/serve.js';
 import { Relay, relayHandlers } from '../gateway/relay.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
@@ -18,8 +18,19 @@ import { describeError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { loadConfig } from '../config/load.js';
 import { serversForTool } from './select.js';
-import { chooseConfig, CLI_CLIENT_INFO, withHost, type CommonOptions, type RunContext } from './session.js';
-import type { Host } from '../index.js';
+import {
+  chooseConfig,
+  CLI_CLIENT_INFO,
+  DOCTOR_TIMEOUT_MS,
+  withHost,
+  type CommonOptions,
+  type RunContext,
+} from './session.js';
+import { lazyModule } from '../util/lazy-module.js';
+import type { Host } from '../api.js';
+
+/** `berth doctor`, loaded when it runs (its report brings Ajv, which no other command needs up front). */
+const doctor = lazyModule(() => import('./commands/doctor.js'));
 
 /** `--timeout <ms>`: digits only, and within what a timer honours (see `util/duration.ts`). */
 function milliseconds(value: string): number {
@@ -198,6 +209,7 @@ Set BERTH_DEBUG=1 to print stack traces with errors.`,
       ).argParser(milliseconds),
     )
     .action(async (options: DoctorOptions) => {
+      const { doctorCommand } = await doctor.load();
       process.exitCode = await doctorCommand(options, io);
     });
 

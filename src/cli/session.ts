@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { defaultConfig } from '../config/default.js';
 import { VERSION } from '../util/version.js';
-import { createHost, type ConfigInput, type Host, type HostOptions } from '../index.js';
+import { createHost, type ConfigInput, type Host, type HostOptions } from '../api.js';
 import { DeadlineError, InterruptedError } from './errors.js';
 import type { CliIo } from './io.js';
 import { StartupWatch } from './starting.js';
@@ -27,6 +27,9 @@ export { VERSION };
 
 /** How the CLI introduces itself to servers. */
 export const CLI_CLIENT_INFO = { name: 'berth-cli', version: VERSION } as const;
+
+/** The start-up deadline `berth doctor` gives each server unless `--timeout` says otherwise. */
+export const DOCTOR_TIMEOUT_MS = 15_000;
 
 /** The config a run uses, and how to name it to a person. */
 export function chooseConfig(path: string | undefined): { config: ConfigInput; description: string } {

@@ -4,7 +4,7 @@
  * have settled; on a pipe, one note on stderr if start-up takes long (`berth: still starting: github`).
  * Fed by the host's `server:state` events; owns its timers and releases them on `stop()`.
  */
-import type { HostEvent, ServerState } from '../index.js';
+import type { HostEvent, ServerState } from '../api.js';
 import type { CliIo } from './io.js';
 import { LiveLine } from './progress.js';
 

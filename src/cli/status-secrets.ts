@@ -6,7 +6,7 @@
  */
 import { loadConfig, resolveConfig, type ConfigInput, type LoadedConfig } from '../config/load.js';
 import { configSecrets } from '../gateway/status/index.js';
-import type { Host } from '../index.js';
+import type { Host } from '../api.js';
 
 /** The secret values of a config, kept current across reloads. */
 export interface SecretSource {

@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { open as fsOpen } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, ListingCache } from '../../src/cache/listing-cache.js';
@@ -449,13 +450,23 @@ describe('lazy start from the start cache', () => {
   });
 });
 
-/** Runs the built CLI with `BERTH_CACHE_DIR`; resolves with its exit code and output. */
-function berth(args: string[], cacheDir: string): Promise<{ code: number; stdout: string }> {
+/**
+ * Runs the built CLI with `BERTH_CACHE_DIR` (and Node options before it); resolves with its exit code
+ * and output.
+ */
+function berth(
+  args: string[],
+  cacheDir: string,
+  node: { options?: string[]; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [CLI, ...args],
-      { timeout: 20_000, env: { ...process.env, BERTH_CACHE_DIR: cacheDir, BERTH_DEBUG: '' } },
+      [...(node.options ?? []), CLI, ...args],
+      {
+        timeout: 20_000,
+        env: { ...process.env, ...node.env, BERTH_CACHE_DIR: cacheDir, BERTH_DEBUG: '' },
+      },
       (error, stdout) =>
         resolve({ code: typeof error?.code === 'number' ? error.code : error ? 1 : 0, stdout }),
     );
@@ -487,6 +498,73 @@ describe('the CLI with lazy servers', () => {
     const call = await berth(['call', 'x__increment', '--config', config], dir);
     expect(call.code).toBe(0);
     expect(pids.count('server')).toBe(3); // x only
+  });
+});
+
+/** The modules a run of `node --import module-log.mjs …` loaded (see test/fixtures/module-log.mjs). */
+function moduleLog(): { options: string[]; env: Record<string, string>; loaded(): string[] } {
+  const path = join(tempDir(), 'modules.log');
+  const hook = pathToFileURL(fileURLToPath(new URL('../fixtures/module-log.mjs', import.meta.url))).href;
+  return {
+    options: ['--import', hook],
+    env: { MODULE_LOG: path },
+    loaded: () => readFileSync(path, 'utf8').split('\n').filter(Boolean),
+  };
+}
+
+describe('what serving a cached catalog loads', () => {
+  // The MCP SDK client (its schemas) and Ajv are most of what loading berth costs; a host that
+  // opens no session does not need them (docs/benchmarks.md, "Start-up with a cached catalog").
+  const config = (pids: { path: string }) => ({
+    mcpServers: { x: lazy(pids), y: lazy(pids, {}, ['--name=y']) },
+  });
+
+  it('`berth tools` on a warm cache loads neither the MCP SDK nor Ajv; `berth call` does', async () => {
+    const pids = pidFile();
+    const dir = tempDir();
+    const file = join(tempDir(), 'berth.json');
+    writeFileSync(file, JSON.stringify(config(pids)));
+    expect((await berth(['tools', '--config', file], dir)).code).toBe(0); // cold: warms the cache
+    const tools = moduleLog();
+    const listed = await berth(['tools', '--config', file, '--json'], dir, tools);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('y__increment');
+    const loaded = tools.loaded();
+    expect(loaded.some((url) => /\/dist\/bin\/program-/.test(url))).toBe(true); // the log works
+    expect(loaded.filter((url) => /\/(mcp-sdk|ajv)-[^/]*\.js$/.test(url))).toEqual([]);
+    expect(pids.count('server')).toBe(2); // only the cold run's
+    const call = moduleLog();
+    expect((await berth(['call', 'x__increment', '--config', file], dir, call)).code).toBe(0);
+    expect(call.loaded().filter((url) => /\/(mcp-sdk|ajv)-[^/]*\.js$/.test(url))).toHaveLength(2);
+  });
+
+  it('the host loads neither until its first session opens, then both', async () => {
+    // berth's public API as the CLI uses it (src/api.ts: the package entry, `berth`, adds the SDK's
+    // SkillVerificationError, so importing the entry loads the SDK anyway).
+    const pids = pidFile();
+    const dir = tempDir();
+    await warm(config(pids).mcpServers, dir);
+    const log = moduleLog();
+    const api = pathToFileURL(fileURLToPath(new URL('../../dist/api.js', import.meta.url))).href;
+    const script = `
+      import { appendFileSync } from 'node:fs';
+      const { createHost } = await import(${JSON.stringify(api)});
+      const host = await createHost(${JSON.stringify(config(pids))}, { cacheDir: ${JSON.stringify(dir)} });
+      appendFileSync(process.env.MODULE_LOG, 'listed ' + host.tools().length + '\\n');
+      await host.callTool('x__increment', {});
+      await host.close();`;
+    await promisify(execFile)(process.execPath, [...log.options, '--input-type=module', '-e', script], {
+      timeout: 20_000,
+      env: { ...process.env, ...log.env },
+    });
+    const loaded = log.loaded();
+    const listed = loaded.findIndex((line) => line.startsWith('listed '));
+    expect(Number(loaded[listed]?.slice('listed '.length))).toBeGreaterThan(0);
+    const deferred = (url: string) => /node_modules\/(@modelcontextprotocol\/client|ajv)\//.test(url);
+    expect(loaded.slice(0, listed).some((url) => url.endsWith('/dist/api.js'))).toBe(true);
+    expect(loaded.slice(0, listed).filter(deferred)).toEqual([]);
+    expect(loaded.slice(listed).filter(deferred).length).toBeGreaterThan(0); // loaded for the call
+    expect(pids.count('server')).toBe(3); // the warm-up's two, and x for the call
   });
 });
 

@@ -4,7 +4,7 @@
  * A result with `isError`, or a call that fails, exits 1; failures get hints (nearby names, servers
  * that are down, the tool's expected arguments).
  */
-import { CallTimeoutError, InvalidArgumentsError, UnknownNameError, type Host } from '../../index.js';
+import { CallTimeoutError, InvalidArgumentsError, UnknownNameError, type Host } from '../../api.js';
 import { describeError, UsageError } from '../errors.js';
 import { renderContent, schemaSignature } from '../format.js';
 import type { CliIo } from '../io.js';

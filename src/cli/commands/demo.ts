@@ -2,7 +2,7 @@
  * `berth demo`: a tour on the embedded demo servers in one host: status, the catalog, and calls that
  * show the point of a persistent owned session (the counter keeps its state across calls).
  */
-import type { Host } from '../../index.js';
+import type { Host } from '../../api.js';
 import { renderContent } from '../format.js';
 import type { CliIo } from '../io.js';
 import { statusCommand } from './status.js';

@@ -11,12 +11,12 @@
 import type { AuthProvider } from '@modelcontextprotocol/client';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { suggestNames } from '../../catalog/suggest.js';
-import { ConfigError, FileTokenStore, type Host, type ServerSpec } from '../../index.js';
+import { ConfigError, FileTokenStore, type Host, type ServerSpec } from '../../api.js';
 import { configSecrets, SecretValues } from '../../log/secrets.js';
 import { printable } from '../../log/text.js';
 import { settledBy } from '../../util/abort.js';
 import type { CliIo } from '../io.js';
-import { chooseConfig, withHost, type CommonOptions } from '../session.js';
+import { chooseConfig, DOCTOR_TIMEOUT_MS, withHost, type CommonOptions } from '../session.js';
 import { commandCheck, configChecks } from '../doctor/preflight.js';
 import { renderReport } from '../doctor/render.js';
 import {
@@ -36,9 +36,6 @@ export interface DoctorOptions extends CommonOptions {
   /** Each server's start-up deadline, in ms (its own `startupTimeoutMs` when lower). */
   timeout?: number;
 }
-
-/** The start-up deadline `berth doctor` gives each server unless `--timeout` says otherwise. */
-export const DOCTOR_TIMEOUT_MS = 15_000;
 
 /** How long past its start-up deadline the doctor waits for a `lazy` server's start to settle. */
 const LAZY_START_GRACE_MS = 5_000;

@@ -7,7 +7,7 @@
 import { isStatusPath, parseListen, type GatewaySpec } from '../../config/gateway.js';
 import { serve, type Relay, type StatusOptions } from '../../gateway/index.js';
 import { serveOverStdio } from '../../gateway/stdio.js';
-import type { Host } from '../../index.js';
+import type { Host } from '../../api.js';
 import type { CliIo } from '../io.js';
 import type { RunContext } from '../session.js';
 import { SILENT_LOGGER } from '../../log/logger.js';

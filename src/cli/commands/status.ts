@@ -6,7 +6,7 @@
  * in the log, and in text its control characters are escaped (see `../io.ts`).
  */
 import { formatConfigIssue } from '../../errors.js';
-import type { Host, ServerStatus } from '../../index.js';
+import type { Host, ServerStatus } from '../../api.js';
 import { SecretValues } from '../../log/secrets.js';
 import { printable } from '../../log/text.js';
 import { firstLine, indent, table } from '../format.js';

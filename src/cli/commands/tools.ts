@@ -3,7 +3,7 @@
  * `--json`, the `tools()` array. Servers that are not ready are named on stderr, since their tools
  * are missing from the list.
  */
-import type { Host } from '../../index.js';
+import type { Host } from '../../api.js';
 import { firstLine, table } from '../format.js';
 import type { CliIo } from '../io.js';
 import { warnUnavailable } from './status.js';

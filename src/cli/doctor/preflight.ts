@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
-import type { ConfigIssue, StdioServerSpec } from '../../index.js';
+import type { ConfigIssue, StdioServerSpec } from '../../api.js';
 import { formatConfigIssue } from '../../errors.js';
 import type { DoctorCheck } from './report.js';
 

@@ -5,7 +5,7 @@
  * remote server reachability, TLS and its authorization state. The JSON shape here is the stable,
  * documented output of `berth doctor --json` (docs/cli.md): fields are only ever added.
  */
-import type { CatalogTool, ServerSpec, ServerStatus } from '../../index.js';
+import type { CatalogTool, ServerSpec, ServerStatus } from '../../api.js';
 import { sanitizeNamePart, serverNamePart, CATALOG_NAME_SEPARATOR } from '../../catalog/naming.js';
 import { inputSchemaError } from '../../util/json-schema.js';
 
