@@ -65,4 +65,29 @@ describe('remote auth', () => {
       await host.close();
     }
   });
+
+  it('an authProvider that throws fails its server alone, with its words; the others run', async () => {
+    // Credentials are made when a server's first session opens: a provider that throws is that
+    // server's failure to connect, not the host's failure to start.
+    const host = await createHost(
+      { mcpServers: { api: { url }, open: { url, auth: { type: 'bearer', token: 'let-me-in' } } } },
+      {
+        authProvider: (server) => {
+          if (server === 'api') throw new Error('the vault is sealed');
+          return undefined;
+        },
+      },
+    );
+    try {
+      const api = host.status().find((s) => s.name === 'api')!;
+      expect(api.state).toBe('failed');
+      expect(api.lastError?.message).toMatch(/server "api"/);
+      expect(api.lastError?.message).toMatch(/the vault is sealed/);
+      expect(api.lastError?.message).toMatch(/phase: connect/);
+      await expect(host.callTool('api__increment')).rejects.toBeInstanceOf(ServerUnavailableError);
+      expect(text(await host.callTool('open__increment', { by: 2 }))).toBe('2');
+    } finally {
+      await host.close();
+    }
+  });
 });
