@@ -34,8 +34,13 @@ export class Credentials {
   for(spec: ServerSpec): AuthSource | undefined {
     if (spec.transport === 'stdio') return undefined;
     if (!spec.auth && !this.#authProvider) return undefined;
+    // One provider for all the server's sessions; a failure to make one is not kept (the next open asks again).
     let made: Promise<AuthProvider | OAuthClientProvider | undefined> | undefined;
-    return () => (made ??= this.#make(spec));
+    return () =>
+      (made ??= this.#make(spec).catch((error: unknown) => {
+        made = undefined;
+        throw error;
+      }));
   }
 
   async #make(

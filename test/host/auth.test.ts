@@ -66,15 +66,16 @@ describe('remote auth', () => {
     }
   });
 
-  it('an authProvider that throws fails its server alone, with its words; the others run', async () => {
+  it('an authProvider that throws fails its server alone, with its words; a restart asks again', async () => {
     // Credentials are made when a server's first session opens: a provider that throws is that
-    // server's failure to connect, not the host's failure to start.
+    // server's failure to connect, not the host's failure to start, and is not kept.
+    let sealed = true;
     const host = await createHost(
       { mcpServers: { api: { url }, open: { url, auth: { type: 'bearer', token: 'let-me-in' } } } },
       {
         authProvider: (server) => {
-          if (server === 'api') throw new Error('the vault is sealed');
-          return undefined;
+          if (server === 'api' && sealed) throw new Error('the vault is sealed');
+          return server === 'api' ? { token: async () => 'let-me-in' } : undefined;
         },
       },
     );
@@ -86,6 +87,9 @@ describe('remote auth', () => {
       expect(api.lastError?.message).toMatch(/phase: connect/);
       await expect(host.callTool('api__increment')).rejects.toBeInstanceOf(ServerUnavailableError);
       expect(text(await host.callTool('open__increment', { by: 2 }))).toBe('2');
+      sealed = false;
+      await host.restart('api');
+      expect(text(await host.callTool('api__increment', { by: 1 }))).toBe('1');
     } finally {
       await host.close();
     }
