@@ -25,7 +25,9 @@ export default {
   output: {
     dir: 'dist/bin',
     format: 'esm',
-    sourcemap: true,
+    // No source maps: the bundle is not minified (stack traces read as the code), and maps of every
+    // dependency would more than double what the package installs.
+    sourcemap: false,
     cleanDir: true,
     // The MCP SDK and Ajv in chunks of their own, by name (each with the packages it alone needs):
     // loaded only by the commands that open a session or serve; a warm `berth tools` loads neither
