@@ -56,6 +56,13 @@ export interface TerminationOptions {
 
 const POLL_MS = 15;
 
+/**
+ * The listener for errors a process or its pipes may raise that `exit` reports anyway. Defined out
+ * here: a closure made inside `spawn` would keep `spawn`'s scope, and with it the child's whole
+ * environment, alive for as long as the process runs.
+ */
+function ignore(): void {}
+
 /** A running stdio server process (the leader of its own process group). */
 export class ServerProcess {
   readonly pid: number;
@@ -79,9 +86,9 @@ export class ServerProcess {
     this.#stderrPipe = child.stderr;
     child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
     // Pipe errors (EPIPE after the child died) are expected; the exit is what reports the failure.
-    child.stdin.on('error', () => {});
-    child.stdout.on('error', () => {});
-    child.stderr.on('error', () => {});
+    child.stdin.on('error', ignore);
+    child.stdout.on('error', ignore);
+    child.stderr.on('error', ignore);
     this.exited = new Promise<ExitInfo>((resolve) => {
       child.once('exit', (code, signal) => {
         this.#exit = { code, signal };
@@ -112,7 +119,7 @@ export class ServerProcess {
       };
       const onSpawn = () => {
         child.off('error', onError);
-        child.on('error', () => {}); // later errors (kill of a dead pid) surface through `exit`
+        child.on('error', ignore); // later errors (kill of a dead pid) surface through `exit`
         watchGroup(child.pid!); // reaped by the watchdog if this host dies without terminating it
         resolve(new ServerProcess(child, spec));
       };
