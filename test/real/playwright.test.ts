@@ -1,5 +1,5 @@
 /**
- * The Playwright MCP server (`@playwright/mcp`, run through `npx` as a user would) with Debian's
+ * The Playwright MCP server (`@playwright/mcp`, the installed package) with Debian's
  * Chromium, headless: navigate to a local page in one call, click a button in a second, and read the
  * result in a third. That only works because berth keeps the session (and its browser) between
  * calls; the per-call scope, by design, does not.
@@ -11,29 +11,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost } from '../../src/index.js';
 import { text } from '../helpers.js';
+import { browser, CHROMIUM } from '../playwright.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PAGE = `<!doctype html><html><body>
 <button id="go" onclick="document.getElementById('out').textContent = 'clicked ' + (++window.clicks)">Press me</button>
 <p id="out">not clicked</p><script>window.clicks = 0</script></body></html>`;
 
-function browserEntry(session: string) {
-  return {
-    command: 'npx',
-    args: [
-      '-y',
-      '@playwright/mcp',
-      '--headless',
-      '--executable-path',
-      CHROMIUM,
-      '--no-sandbox',
-      '--isolated',
-    ],
-    cwd: mkdtempSync(join(tmpdir(), 'berth-playwright-')), // where it writes its output files
-    session,
-    startupTimeoutMs: 60_000,
-    callTimeoutMs: 60_000,
-  };
+/**
+ * The shared Playwright entry (the installed `@playwright/mcp`, not `npx` from an empty directory,
+ * which fetches the registry's latest and so fails whenever that release's own dependencies are not
+ * published yet) with a scope of its own and an output directory of its own.
+ */
+function browserEntry(session: 'keyed' | 'per-call') {
+  return { ...browser, session, cwd: mkdtempSync(join(tmpdir(), 'berth-playwright-')) };
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('Playwright MCP with Chromium', () => {
