@@ -13,6 +13,7 @@ import type { Skill, SkillFile, SkillListing } from '@modelcontextprotocol/clien
 import type { CatalogTool } from '../catalog/catalog.js';
 import { suggestNames } from '../catalog/suggest.js';
 import { lazyModule } from '../util/lazy-module.js';
+import { mcpSdk } from './sdk.js';
 import { AmbiguousResourceError, InvalidArgumentsError, ServerError, UnknownNameError } from '../errors.js';
 import { settledBy } from '../util/abort.js';
 import { Deadline } from '../util/deadline.js';
@@ -24,8 +25,6 @@ import type { ServerSet } from './servers.js';
 
 /** Ajv and the argument validators, loaded with the first call (a host that makes none never loads them). */
 const jsonSchema = lazyModule(() => import('../util/json-schema.js'));
-/** The MCP SDK client, for its URI templates (loaded with the first URI no server lists outright). */
-const sdk = lazyModule(() => import('@modelcontextprotocol/client'));
 
 /** The `ref` of a completion request: a prompt by catalog name, or a resource template by URI template. */
 export type CompletionRef = { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
@@ -230,7 +229,7 @@ export class Calls {
       throw new AmbiguousResourceError(uri, [...new Set(listed.map((r) => r.server))].sort());
     const templates = catalog.resourceTemplates();
     if (templates.length === 0) return undefined;
-    const { UriTemplate } = sdk.loaded ?? (await sdk.load());
+    const { UriTemplate } = mcpSdk.loaded ?? (await mcpSdk.load());
     const template = templates.find((t) => new UriTemplate(t.uriTemplate).match(uri));
     return template?.server;
   }

@@ -11,10 +11,7 @@ import { FileTokenStore, type TokenStore } from '../auth/store.js';
 import type { ServerSpec } from '../config/types.js';
 import type { HostOptions } from './options.js';
 import type { AuthSource } from '../session/owner.js';
-import { lazyModule } from '../util/lazy-module.js';
-
-/** The MCP SDK client, for its client-credentials provider. */
-const sdk = lazyModule(() => import('@modelcontextprotocol/client'));
+import { mcpSdk } from './sdk.js';
 
 /** Resolves each server's credentials from its entry and the host's options. */
 export class Credentials {
@@ -49,7 +46,7 @@ export class Credentials {
     const { auth } = spec;
     if (auth?.type === 'bearer') return { token: async () => auth.token };
     if (auth?.type === 'client_credentials') {
-      const { ClientCredentialsProvider } = sdk.loaded ?? (await sdk.load());
+      const { ClientCredentialsProvider } = mcpSdk.loaded ?? (await mcpSdk.load());
       return new ClientCredentialsProvider({
         clientId: auth.clientId,
         clientSecret: auth.clientSecret,
