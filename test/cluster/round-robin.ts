@@ -26,15 +26,18 @@ export async function roundRobin(upstreams: URL[]): Promise<RoundRobin> {
     counts.set(target.host, (counts.get(target.host) ?? 0) + 1);
     const headers = { ...req.headers, host: target.host };
     const out = httpRequest(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers },
+      // A connection per request, as nginx does upstream by default: a kept-alive socket the replica
+      // closes (idle past its keep-alive timeout) just as a late timer on a loaded machine reuses it
+      // would fail a request that never reached the replica.
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers, agent: false },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
     );
-    out.on('error', () => {
+    out.on('error', (error: NodeJS.ErrnoException) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'upstream unreachable' }));
+      res.end(JSON.stringify({ error: 'upstream unreachable', code: error.code, upstream: target.host }));
     });
     res.on('close', () => out.destroy());
     req.pipe(out);
