@@ -29,6 +29,9 @@ import { spread } from './lib/stats.mjs';
 export const GATEWAY_PHASES = ['calls', 'sessions', 'processes'];
 const DIRECT = 'direct';
 const FLOOR = 'floor-gateway'; // the HTTP floor: what the client's HTTP transport alone adds
+const SDK_FLOOR = 'sdk-v2-gateway'; // the SDK v2 floor: what any gateway on the SDK v2 packages pays
+/** Contenders that are references, not peers: never the "best peer" of a target. */
+const REFERENCES = [DIRECT, FLOOR, SDK_FLOOR];
 const BASELINE = 'berth';
 export const TARGET_ADDED_P50_US = 300;
 export const TARGET_SESSION_BYTES = 50 * 1024;
@@ -377,12 +380,16 @@ function verdicts(g) {
           : ''),
     );
   const peers = Object.entries(g.summary).filter(
-    ([n, x]) => ![BASELINE, DIRECT, FLOOR].includes(n) && !x.skipped && x.throughput,
+    ([n, x]) => n !== BASELINE && !REFERENCES.includes(n) && !x.skipped && x.throughput,
   );
   if (b.throughput && peers.length) {
     const best = peers.reduce((a, c) => (c[1].throughput.median > a[1].throughput.median ? c : a));
+    const sdkFloor = g.summary[SDK_FLOOR];
     out.push(
-      `Target: throughput ahead of every peer gateway — berth ${rate(b.throughput.median)} calls/s, best peer ${best[0]} ${rate(best[1].throughput.median)} — ${met(b.throughput.median > best[1].throughput.median)}.`,
+      `Target: throughput ahead of every peer gateway — berth ${rate(b.throughput.median)} calls/s, best peer ${best[0]} ${rate(best[1].throughput.median)} — ${met(b.throughput.median > best[1].throughput.median)}.` +
+        (sdkFloor?.throughput && !sdkFloor.skipped
+          ? ` The SDK v2 gateway floor (${SDK_FLOOR}) reaches ${rate(sdkFloor.throughput.median)}.`
+          : ''),
     );
   }
   if (b.sessions)
