@@ -23,9 +23,16 @@ if (file) {
   process.on('SIGUSR2', () => {
     seq += 1;
     gc();
-    gc();
+    // Finalization callbacks run as tasks after the GC that found their targets dead.
+    setTimeout(() => {
+      gc();
+      gc();
+      write();
+    }, 100).unref();
+  });
+  const write = () => {
     const tmp = `${file}.tmp`;
     writeFileSync(tmp, JSON.stringify({ seq, memory: process.memoryUsage() }));
     renameSync(tmp, file);
-  });
+  };
 }
