@@ -31,7 +31,7 @@
  * servers while their processes are killed at random, then a check that nothing survives close.
  * Its results go to bench/results/<date>-<shortsha>-soak.json.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -534,9 +534,14 @@ async function main() {
       : !DEFAULT_PARTS.every((p) => options.parts.includes(p)) || server
         ? `-${options.parts.join('-')}${server}`
         : '';
-  const file = join(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}${suffix}.json`);
+  // A run on Node 24 (the runner started with it) says so in its name, and never replaces
+  // latest.json; a second run of the same commit never replaces the first (docs cite results by name).
+  const node = Number(process.versions.node.split('.')[0]) === EXTRA_NODE_MAJOR ? `-${EXTRA}` : '';
+  const base = `${report.date.slice(0, 10)}-${commit.short}${suffix}${node}`;
+  let file = join(RESULTS_DIR, `${base}.json`);
+  for (let n = 2; existsSync(file); n++) file = join(RESULTS_DIR, `${base}-${n}.json`);
   writeFileSync(file, json);
-  if (!suffix) writeFileSync(join(RESULTS_DIR, 'latest.json'), json);
+  if (!suffix && !node) writeFileSync(join(RESULTS_DIR, 'latest.json'), json);
 
   if (options.json) {
     process.stdout.write(json);
