@@ -73,6 +73,11 @@ export async function forwardTo(
   target.search = url.search;
   const headers = new Headers(request.headers);
   for (const name of HOP_HEADERS) headers.delete(name);
+  // A connection of its own, closed after the answer (what nginx does upstream by default), so that
+  // no idle connection to an owner is ever kept for reuse: a kept one that the owner closes, idle past
+  // its keep-alive timeout, just as a late timer here picks it for a request fails that request before
+  // the owner reads it, and this replica could not tell it from an owner dying mid-call.
+  headers.set('connection', 'close');
   headers.set(
     ROUTE_HEADER,
     signRoute(secret, { method: request.method, path: target.pathname, body: body ?? '' }, key),
