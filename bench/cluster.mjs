@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freeResultsPath } from './lib/results-file.mjs';
 import { runChild } from './lib/child.mjs';
 import { gitCommit, machine } from './lib/environment.mjs';
 import { killAll, taggedPids } from './lib/process-tree.mjs';
@@ -432,9 +433,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
 export function writeClusterResults(report, quick) {
   const dir = join(BENCH_DIR, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(
+  const file = freeResultsPath(
     dir,
-    `${report.date.slice(0, 10)}-${report.commit.short}-cluster${quick ? '-quick' : ''}.json`,
+    `${report.date.slice(0, 10)}-${report.commit.short}-cluster${quick ? '-quick' : ''}`,
   );
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;

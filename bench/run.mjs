@@ -31,10 +31,11 @@
  * servers while their processes are killed at random, then a check that nothing survives close.
  * Its results go to bench/results/<date>-<shortsha>-soak.json.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freeResultsPath } from './lib/results-file.mjs';
 import { runChild } from './lib/child.mjs';
 import { gitCommit, machine } from './lib/environment.mjs';
 import {
@@ -424,7 +425,7 @@ async function soakMain(options, log) {
   const report = { date: new Date().toISOString(), commit, machine: machine(), soak };
   const json = `${JSON.stringify(report, null, 2)}\n`;
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}-soak.json`);
+  const file = freeResultsPath(RESULTS_DIR, `${report.date.slice(0, 10)}-${commit.short}-soak`);
   writeFileSync(file, json);
   if (options.json) {
     process.stdout.write(json);
@@ -534,12 +535,10 @@ async function main() {
       : !DEFAULT_PARTS.every((p) => options.parts.includes(p)) || server
         ? `-${options.parts.join('-')}${server}`
         : '';
-  // A run on Node 24 (the runner started with it) says so in its name, and never replaces
-  // latest.json; a second run of the same commit never replaces the first (docs cite results by name).
+  // A run on Node 24 (the runner started with it) says so in its name, and never replaces latest.json.
   const node = Number(process.versions.node.split('.')[0]) === EXTRA_NODE_MAJOR ? `-${EXTRA}` : '';
   const base = `${report.date.slice(0, 10)}-${commit.short}${suffix}${node}`;
-  let file = join(RESULTS_DIR, `${base}.json`);
-  for (let n = 2; existsSync(file); n++) file = join(RESULTS_DIR, `${base}-${n}.json`);
+  const file = freeResultsPath(RESULTS_DIR, base);
   writeFileSync(file, json);
   if (!suffix && !node) writeFileSync(join(RESULTS_DIR, 'latest.json'), json);
 
