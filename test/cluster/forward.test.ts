@@ -56,8 +56,11 @@ async function owner(): Promise<{ server: Server; url: string; seen: Seen[] }> {
 describe('forwarding a request to its owner replica', () => {
   let server: Server | undefined;
   afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
+    const running = server;
+    server = undefined;
+    if (!running) return;
+    running.closeAllConnections();
+    await new Promise((resolve) => running.close(resolve));
   });
 
   it('goes on a connection of its own, signed for its key, and never on one kept from before', async () => {
